@@ -1,0 +1,115 @@
+"""The REST API under ``/api``: one generic view per domain resource, plus globalstats."""
+from __future__ import annotations
+
+from pyramid.response import Response
+
+from pybossa_core.api.base import ApiCall, ApiResource, ResourceService, read_body, serialize
+from pybossa_core.errors import MethodNotAllowed
+from pybossa_core.schemas.query import parse_list_params
+
+
+def api_call(request) -> ApiCall:
+    """Return the :class:`ApiCall` for ``request``: what the rules may know of it."""
+    return ApiCall(
+        session=request.dbsession,
+        user=request.identity,
+        client_ip=request.client_addr or "",
+        settings=request.registry.settings,
+        uploader=request.registry["uploader"],
+        transaction_manager=request.tm,
+    )
+
+
+class ResourceViews:
+    """The views of one resource: the collection (GET lists, POST creates) and its items."""
+
+    def __init__(self, resource: ApiResource):
+        self.resource = resource
+        self.service = ResourceService(resource)
+
+    def collection(self, request):
+        if request.method == "GET":
+            return self.list(request)
+        if request.method == "POST":
+            return self.write(request)
+        raise MethodNotAllowed()
+
+    def item(self, request):
+        object_id = int(request.matchdict["id"])
+        if request.method == "GET":
+            self._allow("GET")
+            call = api_call(request)
+            return self._present(request, call, [self.service.read(call, object_id)], related=False)[0]
+        if request.method == "PUT":
+            return self.write(request, object_id)
+        if request.method == "DELETE":
+            self._allow("DELETE")
+            self.service.delete(api_call(request), object_id)
+            return Response(status=204, content_type="application/json")
+        raise MethodNotAllowed()
+
+    def list(self, request):
+        self._allow("GET")
+        call = api_call(request)
+        settings = request.registry.settings
+        params = parse_list_params(
+            request.GET,
+            self.resource.model,
+            filterable=self.resource.rules.filterable(call, self.resource.columns),
+            dialect=call.session.get_bind().dialect.name,
+            default_limit=settings["api.default_limit"],
+            max_limit=settings["api.max_limit"],
+        )
+        objects = self.service.list(call, params)
+        return self._present(request, call, objects, related=params.related)
+
+    def write(self, request, object_id: int | None = None):
+        self._allow("POST" if object_id is None else "PUT")
+        call = api_call(request)
+        data, upload = read_body(request, self.resource)
+        from_text = request.content_type == "multipart/form-data"
+        if object_id is None:
+            obj = self.service.create(call, data, upload, from_text=from_text)
+        else:
+            obj = self.service.update(call, object_id, data, upload, from_text=from_text)
+        return serialize(call, self.resource, obj, request.application_url)
+
+    def _present(self, request, call: ApiCall, objects: list, *, related: bool) -> list[dict]:
+        items = [serialize(call, self.resource, obj, request.application_url) for obj in objects]
+        if related and self.resource.related is not None and objects:
+            self.resource.related(call.session, objects, items)
+        return items
+
+    def _allow(self, method: str) -> None:
+        if method not in self.resource.methods:
+            raise MethodNotAllowed()
+
+
+def add_api_resource(config, resource: ApiResource) -> None:
+    """Serve ``resource`` at ``/api/<name>`` and ``/api/<name>/<id>`` (with or without a trailing slash)."""
+    views = ResourceViews(resource)
+    name = resource.name
+    config.add_route(f"api.{name}", f"/api/{name}{{slash:/?}}")
+    config.add_route(f"api.{name}.item", rf"/api/{name}/{{id:\d+}}{{slash:/?}}")
+    config.add_view(views.collection, route_name=f"api.{name}", renderer="json")
+    config.add_view(views.item, route_name=f"api.{name}.item", renderer="json")
+
+
+def includeme(config) -> None:
+    from pybossa_core.api import category, content, project, result, task, taskrun, user
+
+    config.add_directive("add_api_resource", add_api_resource)
+    for resource in (
+        project.RESOURCE,
+        category.RESOURCE,
+        task.RESOURCE,
+        taskrun.RESOURCE,
+        result.RESOURCE,
+        user.RESOURCE,
+        content.BLOGPOST,
+        content.HELPINGMATERIAL,
+        content.ANNOUNCEMENT,
+        content.PAGE,
+    ):
+        config.add_api_resource(resource)
+    config.include("pybossa_core.api.globalstats")

@@ -1,0 +1,335 @@
+"""The one generic REST resource: list, get, create, update and delete any domain object.
+
+Each domain module declares an :class:`ApiResource` (its model, the keys a
+client may not set, its parents for the HATEOAS links, its :class:`Rules`) and
+registers it with ``config.add_api_resource``; everything else is here, so
+every domain filters, pages, links and fails the same way.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import colander
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pybossa_core.errors import (
+    AlreadyExists,
+    BadRequest,
+    InvalidValue,
+    MethodNotAllowed,
+    NotFound,
+    UnknownAttribute,
+)
+from pybossa_core.models import Project, Task, User
+from pybossa_core.schemas.api import body_schema, first_error
+from pybossa_core.schemas.query import ListParams, parse_list_params
+from pybossa_core.security import owned_projects, require_user
+from pybossa_core.services.uploads import LocalUploader, remove_quietly
+
+ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
+#: HATEOAS keys a client sends back with an object it read; never stored.
+LINK_KEYS = ("link", "links")
+PARENT_MODELS: dict[str, type] = {"project": Project, "task": Task, "user": User}
+
+
+@dataclass
+class ApiCall:
+    """Who calls and with what: handed to the rules instead of the request."""
+
+    session: Session
+    user: User | None
+    client_ip: str
+    settings: Mapping[str, Any]
+    uploader: LocalUploader
+    transaction_manager: Any
+
+    def parent(self, name: str, parent_id: int | None) -> Any:
+        """Return parent object ``name`` by id (from the session's identity map when loaded)."""
+        if parent_id is None:
+            return None
+        return self.session.get(PARENT_MODELS[name], parent_id)
+
+
+class Rules:
+    """Who may read and change a resource's objects; the defaults suit public, admin-written data."""
+
+    def readable(self, call: ApiCall, query: sa.Select) -> sa.Select:
+        """Restrict a listing to the objects ``call`` may read."""
+        return query
+
+    def can_read(self, call: ApiCall, obj: Any) -> bool:
+        return True
+
+    def filterable(self, call: ApiCall, columns: frozenset[str]) -> frozenset[str]:
+        """Return the columns ``call`` may filter and order by."""
+        return columns
+
+    def present(self, call: ApiCall, obj: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """Return what ``call`` may see of ``obj`` (``data`` is every column, with links)."""
+        return data
+
+    def prepare(self, call: ApiCall, obj: Any) -> None:
+        """Set the attributes the server decides on a new object (its owner, its author)."""
+
+    def check_create(self, call: ApiCall, obj: Any) -> None:
+        require_user(call.user)
+
+    def check_update(self, call: ApiCall, obj: Any) -> None:
+        """Raise unless ``call`` may change ``obj``; called before and after the change is applied."""
+        require_user(call.user)
+
+    def check_delete(self, call: ApiCall, obj: Any) -> None:
+        self.check_update(call, obj)
+
+    def validate(self, call: ApiCall, obj: Any) -> None:
+        """Raise if the new state of ``obj`` breaks a rule of its domain."""
+
+
+@dataclass(frozen=True)
+class ApiResource:
+    """A domain object served under ``/api/<name>``."""
+
+    name: str
+    model: type
+    rules: Rules
+    #: Keys a body may not set (a PUT may repeat their current value, as clients echo what they read).
+    reserved: frozenset[str] = frozenset({"id", "created"})
+    #: Required columns the server fills on create (see Rules.prepare).
+    server_set: frozenset[str] = frozenset()
+    #: Parent objects, linked as ``<link rel='parent' title='project' .../>`` from ``project_id``.
+    parents: tuple[str, ...] = ()
+    methods: frozenset[str] = ALL_METHODS
+    #: Accept multipart bodies with a ``file`` stored by the uploader (``media_url``).
+    uploads: bool = False
+    #: Column matched against the caller's projects when a signed-in listing omits ``all=1``.
+    owned_by: str | None = None
+    #: Unique columns, checked on create and update to answer PYBOSSA's IntegrityError.
+    unique: tuple[str, ...] = ()
+    #: JSON columns that may hold any JSON value, not only an object.
+    free_json: frozenset[str] = frozenset()
+    validators: Mapping[str, Callable] = field(default_factory=dict)
+    #: ``related=True``: adds related objects to a page of serialized objects.
+    related: Callable[[Session, list[Any], list[dict]], None] | None = None
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return frozenset(column.key for column in self.model.__table__.columns)
+
+    def writable(self) -> list[str]:
+        return sorted(self.columns - self.reserved)
+
+
+# -- serialization -------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> Any:
+    """Return a column value as PYBOSSA's JSON shows it (timestamps without a zone)."""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return value
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Return every column of ``obj`` as JSON-ready values."""
+    return {column.key: format_value(getattr(obj, column.key)) for column in obj.__table__.columns}
+
+
+def link(base_url: str, rel: str, title: str, object_id: int) -> str:
+    return f"<link rel='{rel}' title='{title}' href='{base_url}/api/{title}/{object_id}'/>"
+
+
+def serialize(call: ApiCall, resource: ApiResource, obj: Any, base_url: str) -> dict[str, Any]:
+    data = to_dict(obj)
+    data["link"] = link(base_url, "self", resource.name, obj.id)
+    if resource.parents:
+        data["links"] = [
+            link(base_url, "parent", parent, getattr(obj, f"{parent}_id"))
+            for parent in resource.parents
+            if getattr(obj, f"{parent}_id") is not None
+        ]
+    return resource.rules.present(call, obj, data)
+
+
+# -- reading requests ----------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_body(request, resource: ApiResource) -> tuple[dict[str, Any], Any]:
+    """Return the body's attributes and its uploaded file (multipart bodies only)."""
+    limit = request.registry.settings["api.max_body_size"]
+    if (request.content_length or 0) > limit:
+        raise BadRequest(f"the request body is larger than {limit} bytes")
+    if request.content_type == "multipart/form-data":
+        if not resource.uploads:
+            raise BadRequest(f"{resource.name} takes a JSON body, not a form")
+        fields = {key: value for key, value in request.POST.items() if isinstance(value, str)}
+        upload = request.POST.get("file")
+        if upload is not None and isinstance(upload, str):
+            raise BadRequest("file must be an uploaded file")
+        return fields, upload
+    raw = request.body
+    if len(raw) > limit:
+        raise BadRequest(f"the request body is larger than {limit} bytes")
+    try:
+        text = raw.decode("utf-8")
+        # PostgreSQL refuses NUL in text and JSON; refuse it for every back end alike.
+        if "\\u0000" in text:
+            raise ValueError("NUL characters are not allowed")
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise BadRequest(f"malformed JSON body: {error}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data, None
+
+
+def _clean_body(
+    resource: ApiResource, data: dict[str, Any], existing: Any | None
+) -> dict[str, Any]:
+    """Drop links, and reserved keys echoed unchanged on update; refuse unknown and reserved keys."""
+    model_name = resource.model.__name__
+    cleaned = {}
+    for key, value in data.items():
+        if key in LINK_KEYS:
+            continue
+        if key not in resource.columns:
+            raise UnknownAttribute(f"type object '{model_name}' has no attribute '{key}'")
+        if key in resource.reserved:
+            if existing is not None and format_value(getattr(existing, key)) == value:
+                continue
+            raise UnknownAttribute(f"Reserved keys in payload: {key}")
+        cleaned[key] = value
+    return cleaned
+
+
+def _validated(resource: ApiResource, data: dict[str, Any], *, creating: bool, from_text: bool) -> dict:
+    schema = body_schema(
+        resource.model,
+        [name for name in resource.writable() if name in data or creating],
+        creating=creating,
+        from_text=from_text,
+        server_set=resource.server_set,
+        free_json=resource.free_json,
+        validators=resource.validators,
+    )
+    try:
+        return schema.deserialize(data)
+    except colander.Invalid as error:
+        raise InvalidValue(first_error(error)) from None
+
+
+# -- the operations ------------------------------------------------------------------------
+
+
+class ResourceService:
+    """The five operations on one resource, given an :class:`ApiCall`."""
+
+    def __init__(self, resource: ApiResource):
+        self.resource = resource
+
+    def get_or_404(self, call: ApiCall, object_id: int) -> Any:
+        obj = call.session.get(self.resource.model, object_id)
+        if obj is None:
+            raise NotFound()
+        return obj
+
+    def list(self, call: ApiCall, params: ListParams) -> list[Any]:
+        resource, model = self.resource, self.resource.model
+        query = resource.rules.readable(call, sa.select(model)).where(*params.conditions)
+        if resource.owned_by and call.user is not None and not params.all:
+            query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
+        if params.last_id is not None and params.orderby == "id":
+            # Keyset paging: an indexed range scan, as cheap at the last page as at the first.
+            if params.desc:
+                query = query.where(model.id < params.last_id).order_by(model.id.desc())
+            else:
+                query = query.where(model.id > params.last_id).order_by(model.id)
+        else:
+            if params.last_id is not None:
+                query = query.where(model.id > params.last_id)
+            column = model.__table__.c[params.orderby]
+            query = query.order_by(column.desc() if params.desc else column.asc())
+            if params.orderby != "id":
+                query = query.order_by(model.id)
+            query = query.offset(params.offset)
+        return list(call.session.scalars(query.limit(params.limit)))
+
+    def read(self, call: ApiCall, object_id: int) -> Any:
+        obj = self.get_or_404(call, object_id)
+        if not self.resource.rules.can_read(call, obj):
+            raise NotFound()
+        return obj
+
+    def create(self, call: ApiCall, data: dict[str, Any], upload: Any, *, from_text: bool) -> Any:
+        resource = self.resource
+        values = _validated(resource, _clean_body(resource, data, None), creating=True, from_text=from_text)
+        obj = resource.model(**values)
+        self._check_parents(call, obj)
+        resource.rules.check_create(call, obj)
+        resource.rules.prepare(call, obj)
+        self._check_unique(call, obj)
+        resource.rules.validate(call, obj)
+        if upload is not None:
+            self._attach(call, obj, upload)
+        call.session.add(obj)
+        call.session.flush()
+        return obj
+
+    def update(self, call: ApiCall, object_id: int, data: dict[str, Any], upload: Any, *, from_text: bool) -> Any:
+        resource = self.resource
+        obj = self.get_or_404(call, object_id)
+        resource.rules.check_update(call, obj)
+        values = _validated(resource, _clean_body(resource, data, obj), creating=False, from_text=from_text)
+        for key, value in values.items():
+            setattr(obj, key, value)
+        self._check_parents(call, obj)
+        # Checked again on the new state: moving an object into a project needs that project's ownership.
+        resource.rules.check_update(call, obj)
+        self._check_unique(call, obj)
+        resource.rules.validate(call, obj)
+        if upload is not None:
+            self._attach(call, obj, upload)
+        call.session.flush()
+        return obj
+
+    def delete(self, call: ApiCall, object_id: int) -> Any:
+        obj = self.get_or_404(call, object_id)
+        self.resource.rules.check_delete(call, obj)
+        call.session.delete(obj)
+        call.session.flush()
+        return obj
+
+    def _check_parents(self, call: ApiCall, obj: Any) -> None:
+        for parent in self.resource.parents:
+            parent_id = getattr(obj, f"{parent}_id")
+            if parent_id is not None and call.parent(parent, parent_id) is None:
+                raise NotFound(f"{parent} {parent_id} does not exist")
+
+    def _check_unique(self, call: ApiCall, obj: Any) -> None:
+        model = self.resource.model
+        for name in self.resource.unique:
+            taken = call.session.scalar(
+                sa.select(model.id).where(getattr(model, name) == getattr(obj, name), model.id != obj.id)
+                if obj.id is not None
+                else sa.select(model.id).where(getattr(model, name) == getattr(obj, name))
+            )
+            if taken is not None:
+                raise AlreadyExists(f"{self.resource.name} {name} {getattr(obj, name)!r} already exists")
+
+    def _attach(self, call: ApiCall, obj: Any, upload: Any) -> None:
+        """Store an uploaded file and point the object at it; the file goes if the transaction aborts."""
+        container = f"user_{call.user.id}" if call.user is not None else "anonymous"
+        stored = call.uploader.store(container, upload.filename, upload.file)
+        call.transaction_manager.get().addAfterAbortHook(remove_quietly, (stored.path,))
+        obj.media_url = stored.url
+        info = dict(obj.info) if isinstance(obj.info, dict) else {}
+        info.update(container=stored.container, file_name=stored.file_name)
+        obj.info = info

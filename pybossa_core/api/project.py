@@ -1,0 +1,71 @@
+"""``/api/project``: anyone reads published projects; signed-in users create; owners change theirs."""
+from __future__ import annotations
+
+import colander
+import sqlalchemy as sa
+
+from pybossa_core.api.base import ApiCall, ApiResource, Rules
+from pybossa_core.models import Category, Project
+from pybossa_core.schemas.api import http_url, short_name
+from pybossa_core.security import is_admin, owned_projects, owns, require_owner, require_user
+from pybossa_core.errors import InvalidValue
+
+#: Short names that would shadow the web site's own /project/<word> pages.
+RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
+
+
+class ProjectRules(Rules):
+    def readable(self, call: ApiCall, query: sa.Select) -> sa.Select:
+        # Drafts are listed only to their owners and admins.
+        if is_admin(call.user):
+            return query
+        if call.user is None:
+            return query.where(Project.published.is_(True))
+        return query.where(
+            sa.or_(Project.published.is_(True), Project.id.in_(owned_projects(call.session, call.user)))
+        )
+
+    def can_read(self, call: ApiCall, project: Project) -> bool:
+        return project.published or owns(call.user, project)
+
+    def present(self, call: ApiCall, project: Project, data: dict) -> dict:
+        if not owns(call.user, project):
+            del data["secret_key"]
+        return data
+
+    def check_create(self, call: ApiCall, project: Project) -> None:
+        require_user(call.user)
+
+    def prepare(self, call: ApiCall, project: Project) -> None:
+        project.owner_id = call.user.id
+        project.owners_ids = [call.user.id]
+        if project.category_id is None:
+            # As PYBOSSA: a project without a category goes to the first one.
+            project.category_id = call.session.scalar(sa.select(Category.id).order_by(Category.id).limit(1))
+
+    def check_update(self, call: ApiCall, project: Project) -> None:
+        require_owner(call.user, project)
+
+    def validate(self, call: ApiCall, project: Project) -> None:
+        if project.short_name.lower() in RESERVED_SHORT_NAMES:
+            raise InvalidValue(f"short_name: {project.short_name!r} is reserved")
+        if project.category_id is not None and call.session.get(Category, project.category_id) is None:
+            raise InvalidValue(f"category_id: category {project.category_id} does not exist")
+
+
+RESOURCE = ApiResource(
+    name="project",
+    model=Project,
+    rules=ProjectRules(),
+    reserved=frozenset(
+        {"id", "created", "updated", "contacted", "published", "featured", "secret_key", "owner_id", "owners_ids"}
+    ),
+    server_set=frozenset({"owner_id"}),
+    owned_by="id",
+    unique=("name", "short_name"),
+    validators={
+        "name": colander.Length(min=1),
+        "short_name": colander.All(colander.Length(min=1), short_name),
+        "webhook": http_url,
+    },
+)

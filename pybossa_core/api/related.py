@@ -1,0 +1,55 @@
+"""``related=True``: a page of tasks, task runs or results with their related objects, in three queries."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pybossa_core.api.base import to_dict
+from pybossa_core.models import Result, Task, TaskRun
+
+
+def _task_runs_by_task(session: Session, task_ids: set[int]) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = defaultdict(list)
+    query = sa.select(TaskRun).where(TaskRun.task_id.in_(task_ids)).order_by(TaskRun.id)
+    for task_run in session.scalars(query):
+        grouped[task_run.task_id].append(to_dict(task_run))
+    return grouped
+
+
+def _results_by_task(session: Session, task_ids: set[int]) -> dict[int, dict]:
+    query = sa.select(Result).where(Result.task_id.in_(task_ids), Result.last_version.is_(True))
+    return {result.task_id: to_dict(result) for result in session.scalars(query)}
+
+
+def _tasks_by_id(session: Session, task_ids: set[int]) -> dict[int, dict]:
+    return {task.id: to_dict(task) for task in session.scalars(sa.select(Task).where(Task.id.in_(task_ids)))}
+
+
+def task_related(session: Session, tasks: list[Any], items: list[dict]) -> None:
+    """Add each task's ``task_runs`` and ``result``."""
+    ids = {task.id for task in tasks}
+    task_runs, results = _task_runs_by_task(session, ids), _results_by_task(session, ids)
+    for task, item in zip(tasks, items):
+        item["task_runs"] = task_runs.get(task.id, [])
+        item["result"] = results.get(task.id)
+
+
+def task_run_related(session: Session, task_runs: list[Any], items: list[dict]) -> None:
+    """Add each task run's ``task`` and ``result``."""
+    ids = {task_run.task_id for task_run in task_runs}
+    tasks, results = _tasks_by_id(session, ids), _results_by_task(session, ids)
+    for task_run, item in zip(task_runs, items):
+        item["task"] = tasks.get(task_run.task_id)
+        item["result"] = results.get(task_run.task_id)
+
+
+def result_related(session: Session, results: list[Any], items: list[dict]) -> None:
+    """Add each result's ``task`` and ``task_runs``."""
+    ids = {result.task_id for result in results}
+    tasks, task_runs = _tasks_by_id(session, ids), _task_runs_by_task(session, ids)
+    for result, item in zip(results, items):
+        item["task"] = tasks.get(result.task_id)
+        item["task_runs"] = task_runs.get(result.task_id, [])

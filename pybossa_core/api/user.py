@@ -1,0 +1,67 @@
+"""``/api/user``: nobody creates or deletes users here; privacy decides what others see.
+
+Others see a user's ``name`` and ``locale`` (and ``fullname`` and ``created``
+when the user turned privacy mode off); the user and admins see everything
+but the password hash.  Admin flags, keys and the e-mail address change only
+through the account and admin views.
+"""
+from __future__ import annotations
+
+import colander
+
+from pybossa_core.api.base import ApiCall, ApiResource, Rules
+from pybossa_core.errors import Forbidden
+from pybossa_core.models import User
+from pybossa_core.security import is_admin, require_user
+
+PUBLIC_FIELDS = ("name", "locale")
+NON_PRIVATE_FIELDS = ("fullname", "created")
+NEVER_SHOWN = ("passwd_hash",)
+
+
+def sees_everything(call: ApiCall, user: User) -> bool:
+    return call.user is not None and (call.user.admin or call.user.id == user.id)
+
+
+class UserRules(Rules):
+    def filterable(self, call: ApiCall, columns: frozenset[str]) -> frozenset[str]:
+        # Only admins may look users up by e-mail or any private field.
+        if is_admin(call.user):
+            return columns - frozenset(NEVER_SHOWN)
+        return frozenset({"id", *PUBLIC_FIELDS})
+
+    def present(self, call: ApiCall, user: User, data: dict) -> dict:
+        if sees_everything(call, user):
+            for key in NEVER_SHOWN:
+                del data[key]
+            return data
+        shown = PUBLIC_FIELDS if user.privacy_mode else PUBLIC_FIELDS + NON_PRIVATE_FIELDS
+        return {key: data[key] for key in shown}
+
+    def check_create(self, call: ApiCall, user: User) -> None:
+        require_user(call.user)
+        raise Forbidden("users are created by registering")
+
+    def check_update(self, call: ApiCall, user: User) -> None:
+        if not sees_everything(call, user):
+            require_user(call.user)
+            raise Forbidden()
+
+    def check_delete(self, call: ApiCall, user: User) -> None:
+        require_user(call.user)
+        raise Forbidden("users cannot be deleted through the API")
+
+
+RESOURCE = ApiResource(
+    name="user",
+    model=User,
+    rules=UserRules(),
+    reserved=frozenset(
+        {
+            "id", "created", "admin", "pro", "passwd_hash", "api_key", "valid_email", "email_addr",
+            "confirmation_email_sent", "restrict", "flags", "category",
+        }
+    ),
+    unique=("name",),
+    validators={"name": colander.All(colander.Length(min=3), colander.Regex(r"^[\w.-]+$", "may contain only letters, digits, '.', '-' and '_'"))},
+)

@@ -1,0 +1,123 @@
+"""The ``pybossa`` command: serve the site, upgrade its database, make an admin, list plugins."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import sqlalchemy as sa
+import transaction
+
+from pybossa_core.settings import SettingsError, load_settings
+
+
+def _raw_settings(config_uri: str | None) -> dict[str, Any]:
+    """Return the ``[app:main]`` settings of ``config_uri`` (none without an ini file)."""
+    if config_uri is None:
+        return {}
+    from pyramid.paster import get_appsettings
+
+    return dict(get_appsettings(config_uri))
+
+
+def _default_config() -> str | None:
+    path = os.environ.get("PYBOSSA_CONFIG") or "development.ini"
+    return path if os.path.exists(path) else None
+
+
+def serve(args, settings: dict[str, Any]) -> int:
+    """Serve the site with waitress on ``host``:``port``."""
+    import waitress
+
+    from pybossa_core.config import configure
+
+    if args.config:
+        from pyramid.paster import setup_logging
+
+        setup_logging(args.config)
+    app = configure(_raw_settings(args.config)).make_wsgi_app()
+    waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads)
+    return 0
+
+
+def db_upgrade(args, settings: dict[str, Any]) -> int:
+    """Create the database's tables or bring them up to date."""
+    from pybossa_core.db import get_engine
+    from pybossa_core.migrations import upgrade
+
+    engine = get_engine(settings)
+    upgrade(engine, args.revision)
+    print(f"database at {engine.url.render_as_string(hide_password=True)} is at revision {args.revision}")
+    return 0
+
+
+def create_admin(args, settings: dict[str, Any]) -> int:
+    """Create an admin account and print its API key."""
+    from pybossa_core.db import get_engine, get_session_factory, get_tm_session
+    from pybossa_core.models import User
+
+    session_factory = get_session_factory(get_engine(settings))
+    with transaction.manager:
+        session = get_tm_session(session_factory, transaction.manager)
+        taken = session.scalar(
+            sa.select(User.id).where(sa.or_(User.name == args.name, User.email_addr == args.email))
+        )
+        if taken is not None:
+            print(f"a user named {args.name!r} or with e-mail {args.email!r} already exists", file=sys.stderr)
+            return 1
+        user = User(name=args.name, fullname=args.name, email_addr=args.email, admin=True, valid_email=True)
+        session.add(user)
+        session.flush()
+        api_key = user.api_key
+    print(api_key)
+    return 0
+
+
+def plugins(args, settings: dict[str, Any]) -> int:
+    """Print the installed plugins with their versions and hooks, and those that failed."""
+    from pybossa_core.plugins import load_plugins
+
+    hooks = load_plugins(settings)
+    for info in hooks.list_plugins():
+        print(f"{info.name} {info.version or '-'}: {', '.join(info.hooks)}")
+    for failure in hooks.failed:
+        print(f"FAILED {failure.name}: {failure.error}")
+    return 1 if hooks.failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pybossa", description=__doc__)
+    parser.add_argument(
+        "-c", "--config", default=_default_config(),
+        help="the site's ini file (default: $PYBOSSA_CONFIG, else ./development.ini if present)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help=serve.__doc__)
+    serve_parser.add_argument("--threads", type=int, default=8)
+    serve_parser.set_defaults(run=serve)
+    db_parser = commands.add_parser("db", help="database commands")
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True)
+    upgrade_parser = db_commands.add_parser("upgrade", help=db_upgrade.__doc__)
+    upgrade_parser.add_argument("revision", nargs="?", default="head")
+    upgrade_parser.set_defaults(run=db_upgrade)
+    admin_parser = commands.add_parser("create-admin", help=create_admin.__doc__)
+    admin_parser.add_argument("name")
+    admin_parser.add_argument("email")
+    admin_parser.set_defaults(run=create_admin)
+    commands.add_parser("plugins", help=plugins.__doc__).set_defaults(run=plugins)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(_raw_settings(args.config))
+    except SettingsError as error:
+        print(f"pybossa: {error}", file=sys.stderr)
+        return 2
+    return args.run(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The database engine and the one way to get a session joined to a transaction."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    # WAL lets readers go on while one writer writes; foreign keys give the
+    # same cascades as PostgreSQL; busy_timeout queues writers instead of
+    # failing them at once when several threads write.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def get_engine(settings: dict[str, Any]) -> Engine:
+    """Create the engine for ``database.url`` (a test may pass ``dbengine`` instead)."""
+    if settings.get("dbengine") is not None:
+        return settings["dbengine"]
+    url = make_url(settings["database.url"])
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def get_session_factory(engine: Engine) -> sessionmaker:
+    """Return the session factory every request, job and command uses."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
+    """Return a session joined to ``transaction_manager``: it commits or aborts with it.
+
+    Outside a request::
+
+        with transaction.manager:
+            dbsession = get_tm_session(session_factory, transaction.manager)
+    """
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    return dbsession
+
+
+def includeme(config) -> None:
+    """Give each request ``request.dbsession`` inside one pyramid_tm transaction."""
+    settings = config.get_settings()
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    settings.setdefault("retry.attempts", 3)
+    config.include("pyramid_tm")
+    config.include("pyramid_retry")
+    # Two requests racing to insert the same unique row (or SQLite's "database
+    # is locked") fail one of them; pyramid_retry replays that request in a new
+    # transaction, where it takes the ordinary "already exists" path.
+    config.add_tween("pybossa_core.db.retryable_errors_tween", over="pyramid_tm.tm_tween_factory")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbengine"] = engine
+    config.registry["dbsession_factory"] = session_factory
+
+    def dbsession(request) -> Session:
+        # Tests hand the app a session already joined to their own doomed transaction.
+        session = request.environ.get("app.dbsession")
+        if session is None:
+            session = get_tm_session(session_factory, request.tm, request=request)
+        return session
+
+    config.add_request_method(dbsession, reify=True)
+
+
+def mark_if_retryable(error: BaseException) -> bool:
+    """Mark an integrity race or a SQLite lock time-out retryable; tell whether it was."""
+    from pyramid_retry import mark_error_retryable
+
+    if isinstance(error, IntegrityError) or (
+        isinstance(error, OperationalError) and "locked" in str(error.orig)
+    ):
+        mark_error_retryable(error)
+        return True
+    return False
+
+
+def retryable_errors_tween(handler, registry):
+    """Let pyramid_retry replay a request whose commit lost a race."""
+
+    def tween(request):
+        try:
+            return handler(request)
+        except (IntegrityError, OperationalError) as error:
+            mark_if_retryable(error)
+            raise
+
+    return tween
+
+
+def is_postgresql(session: Session) -> bool:
+    """Tell whether ``session`` talks to PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"
+

@@ -1,0 +1,151 @@
+"""The one family of errors, and the only exception views.
+
+Views and services raise :class:`PybossaError` subclasses; under ``/api`` the
+exception views below turn them into PYBOSSA's error object::
+
+    {"status": "failed", "action": "GET", "target": "project",
+     "exception_msg": "404 Not Found", "status_code": 404, "exception_cls": "NotFound"}
+"""
+from __future__ import annotations
+
+import logging
+
+from pyramid.httpexceptions import HTTPException
+from pyramid.view import exception_view_config, notfound_view_config
+from pyramid_retry import is_last_attempt
+
+from pybossa_core.db import mark_if_retryable
+
+log = logging.getLogger(__name__)
+
+
+class PybossaError(Exception):
+    """Base of every error a client can cause; says its HTTP status and PYBOSSA class name."""
+
+    status_code = 500
+    exception_cls: str | None = None
+    default_message = "500 Internal Server Error"
+
+    def __init__(self, message: str | None = None, *, target: str | None = None):
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+        self.target = target
+
+    @property
+    def cls_name(self) -> str:
+        return self.exception_cls or type(self).__name__
+
+
+class BadRequest(PybossaError):
+    status_code = 400
+    default_message = "400 Bad Request"
+
+
+class Unauthorized(PybossaError):
+    status_code = 401
+    default_message = "401 Unauthorized"
+
+
+class Forbidden(PybossaError):
+    status_code = 403
+    default_message = "403 Forbidden"
+
+
+class NotFound(PybossaError):
+    status_code = 404
+    default_message = "404 Not Found"
+
+
+class MethodNotAllowed(PybossaError):
+    status_code = 405
+    default_message = "405 Method Not Allowed"
+
+
+class UnknownAttribute(PybossaError):
+    """A body or query names an attribute the object does not have, or may not be set."""
+
+    status_code = 415
+    exception_cls = "AttributeError"
+
+
+class InvalidValue(PybossaError):
+    """A body's attribute has a value of the wrong type or out of range."""
+
+    status_code = 415
+    exception_cls = "ValueError"
+
+
+class AlreadyExists(PybossaError):
+    """A unique attribute (a short name, a user name) is already taken."""
+
+    status_code = 415
+    exception_cls = "IntegrityError"
+
+
+class TooManyRequests(PybossaError):
+    status_code = 429
+    default_message = "429 Too Many Requests"
+
+
+#: Pyramid's own HTTP errors under /api, mapped onto PYBOSSA's classes.
+_HTTP_ERRORS = {404: NotFound, 405: MethodNotAllowed, 403: Forbidden, 400: BadRequest}
+
+
+def error_body(request, error: PybossaError) -> dict:
+    """Return PYBOSSA's error object for ``error`` raised while serving ``request``."""
+    target = error.target
+    if target is None:
+        segments = request.path_info.strip("/").split("/")
+        target = segments[1] if len(segments) > 1 else "api"
+    return {
+        "status": "failed",
+        "action": request.method,
+        "target": target,
+        "exception_msg": error.message,
+        "status_code": error.status_code,
+        "exception_cls": error.cls_name,
+    }
+
+
+def _is_api(request) -> bool:
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
+
+
+def _render(request, error: PybossaError):
+    response = request.response
+    response.status_code = error.status_code
+    return error_body(request, error)
+
+
+@exception_view_config(PybossaError, renderer="json")
+def pybossa_error(error, request):
+    return _render(request, error)
+
+
+@notfound_view_config(renderer="json")
+def not_found(exc, request):
+    if not _is_api(request):
+        request.response.status_code = 404
+        return {"status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
+    return _render(request, NotFound())
+
+
+@exception_view_config(HTTPException, renderer="json")
+def http_error(exc, request):
+    if exc.code < 400 or not _is_api(request):
+        return exc
+    error = _HTTP_ERRORS.get(exc.code, PybossaError)()
+    error.status_code = exc.code
+    return _render(request, error)
+
+
+@exception_view_config(Exception, renderer="json")
+def unexpected_error(exc, request):
+    if mark_if_retryable(exc) and not is_last_attempt(request):
+        raise exc  # pyramid_tm aborts and pyramid_retry replays the request
+    log.exception("unexpected error serving %s %s", request.method, request.path_qs)
+    return _render(request, PybossaError())
+
+
+def includeme(config) -> None:
+    config.scan(__name__)

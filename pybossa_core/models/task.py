@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pybossa_core.models.meta import Base, JSONDocument, utcnow
+
+
+class Task(Base):
+    """One thing to answer (an image to tag, a page to transcribe)."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_project_id_id", "project_id", "id"),
+        Index("ix_task_project_id_state", "project_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(64), default="ongoing")
+    quorum: Mapped[int] = mapped_column(Integer, default=0)
+    calibration: Mapped[int] = mapped_column(Integer, default=0)
+    priority_0: Mapped[float] = mapped_column(Float, default=0.0)
+    info: Mapped[Any] = mapped_column(JSONDocument, default=dict)
+    n_answers: Mapped[int] = mapped_column(Integer, default=30)
+    fav_user_ids: Mapped[Any] = mapped_column(JSONDocument, default=list)

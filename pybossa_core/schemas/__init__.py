@@ -1,0 +1,1 @@
+"""Colander schemas: API bodies, query strings and (later) forms."""

@@ -1,0 +1,99 @@
+"""Who is calling: the identity behind a request, and the checks every resource shares.
+
+A request is signed in by its API key (``?api_key=KEY`` or the header
+``Authorization: KEY``, as PYBOSSA accepts them).  Per-resource rules (who may
+read or change what) live beside each resource in ``api/``; the ownership
+tests they all need are here.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from pyramid.security import Denied
+
+from pybossa_core.errors import Forbidden, Unauthorized
+from pybossa_core.models import Project, User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+
+def api_key_of(request) -> str | None:
+    """Return the API key the request carries, if any."""
+    key = request.GET.get("api_key")
+    if key:
+        return key
+    header = request.headers.get("Authorization", "")
+    if header and not header.lower().startswith(("bearer ", "basic ")):
+        return header.strip()
+    return None
+
+
+class SecurityPolicy:
+    """Pyramid security policy whose identity is the signed-in :class:`User` (or None)."""
+
+    def identity(self, request) -> User | None:
+        key = api_key_of(request)
+        if key:
+            return request.dbsession.execute(sa.select(User).where(User.api_key == key)).scalar_one_or_none()
+        return None
+
+    def authenticated_userid(self, request) -> int | None:
+        user = request.identity
+        return user.id if user is not None else None
+
+    def permits(self, request, context, permission):
+        # Permissions are decided by each resource's rules, never by view predicates.
+        return Denied("pybossa-core does not use view permissions")
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def require_user(user: User | None) -> User:
+    """Return ``user``, or raise Unauthorized for an anonymous caller."""
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def is_admin(user: User | None) -> bool:
+    return user is not None and user.admin
+
+
+def owns(user: User | None, project: Project | None) -> bool:
+    """Tell whether ``user`` owns or co-owns ``project`` (admins own everything)."""
+    if user is None or project is None:
+        return False
+    return user.admin or project.owner_id == user.id or user.id in (project.owners_ids or [])
+
+
+def require_owner(user: User | None, project: Project | None) -> None:
+    """Raise Unauthorized for anonymous callers and Forbidden for non-owners of ``project``."""
+    require_user(user)
+    if not owns(user, project):
+        raise Forbidden()
+
+
+def require_admin(user: User | None) -> None:
+    require_user(user)
+    if not user.admin:
+        raise Forbidden()
+
+
+def owned_projects(session: Session, user: User) -> sa.Select:
+    """Return a query of the ids of the projects ``user`` owns or co-owns."""
+    if session.get_bind().dialect.name == "postgresql":
+        coowned = Project.owners_ids.contains([user.id])
+    else:
+        members = sa.func.json_each(Project.owners_ids).table_valued("value")
+        coowned = sa.exists(sa.select(1).select_from(members).where(members.c.value == user.id))
+    return sa.select(Project.id).where(sa.or_(Project.owner_id == user.id, coowned))
+
+
+def includeme(config) -> None:
+    config.set_security_policy(SecurityPolicy())

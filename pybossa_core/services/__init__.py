@@ -1,0 +1,1 @@
+"""Domain rules and shared-state back ends; never given a request."""

@@ -1,0 +1,113 @@
+"""Site settings: defaults, ``PYBOSSA_*`` environment overrides and validation.
+
+Every setting has one name in the ini file (``database.url``) and one
+environment variable (``PYBOSSA_DATABASE_URL``): the name upper-cased with dots
+turned into underscores.  Environment variables win over the ini file so a
+deployer can change a site without editing it.  A setting nobody knows, or one
+whose value does not parse, stops startup with a message naming it.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import colander
+
+#: Setting prefixes owned by Pyramid and the libraries it includes; passed through untouched.
+PASSTHROUGH_PREFIXES = ("pyramid.", "tm.", "retry.", "jinja2.", "plugin.")
+
+#: Environment variables that start with PYBOSSA_ but are not site settings.
+NON_SETTING_VARIABLES = frozenset(
+    {"PYBOSSA_TEST_DATABASE_URL", "PYBOSSA_TEST_REDIS_URL", "PYBOSSA_TRACE_PLUGINS", "PYBOSSA_CONFIG"}
+)
+
+
+class SettingsError(Exception):
+    """A setting is unknown or malformed; the message names it."""
+
+
+class Words(colander.SchemaType):
+    """A list of words written space- or comma-separated in the ini file."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, (list, tuple)):
+            return [str(word) for word in cstruct]
+        if not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{cstruct!r} is not a list of words")
+        return cstruct.replace(",", " ").split()
+
+
+def _setting(type_, name, default, validator=None):
+    return colander.SchemaNode(type_, name=name, missing=default, validator=validator)
+
+
+def settings_schema() -> colander.SchemaNode:
+    """Return the schema every setting of the core is validated against."""
+    schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
+    for node in (
+        _setting(colander.String(), "database.url", "sqlite:///var/pybossa.sqlite"),
+        _setting(colander.String(allow_empty=True), "redis.url", ""),
+        _setting(colander.String(), "host", "127.0.0.1"),
+        _setting(colander.Int(), "port", 5000, colander.Range(1, 65535)),
+        _setting(colander.String(), "secret", colander.required, colander.Length(min=16)),
+        _setting(colander.Int(), "api.default_limit", 20, colander.Range(1, 1000)),
+        _setting(colander.Int(), "api.max_limit", 100, colander.Range(1, 1000)),
+        _setting(colander.Int(), "api.max_body_size", 10 * 1024 * 1024, colander.Range(1024)),
+        _setting(colander.String(), "uploads.dir", "var/uploads"),
+        _setting(colander.Int(), "uploads.max_size", 10 * 1024 * 1024, colander.Range(1)),
+        _setting(
+            Words(),
+            "uploads.allowed_extensions",
+            "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt",
+        ),
+        _setting(Words(), "plugins.disabled", []),
+    ):
+        schema.add(node)
+    return schema
+
+
+def environment_variable(name: str) -> str:
+    """Return the environment variable that overrides setting ``name``."""
+    return "PYBOSSA_" + name.upper().replace(".", "_")
+
+
+def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge ``raw`` (the ini's ``[app:main]``) with the environment and validate it.
+
+    Returns the settings dict Pyramid gets: validated core settings plus the
+    pass-through ones.  Raises :class:`SettingsError` naming the first bad key.
+    """
+    environ = os.environ if environ is None else environ
+    schema = settings_schema()
+    known = {node.name: environment_variable(node.name) for node in schema.children}
+    unknown_variables = sorted(
+        variable
+        for variable in environ
+        if variable.startswith("PYBOSSA_")
+        and variable not in known.values()
+        and variable not in NON_SETTING_VARIABLES
+        and not variable.startswith("PYBOSSA_PLUGIN_")
+    )
+    if unknown_variables:
+        raise SettingsError(f"unknown setting in the environment: {unknown_variables[0]}")
+
+    core, passthrough = {}, {}
+    for key, value in raw.items():
+        if key in known:
+            core[key] = value
+        elif key.startswith(PASSTHROUGH_PREFIXES):
+            passthrough[key] = environ.get(environment_variable(key), value)
+        else:
+            raise SettingsError(f"unknown setting: {key!r}")
+    for key, variable in known.items():
+        if variable in environ:
+            core[key] = environ[variable]
+    try:
+        validated = schema.deserialize(core)
+    except colander.Invalid as error:
+        key, message = next(iter(error.asdict().items()))
+        raise SettingsError(f"setting {key!r}: {message}") from None
+    return {**passthrough, **validated}
