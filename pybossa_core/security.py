@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from pyramid.security import Denied
 
 from pybossa_core.errors import Forbidden, Unauthorized
@@ -88,7 +89,7 @@ def require_admin(user: User | None) -> None:
 def owned_projects(session: Session, user: User) -> sa.Select:
     """Return a query of the ids of the projects ``user`` owns or co-owns."""
     if session.get_bind().dialect.name == "postgresql":
-        coowned = Project.owners_ids.contains([user.id])
+        coowned = sa.type_coerce(Project.owners_ids, JSONB).contains([user.id])
     else:
         members = sa.func.json_each(Project.owners_ids).table_valued("value")
         coowned = sa.exists(sa.select(1).select_from(members).where(members.c.value == user.id))

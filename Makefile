@@ -1,0 +1,41 @@
+# make serve: install everything into .venv, create or upgrade the database, serve the site.
+# make test:  install everything into .venv and run the whole suite (core and bundled plugins),
+#             on SQLite, and on PostgreSQL and Redis when they answer on 127.0.0.1.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/*/pyproject.toml))
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/pybossa_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install serve test
+
+$(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || (apt-get update && apt-get install -y python3-venv)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGIN_DIRS))
+	touch $@
+
+install: $(VENV)/.installed
+
+serve: install
+	$(BIN)/pybossa db upgrade
+	$(BIN)/pybossa serve
+
+# PYBOSSA_TEST_DATABASE_URL / PYBOSSA_TEST_REDIS_URL are set only when the service answers;
+# with REQUIRE_SERVICES=1 (as CI runs it) a missing service fails the run instead.
+test: install
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_ADMIN_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "PostgreSQL answers: the suite runs on SQLite and on PostgreSQL"; \
+		export PYBOSSA_TEST_DATABASE_URL=$(TEST_DATABASE_URL); \
+	elif [ -n "$(REQUIRE_SERVICES)" ]; then echo "PostgreSQL does not answer on 127.0.0.1:5432" >&2; exit 1; \
+	else echo "PostgreSQL does not answer: the suite runs on SQLite only"; fi; \
+	if $(BIN)/python -c "import redis; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_timeout=3).ping()" 2>/dev/null; then \
+		echo "Redis answers: the Redis back ends are tested too"; \
+		export PYBOSSA_TEST_REDIS_URL=$(TEST_REDIS_URL); \
+	elif [ -n "$(REQUIRE_SERVICES)" ]; then echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; \
+	else echo "Redis does not answer: in-process back ends only"; fi; \
+	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,150 @@
+"""Fixtures: a migrated database per back end, and per test a doomed transaction and a WebTest app.
+
+Every test runs on SQLite, and on PostgreSQL too when PYBOSSA_TEST_DATABASE_URL
+names a database there (``make test`` sets it when PostgreSQL answers).  The
+schema comes from the alembic migrations, as on a real site.  Each test's
+requests share one session inside a transaction that is rolled back, so tests
+leave nothing behind.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+import transaction
+import webtest
+
+from pybossa_core.config import configure
+from pybossa_core.db import get_engine, get_session_factory, get_tm_session
+from pybossa_core.migrations import upgrade
+from tests import factories
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("PYBOSSA_TEST_DATABASE_URL") else [])
+SECRET = "test-secret-0123456789"
+
+
+def fresh_engine(backend: str, tmp_path_factory, name: str) -> sa.Engine:
+    """Return an engine on an empty, migrated database named ``name`` for ``backend``."""
+    if backend == "sqlite":
+        path = tmp_path_factory.mktemp(name) / "pybossa.sqlite"
+        engine = get_engine({"database.url": f"sqlite:///{path}"})
+    else:
+        url = sa.engine.make_url(os.environ["PYBOSSA_TEST_DATABASE_URL"])
+        engine = get_engine({"database.url": url.set(database=f"{url.database}_{name}").render_as_string(False)})
+        maintenance = url.set(database="postgres").render_as_string(False)
+        admin = get_engine({"database.url": maintenance}).execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{engine.url.database}"')
+        admin.dispose()
+    upgrade(engine)
+    return engine
+
+
+def app_settings(engine: sa.Engine, uploads_dir, **overrides) -> dict:
+    return {
+        "dbengine": engine,
+        "secret": SECRET,
+        "uploads.dir": str(uploads_dir),
+        "uploads.max_size": "2048",
+        **overrides,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    """The database back end this run of the test uses: "sqlite" or "postgresql"."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def dbengine(backend, tmp_path_factory):
+    engine = fresh_engine(backend, tmp_path_factory, "test")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def uploads_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("uploads")
+
+
+@pytest.fixture(scope="session")
+def app(dbengine, uploads_dir):
+    return configure(app_settings(dbengine, uploads_dir), environ={}).make_wsgi_app()
+
+
+@pytest.fixture
+def tm():
+    """An explicit transaction manager whose transaction is doomed and aborted after the test."""
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    manager.doom()
+    yield manager
+    manager.abort()
+
+
+@pytest.fixture
+def dbsession(app, tm):
+    """The session the test and its requests share, inside the doomed transaction."""
+    return get_tm_session(app.registry["dbsession_factory"], tm)
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    """A WebTest app whose requests run in the test's transaction."""
+    return webtest.TestApp(
+        app,
+        extra_environ={
+            "HTTP_HOST": "localhost:5000",
+            "REMOTE_ADDR": "127.0.0.1",
+            "tm.active": True,
+            "tm.manager": tm,
+            "app.dbsession": dbsession,
+        },
+    )
+
+
+@pytest.fixture
+def make(dbsession):
+    """Factories bound to the test's session: ``make.user()``, ``make.project(owner)``, ..."""
+    return factories.Factories(dbsession)
+
+
+class LiveServer:
+    """A site served by waitress on a loopback port, for real clients."""
+
+    def __init__(self, app):
+        import waitress
+
+        self.app = app
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def session(self):
+        """Return a session committing to the live site's database (for set-up)."""
+        manager = transaction.TransactionManager()
+        return manager, get_tm_session(self.app.registry["dbsession_factory"], manager)
+
+
+@pytest.fixture(scope="session")
+def live_server(backend, tmp_path_factory):
+    """A live site on its own database, committing for real."""
+    engine = fresh_engine(backend, tmp_path_factory, "live")
+    app = configure(app_settings(engine, tmp_path_factory.mktemp("live_uploads")), environ={}).make_wsgi_app()
+    server = LiveServer(app)
+    server.thread.start()
+    yield server
+    server.server.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def live_factories(live_server):
+    """Factories that commit to the live site's database; use inside ``with live_factories as make:``."""
+    return factories.Committing(live_server)

@@ -1,0 +1,551 @@
+"""Plugin loading, the hook facade, plugin settings, and the plugin guide's coverage of hooks."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import re
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import colander
+import pytest
+import transaction
+
+from pybossa_core import hookspecs
+from pybossa_core.plugin_api import (
+    AuthProviderSpec,
+    ImporterSpec,
+    PresenterSpec,
+    SchedulerSpec,
+    StatsSpec,
+    plugin_settings,
+)
+from pybossa_core.plugins import (
+    EventName,
+    FailedPlugin,
+    PluginHooks,
+    PluginInfo,
+    hookimpl,
+    load_plugins,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+HOOK_NAMES = sorted(
+    name for name, value in vars(hookspecs).items() if hasattr(value, "pybossa_spec")
+)
+
+SAMPLE_IMPORTER = ImporterSpec(
+    name="sample",
+    title="Sample",
+    schema_factory=lambda: colander.SchemaNode(colander.Mapping()),
+    tasks=lambda data: [{"info": dict(data)}],
+)
+
+
+def plugin_module(name: str, *functions: Callable[..., Any]) -> types.ModuleType:
+    """Return a module named ``name`` holding ``functions``, as an entry point would load it."""
+    module = types.ModuleType(name)
+    for function in functions:
+        setattr(module, function.__name__, function)
+    return module
+
+
+@hookimpl(specname="register_importers")
+def register_sample_importer() -> list[ImporterSpec]:
+    return [SAMPLE_IMPORTER]
+
+
+@dataclass
+class FakeEntryPoint:
+    """Stands in for an installed ``importlib.metadata.EntryPoint``."""
+
+    name: str
+    plugin: object
+    dist: object | None = None
+
+    def load(self) -> object:
+        if isinstance(self.plugin, BaseException):
+            raise self.plugin
+        return self.plugin
+
+
+@pytest.fixture
+def installed(monkeypatch: pytest.MonkeyPatch) -> list[FakeEntryPoint]:
+    """The ``pybossa`` entry points the loader sees; a test appends to it."""
+    entry_points: list[FakeEntryPoint] = []
+
+    def fake_entry_points(*, group: str) -> list[FakeEntryPoint]:
+        assert group == "pybossa"
+        return entry_points
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    return entry_points
+
+
+def distribution(name: str, version: str) -> types.SimpleNamespace:
+    return types.SimpleNamespace(name=name, version=version)
+
+
+# Loading -------------------------------------------------------------------------------------
+
+
+def test_installed_plugin_is_loaded_from_its_entry_point(installed):
+    installed.append(
+        FakeEntryPoint(
+            "importer-sample",
+            plugin_module("sample_plugin", register_sample_importer),
+            distribution("pybossa-importer-sample", "1.2.0"),
+        )
+    )
+
+    hooks = load_plugins({})
+
+    assert hooks.register_importers() == [SAMPLE_IMPORTER]
+    assert hooks.list_plugins() == [
+        PluginInfo(name="importer-sample", version="1.2.0", hooks=["register_importers"])
+    ]
+    assert hooks.failed == []
+
+
+def test_autoload_false_ignores_installed_plugins(installed):
+    installed.append(FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer)))
+
+    hooks = load_plugins({}, autoload=False)
+
+    assert hooks.register_importers() == []
+    assert hooks.list_plugins() == []
+
+
+def test_plugin_that_fails_to_import_is_reported_and_skipped(installed, caplog):
+    installed.append(
+        FakeEntryPoint(
+            "importer-broken",
+            ImportError("No module named 'requests'"),
+            distribution("pybossa-importer-broken", "0.1"),
+        )
+    )
+    installed.append(
+        FakeEntryPoint("importer-sample", plugin_module("sample_plugin", register_sample_importer))
+    )
+
+    hooks = load_plugins({})
+
+    assert hooks.failed == [
+        FailedPlugin(
+            name="importer-broken",
+            distribution="pybossa-importer-broken",
+            error="ImportError: No module named 'requests'",
+        )
+    ]
+    assert [plugin.name for plugin in hooks.list_plugins()] == ["importer-sample"]
+    assert hooks.register_importers() == [SAMPLE_IMPORTER]
+    assert "importer-broken" in caplog.text
+
+
+def test_plugin_with_a_misspelled_hook_is_unregistered_and_reported(installed, caplog):
+    @hookimpl
+    def register_importerz() -> list[ImporterSpec]:
+        return [SAMPLE_IMPORTER]
+
+    installed.append(
+        FakeEntryPoint(
+            "importer-typo",
+            plugin_module("typo_plugin", register_importerz),
+            distribution("pybossa-importer-typo", "0.1"),
+        )
+    )
+
+    hooks = load_plugins({}, extra_plugins=[plugin_module("sample_plugin", register_sample_importer)])
+
+    [failure] = hooks.failed
+    assert (failure.name, failure.distribution) == ("importer-typo", "pybossa-importer-typo")
+    assert "unknown hook 'register_importerz'" in failure.error
+    assert [plugin.name for plugin in hooks.list_plugins()] == ["sample_plugin"]
+    assert "importer-typo" in caplog.text
+
+
+def test_disabled_plugin_is_not_loaded(installed):
+    installed.append(FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer)))
+
+    hooks = load_plugins({"plugins.disabled": ["importer-sample"]})
+
+    assert hooks.register_importers() == []
+    assert hooks.list_plugins() == []
+    assert hooks.failed == []
+
+
+def test_list_plugins_shows_each_plugin_with_its_hooks():
+    @hookimpl
+    def on_task_completed(task_id: int) -> None:
+        pass
+
+    hooks = load_plugins(
+        {},
+        autoload=False,
+        extra_plugins=[plugin_module("sample_plugin", register_sample_importer, on_task_completed)],
+    )
+
+    assert hooks.list_plugins() == [
+        PluginInfo(
+            name="sample_plugin",
+            version=None,
+            hooks=["on_task_completed", "register_importers"],
+        )
+    ]
+
+
+def test_trace_plugins_logs_every_hook_call(monkeypatch, caplog):
+    monkeypatch.setenv("PYBOSSA_TRACE_PLUGINS", "1")
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("sample_plugin", register_sample_importer)]
+    )
+
+    with caplog.at_level(logging.DEBUG, logger="pybossa_core.plugins"):
+        hooks.register_importers()
+
+    assert "calling register_importers({}) on ['sample_plugin']" in caplog.text
+    assert f"register_importers returned [[{SAMPLE_IMPORTER!r}]]" in caplog.text
+
+
+# Events --------------------------------------------------------------------------------------
+
+
+def test_notify_calls_the_other_plugins_when_one_raises(caplog):
+    calls = []
+
+    @hookimpl
+    def on_project_created(project_id: int, owner_id: int) -> None:
+        calls.append((project_id, owner_id))
+
+    # tryfirst makes the failing plugin run before the recording one.
+    @hookimpl(tryfirst=True, specname="on_project_created")
+    def fail_on_project_created(project_id: int) -> None:
+        raise RuntimeError("mail server down")
+
+    hooks = load_plugins(
+        {},
+        autoload=False,
+        extra_plugins=[
+            plugin_module("recording_plugin", on_project_created),
+            plugin_module("failing_plugin", fail_on_project_created),
+        ],
+    )
+
+    hooks.notify("on_project_created", project_id=7, owner_id=3)
+
+    assert calls == [(7, 3)]
+    assert "plugin failing_plugin failed in on_project_created" in caplog.text
+    assert "mail server down" in caplog.text
+
+
+def test_notify_refuses_arguments_that_do_not_match_the_hook():
+    hooks = load_plugins({}, autoload=False)
+
+    with pytest.raises(TypeError, match="on_task_completed takes"):
+        hooks.notify("on_task_completed", project_id=1, task_id=2)
+
+
+class RefusingParticipant:
+    """A transaction participant whose vote fails, as a database refusing the commit would."""
+
+    def sortKey(self) -> str:
+        return "refusing-participant"
+
+    def tpc_vote(self, txn: object) -> None:
+        raise RuntimeError("could not serialize access")
+
+    def abort(self, txn: object) -> None:
+        pass
+
+    tpc_begin = commit = tpc_finish = tpc_abort = abort
+
+
+@pytest.fixture
+def completions():
+    """A facade with one plugin recording on_task_completed, and its record."""
+    calls = []
+
+    @hookimpl
+    def on_task_completed(project_id: int, task_id: int, result_id: int) -> None:
+        calls.append((project_id, task_id, result_id))
+
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("recorder", on_task_completed)]
+    )
+    return hooks, calls
+
+
+def test_notify_after_commit_waits_for_the_commit(completions):
+    hooks, calls = completions
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+
+    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    assert calls == []
+    tm.commit()
+
+    assert calls == [(1, 2, 3)]
+
+
+def test_notify_after_commit_is_silent_when_the_transaction_aborts(completions):
+    hooks, calls = completions
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+
+    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    tm.abort()
+
+    assert calls == []
+
+
+def test_notify_after_commit_is_silent_when_the_commit_fails(completions):
+    hooks, calls = completions
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+    tm.get().join(RefusingParticipant())
+
+    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    with pytest.raises(RuntimeError, match="could not serialize"):
+        tm.commit()
+    tm.abort()
+
+    assert calls == []
+
+
+# One test per hook, each calling it through the facade ----------------------------------------
+
+
+def test_hook_register_importers():
+    @hookimpl
+    def register_importers() -> list[ImporterSpec]:
+        return []
+
+    hooks = load_plugins(
+        {},
+        autoload=False,
+        extra_plugins=[
+            plugin_module("sample_plugin", register_sample_importer),
+            plugin_module("empty_plugin", register_importers),
+        ],
+    )
+
+    [importer] = hooks.register_importers()
+    assert importer is SAMPLE_IMPORTER
+    assert importer.tasks({"a": 1}) == [{"info": {"a": 1}}]
+
+
+def test_hook_register_presenters():
+    presenter = PresenterSpec(
+        name="sample", title="Sample", description="d", template="<p>{{ project.short_name }}</p>"
+    )
+
+    @hookimpl
+    def register_presenters() -> list[PresenterSpec]:
+        return [presenter]
+
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("p", register_presenters)]
+    )
+
+    assert hooks.register_presenters() == [presenter]
+    assert presenter.tutorial == ""
+
+
+def test_hook_register_auth_providers():
+    @hookimpl
+    def register_auth_providers(settings) -> list[AuthProviderSpec]:
+        return [
+            AuthProviderSpec(
+                name="sample",
+                title="Sample",
+                enabled="token" in plugin_settings(settings, "sample"),
+                login_url="/account/sample/",
+                fetch_profile=dict,
+            )
+        ]
+
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("p", register_auth_providers)]
+    )
+
+    [configured] = hooks.register_auth_providers({"plugin.sample.token": "t"})
+    [unconfigured] = hooks.register_auth_providers({})
+    assert (configured.name, configured.enabled) == ("sample", True)
+    assert (unconfigured.name, unconfigured.enabled) == ("sample", False)
+
+
+def test_hook_register_stats():
+    @hookimpl
+    def register_stats() -> list[StatsSpec]:
+        return [StatsSpec(name="site", scope="site"), StatsSpec(name="board", scope="leaderboard")]
+
+    @hookimpl(specname="register_stats")
+    def register_no_stats() -> None:
+        return None
+
+    hooks = load_plugins(
+        {},
+        autoload=False,
+        extra_plugins=[plugin_module("p", register_stats), plugin_module("quiet", register_no_stats)],
+    )
+
+    assert [(stats.name, stats.scope) for stats in hooks.register_stats()] == [
+        ("site", "site"),
+        ("board", "leaderboard"),
+    ]
+
+
+def test_hook_register_schedulers():
+    def pick(**kwargs: Any) -> list[int]:
+        return []
+
+    @hookimpl(trylast=True, specname="register_schedulers")
+    def register_default_schedulers() -> list[SchedulerSpec]:
+        return [SchedulerSpec(name="default", title="Default", pick=pick)]
+
+    @hookimpl
+    def register_schedulers() -> list[SchedulerSpec]:
+        return [SchedulerSpec(name="random", title="Random", pick=pick)]
+
+    hooks = load_plugins(
+        {},
+        autoload=False,
+        extra_plugins=[
+            plugin_module("builtin", register_default_schedulers),
+            plugin_module("installed", register_schedulers),
+        ],
+    )
+
+    # A built-in default marked trylast comes after every installed plugin, so an installed
+    # scheduler of the same name would win.
+    assert [scheduler.name for scheduler in hooks.register_schedulers()] == ["random", "default"]
+
+
+def test_hook_on_startup():
+    configs = []
+
+    @hookimpl
+    def on_startup(config: object) -> None:
+        configs.append(config)
+
+    config = object()
+    hooks = load_plugins({}, autoload=False, extra_plugins=[plugin_module("p", on_startup)])
+
+    hooks.notify("on_startup", config=config)
+
+    assert configs == [config]
+
+
+def test_hook_on_project_created():
+    calls = []
+
+    @hookimpl
+    def on_project_created(project_id: int, owner_id: int) -> None:
+        calls.append((project_id, owner_id))
+
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("p", on_project_created)]
+    )
+    tm = transaction.TransactionManager(explicit=True)
+    tm.begin()
+
+    hooks.notify_after_commit(tm, "on_project_created", project_id=5, owner_id=9)
+    tm.commit()
+
+    assert calls == [(5, 9)]
+
+
+def test_hook_on_task_run_created():
+    task_run_ids = []
+
+    # An implementation may take only the arguments it needs.
+    @hookimpl
+    def on_task_run_created(task_run_id: int) -> None:
+        task_run_ids.append(task_run_id)
+
+    hooks = load_plugins(
+        {}, autoload=False, extra_plugins=[plugin_module("p", on_task_run_created)]
+    )
+
+    hooks.notify("on_task_run_created", project_id=1, task_id=2, task_run_id=3, user_id=None)
+
+    assert task_run_ids == [3]
+
+
+def test_hook_on_task_completed(completions):
+    hooks, calls = completions
+
+    hooks.notify("on_task_completed", project_id=1, task_id=2, result_id=3)
+
+    assert calls == [(1, 2, 3)]
+
+
+# plugin_api ----------------------------------------------------------------------------------
+
+
+def test_plugin_settings_returns_only_that_plugins_keys(monkeypatch):
+    monkeypatch.delenv("PYBOSSA_PLUGIN_TWITTER_CONSUMER_KEY", raising=False)
+    settings = {
+        "plugin.twitter.consumer_key": "key",
+        "plugin.twitter.consumer_secret": "secret",
+        "plugin.twitterx.consumer_key": "other",
+        "database.url": "sqlite://",
+    }
+
+    assert plugin_settings(settings, "twitter") == {
+        "consumer_key": "key",
+        "consumer_secret": "secret",
+    }
+
+
+def test_plugin_settings_environment_overrides_the_ini(monkeypatch):
+    monkeypatch.setenv("PYBOSSA_PLUGIN_TWITTER_CONSUMER_KEY", "from-env")
+    monkeypatch.setenv("PYBOSSA_PLUGIN_GOOGLE_SHEETS_API_KEY", "sheets")
+
+    assert plugin_settings({"plugin.twitter.consumer_key": "key"}, "twitter") == {
+        "consumer_key": "from-env"
+    }
+    assert plugin_settings({}, "google-sheets") == {"api_key": "sheets"}
+
+
+# The plugin guide and these tests cover every hook (Datasette's meta-tests) --------------------
+
+
+def hook_signature(name: str) -> str:
+    """Return ``name(arg: type, ...) -> type`` as written in hookspecs.py."""
+    function = getattr(hookspecs, name)
+    # With `from __future__ import annotations` the annotations are the source text.
+    annotations = function.__annotations__
+    arguments = ", ".join(
+        f"{argument}: {annotations[argument]}" for argument in inspect.signature(function).parameters
+    )
+    return f"{name}({arguments}) -> {annotations['return']}"
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_is_documented_under_its_signature(name):
+    headings = (ROOT / "docs" / "plugin_hooks.md").read_text(encoding="utf-8").splitlines()
+
+    assert f"## {hook_signature(name)}" in headings
+
+
+@pytest.mark.parametrize("name", HOOK_NAMES)
+def test_every_hook_has_a_test(name):
+    sources = "\n".join(
+        path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("*.py")
+    )
+
+    assert re.search(rf"^def test_hook_{name}\b", sources, re.MULTILINE)
+
+
+def test_facade_covers_every_hook():
+    registration_methods = {name for name in vars(PluginHooks) if name.startswith("register_")}
+
+    assert set(HOOK_NAMES) == registration_methods | set(typing.get_args(EventName))
