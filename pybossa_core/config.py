@@ -10,6 +10,14 @@ from pybossa_core.plugins import load_plugins
 from pybossa_core.settings import load_settings
 
 
+def by_name(specs: Iterable[Any]) -> dict[str, Any]:
+    """Index plugin descriptions by name; the first wins, so installed plugins override built-in defaults."""
+    registry: dict[str, Any] = {}
+    for spec in specs:
+        registry.setdefault(spec.name, spec)
+    return registry
+
+
 def configure(
     settings: Mapping[str, Any] | None = None,
     *,
@@ -32,11 +40,11 @@ def configure(
     # Plugins first: the registries they fill are read by the areas below.
     hooks = load_plugins(settings, extra_plugins=plugins, autoload=autoload_plugins)
     config.registry["plugins"] = hooks
-    config.registry["importers"] = {spec.name: spec for spec in hooks.register_importers()}
-    config.registry["presenters"] = {spec.name: spec for spec in hooks.register_presenters()}
-    config.registry["auth_providers"] = {spec.name: spec for spec in hooks.register_auth_providers(settings)}
-    config.registry["stats"] = {spec.name: spec for spec in hooks.register_stats()}
-    config.registry["schedulers"] = {spec.name: spec for spec in hooks.register_schedulers()}
+    config.registry["importers"] = by_name(hooks.register_importers())
+    config.registry["presenters"] = by_name(hooks.register_presenters())
+    config.registry["auth_providers"] = by_name(hooks.register_auth_providers(settings))
+    config.registry["stats"] = by_name(hooks.register_stats())
+    config.registry["schedulers"] = by_name(hooks.register_schedulers())
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
     # Who is calling (API key; sessions come with the account views).

@@ -61,7 +61,7 @@ def settings_schema() -> colander.SchemaNode:
         _setting(
             Words(),
             "uploads.allowed_extensions",
-            "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt",
+            "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
         _setting(Words(), "plugins.disabled", []),
     ):

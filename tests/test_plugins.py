@@ -115,7 +115,9 @@ def test_installed_plugin_is_loaded_from_its_entry_point(installed):
 
 
 def test_autoload_false_ignores_installed_plugins(installed):
-    installed.append(FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer)))
+    installed.append(
+        FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer))
+    )
 
     hooks = load_plugins({}, autoload=False)
 
@@ -162,7 +164,9 @@ def test_plugin_with_a_misspelled_hook_is_unregistered_and_reported(installed, c
         )
     )
 
-    hooks = load_plugins({}, extra_plugins=[plugin_module("sample_plugin", register_sample_importer)])
+    hooks = load_plugins(
+        {}, extra_plugins=[plugin_module("sample_plugin", register_sample_importer)]
+    )
 
     [failure] = hooks.failed
     assert (failure.name, failure.distribution) == ("importer-typo", "pybossa-importer-typo")
@@ -172,7 +176,9 @@ def test_plugin_with_a_misspelled_hook_is_unregistered_and_reported(installed, c
 
 
 def test_disabled_plugin_is_not_loaded(installed):
-    installed.append(FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer)))
+    installed.append(
+        FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer))
+    )
 
     hooks = load_plugins({"plugins.disabled": ["importer-sample"]})
 
@@ -393,7 +399,10 @@ def test_hook_register_stats():
     hooks = load_plugins(
         {},
         autoload=False,
-        extra_plugins=[plugin_module("p", register_stats), plugin_module("quiet", register_no_stats)],
+        extra_plugins=[
+            plugin_module("p", register_stats),
+            plugin_module("quiet", register_no_stats),
+        ],
     )
 
     assert [(stats.name, stats.scope) for stats in hooks.register_stats()] == [
@@ -450,9 +459,7 @@ def test_hook_on_project_created():
     def on_project_created(project_id: int, owner_id: int) -> None:
         calls.append((project_id, owner_id))
 
-    hooks = load_plugins(
-        {}, autoload=False, extra_plugins=[plugin_module("p", on_project_created)]
-    )
+    hooks = load_plugins({}, autoload=False, extra_plugins=[plugin_module("p", on_project_created)])
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
 
@@ -524,7 +531,8 @@ def hook_signature(name: str) -> str:
     # With `from __future__ import annotations` the annotations are the source text.
     annotations = function.__annotations__
     arguments = ", ".join(
-        f"{argument}: {annotations[argument]}" for argument in inspect.signature(function).parameters
+        f"{argument}: {annotations[argument]}"
+        for argument in inspect.signature(function).parameters
     )
     return f"{name}({arguments}) -> {annotations['return']}"
 
@@ -538,9 +546,7 @@ def test_every_hook_is_documented_under_its_signature(name):
 
 @pytest.mark.parametrize("name", HOOK_NAMES)
 def test_every_hook_has_a_test(name):
-    sources = "\n".join(
-        path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("*.py")
-    )
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("*.py"))
 
     assert re.search(rf"^def test_hook_{name}\b", sources, re.MULTILINE)
 

@@ -66,12 +66,11 @@ class ResourceViews:
     def write(self, request, object_id: int | None = None):
         self._allow("POST" if object_id is None else "PUT")
         call = api_call(request)
-        data, upload = read_body(request, self.resource)
-        from_text = request.content_type == "multipart/form-data"
+        body = read_body(request, self.resource)
         if object_id is None:
-            obj = self.service.create(call, data, upload, from_text=from_text)
+            obj = self.service.create(call, body)
         else:
-            obj = self.service.update(call, object_id, data, upload, from_text=from_text)
+            obj = self.service.update(call, object_id, body)
         return serialize(call, self.resource, obj, request.application_url)
 
     def _present(self, request, call: ApiCall, objects: list, *, related: bool) -> list[dict]:

@@ -76,8 +76,12 @@ class Rules:
     def prepare(self, call: ApiCall, obj: Any) -> None:
         """Set the attributes the server decides on a new object (its owner, its author)."""
 
-    def check_create(self, call: ApiCall, obj: Any) -> None:
+    def check_may_create(self, call: ApiCall) -> None:
+        """Raise unless ``call`` may create objects of this kind at all; checked before the body is read."""
         require_user(call.user)
+
+    def check_create(self, call: ApiCall, obj: Any) -> None:
+        """Raise unless ``call`` may create this very object (in its project, say)."""
 
     def check_update(self, call: ApiCall, obj: Any) -> None:
         """Raise unless ``call`` may change ``obj``; called before and after the change is applied."""
@@ -162,19 +166,36 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_body(request, resource: ApiResource) -> tuple[dict[str, Any], Any]:
-    """Return the body's attributes and its uploaded file (multipart bodies only)."""
+def _close_uploaded_files(request) -> None:
+    for value in request.POST.values():
+        if hasattr(value, "file"):
+            value.file.close()
+
+
+@dataclass
+class Body:
+    """A POST or PUT body: its attributes, and the uploaded file of a form."""
+
+    fields: dict[str, Any]
+    upload: Any = None
+    #: Form values are all text: numbers, booleans and JSON are parsed from it.
+    from_form: bool = False
+
+
+def read_body(request, resource: ApiResource) -> Body:
+    """Return the body of ``request``: a JSON object, or a form (for resources taking uploads)."""
     limit = request.registry.settings["api.max_body_size"]
     if (request.content_length or 0) > limit:
         raise BadRequest(f"the request body is larger than {limit} bytes")
-    if request.content_type == "multipart/form-data":
+    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        request.add_finished_callback(_close_uploaded_files)
         if not resource.uploads:
             raise BadRequest(f"{resource.name} takes a JSON body, not a form")
         fields = {key: value for key, value in request.POST.items() if isinstance(value, str)}
         upload = request.POST.get("file")
         if upload is not None and isinstance(upload, str):
             raise BadRequest("file must be an uploaded file")
-        return fields, upload
+        return Body(fields, upload, from_form=True)
     raw = request.body
     if len(raw) > limit:
         raise BadRequest(f"the request body is larger than {limit} bytes")
@@ -188,7 +209,7 @@ def read_body(request, resource: ApiResource) -> tuple[dict[str, Any], Any]:
         raise BadRequest(f"malformed JSON body: {error}") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
-    return data, None
+    return Body(data)
 
 
 def _clean_body(
@@ -268,35 +289,38 @@ class ResourceService:
             raise NotFound()
         return obj
 
-    def create(self, call: ApiCall, data: dict[str, Any], upload: Any, *, from_text: bool) -> Any:
+    def create(self, call: ApiCall, body: Body) -> Any:
         resource = self.resource
-        values = _validated(resource, _clean_body(resource, data, None), creating=True, from_text=from_text)
+        resource.rules.check_may_create(call)
+        values = _validated(resource, _clean_body(resource, body.fields, None), creating=True, from_text=body.from_form)
         obj = resource.model(**values)
         self._check_parents(call, obj)
         resource.rules.check_create(call, obj)
         resource.rules.prepare(call, obj)
         self._check_unique(call, obj)
         resource.rules.validate(call, obj)
-        if upload is not None:
-            self._attach(call, obj, upload)
+        if body.upload is not None:
+            self._attach(call, obj, body.upload)
         call.session.add(obj)
         call.session.flush()
         return obj
 
-    def update(self, call: ApiCall, object_id: int, data: dict[str, Any], upload: Any, *, from_text: bool) -> Any:
+    def update(self, call: ApiCall, object_id: int, body: Body) -> Any:
         resource = self.resource
         obj = self.get_or_404(call, object_id)
         resource.rules.check_update(call, obj)
-        values = _validated(resource, _clean_body(resource, data, obj), creating=False, from_text=from_text)
-        for key, value in values.items():
-            setattr(obj, key, value)
-        self._check_parents(call, obj)
-        # Checked again on the new state: moving an object into a project needs that project's ownership.
-        resource.rules.check_update(call, obj)
-        self._check_unique(call, obj)
-        resource.rules.validate(call, obj)
-        if upload is not None:
-            self._attach(call, obj, upload)
+        values = _validated(resource, _clean_body(resource, body.fields, obj), creating=False, from_text=body.from_form)
+        # No autoflush while the new state is checked: a refused change must never reach the database.
+        with call.session.no_autoflush:
+            for key, value in values.items():
+                setattr(obj, key, value)
+            self._check_parents(call, obj)
+            # Checked again on the new state: moving an object into a project needs that project's ownership.
+            resource.rules.check_update(call, obj)
+            self._check_unique(call, obj)
+            resource.rules.validate(call, obj)
+        if body.upload is not None:
+            self._attach(call, obj, body.upload)
         call.session.flush()
         return obj
 

@@ -12,7 +12,7 @@ from pybossa_core.security import require_admin
 class AdminWrites(Rules):
     """Everyone reads; only admins write (categories, announcements)."""
 
-    def check_create(self, call: ApiCall, obj) -> None:
+    def check_may_create(self, call: ApiCall) -> None:
         require_admin(call.user)
 
     def check_update(self, call: ApiCall, obj) -> None:

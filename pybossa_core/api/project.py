@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
-from pybossa_core.security import is_admin, owned_projects, owns, require_owner, require_user
+from pybossa_core.security import is_admin, owned_projects, owns, require_owner
 from pybossa_core.errors import InvalidValue
 
 #: Short names that would shadow the web site's own /project/<word> pages.
@@ -32,9 +32,6 @@ class ProjectRules(Rules):
         if not owns(call.user, project):
             del data["secret_key"]
         return data
-
-    def check_create(self, call: ApiCall, project: Project) -> None:
-        require_user(call.user)
 
     def prepare(self, call: ApiCall, project: Project) -> None:
         project.owner_id = call.user.id

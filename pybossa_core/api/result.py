@@ -9,7 +9,7 @@ from pybossa_core.security import require_owner, require_user
 
 
 class ResultRules(Rules):
-    def check_create(self, call: ApiCall, result: Result) -> None:
+    def check_may_create(self, call: ApiCall) -> None:
         require_user(call.user)
         raise Forbidden("results are created when a task is completed, not through the API")
 

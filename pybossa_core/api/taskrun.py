@@ -11,6 +11,9 @@ from pybossa_core.services.privacy import anonymize_ip
 
 
 class TaskRunRules(Rules):
+    def check_may_create(self, call: ApiCall) -> None:
+        """Anyone may answer; whether anonymous answers are welcome is the project's choice."""
+
     def check_create(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
         if call.user is None and not project.allow_anonymous_contributors:

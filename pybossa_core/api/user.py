@@ -38,7 +38,7 @@ class UserRules(Rules):
         shown = PUBLIC_FIELDS if user.privacy_mode else PUBLIC_FIELDS + NON_PRIVATE_FIELDS
         return {key: data[key] for key in shown}
 
-    def check_create(self, call: ApiCall, user: User) -> None:
+    def check_may_create(self, call: ApiCall) -> None:
         require_user(call.user)
         raise Forbidden("users are created by registering")
 

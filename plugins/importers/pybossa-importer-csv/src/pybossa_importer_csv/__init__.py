@@ -1,0 +1,153 @@
+"""Import tasks from a CSV file, as PYBOSSA's ``csv`` importer does.
+
+The first row names the columns. A column named after a task field (``n_answers``,
+``priority_0``, ``quorum``, ``calibration``) sets that field; every other column goes into the
+task's ``info``; an empty cell in a task-field column leaves the project's default. The owner
+gives either a link to the file or its text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import colander
+
+from pybossa_core.plugin_api import ImporterSpec, ImportFailed
+from pybossa_core.plugins import hookimpl
+
+#: Columns that set a task field rather than going into ``info``: how to read a cell, and how
+#: to name what a cell must be when it cannot be read.
+TASK_FIELDS: dict[str, tuple[Callable[[str], int | float], str]] = {
+    "n_answers": (int, "a whole number"),
+    "priority_0": (float, "a number"),
+    "quorum": (int, "a whole number"),
+    "calibration": (int, "a whole number"),
+}
+
+#: Seconds to wait for the server holding a CSV link before giving up.
+FETCH_TIMEOUT = 30
+
+CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain"})
+
+
+def http_url(node: colander.SchemaNode, value: str) -> None:
+    """Accept only absolute http:// and https:// links."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise colander.Invalid(node, "Enter a link starting with http:// or https://.")
+
+
+class CSVImportForm(colander.MappingSchema):
+    """The import form: a link to a CSV file, or the CSV text itself."""
+
+    csv_url = colander.SchemaNode(colander.String(), validator=http_url, missing=colander.drop)
+    csv_text = colander.SchemaNode(colander.String(), missing=colander.drop)
+
+    def validator(self, node: colander.SchemaNode, value: Mapping[str, str]) -> None:
+        if ("csv_url" in value) == ("csv_text" in value):
+            raise colander.Invalid(node, "Give either a link to a CSV file or its text.")
+
+
+def tasks(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield a task for each row of the CSV the validated form ``data`` points to."""
+    text = data["csv_text"] if "csv_text" in data else fetch_csv(data["csv_url"])
+    return parse_csv(text)
+
+
+def fetch_csv(url: str) -> str:
+    """Download the CSV file at ``url`` and return its text."""
+    try:
+        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
+            content_type = response.headers.get_content_type()
+            charset = response.headers.get_content_charset() or "utf-8"
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        error.close()
+        if error.code in (401, 403):
+            raise ImportFailed(
+                "It looks like you don't have permission to access that file; "
+                "check that the link is shared publicly."
+            ) from None
+        raise ImportFailed(f"The link answered with HTTP error {error.code}.") from None
+    except (urllib.error.URLError, TimeoutError) as error:
+        reason = getattr(error, "reason", error)
+        raise ImportFailed(f"The CSV file could not be downloaded: {reason}.") from None
+    if content_type not in CSV_CONTENT_TYPES:
+        raise ImportFailed(
+            f"That link gives a {content_type} file, not a CSV file; "
+            "use the link that downloads the file as CSV."
+        )
+    try:
+        return body.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        raise ImportFailed(f"The CSV file is not valid {charset} text.") from None
+
+
+def parse_csv(text: str) -> Iterator[dict[str, Any]]:
+    """Yield ``{"info": {...}, <task fields>...}`` for each non-blank row of ``text``.
+
+    Raises :class:`ImportFailed` naming the column or line at fault when the header is
+    unusable or a row does not fit it.
+    """
+    # Spreadsheet programs often save UTF-8 with a byte-order mark, which would otherwise
+    # become part of the first column's name.
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    headers = [header.strip() for header in next(reader, [])]
+    if not headers:
+        raise ImportFailed("The file you uploaded is empty: its first row must name the columns.")
+    if "" in headers:
+        raise ImportFailed(
+            f"The file you uploaded has an empty header on column {headers.index('') + 1}."
+        )
+    duplicates = sorted({header for header in headers if headers.count(header) > 1})
+    if duplicates:
+        raise ImportFailed(
+            "The file you uploaded has two headers with the same name: "
+            + ", ".join(duplicates)
+            + "."
+        )
+    for row in reader:
+        if not row:
+            continue
+        if len(row) != len(headers):
+            raise ImportFailed(
+                f"Line {reader.line_num} of the file you uploaded has {len(row)} values "
+                f"but the header names {len(headers)} columns."
+            )
+        yield _task(dict(zip(headers, row, strict=True)), reader.line_num)
+
+
+def _task(cells: dict[str, str], line: int) -> dict[str, Any]:
+    """Split one row's cells into task fields and ``info``."""
+    task: dict[str, Any] = {"info": {}}
+    for column, cell in cells.items():
+        if column not in TASK_FIELDS:
+            task["info"][column] = cell
+        elif cell.strip():
+            read, expected = TASK_FIELDS[column]
+            try:
+                task[column] = read(cell)
+            except ValueError:
+                raise ImportFailed(
+                    f"Line {line}: {column} must be {expected}, not {cell!r}."
+                ) from None
+    return task
+
+
+@hookimpl
+def register_importers() -> list[ImporterSpec]:
+    """Register the ``csv`` importer."""
+    return [
+        ImporterSpec(
+            name="csv",
+            title="CSV file",
+            schema_factory=CSVImportForm,
+            tasks=tasks,
+        )
+    ]
