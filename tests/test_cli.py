@@ -1,0 +1,42 @@
+"""The pybossa command: db upgrade, create-admin, plugins, and a clear error for bad settings."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pybossa_core.cli import main
+
+
+def write_ini(tmp_path, **extra) -> str:
+    lines = ["[app:main]", "use = egg:pybossa-core", "secret = a-secret-long-enough",
+             f"database.url = sqlite:///{tmp_path}/site.sqlite", f"uploads.dir = {tmp_path}/uploads"]
+    lines += [f"{key} = {value}" for key, value in extra.items()]
+    path = tmp_path / "site.ini"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_db_upgrade_then_create_admin_prints_its_api_key(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("PYBOSSA_DATABASE_URL", raising=False)
+    ini = write_ini(tmp_path)
+    assert main(["-c", ini, "db", "upgrade"]) == 0
+    capsys.readouterr()
+    assert main(["-c", ini, "create-admin", "alice", "alice@example.com"]) == 0
+    api_key = capsys.readouterr().out.strip()
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/site.sqlite")
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("select name, admin from user where api_key = :k"), {"k": api_key}).one()
+    engine.dispose()
+    assert (row.name, bool(row.admin)) == ("alice", True)
+    assert main(["-c", ini, "create-admin", "alice", "other@example.com"]) == 1
+
+
+def test_plugins_lists_the_bundled_plugins(tmp_path, capsys):
+    assert main(["-c", write_ini(tmp_path), "plugins"]) == 0
+    out = capsys.readouterr().out
+    for name in ("importer-csv", "presenter-basic", "auth-twitter", "stats-default"):
+        assert name in out
+
+
+def test_a_bad_setting_is_reported_not_raised(tmp_path, capsys):
+    assert main(["-c", write_ini(tmp_path, port="eighty"), "db", "upgrade"]) == 2
+    assert "port" in capsys.readouterr().err

@@ -1,0 +1,60 @@
+"""Settings: ini values, PYBOSSA_* overrides, and clear errors for unknown or malformed ones."""
+from __future__ import annotations
+
+import pytest
+
+from pybossa_core.config import configure
+from pybossa_core.settings import SettingsError, environment_variable, load_settings
+
+BASE = {"secret": "a-secret-long-enough"}
+
+
+def test_defaults_fill_what_the_ini_leaves_out():
+    settings = load_settings(BASE, environ={})
+    assert settings["database.url"] == "sqlite:///var/pybossa.sqlite"
+    assert (settings["host"], settings["port"], settings["api.max_limit"]) == ("127.0.0.1", 5000, 100)
+    assert "png" in settings["uploads.allowed_extensions"]
+
+
+def test_environment_overrides_the_ini():
+    environ = {"PYBOSSA_DATABASE_URL": "postgresql://db/site", "PYBOSSA_PORT": "8080", "PYBOSSA_HOST": "0.0.0.0"}
+    settings = load_settings({**BASE, "port": "5000"}, environ=environ)
+    assert (settings["database.url"], settings["port"], settings["host"]) == ("postgresql://db/site", 8080, "0.0.0.0")
+    assert environment_variable("api.max_limit") == "PYBOSSA_API_MAX_LIMIT"
+
+
+@pytest.mark.parametrize(
+    "raw, environ, named",
+    [
+        ({"databse.url": "x"}, {}, "databse.url"),
+        ({}, {"PYBOSSA_DATABSE_URL": "x"}, "PYBOSSA_DATABSE_URL"),
+        ({"port": "eighty"}, {}, "port"),
+        ({}, {"PYBOSSA_PORT": "70000"}, "port"),
+        ({"api.max_limit": "0"}, {}, "api.max_limit"),
+        ({"secret": "short"}, {}, "secret"),
+    ],
+)
+def test_unknown_or_malformed_settings_stop_startup_naming_the_key(raw, environ, named):
+    with pytest.raises(SettingsError) as error:
+        configure({**BASE, **raw}, environ=environ)
+    assert named in str(error.value)
+
+
+def test_missing_secret_stops_startup():
+    with pytest.raises(SettingsError, match="secret"):
+        load_settings({}, environ={})
+
+
+def test_library_settings_pass_through():
+    settings = load_settings({**BASE, "pyramid.reload_templates": "false", "retry.attempts": "2"}, environ={})
+    assert settings["retry.attempts"] == "2"
+
+
+def test_bundled_plugins_are_discovered_at_startup(app):
+    """The four bundled distributions are installed by the Makefile and found through entry points."""
+    registry = app.registry
+    assert "csv" in registry["importers"] and "basic" in registry["presenters"]
+    assert "twitter" in registry["auth_providers"] and "project" in registry["stats"]
+    names = {info.name for info in registry["plugins"].list_plugins()}
+    assert {"importer-csv", "presenter-basic", "auth-twitter", "stats-default"} <= names
+    assert registry["plugins"].failed == []
