@@ -45,7 +45,8 @@ class Factories:
         return self._add(Task(project_id=project.id, **fields))
 
     def task_run(self, task: Task, user: User | None = None, **fields) -> TaskRun:
-        fields.setdefault("user_ip", None if user else "anon-test")
+        fields.setdefault("user_ip", None if user else f"anon-test-{next(_numbers)}")
+        task.n_task_runs += 1
         return self._add(
             TaskRun(project_id=task.project_id, task_id=task.id, user_id=user.id if user else None, **fields)
         )

@@ -4,6 +4,7 @@ from sqlalchemy.orm import configure_mappers
 from pybossa_core.models.auditlog import Auditlog
 from pybossa_core.models.category import Category
 from pybossa_core.models.content import Announcement, Blogpost, HelpingMaterial, Page
+from pybossa_core.models.handout import TaskHandout
 from pybossa_core.models.meta import Base
 from pybossa_core.models.project import Project
 from pybossa_core.models.result import Result
@@ -16,5 +17,5 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
-    "Page", "Project", "Result", "Task", "TaskRun", "User", "Webhook",
+    "Page", "Project", "Result", "Task", "TaskHandout", "TaskRun", "User", "Webhook",
 ]

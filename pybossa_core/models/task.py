@@ -16,6 +16,8 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_project_id_id", "project_id", "id"),
         Index("ix_task_project_id_state", "project_id", "state"),
+        # The schedulers' search: a project's open tasks by priority and by how many answers they have.
+        Index("ix_task_schedule", "project_id", "state", "priority_0", "n_task_runs", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,3 +30,5 @@ class Task(Base):
     info: Mapped[Any] = mapped_column(JSONDocument, default=dict)
     n_answers: Mapped[int] = mapped_column(Integer, default=30)
     fav_user_ids: Mapped[Any] = mapped_column(JSONDocument, default=list)
+    #: Answers received, kept in the same transaction as each answer so no request counts task runs.
+    n_task_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

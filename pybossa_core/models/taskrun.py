@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pybossa_core.models.meta import Base, JSONDocument, utcnow
@@ -17,6 +17,10 @@ class TaskRun(Base):
         Index("ix_task_run_project_id_id", "project_id", "id"),
         Index("ix_task_run_task_id", "task_id"),
         Index("ix_task_run_user_id", "user_id"),
+        # One answer per caller per task, whoever the caller is: the database keeps the rule.
+        UniqueConstraint("task_id", "user_id", name="uq_task_run_task_id_user_id"),
+        UniqueConstraint("task_id", "user_ip", name="uq_task_run_task_id_user_ip"),
+        UniqueConstraint("task_id", "external_uid", name="uq_task_run_task_id_external_uid"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
 
@@ -63,7 +64,7 @@ class ListParams:
 def info_value(session_dialect: str, column, key: str):
     """Return SQL for the text of first-level key ``key`` of JSON ``column``."""
     if session_dialect == "postgresql":
-        return column[key].astext
+        return sa.type_coerce(column, JSONB)[key].astext
     return sa.cast(sa.func.json_extract(column, "$." + json.dumps(key)), sa.Text)
 
 
