@@ -7,12 +7,18 @@ from typing import Any
 import sqlalchemy as sa
 import zope.sqlalchemy
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _tune_sqlite(dbapi_connection, connection_record) -> None:
+    # pysqlite's own implicit BEGIN is turned off: _begin_sqlite decides the kind of BEGIN.
+    dbapi_connection.isolation_level = None
     # WAL lets readers go on while one writer writes; foreign keys give the
     # same cascades as PostgreSQL; busy_timeout queues writers instead of
     # failing them at once when several threads write.
@@ -22,6 +28,13 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    # A writing request takes SQLite's write lock at BEGIN: writers then queue on
+    # busy_timeout instead of failing when one upgrades a read lock another blocks.
+    writes = connection.get_execution_options().get("sqlite_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def get_engine(settings: dict[str, Any]) -> Engine:
@@ -34,6 +47,7 @@ def get_engine(settings: dict[str, Any]) -> Engine:
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
         engine = sa.create_engine(url, pool_size=10, max_overflow=20)
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
@@ -74,15 +88,25 @@ def includeme(config) -> None:
     session_factory = get_session_factory(engine)
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = session_factory
+    config.registry["writing_routes"] = set()
+    config.add_directive("mark_writing_route", mark_writing_route)
 
     def dbsession(request) -> Session:
         # Tests hand the app a session already joined to their own doomed transaction.
         session = request.environ.get("app.dbsession")
         if session is None:
             session = get_tm_session(session_factory, request.tm, request=request)
+            route = request.matched_route
+            if request.method not in SAFE_METHODS or (route is not None and route.name in request.registry["writing_routes"]):
+                session.connection(execution_options={"sqlite_write": True})
         return session
 
     config.add_request_method(dbsession, reify=True)
+
+
+def mark_writing_route(config, route_name: str) -> None:
+    """Declare that GET requests of ``route_name`` write (newtask records handouts)."""
+    config.registry["writing_routes"].add(route_name)
 
 
 def mark_if_retryable(error: BaseException) -> bool:
@@ -113,4 +137,12 @@ def retryable_errors_tween(handler, registry):
 def is_postgresql(session: Session) -> bool:
     """Tell whether ``session`` talks to PostgreSQL (else SQLite)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+def json_array_contains(session: Session, column, value: int) -> sa.ColumnElement[bool]:
+    """SQL true where the JSON array in ``column`` holds ``value`` (owners_ids, fav_user_ids)."""
+    if is_postgresql(session):
+        return sa.type_coerce(column, JSONB).contains([value])
+    members = sa.func.json_each(column).table_valued("value")
+    return sa.exists(sa.select(1).select_from(members).where(members.c.value == value))
 

@@ -92,11 +92,17 @@ class StatsSpec:
 
 @dataclass(frozen=True)
 class SchedulerSpec:
-    """A task scheduler a project can select: ``pick`` chooses the tasks to offer a caller."""
+    """A task scheduler a project selects in ``info.sched``.
+
+    ``pick`` receives a :class:`pybossa_core.services.scheduling.TaskRequest`
+    and returns the tasks to hand out; ``allows_overfill`` lets answers to
+    completed tasks count (for schedulers that offer them on purpose).
+    """
 
     name: str
     title: str
     pick: Callable[..., Any]
+    allows_overfill: bool = False
 
 
 class PluginError(Exception):

@@ -49,7 +49,7 @@ ENTRY_POINT_GROUP = "pybossa"
 
 # Modules of the core registered as plugins after the installed ones; their hook
 # implementations are marked trylast=True so an installed plugin is always called first.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("pybossa_core.services.scheduling.builtin",)
 
 EventName = Literal["on_startup", "on_project_created", "on_task_run_created", "on_task_completed"]
 

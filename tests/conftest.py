@@ -9,7 +9,6 @@ leave nothing behind.
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -94,11 +93,46 @@ def dbsession(app, tm):
     return get_tm_session(app.registry["dbsession_factory"], tm)
 
 
+class SavepointPerRequest:
+    """Run each request in a savepoint of the test's transaction, rolled back when it fails.
+
+    In production pyramid_tm aborts a failed request's transaction; the tests
+    share one transaction, so this gives each request the same all-or-nothing.
+    """
+
+    def __init__(self, app, session):
+        self.app, self.session = app, session
+
+    def __call__(self, environ, start_response):
+        savepoint = self.session.begin_nested()
+        statuses = []
+
+        def capture(status, headers, exc_info=None):
+            statuses.append(int(status.split()[0]))
+            return start_response(status, headers, exc_info)
+
+        try:
+            app_iter = self.app(environ, capture)
+            try:
+                body = list(app_iter)
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
+        except BaseException:
+            savepoint.rollback()
+            raise
+        if statuses and statuses[0] >= 400:
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        return body
+
+
 @pytest.fixture
 def testapp(app, tm, dbsession):
-    """A WebTest app whose requests run in the test's transaction."""
+    """A WebTest app whose requests run in the test's transaction, each in its own savepoint."""
     return webtest.TestApp(
-        app,
+        SavepointPerRequest(app, dbsession),
         extra_environ={
             "HTTP_HOST": "localhost:5000",
             "REMOTE_ADDR": "127.0.0.1",
@@ -119,12 +153,12 @@ class LiveServer:
     """A site served by waitress on a loopback port, for real clients."""
 
     def __init__(self, app):
-        import waitress
+        from webtest.http import StopableWSGIServer
 
         self.app = app
-        self.server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        # Listening from here on: the socket is bound before create() returns.
+        self.server = StopableWSGIServer.create(app, host="127.0.0.1", threads=4)
+        self.url = self.server.application_url.rstrip("/")
 
     def session(self):
         """Return a session committing to the live site's database (for set-up)."""
@@ -138,9 +172,8 @@ def live_server(backend, tmp_path_factory):
     engine = fresh_engine(backend, tmp_path_factory, "live")
     app = configure(app_settings(engine, tmp_path_factory.mktemp("live_uploads")), environ={}).make_wsgi_app()
     server = LiveServer(app)
-    server.thread.start()
     yield server
-    server.server.close()
+    server.server.shutdown()
     engine.dispose()
 
 

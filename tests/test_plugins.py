@@ -49,6 +49,27 @@ SAMPLE_IMPORTER = ImporterSpec(
 )
 
 
+@pytest.fixture(autouse=True)
+def no_builtin_plugins(monkeypatch, request):
+    """Test the loader on exactly the plugins each test names; the built-ins have their own test."""
+    if "builtins" not in request.keywords:
+        monkeypatch.setattr("pybossa_core.plugins.DEFAULT_PLUGINS", ())
+
+
+@pytest.mark.builtins
+def test_builtin_schedulers_come_after_installed_plugins():
+    from pybossa_core.config import by_name
+
+    @hookimpl(specname="register_schedulers")
+    def own_default() -> list[SchedulerSpec]:
+        return [SchedulerSpec("default", "Mine", lambda request: [])]
+
+    hooks = load_plugins({}, autoload=False, extra_plugins=[plugin_module("mine", own_default)])
+    schedulers = by_name(hooks.register_schedulers())
+    assert schedulers["default"].title == "Mine"
+    assert {"depth_first", "breadth_first", "depth_first_all", "incremental", "locked"} <= set(schedulers)
+
+
 def plugin_module(name: str, *functions: Callable[..., Any]) -> types.ModuleType:
     """Return a module named ``name`` holding ``functions``, as an entry point would load it."""
     module = types.ModuleType(name)

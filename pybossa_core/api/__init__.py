@@ -3,21 +3,9 @@ from __future__ import annotations
 
 from pyramid.response import Response
 
-from pybossa_core.api.base import ApiCall, ApiResource, ResourceService, read_body, serialize
+from pybossa_core.api.base import ApiCall, ApiResource, ResourceService, api_call, read_body, serialize
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.schemas.query import parse_list_params
-
-
-def api_call(request) -> ApiCall:
-    """Return the :class:`ApiCall` for ``request``: what the rules may know of it."""
-    return ApiCall(
-        session=request.dbsession,
-        user=request.identity,
-        client_ip=request.client_addr or "",
-        settings=request.registry.settings,
-        uploader=request.registry["uploader"],
-        transaction_manager=request.tm,
-    )
 
 
 class ResourceViews:
@@ -56,6 +44,7 @@ class ResourceViews:
             request.GET,
             self.resource.model,
             filterable=self.resource.rules.filterable(call, self.resource.columns),
+            resource_keys=self.resource.list_keys,
             dialect=call.session.get_bind().dialect.name,
             default_limit=settings["api.default_limit"],
             max_limit=settings["api.max_limit"],
@@ -112,3 +101,6 @@ def includeme(config) -> None:
     ):
         config.add_api_resource(resource)
     config.include("pybossa_core.api.globalstats")
+    config.include("pybossa_core.api.newtask")
+    config.include("pybossa_core.api.auth")
+    config.include("pybossa_core.api.favorites")

@@ -44,9 +44,24 @@ class ApiCall:
     session: Session
     user: User | None
     client_ip: str
-    settings: Mapping[str, Any]
-    uploader: LocalUploader
+    registry: Any
     transaction_manager: Any
+    #: The query string, for the few rules that read more than the filters (``external_uid``).
+    params: Mapping[str, str] = field(default_factory=dict)
+    #: The ``Authorization`` header when it is not an API key (a project's Bearer JWT).
+    authorization: str | None = None
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return self.registry.settings
+
+    @property
+    def uploader(self) -> LocalUploader:
+        return self.registry["uploader"]
+
+    def after_commit(self, event_name: str, **kwargs: Any) -> None:
+        """Tell plugins about ``event_name`` once this request's transaction has committed."""
+        self.registry["plugins"].notify_after_commit(self.transaction_manager, event_name, **kwargs)
 
     def parent(self, name: str, parent_id: int | None) -> Any:
         """Return parent object ``name`` by id (from the session's identity map when loaded)."""
@@ -68,6 +83,10 @@ class Rules:
     def filterable(self, call: ApiCall, columns: frozenset[str]) -> frozenset[str]:
         """Return the columns ``call`` may filter and order by."""
         return columns
+
+    def list_conditions(self, call: ApiCall, params: Mapping[str, str]) -> list[Any]:
+        """Return SQL conditions for the resource's own query keys (``ApiResource.list_keys``)."""
+        return []
 
     def present(self, call: ApiCall, obj: Any, data: dict[str, Any]) -> dict[str, Any]:
         """Return what ``call`` may see of ``obj`` (``data`` is every column, with links)."""
@@ -93,6 +112,12 @@ class Rules:
     def validate(self, call: ApiCall, obj: Any) -> None:
         """Raise if the new state of ``obj`` breaks a rule of its domain."""
 
+    def created(self, call: ApiCall, obj: Any) -> None:
+        """Act on a new object, inside the transaction that stored it (counters, events)."""
+
+    def updated(self, call: ApiCall, obj: Any) -> None:
+        """Act on a changed object, inside the transaction that stored it."""
+
 
 @dataclass(frozen=True)
 class ApiResource:
@@ -117,6 +142,8 @@ class ApiResource:
     #: JSON columns that may hold any JSON value, not only an object.
     free_json: frozenset[str] = frozenset()
     validators: Mapping[str, Callable] = field(default_factory=dict)
+    #: Query keys of the resource's own, read by ``Rules.list_conditions`` (``participated`` on tasks).
+    list_keys: frozenset[str] = frozenset()
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[Session, list[Any], list[dict]], None] | None = None
 
@@ -126,6 +153,20 @@ class ApiResource:
 
     def writable(self) -> list[str]:
         return sorted(self.columns - self.reserved)
+
+
+def api_call(request) -> ApiCall:
+    """Return the :class:`ApiCall` for ``request``: what the rules may know of it."""
+    authorization = request.headers.get("Authorization")
+    return ApiCall(
+        session=request.dbsession,
+        user=request.identity,
+        client_ip=request.client_addr or "",
+        registry=request.registry,
+        transaction_manager=request.tm,
+        params=request.GET,
+        authorization=authorization if authorization and authorization.lower().startswith("bearer ") else None,
+    )
 
 
 # -- serialization -------------------------------------------------------------------------
@@ -265,6 +306,7 @@ class ResourceService:
     def list(self, call: ApiCall, params: ListParams) -> list[Any]:
         resource, model = self.resource, self.resource.model
         query = resource.rules.readable(call, sa.select(model)).where(*params.conditions)
+        query = query.where(*resource.rules.list_conditions(call, call.params))
         if resource.owned_by and call.user is not None and not params.all:
             query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
         if params.last_id is not None and params.orderby == "id":
@@ -303,6 +345,7 @@ class ResourceService:
             self._attach(call, obj, body.upload)
         call.session.add(obj)
         call.session.flush()
+        resource.rules.created(call, obj)
         return obj
 
     def update(self, call: ApiCall, object_id: int, body: Body) -> Any:
@@ -322,6 +365,7 @@ class ResourceService:
         if body.upload is not None:
             self._attach(call, obj, body.upload)
         call.session.flush()
+        resource.rules.updated(call, obj)
         return obj
 
     def delete(self, call: ApiCall, object_id: int) -> Any:

@@ -1,12 +1,19 @@
 """``/api/task``: anyone reads (as PYBOSSA, also a draft project's); project owners write."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import colander
 
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
+from pybossa_core.api.callers import caller_for
 from pybossa_core.api.related import task_related
-from pybossa_core.models import Task
+from pybossa_core.errors import BadRequest
+from pybossa_core.models import Project, Task
+from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
+from pybossa_core.services import contribution
 
 
 class ProjectOwnersWrite(Rules):
@@ -19,13 +26,36 @@ class ProjectOwnersWrite(Rules):
         require_owner(call.user, call.parent("project", obj.project_id))
 
 
+class TaskRules(ProjectOwnersWrite):
+    def list_conditions(self, call: ApiCall, params: Mapping[str, str]) -> list[Any]:
+        """``participated=1`` leaves out the tasks the caller answered (``external_uid`` names an app's user)."""
+        if not parse_bool("participated", params.get("participated", "0")):
+            return []
+        external_uid = params.get("external_uid")
+        project = None
+        if external_uid:
+            if "project_id" not in params:
+                raise BadRequest("external_uid needs the project_id its token belongs to")
+            project = call.session.get(Project, parse_int("project_id", params["project_id"]))
+            if project is None:
+                return [Task.id.is_(None)]
+        caller = caller_for(call, project, external_uid)
+        return [~contribution.answered_by(caller)]
+
+    def updated(self, call: ApiCall, task: Task) -> None:
+        result = contribution.sync_completion(call.session, task)
+        if result is not None:
+            call.after_commit("on_task_completed", project_id=task.project_id, task_id=task.id, result_id=result.id)
+
+
 RESOURCE = ApiResource(
     name="task",
     model=Task,
-    rules=ProjectOwnersWrite(),
+    rules=TaskRules(),
     reserved=frozenset({"id", "created", "state", "fav_user_ids", "n_task_runs"}),
     parents=("project",),
     owned_by="project_id",
+    list_keys=frozenset({"participated", "external_uid"}),
     validators={
         "n_answers": colander.Range(min=1),
         "quorum": colander.Range(min=0),

@@ -1,13 +1,14 @@
-"""``/api/taskrun``: volunteers answer tasks; the answer's author, the project's owners and admins change it."""
+"""``/api/taskrun``: a volunteer's answer to a task it was handed; the server says who and when."""
 from __future__ import annotations
 
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
+from pybossa_core.api.callers import caller_for
 from pybossa_core.api.related import task_run_related
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import owns, require_user
-from pybossa_core.services.privacy import anonymize_ip
+from pybossa_core.services import contribution
 
 
 class TaskRunRules(Rules):
@@ -16,19 +17,31 @@ class TaskRunRules(Rules):
 
     def check_create(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
-        if call.user is None and not project.allow_anonymous_contributors:
+        task = call.parent("task", task_run.task_id)
+        if task.project_id != project.id:
+            raise Forbidden("Invalid project_id")
+        caller = caller_for(call, project, task_run.external_uid or call.params.get("external_uid"))
+        if caller.is_anonymous and not project.allow_anonymous_contributors:
             raise Unauthorized("This project does not allow anonymous contributors")
-
-    def prepare(self, call: ApiCall, task_run: TaskRun) -> None:
-        # Who answered and when is the server's to say, never the client's.
-        task_run.user_id = call.user.id if call.user is not None else None
-        task_run.user_ip = None if call.user is not None else anonymize_ip(call.client_ip, call.settings["secret"])
+        handout = contribution.check_answer(call.session, task.id, caller, utcnow())
+        # Who answered, and when the task was handed out, is the server's to say.
+        for name, value in caller.task_run_fields().items():
+            setattr(task_run, name, value)
+        task_run.created = handout.created
         task_run.finish_time = utcnow()
 
-    def validate(self, call: ApiCall, task_run: TaskRun) -> None:
-        task = call.parent("task", task_run.task_id)
-        if task.project_id != task_run.project_id:
-            raise Forbidden("Invalid project_id")
+    def created(self, call: ApiCall, task_run: TaskRun) -> None:
+        project = call.parent("project", task_run.project_id)
+        scheduler = call.registry["schedulers"].get((project.info or {}).get("sched") or "default")
+        result = contribution.record_answer(
+            call.session, task_run, allow_overfill=scheduler is not None and scheduler.allows_overfill
+        )
+        call.after_commit(
+            "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
+            task_run_id=task_run.id, user_id=task_run.user_id,
+        )
+        if result is not None:
+            call.after_commit("on_task_completed", project_id=project.id, task_id=task_run.task_id, result_id=result.id)
 
     def check_update(self, call: ApiCall, task_run: TaskRun) -> None:
         user = require_user(call.user)

@@ -126,18 +126,20 @@ def parse_list_params(
     model: type,
     *,
     filterable: frozenset[str],
+    resource_keys: frozenset[str] = frozenset(),
     dialect: str,
     default_limit: int,
     max_limit: int,
 ) -> ListParams:
     """Check ``params`` (a GET query) against ``model`` and return what to list.
 
-    ``filterable`` are the columns this caller may filter and order by.
+    ``filterable`` are the columns this caller may filter and order by;
+    ``resource_keys`` the resource's own keys, read by its rules.
     """
     result = ListParams(limit=default_limit)
     table = model.__table__
     for key, value in params.items():
-        if key in CONTROL_KEYS:
+        if key in CONTROL_KEYS or key in resource_keys:
             continue
         if key not in filterable:
             raise UnknownAttribute(f"type object '{model.__name__}' has no attribute '{key}'")

@@ -47,7 +47,9 @@ def test_refused_upload_leaves_no_file(testapp, make, uploads_dir):
 
 
 def test_anonymous_task_run_with_a_file(testapp, make):
-    task = make.task(make.project(make.user()))
+    project = make.project(make.user())
+    task = make.task(project)
+    testapp.get(f"/api/{project.id}/newtask")
     body = testapp.post(
         "/api/taskrun",
         {"project_id": str(task.project_id), "task_id": str(task.id), "info": json.dumps({"answer": 1})},

@@ -1,0 +1,50 @@
+"""``/api/favorites``: the tasks a signed-in user marked as favourites."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from pybossa_core.api import task as task_api
+from pybossa_core.api.base import api_call, read_body, serialize
+from pybossa_core.db import json_array_contains
+from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
+from pybossa_core.models import Task
+from pybossa_core.security import require_user
+
+
+def favorites(request):
+    """GET lists the caller's favourite tasks; POST ``{"task_id": N}`` adds one."""
+    call = api_call(request)
+    user = require_user(call.user)
+    if request.method == "GET":
+        query = sa.select(Task).where(json_array_contains(call.session, Task.fav_user_ids, user.id)).order_by(Task.id)
+        return [serialize(call, task_api.RESOURCE, task, request.application_url) for task in call.session.scalars(query)]
+    if request.method != "POST":
+        raise MethodNotAllowed()
+    task_id = read_body(request, task_api.RESOURCE).fields.get("task_id")
+    if not isinstance(task_id, int) or isinstance(task_id, bool):
+        raise BadRequest("task_id must be a task's id")
+    task = call.session.get(Task, task_id)
+    if task is None:
+        raise NotFound()
+    if user.id not in (task.fav_user_ids or []):
+        task.fav_user_ids = [*(task.fav_user_ids or []), user.id]
+    return serialize(call, task_api.RESOURCE, task, request.application_url)
+
+
+def favorite(request):
+    """DELETE ``/api/favorites/<task_id>`` removes a task from the caller's favourites."""
+    if request.method != "DELETE":
+        raise MethodNotAllowed()
+    call = api_call(request)
+    user = require_user(call.user)
+    task = call.session.get(Task, int(request.matchdict["task_id"]))
+    if task is None or user.id not in (task.fav_user_ids or []):
+        raise NotFound()
+    task.fav_user_ids = [uid for uid in task.fav_user_ids if uid != user.id]
+    return serialize(call, task_api.RESOURCE, task, request.application_url)
+
+
+def includeme(config) -> None:
+    config.add_route("api.favorites", "/api/favorites{slash:/?}")
+    config.add_view(favorites, route_name="api.favorites", renderer="json")
+    config.add_route("api.favorites.item", r"/api/favorites/{task_id:\d+}{slash:/?}")
+    config.add_view(favorite, route_name="api.favorites.item", renderer="json")

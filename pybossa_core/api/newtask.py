@@ -1,0 +1,97 @@
+"""``/api/<project_id>/newtask`` and ``/api/project/<project>/userprogress``: the volunteer's side of a project."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pybossa_core.api import task as task_api
+from pybossa_core.api.base import ApiCall, api_call, serialize
+from pybossa_core.api.callers import caller_for
+from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
+from pybossa_core.models import Project, Task
+from pybossa_core.models.meta import utcnow
+from pybossa_core.schemas.query import parse_bool, parse_int
+from pybossa_core.security import owns
+from pybossa_core.services import contribution
+from pybossa_core.services.scheduling import TaskRequest
+
+MAX_TASKS = 100
+ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
+
+
+def _project(call: ApiCall, reference: str) -> Project:
+    """Find a project by id or short name; drafts only reach their owners and admins."""
+    if reference.isdigit():
+        project = call.session.get(Project, int(reference))
+    else:
+        project = call.session.scalar(sa.select(Project).where(Project.short_name == reference))
+    if project is None:
+        raise NotFound()
+    return project
+
+
+def _task_request(call: ApiCall, project: Project, caller: contribution.Caller) -> TaskRequest:
+    params = call.params
+    orderby = params.get("orderby") or None
+    if orderby is not None and (orderby not in Task.__table__.c or isinstance(Task.__table__.c[orderby].type, sa.JSON)):
+        raise BadRequest(f"cannot order by {orderby!r}")
+    return TaskRequest(
+        session=call.session,
+        project=project,
+        caller=caller,
+        now=utcnow(),
+        limit=min(parse_int("limit", params.get("limit", "1"), minimum=1), MAX_TASKS),
+        offset=parse_int("offset", params.get("offset", "0")),
+        orderby=orderby,
+        desc=parse_bool("desc", params.get("desc", "false")),
+    )
+
+
+def newtask(request):
+    """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
+    if request.method != "GET":
+        raise MethodNotAllowed()
+    call = api_call(request)
+    project = _project(call, request.matchdict["project_id"])
+    caller = caller_for(call, project, call.params.get("external_uid"))
+    if caller.is_anonymous and not project.allow_anonymous_contributors:
+        # PYBOSSA's answer: a task-shaped object whose info carries the error.
+        return {**{column.key: None for column in Task.__table__.columns}, "info": {"error": ANONYMOUS_REFUSED}}
+    task_request = _task_request(call, project, caller)
+    scheduler = request.registry["schedulers"].get((project.info or {}).get("sched") or "default")
+    if scheduler is None:
+        scheduler = request.registry["schedulers"]["default"]
+    tasks = scheduler.pick(task_request)
+    contribution.hand_out(call.session, project, tasks, caller, task_request.now)
+    items = [serialize(call, task_api.RESOURCE, task, request.application_url) for task in tasks]
+    if not items:
+        return {}
+    return items[0] if len(items) == 1 else items
+
+
+def userprogress(request):
+    """Return ``{"done": n, "total": m}``: the caller's answers in a project, out of its tasks."""
+    if request.method != "GET":
+        raise MethodNotAllowed()
+    call = api_call(request)
+    project = _project(call, request.matchdict["project"])
+    if not (project.published or owns(call.user, project)):
+        raise NotFound()
+    caller = caller_for(call, project, call.params.get("external_uid"))
+    return contribution.user_progress(call.session, project, caller)
+
+
+def includeme(config) -> None:
+    for name, pattern in (
+        ("api.newtask", r"/api/{project_id:\d+}/newtask{slash:/?}"),
+        ("api.project.newtask", r"/api/project/{project_id:\d+}/newtask{slash:/?}"),
+    ):
+        config.add_route(name, pattern)
+        config.add_view(newtask, route_name=name, renderer="json")
+        # newtask writes the handouts: on SQLite it takes the write lock from its first statement.
+        config.mark_writing_route(name)
+    for name, pattern in (
+        ("api.project.userprogress", "/api/project/{project}/userprogress{slash:/?}"),
+        ("api.userprogress", r"/api/{project:\d+}/userprogress{slash:/?}"),
+    ):
+        config.add_route(name, pattern)
+        config.add_view(userprogress, route_name=name, renderer="json")
