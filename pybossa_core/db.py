@@ -76,6 +76,9 @@ def includeme(config) -> None:
     """Give each request ``request.dbsession`` inside one pyramid_tm transaction."""
     settings = config.get_settings()
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would look the user up in its tween, before routing: the session
+    # must open after routing, when it knows whether the route writes.
+    settings["tm.annotate_user"] = False
     settings.setdefault("retry.attempts", 3)
     config.include("pyramid_tm")
     config.include("pyramid_retry")

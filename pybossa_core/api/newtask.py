@@ -10,7 +10,6 @@ from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.query import parse_bool, parse_int
-from pybossa_core.security import owns
 from pybossa_core.services import contribution
 from pybossa_core.services.scheduling import TaskRequest
 
@@ -19,7 +18,7 @@ ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
 
 
 def _project(call: ApiCall, reference: str) -> Project:
-    """Find a project by id or short name; drafts only reach their owners and admins."""
+    """Find a project by id or short name (drafts too: testers contribute before publication)."""
     if reference.isdigit():
         project = call.session.get(Project, int(reference))
     else:
@@ -74,8 +73,6 @@ def userprogress(request):
         raise MethodNotAllowed()
     call = api_call(request)
     project = _project(call, request.matchdict["project"])
-    if not (project.published or owns(call.user, project)):
-        raise NotFound()
     caller = caller_for(call, project, call.params.get("external_uid"))
     return contribution.user_progress(call.session, project, caller)
 

@@ -52,10 +52,12 @@ def incremental(request: TaskRequest) -> list[Task]:
 def locked(request: TaskRequest) -> list[Task]:
     """One task at a time, reserved: never more callers on a task than answers it still needs.
 
-    A caller with a live reservation gets the same task again.  The candidate
-    rows are locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so racing callers take
-    different tasks; SQLite: the write transaction is already exclusive) and
-    the room is counted again under the lock before reserving.
+    A caller with a live reservation gets the same task again.  The room left
+    on a task is counted again once its row is locked, so two racing callers
+    cannot both take its last place.  On PostgreSQL the first pass skips rows
+    other callers hold (racing callers spread over tasks); if every candidate
+    was held, a second pass waits for them, so nobody is turned away while a
+    place remains.  On SQLite the write transaction is already exclusive.
     """
     if request.offset > 0:
         return []
@@ -68,10 +70,16 @@ def locked(request: TaskRequest) -> list[Task]:
     )
     if current is not None:
         return [current]
-    query = request.ordered(request.with_room(request.open_tasks()), PRIORITY_FIRST)
-    if request.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Task)
-    for task in request.session.scalars(query.limit(20)):
+    query = request.ordered(request.with_room(request.open_tasks()), PRIORITY_FIRST).limit(20)
+    if request.session.get_bind().dialect.name != "postgresql":
+        return _first_with_room(request, query)
+    return _first_with_room(request, query.with_for_update(skip_locked=True, of=Task)) or _first_with_room(
+        request, query.with_for_update(of=Task)
+    )
+
+
+def _first_with_room(request: TaskRequest, candidates: sa.Select) -> list[Task]:
+    for task in request.session.scalars(candidates):
         if request.session.scalar(request.with_room(sa.select(Task.id).where(Task.id == task.id))) is not None:
             return [task]
     return []

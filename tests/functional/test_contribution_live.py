@@ -1,0 +1,139 @@
+"""The contribution loop under real concurrency, on a live server (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pbclient
+import pytest
+import requests
+
+
+def newtask(url, project_id, api_key):
+    return requests.get(f"{url}/api/{project_id}/newtask", params={"api_key": api_key}, timeout=30).json()
+
+
+def post_answer(url, task, api_key, answer="yes"):
+    return requests.post(
+        f"{url}/api/taskrun", params={"api_key": api_key}, timeout=30,
+        json={"project_id": task["project_id"], "task_id": task["id"], "info": {"answer": answer}},
+    )
+
+
+def at_once(calls):
+    """Run ``calls`` in threads released together by a barrier; return their results in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def runs_of(url, api_key, project_id):
+    runs, last_id = [], 0
+    while True:
+        page = requests.get(f"{url}/api/taskrun", timeout=30, params={
+            "api_key": api_key, "project_id": project_id, "limit": 100, "last_id": last_id, "all": 1}).json()
+        if not page:
+            return runs
+        runs += page
+        last_id = page[-1]["id"]
+
+
+def test_two_volunteers_racing_for_the_last_answer(live_server, live_factories):
+    rounds = []
+    with live_factories as make:
+        owner = make.user()
+        racers = [make.user(), make.user()]
+        for _ in range(8):
+            # One open task per project: both racers are handed it, its last answer in flight twice.
+            project = make.project(owner)
+            task = make.task(project, n_answers=2)
+            make.task_run(task, make.user())
+            rounds.append((project, task))
+    url = live_server.url
+    for project, task in rounds:
+        handed = [newtask(url, project.id, racer.api_key) for racer in racers]
+        assert [item["id"] for item in handed] == [task.id, task.id]
+        responses = at_once([lambda racer=racer, item=item: post_answer(url, item, racer.api_key)
+                             for racer, item in zip(racers, handed)])
+        statuses = sorted(response.status_code for response in responses)
+        assert statuses == [200, 403], [response.text for response in responses]
+        refused = next(response.json() for response in responses if response.status_code == 403)
+        assert refused["exception_msg"] == "This task already has all the answers it needs"
+        served = requests.get(f"{url}/api/task/{task.id}", timeout=30).json()
+        assert (served["state"], served["n_task_runs"]) == ("completed", 2)
+        results = requests.get(f"{url}/api/result", params={"task_id": task.id}, timeout=30).json()
+        assert len(results) == 1 and len(results[0]["task_run_ids"]) == 2
+
+
+def test_one_volunteer_sending_the_same_answer_twice_at_once(live_server, live_factories):
+    with live_factories as make:
+        project = make.project(make.user())
+        task = make.task(project, n_answers=5)
+        volunteer = make.user()
+    url = live_server.url
+    item = newtask(url, project.id, volunteer.api_key)
+    responses = at_once([lambda: post_answer(url, item, volunteer.api_key)] * 4)
+    assert sorted(response.status_code for response in responses) == [200, 403, 403, 403]
+    assert len(runs_of(url, volunteer.api_key, project.id)) == 1
+    assert requests.get(f"{url}/api/task/{task.id}", timeout=30).json()["n_task_runs"] == 1
+
+
+def test_locked_scheduler_under_a_rush_hands_each_task_to_n_answers_volunteers(live_server, live_factories):
+    with live_factories as make:
+        project = make.project(make.user(), info={"sched": "locked"})
+        tasks = [make.task(project, n_answers=3) for _ in range(2)]
+        volunteers = [make.user() for _ in range(12)]
+    url = live_server.url
+    handed = at_once([lambda v=v: newtask(url, project.id, v.api_key) for v in volunteers])
+    per_task = {task.id: sum(1 for item in handed if item.get("id") == task.id) for task in tasks}
+    assert per_task == {tasks[0].id: 3, tasks[1].id: 3}
+    assert sum(1 for item in handed if item == {}) == 6
+
+
+@pytest.fixture
+def pbclient_as(live_server):
+    def sign_in(api_key):
+        pbclient._opts.clear()
+        pbclient.set("endpoint", live_server.url)
+        pbclient.set("api_key", api_key)
+    yield sign_in
+    pbclient._opts.clear()
+
+
+def test_a_whole_project_runs_to_completion(live_server, live_factories, pbclient_as):
+    """The owner sets up with pbclient; volunteers contribute over plain HTTP, as the browser library does."""
+    with live_factories as make:
+        owner = make.user()
+        volunteers = [make.user() for _ in range(4)]
+    pbclient_as(owner.api_key)
+    project = pbclient.create_project("Birds", "birds-live", "Count birds")
+    tasks = [pbclient.create_task(project.id, {"image": f"bird{i}.png"}, n_answers=3) for i in range(10)]
+    url = live_server.url
+
+    def volunteer_loop(volunteer):
+        done = 0
+        while True:
+            item = newtask(url, project.id, volunteer.api_key)
+            if item == {}:
+                return done
+            response = post_answer(url, item, volunteer.api_key)
+            assert response.status_code in (200, 403), response.text
+            done += response.status_code == 200
+
+    with ThreadPoolExecutor(len(volunteers)) as pool:
+        answered = sum(pool.map(volunteer_loop, volunteers))
+    assert answered == 30
+    for task in tasks:
+        runs = pbclient.find_taskruns(project.id, task_id=task.id, all=1)
+        assert len(runs) == 3 and len({run.user_id for run in runs}) == 3
+        assert pbclient.find_tasks(project.id, id=task.id, all=1)[0].state == "completed"
+        results = pbclient.find_results(project.id, task_id=task.id, all=1)
+        assert len(results) == 1 and sorted(results[0].task_run_ids) == sorted(run.id for run in runs)
+    progress = requests.get(f"{url}/api/project/birds-live/userprogress",
+                            params={"api_key": volunteers[0].api_key}, timeout=30).json()
+    assert progress["total"] == 10 and 0 < progress["done"] <= 10
