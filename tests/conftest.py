@@ -143,6 +143,29 @@ def testapp(app, tm, dbsession):
     )
 
 
+class QueryRecorder:
+    """The SQL statements the app sends while recording (savepoints of the test harness left out)."""
+
+    def __init__(self, engine):
+        self.engine, self.statements = engine, []
+        sa.event.listen(engine, "before_cursor_execute", self._record)
+
+    def _record(self, connection, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            self.statements.append(statement)
+
+    def close(self):
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+@pytest.fixture
+def queries(dbengine):
+    """Record the statements of the requests a test makes: ``queries.statements`` (clear it first)."""
+    recorder = QueryRecorder(dbengine)
+    yield recorder
+    recorder.close()
+
+
 @pytest.fixture
 def make(dbsession):
     """Factories bound to the test's session: ``make.user()``, ``make.project(owner)``, ..."""
@@ -181,3 +204,23 @@ def live_server(backend, tmp_path_factory):
 def live_factories(live_server):
     """Factories that commit to the live site's database; use inside ``with live_factories as make:``."""
     return factories.Committing(live_server)
+
+
+@pytest.fixture
+def site_with(dbengine, uploads_dir, tm, dbsession):
+    """Return a factory of WebTest apps for sites with extra settings, in the test's doomed transaction."""
+
+    def build(**overrides) -> webtest.TestApp:
+        site = configure(app_settings(dbengine, uploads_dir, **overrides), environ={}).make_wsgi_app()
+        return webtest.TestApp(
+            site,
+            extra_environ={
+                "HTTP_HOST": "localhost:5000",
+                "REMOTE_ADDR": "127.0.0.1",
+                "tm.active": True,
+                "tm.manager": tm,
+                "app.dbsession": dbsession,
+            },
+        )
+
+    return build

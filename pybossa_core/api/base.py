@@ -50,6 +50,7 @@ class ApiCall:
     params: Mapping[str, str] = field(default_factory=dict)
     #: The ``Authorization`` header when it is not an API key (a project's Bearer JWT).
     authorization: str | None = None
+    _parents: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @property
     def settings(self) -> Mapping[str, Any]:
@@ -64,10 +65,17 @@ class ApiCall:
         self.registry["plugins"].notify_after_commit(self.transaction_manager, event_name, **kwargs)
 
     def parent(self, name: str, parent_id: int | None) -> Any:
-        """Return parent object ``name`` by id (from the session's identity map when loaded)."""
+        """Return parent object ``name`` by id, loading each one once per request.
+
+        Kept here because the session's identity map holds objects weakly: a
+        parent nobody references would be selected again at the next look-up.
+        """
         if parent_id is None:
             return None
-        return self.session.get(PARENT_MODELS[name], parent_id)
+        key = (name, parent_id)
+        if key not in self._parents:
+            self._parents[key] = self.session.get(PARENT_MODELS[name], parent_id)
+        return self._parents[key]
 
 
 class Rules:

@@ -1,0 +1,23 @@
+"""The hot paths send a fixed, small number of statements, whatever the size of the project."""
+from __future__ import annotations
+
+
+def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testapp, make, queries, dbsession):
+    project = make.project(make.user())
+    tasks = [make.task(project, n_answers=3) for _ in range(50)]
+    for task in tasks[:20]:
+        make.task_run(task, make.user())
+    volunteer = make.user()
+
+    dbsession.expunge_all()  # as in production, where each request starts with an empty session
+    queries.statements.clear()
+    handed = testapp.get(f"/api/{project.id}/newtask", {"api_key": volunteer.api_key}).json
+    # identity, project, the scheduler's one query, the handout upsert
+    assert len(queries.statements) == 4, queries.statements
+
+    dbsession.expunge_all()
+    queries.statements.clear()
+    testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
+                      {"project_id": project.id, "task_id": handed["id"], "info": {"a": 1}})
+    # identity, project, task, already answered?, handout, insert, count update, handout delete
+    assert len(queries.statements) == 8, queries.statements
