@@ -8,6 +8,7 @@ leave nothing behind.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -24,24 +25,39 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("PYBOSSA_TEST_DATABASE
 SECRET = "test-secret-0123456789"
 
 
-def fresh_engine(backend: str, tmp_path_factory, name: str) -> sa.Engine:
-    """Return an engine on an empty, migrated database named ``name`` for ``backend``."""
+def _postgresql_admin(action: str, database: str) -> None:
+    url = sa.engine.make_url(os.environ["PYBOSSA_TEST_DATABASE_URL"]).set(database="postgres")
+    admin = get_engine({"database.url": url.render_as_string(False)}).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if action == "create":
+            connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    admin.dispose()
+
+
+@contextlib.contextmanager
+def fresh_engine(backend: str, tmp_path_factory, name: str):
+    """Yield an engine on an empty, migrated database of its own, dropped afterwards.
+
+    PostgreSQL databases are named after the process, so two test runs on one
+    machine never share (or drop) each other's database.
+    """
     if backend == "sqlite":
         path = tmp_path_factory.mktemp(name) / "pybossa.sqlite"
         engine = get_engine({"database.url": f"sqlite:///{path}"})
+        database = None
     else:
         url = sa.engine.make_url(os.environ["PYBOSSA_TEST_DATABASE_URL"])
-        engine = get_engine({"database.url": url.set(database=f"{url.database}_{name}").render_as_string(False)})
-        maintenance = url.set(database="postgres").render_as_string(False)
-        admin = get_engine({"database.url": maintenance}).execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{engine.url.database}" WITH (FORCE)')
-            connection.exec_driver_sql(f'CREATE DATABASE "{engine.url.database}"')
-        admin.dispose()
+        database = f"{url.database}_{name}_{os.getpid()}"
+        _postgresql_admin("create", database)
+        engine = get_engine({"database.url": url.set(database=database).render_as_string(False)})
     upgrade(engine)
-    return engine
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if database is not None:
+            _postgresql_admin("drop", database)
 
 
 def app_settings(engine: sa.Engine, uploads_dir, **overrides) -> dict:
@@ -62,9 +78,8 @@ def backend(request) -> str:
 
 @pytest.fixture(scope="session")
 def dbengine(backend, tmp_path_factory):
-    engine = fresh_engine(backend, tmp_path_factory, "test")
-    yield engine
-    engine.dispose()
+    with fresh_engine(backend, tmp_path_factory, "test") as engine:
+        yield engine
 
 
 @pytest.fixture(scope="session")
@@ -192,12 +207,11 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(backend, tmp_path_factory):
     """A live site on its own database, committing for real."""
-    engine = fresh_engine(backend, tmp_path_factory, "live")
-    app = configure(app_settings(engine, tmp_path_factory.mktemp("live_uploads")), environ={}).make_wsgi_app()
-    server = LiveServer(app)
-    yield server
-    server.server.shutdown()
-    engine.dispose()
+    with fresh_engine(backend, tmp_path_factory, "live") as engine:
+        app = configure(app_settings(engine, tmp_path_factory.mktemp("live_uploads")), environ={}).make_wsgi_app()
+        server = LiveServer(app)
+        yield server
+        server.server.shutdown()
 
 
 @pytest.fixture
