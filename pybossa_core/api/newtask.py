@@ -11,7 +11,7 @@ from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.services import contribution
-from pybossa_core.services.scheduling import TaskRequest
+from pybossa_core.services.scheduling import TaskRequest, scheduler_for
 
 MAX_TASKS = 100
 ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
@@ -45,21 +45,23 @@ def _task_request(call: ApiCall, project: Project, caller: contribution.Caller) 
     )
 
 
-def newtask(request):
-    """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
+def _contributing(request, project_key: str) -> tuple[ApiCall, Project, contribution.Caller]:
+    """Return the call, the project named in the route, and who contributes to it."""
     if request.method != "GET":
         raise MethodNotAllowed()
     call = api_call(request)
-    project = _project(call, request.matchdict["project_id"])
-    caller = caller_for(call, project, call.params.get("external_uid"))
+    project = _project(call, request.matchdict[project_key])
+    return call, project, caller_for(call, project, call.params.get("external_uid"))
+
+
+def newtask(request):
+    """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
+    call, project, caller = _contributing(request, "project_id")
     if caller.is_anonymous and not project.allow_anonymous_contributors:
         # PYBOSSA's answer: a task-shaped object whose info carries the error.
         return {**{column.key: None for column in Task.__table__.columns}, "info": {"error": ANONYMOUS_REFUSED}}
     task_request = _task_request(call, project, caller)
-    scheduler = request.registry["schedulers"].get((project.info or {}).get("sched") or "default")
-    if scheduler is None:
-        scheduler = request.registry["schedulers"]["default"]
-    tasks = scheduler.pick(task_request)
+    tasks = scheduler_for(request.registry["schedulers"], project).pick(task_request)
     contribution.hand_out(call.session, project, tasks, caller, task_request.now)
     items = [serialize(call, task_api.RESOURCE, task, request.application_url) for task in tasks]
     if not items:
@@ -69,11 +71,7 @@ def newtask(request):
 
 def userprogress(request):
     """Return ``{"done": n, "total": m}``: the caller's answers in a project, out of its tasks."""
-    if request.method != "GET":
-        raise MethodNotAllowed()
-    call = api_call(request)
-    project = _project(call, request.matchdict["project"])
-    caller = caller_for(call, project, call.params.get("external_uid"))
+    call, project, caller = _contributing(request, "project")
     return contribution.user_progress(call.session, project, caller)
 
 

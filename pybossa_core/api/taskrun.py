@@ -9,6 +9,7 @@ from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import owns, require_user
 from pybossa_core.services import contribution
+from pybossa_core.services.scheduling import scheduler_for
 
 
 class TaskRunRules(Rules):
@@ -32,10 +33,8 @@ class TaskRunRules(Rules):
 
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
-        scheduler = call.registry["schedulers"].get((project.info or {}).get("sched") or "default")
-        result = contribution.record_answer(
-            call.session, task_run, allow_overfill=scheduler is not None and scheduler.allows_overfill
-        )
+        scheduler = scheduler_for(call.registry["schedulers"], project)
+        result = contribution.record_answer(call.session, task_run, allow_overfill=scheduler.allows_overfill)
         call.after_commit(
             "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
             task_run_id=task_run.id, user_id=task_run.user_id,

@@ -8,6 +8,7 @@ handouts.  The bundled schedulers (``builtin``) are registered through the
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,11 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Task
 from pybossa_core.services.contribution import Caller, answered_by, in_flight
+
+
+def scheduler_for(schedulers: Mapping[str, Any], project: Project) -> Any:
+    """Return the scheduler named in the project's ``info.sched``, the default one when unknown."""
+    return schedulers.get((project.info or {}).get("sched") or "default") or schedulers["default"]
 
 
 @dataclass(frozen=True)
