@@ -47,14 +47,31 @@ def configure(
     config.registry["schedulers"] = by_name(hooks.register_schedulers())
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
-    # Who is calling (API key; sessions come with the account views).
+    # The client's address (behind trusted proxies) and the Redis connection, if the site has one.
+    config.include("pybossa_core.network")
+    config.include("pybossa_core.services.shared_state")
+    # Who is calling: API key, else the session cookie (kept in the database).
     config.include("pybossa_core.security")
+    config.include("pybossa_core.sessions")
+    # CSRF tokens on every POST to a view, and on API writes made with a session cookie.
+    config.include("pybossa_core.csrf")
     # The error JSON for everything under /api.
     config.include("pybossa_core.errors")
     # Uploaded files, stored and served under /uploads/.
     config.include("pybossa_core.services.uploads")
+    # JSON or the template for the web views, per request.
+    config.include("pybossa_core.renderers")
+    # E-mail (files under var/mail/ or SMTP) and the failed sign-in counter.
+    config.include("pybossa_core.services.mail")
+    config.include("pybossa_core.services.signin_throttle")
     # The REST API.
     config.include("pybossa_core.api")
+    # The signed-in user's OAuth tokens, Disqus single sign-on and CernVM signing.
+    config.include("pybossa_core.api.token")
+    config.include("pybossa_core.api.disqus")
+    config.include("pybossa_core.api.vmcp")
+    # The web views: accounts and sign-in providers.
+    config.include("pybossa_core.views")
     config.commit()
     hooks.notify("on_startup", config=config)
     return config

@@ -122,18 +122,25 @@ def pybossa_error(error, request):
     return _render(request, error)
 
 
+def web_error(request, exc: HTTPException) -> dict:
+    """Return PYBOSSA's error page context for a web view (``{"code", "description", "template"}``)."""
+    request.response.status_code = exc.code
+    return {"code": exc.code, "description": exc.explanation, "template": f"{exc.code}.html"}
+
+
 @notfound_view_config(renderer="json")
 def not_found(exc, request):
     if not _is_api(request):
-        request.response.status_code = 404
-        return {"status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
+        return {**web_error(request, exc), "status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
     return _render(request, NotFound())
 
 
 @exception_view_config(HTTPException, renderer="json")
 def http_error(exc, request):
-    if exc.code < 400 or not _is_api(request):
+    if exc.code < 400:
         return exc
+    if not _is_api(request):
+        return web_error(request, exc)
     error = _HTTP_ERRORS.get(exc.code, PybossaError)()
     error.status_code = exc.code
     return _render(request, error)

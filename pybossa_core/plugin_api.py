@@ -64,8 +64,23 @@ class AuthProviderSpec:
     its answer becomes a profile.
 
     ``fetch_profile`` turns the provider's token response into a profile dict with the keys
-    ``provider``, ``external_id``, ``name``, ``fullname`` and ``tokens``; it raises
-    :class:`PluginError` when the response lacks what it needs.
+    ``provider``, ``external_id``, ``name``, ``fullname`` and ``tokens`` (and ``email`` when
+    the provider gives one); it raises :class:`PluginError` when the response lacks what it
+    needs.
+
+    The sign-in round trip, served by the core at ``login_url`` and
+    ``/account/<name>/oauth-authorized``, calls two more functions:
+
+    - ``start(callback_url, state)`` returns ``(authorize_url, stash)``: where to send the
+      visitor, and what to keep until they come back (an OAuth 1 request token secret,
+      say); the core keeps ``stash`` in an encrypted cookie for ten minutes.
+    - ``finish(params, stash, callback_url)`` receives the callback's query parameters and
+      returns the profile, exchanging the code or verifier for tokens on the way; it raises
+      :class:`PluginError` when the provider refuses.
+
+    With ``checks_state`` (OAuth 2) the core refuses a callback whose ``state`` parameter
+    is not the one it handed to ``start``; an OAuth 1 provider checks its request token in
+    ``finish`` instead.
     """
 
     name: str
@@ -73,6 +88,9 @@ class AuthProviderSpec:
     enabled: bool
     login_url: str
     fetch_profile: Callable[..., dict[str, Any]]
+    start: Callable[[str, str], tuple[str, dict[str, Any]]] | None = None
+    finish: Callable[[Mapping[str, str], Mapping[str, Any], str], dict[str, Any]] | None = None
+    checks_state: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Who is calling: the identity behind a request, and the checks every resource shares.
 
 A request is signed in by its API key (``?api_key=KEY`` or the header
-``Authorization: KEY``, as PYBOSSA accepts them).  Per-resource rules (who may
+``Authorization: KEY``, as PYBOSSA accepts them) or, without one, by its
+session cookie (``pybossa_core.sessions``).  Per-resource rules (who may
 read or change what) live beside each resource in ``api/``; the ownership
 tests they all need are here.
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from pyramid.security import Denied
 
+from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, User
+from pybossa_core.sessions import session_user
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -38,7 +40,7 @@ class SecurityPolicy:
         key = api_key_of(request)
         if key:
             return request.dbsession.execute(sa.select(User).where(User.api_key == key)).scalar_one_or_none()
-        return None
+        return session_user(request)
 
     def authenticated_userid(self, request) -> int | None:
         user = request.identity
@@ -49,6 +51,7 @@ class SecurityPolicy:
         return Denied("pybossa-core does not use view permissions")
 
     def remember(self, request, userid, **kw):
+        # Sessions are started by pybossa_core.sessions.start_session, which sets the cookie itself.
         return []
 
     def forget(self, request, **kw):
@@ -88,11 +91,7 @@ def require_admin(user: User | None) -> None:
 
 def owned_projects(session: Session, user: User) -> sa.Select:
     """Return a query of the ids of the projects ``user`` owns or co-owns."""
-    if session.get_bind().dialect.name == "postgresql":
-        coowned = sa.type_coerce(Project.owners_ids, JSONB).contains([user.id])
-    else:
-        members = sa.func.json_each(Project.owners_ids).table_valued("value")
-        coowned = sa.exists(sa.select(1).select_from(members).where(members.c.value == user.id))
+    coowned = json_array_contains(session, Project.owners_ids, user.id)
     return sa.select(Project.id).where(sa.or_(Project.owner_id == user.id, coowned))
 
 

@@ -40,6 +40,13 @@ class Words(colander.SchemaType):
         return cstruct.replace(",", " ").split()
 
 
+class Flag(colander.Boolean):
+    """A yes/no setting: true, yes, on or 1; false, no, off, 0 or empty."""
+
+    def __init__(self):
+        super().__init__(false_choices=("false", "no", "off", "0", ""), true_choices=("true", "yes", "on", "1"))
+
+
 def _setting(type_, name, default, validator=None):
     return colander.SchemaNode(type_, name=name, missing=default, validator=validator)
 
@@ -64,6 +71,35 @@ def settings_schema() -> colander.SchemaNode:
             "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
         _setting(Words(), "plugins.disabled", []),
+        # Rate limits of /api, per client IP and endpoint (PYBOSSA: 300 per 15 minutes).
+        _setting(Flag(), "ratelimit.enabled", True),
+        _setting(colander.Int(), "ratelimit.limit", 300, colander.Range(1)),
+        _setting(colander.Int(), "ratelimit.per", 15 * 60, colander.Range(1)),
+        # Proxies whose X-Forwarded-For is believed; origins allowed to call /api from browsers.
+        _setting(Words(), "proxies.trusted", []),
+        _setting(Words(), "cors.origins", ["*"]),
+        # Accounts, sessions and e-mail (docs/accounts.md).
+        _setting(colander.String(), "site.brand", "PYBOSSA"),
+        _setting(Flag(), "account.confirmation_required", False),
+        _setting(colander.Int(), "account.link_expiration", 3600, colander.Range(60)),
+        _setting(Flag(), "account.strong_password", False),
+        _setting(Words(), "account.locales", "en es fr de it pt ja el".split()),
+        _setting(colander.Int(), "session.max_age", 30 * 24 * 3600, colander.Range(60)),
+        _setting(Flag(), "session.secure_cookie", False),
+        _setting(colander.Int(), "signin.max_failures", 10, colander.Range(1)),
+        _setting(colander.Int(), "signin.window", 15 * 60, colander.Range(1)),
+        _setting(colander.String(), "mail.delivery", "file", colander.OneOf(["file", "smtp"])),
+        _setting(colander.String(), "mail.dir", "var/mail"),
+        _setting(colander.String(), "mail.host", "localhost"),
+        _setting(colander.Int(), "mail.port", 25, colander.Range(1, 65535)),
+        _setting(colander.String(allow_empty=True), "mail.username", ""),
+        _setting(colander.String(allow_empty=True), "mail.password", ""),
+        _setting(Flag(), "mail.tls", False),
+        _setting(Flag(), "mail.ssl", False),
+        _setting(colander.String(), "mail.default_sender", "PYBOSSA <noreply@localhost>"),
+        _setting(colander.String(allow_empty=True), "disqus.public_key", ""),
+        _setting(colander.String(allow_empty=True), "disqus.secret_key", ""),
+        _setting(colander.String(allow_empty=True), "vmcp.key", ""),
     ):
         schema.add(node)
     return schema

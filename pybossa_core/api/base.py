@@ -169,7 +169,7 @@ def api_call(request) -> ApiCall:
     return ApiCall(
         session=request.dbsession,
         user=request.identity,
-        client_ip=request.client_addr or "",
+        client_ip=request.client_ip,
         registry=request.registry,
         transaction_manager=request.tm,
         params=request.GET,

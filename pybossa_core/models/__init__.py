@@ -8,6 +8,7 @@ from pybossa_core.models.handout import TaskHandout
 from pybossa_core.models.meta import Base
 from pybossa_core.models.project import Project
 from pybossa_core.models.result import Result
+from pybossa_core.models.session import UserIdentity, WebSession
 from pybossa_core.models.task import Task
 from pybossa_core.models.taskrun import TaskRun
 from pybossa_core.models.user import User
@@ -17,5 +18,6 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
-    "Page", "Project", "Result", "Task", "TaskHandout", "TaskRun", "User", "Webhook",
+    "Page", "Project", "Result", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "Webhook",
+    "WebSession",
 ]

@@ -1,0 +1,102 @@
+"""E-mail: written to ``var/mail/`` by default, or sent over SMTP, once the transaction commits.
+
+``mail.delivery = file`` (the default) writes each message as a file under
+``mail.dir`` so a fresh site needs no mail server; ``mail.delivery = smtp``
+sends through ``mail.host``:``mail.port`` with pyramid_mailer.  A message
+queued by a request leaves only if that request's transaction commits: an
+account that was not created never gets a welcome mail.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyramid_mailer.mailer import DebugMailer, Mailer
+from pyramid_mailer.message import Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    recipient: str
+    body: str
+
+
+class MailService:
+    """Sends :class:`Mail` the way the settings say."""
+
+    def __init__(self, settings: Mapping[str, Any]):
+        self.sender = settings["mail.default_sender"]
+        if settings["mail.delivery"] == "smtp":
+            self.mailer = Mailer(
+                host=settings["mail.host"],
+                port=settings["mail.port"],
+                username=settings["mail.username"] or None,
+                password=settings["mail.password"] or None,
+                tls=settings["mail.tls"],
+                ssl=settings["mail.ssl"],
+                default_sender=self.sender,
+            )
+        else:
+            directory = os.path.abspath(settings["mail.dir"])
+            os.makedirs(directory, exist_ok=True)
+            self.mailer = DebugMailer(directory)
+
+    def send_now(self, mail: Mail) -> None:
+        message = Message(subject=mail.subject, sender=self.sender, recipients=[mail.recipient], body=mail.body)
+        self.mailer.send_immediately(message, fail_silently=False)
+
+    def send_after_commit(self, transaction_manager, mail: Mail) -> None:
+        """Send ``mail`` once the current transaction commits; a failure is logged, never raised."""
+
+        def after_commit(committed: bool) -> None:
+            if not committed:
+                return
+            try:
+                self.send_now(mail)
+            except Exception:
+                log.exception("could not send %r to %s", mail.subject, mail.recipient)
+
+        transaction_manager.get().addAfterCommitHook(after_commit)
+
+
+def account_validation(brand: str, fullname: str, url: str) -> tuple[str, str]:
+    return (
+        f"Welcome to {brand}!",
+        f"Hi {fullname},\n\nPlease confirm your e-mail address to finish creating your {brand} account:\n\n"
+        f"{url}\n\nThe link expires in an hour. If you did not sign up, ignore this message.\n",
+    )
+
+
+def email_change(brand: str, fullname: str, url: str) -> tuple[str, str]:
+    return (
+        f"You have updated your email in {brand}! Verify it",
+        f"Hi {fullname},\n\nPlease confirm your new e-mail address for {brand}:\n\n{url}\n\n"
+        "Until you do, your account keeps its previous address.\n",
+    )
+
+
+def password_recovery(brand: str, fullname: str, url: str) -> tuple[str, str]:
+    return (
+        "Account Recovery",
+        f"Hi {fullname},\n\nSomeone asked to reset the password of your {brand} account. "
+        f"To choose a new one, follow this link:\n\n{url}\n\n"
+        "The link works once and expires in an hour. If you did not ask, ignore this message.\n",
+    )
+
+
+def provider_recovery(brand: str, fullname: str, provider_title: str) -> tuple[str, str]:
+    return (
+        "Account Recovery",
+        f"Hi {fullname},\n\nYour {brand} account has no password: you sign in with {provider_title}. "
+        f"Use the {provider_title} button on the sign-in page.\n",
+    )
+
+
+def includeme(config) -> None:
+    config.registry["mail"] = MailService(config.get_settings())

@@ -1,0 +1,155 @@
+"""Browser sessions: a signed, HttpOnly, SameSite=Lax cookie naming a session kept in the database.
+
+The cookie holds two random values: the session key (only while signed in) and
+the visitor's CSRF token.  The key is looked up by its SHA-256 in the
+``web_session`` table, so signing out, a password change or an expired row ends
+the session for good: replaying an old cookie signs nobody in.  Signing in
+always starts a new key (no session fixation) but keeps the CSRF token, so a
+JavaScript client may go on using the token it read before signing in.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from webob.cookies import SignedSerializer
+
+from pybossa_core.models import User, WebSession
+from pybossa_core.models.meta import utcnow
+
+if TYPE_CHECKING:
+    from pyramid.request import Request
+
+COOKIE_NAME = "pybossa_session"
+#: Anonymous visitors keep their CSRF token this long; a signed-in session lasts ``session.max_age``.
+VISITOR_COOKIE_AGE = 30 * 24 * 3600
+
+
+def _key_id(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+class SessionCookies:
+    """Reads and writes the session cookie of a site (one per application, in the registry)."""
+
+    def __init__(self, secret: str, *, max_age: int, secure: bool):
+        self.serializer = SignedSerializer(secret, "pybossa.session-cookie", hashalg="sha512")
+        self.max_age = max_age
+        self.secure = secure
+
+    def read(self, request: Request) -> dict:
+        raw = request.cookies.get(COOKIE_NAME)
+        if not raw:
+            return {}
+        try:
+            value = self.serializer.loads(raw.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def write(self, request: Request, response) -> None:
+        state = request.environ["pybossa.session"]
+        value = {"c": state["c"]}
+        if state.get("k"):
+            value["k"] = state["k"]
+        response.set_cookie(
+            COOKIE_NAME,
+            self.serializer.dumps(value).decode("ascii"),
+            max_age=self.max_age if state.get("k") else VISITOR_COOKIE_AGE,
+            path="/",
+            httponly=True,
+            secure=self.secure,
+            samesite="lax",
+        )
+
+
+def _state(request: Request) -> dict:
+    """Return the cookie's values for this request, read once."""
+    state = request.environ.get("pybossa.session")
+    if state is None:
+        state = dict(request.registry["session_cookies"].read(request))
+        request.environ["pybossa.session"] = state
+    return state
+
+
+def _changed(request: Request) -> None:
+    if not request.environ.get("pybossa.session_changed"):
+        request.environ["pybossa.session_changed"] = True
+        request.add_response_callback(lambda request, response: request.registry["session_cookies"].write(request, response))
+
+
+def csrf_token(request: Request) -> str:
+    """Return the visitor's CSRF token, giving them one (and its cookie) if they have none."""
+    state = _state(request)
+    if not state.get("c"):
+        state["c"] = secrets.token_urlsafe(32)
+        _changed(request)
+    return state["c"]
+
+
+def current_csrf_token(request: Request) -> str | None:
+    """Return the CSRF token the visitor's cookie holds, without giving them one."""
+    token = _state(request).get("c")
+    return token if isinstance(token, str) else None
+
+
+def has_session_cookie(request: Request) -> bool:
+    """Tell whether the request carries a valid session cookie naming a session key."""
+    return bool(_state(request).get("k"))
+
+
+def session_user(request: Request) -> User | None:
+    """Return the user the session cookie signs in, or None (no cookie, ended or expired session)."""
+    key = _state(request).get("k")
+    if not key or not isinstance(key, str):
+        return None
+    row = request.dbsession.get(WebSession, _key_id(key))
+    if row is None or row.expires <= utcnow():
+        return None
+    return request.dbsession.get(User, row.user_id)
+
+
+def start_session(request: Request, user: User) -> None:
+    """Sign ``user`` in on this browser with a new session key; any previous session of the browser ends."""
+    end_session(request)
+    request.dbsession.execute(sa.delete(WebSession).where(WebSession.expires <= utcnow()))
+    key = secrets.token_urlsafe(32)
+    max_age = request.registry.settings["session.max_age"]
+    request.dbsession.add(
+        WebSession(
+            id=_key_id(key),
+            user_id=user.id,
+            expires=utcnow() + datetime.timedelta(seconds=max_age),
+        )
+    )
+    request.dbsession.flush()
+    csrf_token(request)
+    _state(request)["k"] = key
+    _changed(request)
+    request.environ["pybossa.signed_in"] = user
+
+
+def end_session(request: Request) -> None:
+    """Sign this browser out: its session row goes, the cookie keeps only the CSRF token."""
+    state = _state(request)
+    key = state.pop("k", None)
+    if key and isinstance(key, str):
+        request.dbsession.execute(sa.delete(WebSession).where(WebSession.id == _key_id(key)))
+        _changed(request)
+
+
+def end_all_sessions(request: Request, user: User) -> None:
+    """End every session of ``user`` (on every browser), as a password change must."""
+    request.dbsession.execute(sa.delete(WebSession).where(WebSession.user_id == user.id))
+    _state(request).pop("k", None)
+    _changed(request)
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    config.registry["session_cookies"] = SessionCookies(
+        settings["secret"], max_age=settings["session.max_age"], secure=settings["session.secure_cookie"]
+    )

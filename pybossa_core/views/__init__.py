@@ -1,0 +1,31 @@
+"""The web views: each returns a context dict and names its template (see ``pybossa_core.renderers``)."""
+from __future__ import annotations
+
+import re
+
+
+def includeme(config) -> None:
+    providers = sorted(config.registry["auth_providers"])
+    config.add_route("account.index", "/account{slash:/?}")
+    config.add_route("account.index.page", r"/account/page/{page:\d+}{slash:/?}")
+    for name, path in (
+        ("register", "register"),
+        ("register_confirmation", "register/confirmation"),
+        ("signin", "signin"),
+        ("signout", "signout"),
+        ("forgot_password", "forgot-password"),
+        ("reset_password", "reset-password"),
+        ("my_profile", "profile"),
+        ("newsletter", "newsletter"),
+        ("confirm_email", "confirm-email"),
+    ):
+        config.add_route(f"account.{name}", f"/account/{path}{{slash:/?}}")
+    if providers:
+        names = "|".join(re.escape(name) for name in providers)
+        config.add_route("account.auth.login", f"/account/{{provider:{names}}}/")
+        config.add_route("account.auth.callback", f"/account/{{provider:{names}}}/oauth-authorized")
+    config.add_route("account.projects", "/account/{name}/projects{slash:/?}")
+    config.add_route("account.update", "/account/{name}/update{slash:/?}")
+    config.add_route("account.resetapikey", "/account/{name}/resetapikey{slash:/?}")
+    config.add_route("account.profile", "/account/{name}{slash:/?}")
+    config.scan("pybossa_core.views")

@@ -1,0 +1,513 @@
+"""``/account/...``: the community, registering, signing in and out, passwords, profiles and API keys.
+
+Every view answers the JSON documented in the spec (and, once templates
+exist, the HTML of the template it names); messages and rules are PYBOSSA's.
+"""
+from __future__ import annotations
+
+import io
+import time
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedMediaType
+from pyramid.view import view_config
+
+from pybossa_core import sessions
+from pybossa_core.errors import BadRequest
+from pybossa_core.models import Project, User
+from pybossa_core.renderers import redirect
+from pybossa_core.schemas import forms
+from pybossa_core.services import accounts, mail
+from pybossa_core.services.avatars import AvatarError, make_avatar
+from pybossa_core.services.passwords import check_password
+from pybossa_core.services.uploads import remove_quietly
+from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
+
+CORRECT_ERRORS = "Please correct the errors"
+PROFILE_UPDATED = "Your profile has been updated!"
+AVATAR_NEEDED = "You have to provide an image file to update your avatar"
+REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")
+PASSWORD_FIELDS = ("confirm", "current_password", "new_password")
+PROFILE_FIELDS = ("ckan_api", "email_addr", "fullname", "locale", "name", "privacy_mode", "subscribed")
+AVATAR_FIELDS = ("x1", "y1", "x2", "y2")
+
+
+def _settings(request):
+    return request.registry.settings
+
+
+def _keys(request) -> accounts.LinkKeys:
+    return accounts.LinkKeys(_settings(request)["secret"])
+
+
+def _send(request, recipient: str, subject_and_body: tuple[str, str]) -> None:
+    subject, body = subject_and_body
+    request.registry["mail"].send_after_commit(request.tm, mail.Mail(subject, recipient, body))
+
+
+def _bad_link(request, message: str) -> dict:
+    request.response.status_code = 403
+    return {"code": 403, "description": message, "flash": message, "status": "error", "template": "403.html"}
+
+
+def _user_or_404(request) -> User:
+    user = accounts.find_by_name(request.dbsession, request.matchdict["name"])
+    if user is None:
+        raise HTTPNotFound()
+    return user
+
+
+# -- the community --------------------------------------------------------------------------
+
+
+@view_config(route_name="account.index", renderer="account/index.html")
+@view_config(route_name="account.index.page", renderer="account/index.html")
+def index(request):
+    page = int(request.matchdict.get("page", 1))
+    accounts_page, pagination = accounts.users_page(request.dbsession, page)
+    if not accounts_page and page != 1:
+        raise HTTPNotFound()
+    return {
+        "accounts": accounts_page,
+        "total": pagination.total,
+        "pagination": pagination.to_json(),
+        "top_users": accounts.leaderboard(request.dbsession, request.identity),
+        "update_feed": accounts.update_feed(request.dbsession),
+        "title": "Community",
+    }
+
+
+# -- registering ----------------------------------------------------------------------------
+
+
+@view_config(route_name="account.register", renderer="account/register.html")
+def register(request):
+    settings = _settings(request)
+    context = {"title": "Register", "form": show_form(request, dict.fromkeys(REGISTER_FIELDS))}
+    if request.method != "POST":
+        return context
+    data = form_data(request)
+    values, errors = forms.validate(
+        forms.register_form(), data, session=request.dbsession, strong=settings["account.strong_password"]
+    )
+    if errors:
+        context["form"] = show_form(request, submitted(data, REGISTER_FIELDS), errors)
+        return {**context, "flash": CORRECT_ERRORS, "status": "error"}
+    account = {
+        "fullname": values["fullname"],
+        "name": values["name"],
+        "email_addr": values["email_addr"],
+        "passwd_hash": accounts.hash_password(values["password"]),
+        "consent": values["consent"],
+    }
+    if settings["account.confirmation_required"]:
+        key = _keys(request).make("account-validation", account)
+        url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
+        _send(request, account["email_addr"], mail.account_validation(settings["site.brand"], account["fullname"], url))
+        return {"status": "sent", "template": "account/account_validation.html", "title": "Account validation"}
+    user = accounts.create_user(request.dbsession, valid_email=False, **account)
+    sessions.start_session(request, user)
+    return redirect(safe_next(request.GET.get("next")), status="success", flash="Thanks for signing-up")
+
+
+@view_config(route_name="account.register_confirmation", renderer="account/register.html")
+def register_confirmation(request):
+    """Follow a link sent by e-mail: create the account, or confirm an e-mail address."""
+    key = request.GET.get("key")
+    if not key:
+        return _bad_link(request, accounts.INVALID)
+    try:
+        account = _keys(request).load("account-validation", key, max_age=_settings(request)["account.link_expiration"])
+    except accounts.BadKey as error:
+        return _bad_link(request, str(error))
+    session = request.dbsession
+    if "user_id" in account:
+        user = session.get(User, account["user_id"])
+        if user is None:
+            return _bad_link(request, accounts.INVALID)
+        other = accounts.find_by_email(session, account["email_addr"])
+        if other is not None and other.id != user.id:
+            return _bad_link(request, forms.EMAIL_TAKEN)
+        user.email_addr = account["email_addr"]
+        user.valid_email = True
+        user.confirmation_email_sent = False
+        return redirect(f"/account/{user.name}/", status="success", flash="Your email has been validated.")
+    taken = session.scalar(
+        sa.select(User.id).where(
+            sa.or_(
+                sa.func.lower(User.name) == account["name"].lower(),
+                sa.func.lower(User.email_addr) == account["email_addr"].lower(),
+            )
+        )
+    )
+    if taken is not None:
+        return _bad_link(request, "This link has already been used, or its name or e-mail was taken meanwhile.")
+    user = accounts.create_user(session, valid_email=True, **account)
+    sessions.start_session(request, user)
+    return redirect("/", status="success", flash="Thanks for signing-up")
+
+
+# -- signing in and out ---------------------------------------------------------------------
+
+
+def _auth_providers(request) -> dict[str, bool]:
+    auth = {"twitter": False, "facebook": False, "google": False}
+    auth.update({name: spec.enabled for name, spec in request.registry["auth_providers"].items()})
+    return auth
+
+
+@view_config(route_name="account.signin", renderer="account/signin.html")
+def signin(request):
+    if request.identity is not None and request.method != "POST":
+        return redirect("/")
+    next_url = request.GET.get("next")
+    context = {
+        "title": "Sign in",
+        "auth": _auth_providers(request),
+        "next": next_url,
+        "form": show_form(request, {"email": None, "password": None}),
+    }
+    if request.method != "POST":
+        return context
+    data = form_data(request)
+    context["form"] = show_form(request, submitted(data, ("email", "password")))
+    throttle = request.registry["signin_throttle"]
+    client = request.client_addr or ""
+    if throttle.blocked(client):
+        request.response.status_code = 429
+        return {**context, "flash": "Too many failed sign-in attempts. Please try again later.", "status": "error"}
+    values, errors = forms.validate(forms.signin_form(), data)
+    if errors:
+        context["form"]["errors"] = errors
+        return {**context, "flash": CORRECT_ERRORS, "status": "error"}
+    user = accounts.authenticate(request.dbsession, values["email"], values["password"])
+    if user is None:
+        throttle.failed(client)
+        return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
+    throttle.succeeded(client)
+    sessions.start_session(request, user)
+    return redirect(safe_next(next_url), status="success", flash=f"Welcome back {user.fullname}")
+
+
+@view_config(route_name="account.signout", renderer="account/signin.html")
+def signout(request):
+    sessions.end_session(request)
+    return redirect("/", status="success", flash="You are now signed out", message="success")
+
+
+# -- forgotten passwords --------------------------------------------------------------------
+
+
+@view_config(route_name="account.forgot_password", renderer="/account/password_forgot.html")
+def forgot_password(request):
+    context = {"form": show_form(request, {"email_addr": None})}
+    if request.method != "POST":
+        return context
+    data = form_data(request)
+    values, errors = forms.validate(forms.forgot_password_form(), data)
+    context["form"] = show_form(request, submitted(data, ("email_addr",)), errors)
+    if errors:
+        return {**context, "flash": "Something went wrong, please correct the errors on the form", "status": "error"}
+    user = accounts.find_by_email(request.dbsession, values["email_addr"])
+    if user is None:
+        return {
+            **context,
+            "flash": "We don't have this email in our records. You may have signed up with a different "
+            "email or used Twitter, Facebook, or Google to sign-in",
+            "status": "error",
+        }
+    brand = _settings(request)["site.brand"]
+    providers = accounts.identities_of(request.dbsession, user)
+    if user.passwd_hash is None and providers:
+        provider = sorted(providers)[0]
+        spec = request.registry["auth_providers"].get(provider)
+        _send(request, user.email_addr, mail.provider_recovery(brand, user.fullname, spec.title if spec else provider.title()))
+    else:
+        key = _keys(request).make("password-reset", {"user_id": user.id, "p": accounts.password_fingerprint(user)})
+        url = request.route_url("account.reset_password", slash="", _query={"key": key})
+        _send(request, user.email_addr, mail.password_recovery(brand, user.fullname, url))
+    return {**context, "flash": "We've sent you an email with account recovery instructions!", "status": "success"}
+
+
+@view_config(route_name="account.reset_password", renderer="/account/password_reset.html")
+def reset_password(request):
+    key = request.GET.get("key")
+    if not key:
+        return _bad_link(request, accounts.INVALID)
+    try:
+        payload = _keys(request).load("password-reset", key, max_age=_settings(request)["account.link_expiration"])
+    except accounts.BadKey as error:
+        return _bad_link(request, str(error))
+    user = request.dbsession.get(User, payload.get("user_id"))
+    if user is None or payload.get("p") != accounts.password_fingerprint(user):
+        return _bad_link(request, "This link has already been used. Please ask for a new one.")
+    context = {"form": show_form(request, dict.fromkeys(PASSWORD_FIELDS))}
+    if request.method != "POST":
+        return context
+    data = form_data(request)
+    values, errors = forms.validate(
+        forms.new_password_form(with_current=False), data, strong=_settings(request)["account.strong_password"]
+    )
+    if errors:
+        context["form"] = show_form(request, submitted(data, PASSWORD_FIELDS), errors)
+        return {**context, "flash": CORRECT_ERRORS, "status": "error"}
+    accounts.set_password(user, values["new_password"])
+    sessions.end_all_sessions(request, user)
+    sessions.start_session(request, user)
+    return redirect("/", status="success", flash="You reset your password successfully!")
+
+
+# -- profiles -------------------------------------------------------------------------------
+
+
+def _own_profile(request, user: User) -> dict:
+    session = request.dbsession
+    summary = accounts.rank_and_score(session, user)
+    return {
+        "template": "account/profile.html",
+        "title": "Profile",
+        "user": accounts.own_user(session, user, summary),
+        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user)),
+        "projects_published": accounts.project_summaries(session, accounts.owned_projects_query(user, published=True)),
+        "projects_draft": accounts.project_summaries(session, accounts.owned_projects_query(user, published=False)),
+    }
+
+
+def _public_profile(request, user: User) -> dict:
+    session = request.dbsession
+    viewer = request.identity
+    created_query = (
+        sa.select(Project).where(Project.owner_id == user.id)
+        if viewer is not None and viewer.admin
+        else accounts.owned_projects_query(user, published=True)
+    )
+    return {
+        "template": "/account/public_profile.html",
+        "title": f"{user.fullname} &middot; User Profile",
+        "user": accounts.public_user(user, accounts.rank_and_score(session, user)),
+        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user)),
+        "projects_created": accounts.project_summaries(session, created_query),
+    }
+
+
+@view_config(route_name="account.my_profile", renderer="account/profile.html")
+def my_profile(request):
+    if request.identity is None:
+        return redirect(request.route_path("account.signin", slash=""), status="not_signed_in")
+    return _own_profile(request, request.identity)
+
+
+@view_config(route_name="account.profile", renderer="/account/public_profile.html")
+def profile(request):
+    user = _user_or_404(request)
+    viewer = request.identity
+    if viewer is not None and viewer.id == user.id:
+        return _own_profile(request, user)
+    return _public_profile(request, user)
+
+
+@view_config(route_name="account.projects", renderer="account/projects.html")
+def projects(request):
+    viewer = request.identity
+    if viewer is None:
+        return sign_in_required(request)
+    user = _user_or_404(request)
+    if user.id != viewer.id:
+        raise HTTPForbidden()
+    session = request.dbsession
+    return {
+        "title": "Projects",
+        "projects_published": accounts.project_summaries(session, accounts.owned_projects_query(user, published=True)),
+        "projects_draft": accounts.project_summaries(session, accounts.owned_projects_query(user, published=False)),
+    }
+
+
+# -- updating a profile ---------------------------------------------------------------------
+
+
+def _may_change(viewer: User, user: User) -> bool:
+    return viewer.admin or viewer.id == user.id
+
+
+def _update_context(request, user: User, *, profile=None, password=None, upload=None) -> dict:
+    """The three forms of the update page; each shows what was sent to it, or the account."""
+    current = {
+        "ckan_api": user.ckan_api, "email_addr": user.email_addr, "fullname": user.fullname,
+        "locale": user.locale, "name": user.name, "privacy_mode": user.privacy_mode, "subscribed": user.subscribed,
+    }
+    profile_fields, profile_errors = profile or (current, {})
+    password_fields, password_errors = password or (dict.fromkeys(PASSWORD_FIELDS), {})
+    upload_fields, upload_errors = upload or ({"avatar": None, "x1": 0, "y1": 0, "x2": 0, "y2": 0}, {})
+    return {
+        "title": f"Update your profile: {user.fullname}",
+        "flash": None,
+        "show_passwd_form": user.passwd_hash is not None or not accounts.identities_of(request.dbsession, user),
+        "form": show_form(request, {**profile_fields, "id": user.id}, profile_errors),
+        "password_form": show_form(request, password_fields, password_errors),
+        "upload_form": show_form(request, {**upload_fields, "id": user.id}, upload_errors),
+    }
+
+
+def _failed(context: dict, flash: str = CORRECT_ERRORS) -> dict:
+    return {**context, "flash": flash, "status": "error"}
+
+
+@view_config(route_name="account.update", renderer="/account/update.html")
+def update(request):
+    viewer = request.identity
+    if viewer is None:
+        return sign_in_required(request)
+    user = _user_or_404(request)
+    if not _may_change(viewer, user):
+        raise HTTPForbidden()
+    if request.method != "POST":
+        return _update_context(request, user)
+    data = form_data(request)
+    handler = {"Profile": _update_profile, "Upload": _update_avatar, "Password": _update_password, "External": _update_external}.get(
+        data.get("btn")
+    )
+    if handler is None:
+        raise HTTPUnsupportedMediaType("btn must be Profile, Upload, Password or External")
+    return handler(request, viewer, user, data)
+
+
+def _done(user: User, flash: str) -> dict:
+    return redirect(f"/account/{user.name}/update", status="success", flash=flash)
+
+
+def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
+    settings = _settings(request)
+    values, errors = forms.validate(
+        forms.profile_form(settings["account.locales"]), data, session=request.dbsession, user=user
+    )
+    if errors:
+        return _failed(_update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors)))
+    user.fullname = values["fullname"]
+    user.name = values["name"]
+    user.locale = values["locale"]
+    user.privacy_mode = values["privacy_mode"]
+    user.subscribed = values["subscribed"]
+    new_email = values["email_addr"]
+    if new_email.lower() == user.email_addr.lower() or not settings["account.confirmation_required"]:
+        if new_email.lower() != user.email_addr.lower():
+            user.valid_email = False
+        user.email_addr = new_email
+        return _done(user, PROFILE_UPDATED)
+    key = _keys(request).make("account-validation", {"user_id": user.id, "email_addr": new_email})
+    url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
+    _send(request, new_email, mail.email_change(settings["site.brand"], user.fullname, url))
+    user.confirmation_email_sent = True
+    return redirect(
+        f"/account/{user.name}/update",
+        status="info",
+        flash=f"An email has been sent to verify your new email: {new_email}. Once you verify it, it will be updated.",
+    )
+
+
+def _update_avatar(request, viewer: User, user: User, data: dict) -> dict:
+    upload = request.POST.get("avatar")
+    values, errors = forms.validate(forms.avatar_form(), data)
+    shown = {"avatar": getattr(upload, "filename", None), **submitted(data, AVATAR_FIELDS, dict.fromkeys(AVATAR_FIELDS, 0))}
+    if errors:
+        return _failed(_update_context(request, user, upload=(shown, errors)), AVATAR_NEEDED)
+    if upload is None or isinstance(upload, (str, bytes)):
+        return _failed(_update_context(request, user, upload=(shown, {"avatar": [AVATAR_NEEDED]})), AVATAR_NEEDED)
+    uploader = request.registry["uploader"]
+    container = f"user_{user.id}"
+    try:
+        png = make_avatar(upload.file, max_size=uploader.max_size, box=tuple(values[name] for name in AVATAR_FIELDS))
+        stored = uploader.store(container, f"{int(time.time())}_avatar.png", io.BytesIO(png))
+    except (AvatarError, BadRequest) as error:
+        message = error.message if isinstance(error, BadRequest) else str(error)
+        return _failed(_update_context(request, user, upload=(shown, {"avatar": [message]})), message)
+    finally:
+        upload.file.close()
+    transaction = request.tm.get()
+    transaction.addAfterAbortHook(remove_quietly, (stored.path,))
+    info = dict(user.info or {})
+    if info.get("avatar") and info.get("container") == container:
+        old = uploader.path_of(container, info["avatar"])
+        transaction.addAfterCommitHook(lambda committed: committed and remove_quietly(old))
+    info.update(avatar=stored.file_name, container=container, avatar_url=stored.url)
+    user.info = info
+    return _done(user, "Your avatar has been updated! It may take some minutes to refresh...")
+
+
+def _update_password(request, viewer: User, user: User, data: dict) -> dict:
+    values, errors = forms.validate(
+        forms.new_password_form(with_current=True), data, strong=_settings(request)["account.strong_password"]
+    )
+    sent = submitted(data, PASSWORD_FIELDS)
+    if errors:
+        return _failed(_update_context(request, user, password=(sent, errors)))
+    if not check_password(user.passwd_hash, values["current_password"]):
+        message = "Your current password doesn't match the one in our records"
+        return _failed(_update_context(request, user, password=(sent, {"current_password": [message]})), message)
+    accounts.set_password(user, values["new_password"])
+    sessions.end_all_sessions(request, user)
+    if viewer.id == user.id:
+        sessions.start_session(request, user)
+    return _done(user, "Yay, you changed your password succesfully!")
+
+
+def _update_external(request, viewer: User, user: User, data: dict) -> dict:
+    values, errors = forms.validate(forms.external_services_form(), data)
+    if errors:
+        return _failed(_update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors)))
+    user.ckan_api = values["ckan_api"] or None
+    return _done(user, PROFILE_UPDATED)
+
+
+# -- API key, newsletter, e-mail confirmation -----------------------------------------------
+
+
+@view_config(route_name="account.resetapikey", request_method="GET", renderer="json")
+def reset_api_key_form(request):
+    if request.identity is None:
+        return sign_in_required(request)
+    return {"form": {"csrf": sessions.csrf_token(request)}}
+
+
+@view_config(route_name="account.resetapikey", request_method="POST", renderer="account/profile.html")
+def reset_api_key(request):
+    viewer = request.identity
+    if viewer is None:
+        return sign_in_required(request)
+    user = _user_or_404(request)
+    if not _may_change(viewer, user):
+        raise HTTPForbidden()
+    accounts.reset_api_key(user)
+    return redirect(f"/account/{user.name}", status="success", flash="New API-KEY generated")
+
+
+@view_config(route_name="account.newsletter", renderer="account/newsletter.html")
+def newsletter(request):
+    user = request.identity
+    if user is None:
+        return sign_in_required(request)
+    next_url = safe_next(request.GET.get("next"))
+    user.newsletter_prompted = True
+    choice = (request.GET.get("subscribe") or "").lower()
+    if choice == "true":
+        user.subscribed = True
+        return redirect(next_url, status="success", flash="You are subscribed to our newsletter")
+    if choice == "false":
+        return redirect(next_url)
+    return {"title": "Subscribe to our Newsletter", "next": next_url}
+
+
+@view_config(route_name="account.confirm_email", renderer="account/profile.html")
+def confirm_email(request):
+    user = request.identity
+    if user is None:
+        return sign_in_required(request)
+    settings = _settings(request)
+    if not settings["account.confirmation_required"]:
+        raise HTTPNotFound()
+    if user.valid_email:
+        return redirect(f"/account/{user.name}/", status="info", flash="Your e-mail address is already validated.")
+    key = _keys(request).make("account-validation", {"user_id": user.id, "email_addr": user.email_addr})
+    url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
+    _send(request, user.email_addr, mail.email_change(settings["site.brand"], user.fullname, url))
+    user.confirmation_email_sent = True
+    return redirect(f"/account/{user.name}/", status="info", flash="An e-mail has been sent to validate your e-mail address.")

@@ -1,0 +1,44 @@
+"""What the account views share: reading a form's data and showing a form as PYBOSSA's JSON does."""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pybossa_core.renderers import Redirect, redirect
+from pybossa_core.sessions import csrf_token
+
+
+def form_data(request) -> dict[str, Any]:
+    """Return the posted fields: a JSON object, or the form's text fields."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    return {key: value for key, value in request.POST.items() if isinstance(value, str)}
+
+
+def show_form(request, fields: Mapping[str, Any], errors: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """Return a form as PYBOSSA's JSON shows it: its fields, ``csrf`` and ``errors``."""
+    return {**fields, "csrf": csrf_token(request), "errors": dict(errors or {})}
+
+
+def submitted(data: Mapping[str, Any], names: tuple[str, ...], defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the fields ``names`` as sent (``defaults`` for those not sent)."""
+    defaults = defaults or {}
+    return {name: data.get(name, defaults.get(name)) for name in names}
+
+
+def safe_next(url: str | None, default: str = "/") -> str:
+    """Return ``url`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return default
+
+
+def sign_in_required(request) -> Redirect:
+    """Answer a view that needs a signed-in visitor: 401 and where to sign in."""
+    request.response.status_code = 401
+    return redirect(request.route_path("account.signin", slash="", _query={"next": request.path_qs}), status="not_signed_in")

@@ -1,0 +1,88 @@
+"""Rate limits per IP and endpoint (in memory, and shared through Redis), trusted proxies, CORS."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from pybossa_core.services.ratelimit import MemoryRateLimiter, RedisRateLimiter
+
+REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
+
+
+def get(app, path, ip, status=200, **headers):
+    return app.get(path, extra_environ={"REMOTE_ADDR": ip}, headers=headers, status=status)
+
+
+def test_headers_count_down_then_429(site_with, make):
+    app = site_with(**{"ratelimit.enabled": "true", "ratelimit.limit": "3", "ratelimit.per": "900"})
+    remaining = [get(app, "/api/project", "10.0.0.1").headers["X-RateLimit-Remaining"] for _ in range(3)]
+    assert remaining == ["2", "1", "0"]
+    refused = get(app, "/api/project", "10.0.0.1", status=429)
+    assert refused.json == {"status": "failed", "action": "GET", "target": "project",
+                            "exception_msg": "429 Too Many Requests", "status_code": 429,
+                            "exception_cls": "TooManyRequests"}
+    assert refused.headers["X-RateLimit-Limit"] == "3" and int(refused.headers["X-RateLimit-Reset"]) > 0
+    # Another endpoint, and another client, have their own windows; a resource's items share its window.
+    assert get(app, "/api/task", "10.0.0.1").headers["X-RateLimit-Remaining"] == "2"
+    assert get(app, "/api/project", "10.0.0.2").headers["X-RateLimit-Remaining"] == "2"
+    get(app, "/api/project/1", "10.0.0.1", status=429)
+
+
+def test_x_forwarded_for_counts_only_from_trusted_proxies(site_with):
+    app = site_with(**{"ratelimit.enabled": "true", "ratelimit.limit": "1", "proxies.trusted": "10.9.9.9"})
+    get(app, "/api/project", "10.0.0.5", X_Forwarded_For="1.1.1.1")
+    # A forged header from an untrusted peer does not buy a fresh window.
+    get(app, "/api/project", "10.0.0.5", status=429, X_Forwarded_For="2.2.2.2")
+    get(app, "/api/project", "10.9.9.9", X_Forwarded_For="3.3.3.3, 10.9.9.9")
+    get(app, "/api/project", "10.9.9.9", status=429, X_Forwarded_For="3.3.3.3")
+    get(app, "/api/project", "10.9.9.9", X_Forwarded_For="4.4.4.4")
+
+
+def test_limits_can_be_turned_off(site_with):
+    app = site_with(**{"ratelimit.enabled": "false", "ratelimit.limit": "1"})
+    for _ in range(3):
+        assert "X-RateLimit-Limit" not in get(app, "/api/project", "10.0.0.7").headers
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs PYBOSSA_TEST_REDIS_URL (make test sets it when Redis answers)")
+def test_two_app_instances_share_one_limit_through_redis(site_with):
+    settings = {"ratelimit.enabled": "true", "ratelimit.limit": "2", "redis.url": REDIS_URL}
+    first, second = site_with(**settings), site_with(**settings)
+    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    assert first.app.app.registry["ratelimiter"].__class__ is RedisRateLimiter
+    get(first, "/api/category", ip)
+    get(second, "/api/category", ip)
+    get(first, "/api/category", ip, status=429)
+    get(second, "/api/category", ip, status=429)
+
+
+def test_memory_windows_roll_over():
+    clock = [1000.0]
+    limiter = MemoryRateLimiter(clock=lambda: clock[0])
+    assert [limiter.hit("k", 2, 60).exceeded for _ in range(3)] == [False, False, True]
+    clock[0] += 60
+    window = limiter.hit("k", 2, 60)
+    assert (window.count, window.remaining, window.reset) == (1, 1, 1080)
+
+
+def test_cors_preflight_and_headers(testapp, site_with):
+    preflight = testapp.options("/api/taskrun", headers={
+        "Origin": "https://presenter.example.org", "Access-Control-Request-Method": "POST"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    response = testapp.get("/api/project", headers={"Origin": "https://presenter.example.org"})
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-RateLimit-Remaining" in response.headers["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+def test_cors_limited_to_configured_origins(site_with):
+    app = site_with(**{"cors.origins": "https://apps.example.org"})
+    allowed = app.get("/api/project", headers={"Origin": "https://apps.example.org"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://apps.example.org"
+    assert allowed.headers["Vary"] == "Origin"
+    other = app.get("/api/project", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
