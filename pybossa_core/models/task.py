@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pybossa_core.models.meta import Base, JSONDocument, utcnow
@@ -16,8 +16,6 @@ class Task(Base):
     __table_args__ = (
         Index("ix_task_project_id_id", "project_id", "id"),
         Index("ix_task_project_id_state", "project_id", "state"),
-        # The schedulers' search: a project's open tasks by priority and by how many answers they have.
-        Index("ix_task_schedule", "project_id", "state", "priority_0", "n_task_runs", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -32,3 +30,12 @@ class Task(Base):
     fav_user_ids: Mapped[Any] = mapped_column(JSONDocument, default=list)
     #: Answers received, kept in the same transaction as each answer so no request counts task runs.
     n_task_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+# The schedulers walk a project's open tasks in their order and stop at the first with room:
+# these partial indexes hold exactly that order, so newtask costs the same on any project size.
+OPEN = text("state != 'completed'")
+Index("ix_task_depth_first", Task.project_id, Task.priority_0.desc(), Task.n_task_runs.desc(), Task.id,
+      postgresql_where=OPEN, sqlite_where=OPEN)
+Index("ix_task_breadth_first", Task.project_id, Task.priority_0.desc(), Task.n_task_runs, Task.id,
+      postgresql_where=OPEN, sqlite_where=OPEN)

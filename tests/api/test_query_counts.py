@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 
-def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testapp, make, queries, dbsession):
+def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testapp, make, queries, dbsession, backend):
     project = make.project(make.user())
     tasks = [make.task(project, n_answers=3) for _ in range(50)]
     for task in tasks[:20]:
@@ -12,8 +12,9 @@ def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testap
     dbsession.expunge_all()  # as in production, where each request starts with an empty session
     queries.statements.clear()
     handed = testapp.get(f"/api/{project.id}/newtask", {"api_key": volunteer.api_key}).json
-    # identity, project, the scheduler's one query, the handout upsert
-    assert len(queries.statements) == 4, queries.statements
+    # identity, project, the scheduler's query, the handout upsert; on PostgreSQL the
+    # scheduler counts the room again once the task's row is locked.
+    assert len(queries.statements) == (5 if backend == "postgresql" else 4), queries.statements
 
     dbsession.expunge_all()
     queries.statements.clear()

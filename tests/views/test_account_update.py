@@ -157,7 +157,7 @@ def test_avatar_upload_is_cropped_and_stored(browser, member, dbsession, uploads
 
     upload(browser, png(12, 12))
     dbsession.refresh(member)
-    # The old file goes once the transaction commits (test_account_mail.py checks that on a committing site).
+    # The old file is removed only after the transaction commits, which this doomed test transaction never does.
     assert member.info["avatar"] != info["avatar"]
 
 

@@ -32,7 +32,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('n_task_runs', sa.Integer(), server_default='0', nullable=False))
-        batch_op.create_index('ix_task_schedule', ['project_id', 'state', 'priority_0', 'n_task_runs', 'id'], unique=False)
+    # The schedulers walk a project's open tasks in their order and stop at the first with room.
+    open_tasks = sa.text("state != 'completed'")
+    op.create_index('ix_task_depth_first', 'task',
+                    ['project_id', sa.text('priority_0 DESC'), sa.text('n_task_runs DESC'), 'id'],
+                    postgresql_where=open_tasks, sqlite_where=open_tasks)
+    op.create_index('ix_task_breadth_first', 'task', ['project_id', sa.text('priority_0 DESC'), 'n_task_runs', 'id'],
+                    postgresql_where=open_tasks, sqlite_where=open_tasks)
     op.execute("UPDATE task SET n_task_runs = (SELECT count(*) FROM task_run WHERE task_run.task_id = task.id)")
 
     with op.batch_alter_table('task_run', schema=None) as batch_op:
@@ -47,8 +53,9 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_task_run_task_id_user_id', type_='unique')
         batch_op.drop_constraint('uq_task_run_task_id_external_uid', type_='unique')
 
+    op.drop_index('ix_task_breadth_first', 'task')
+    op.drop_index('ix_task_depth_first', 'task')
     with op.batch_alter_table('task', schema=None) as batch_op:
-        batch_op.drop_index('ix_task_schedule')
         batch_op.drop_column('n_task_runs')
 
     with op.batch_alter_table('task_handout', schema=None) as batch_op:

@@ -1,4 +1,13 @@
-"""The bundled schedulers, registered as a built-in default plugin (installed plugins come first)."""
+"""The bundled schedulers, registered as a built-in default plugin (installed plugins come first).
+
+Handing out counts the answers in flight: a task is offered only while its
+answers plus the live handouts to others leave room.  On PostgreSQL two
+newtask calls run side by side and cannot see each other's uncommitted
+handouts, so candidate rows are locked (``FOR UPDATE SKIP LOCKED``: racing
+callers spread over tasks) and the room is counted again under the lock.  On
+SQLite a writing request holds the database's write lock from its BEGIN, so
+the count is exact already.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,25 +18,48 @@ from pybossa_core.plugins import hookimpl
 from pybossa_core.services.scheduling import TaskRequest
 
 PRIORITY_FIRST = Task.priority_0.desc()
+#: How many batches of locked candidates a pass looks at before giving up.
+LOCK_ROUNDS = 4
+
+
+def _has_room(request: TaskRequest, task: Task) -> bool:
+    return request.session.scalar(request.with_room(sa.select(Task.id).where(Task.id == task.id))) is not None
+
+
+def _with_room(request: TaskRequest, *order, wait: bool = False) -> list[Task]:
+    """The tasks with room, in ``order``; on PostgreSQL locked and counted again (``wait``: wait for held rows)."""
+    query = request.ordered(request.with_room(request.open_tasks()), *order)
+    if request.session.get_bind().dialect.name != "postgresql":
+        return request.fetch(query)
+    wanted = request.offset + request.limit
+    tasks: list[Task] = []
+    examined: list[int] = []
+    # Lock only as many rows as still wanted: rows locked and not used would keep others off them.
+    for _ in range(LOCK_ROUNDS):
+        batch = list(request.session.scalars(
+            query.where(Task.id.not_in(examined)).with_for_update(of=Task, skip_locked=not wait).limit(wanted - len(tasks))
+        ))
+        examined += [task.id for task in batch]
+        tasks += [task for task in batch if _has_room(request, task)]
+        if not batch or len(tasks) >= wanted:
+            break
+    return tasks[request.offset:wanted]
+
+
+def _with_room_or_any(request: TaskRequest, *order) -> list[Task]:
+    # When every open task is fully in flight the caller still gets one (its answer is
+    # refused only if the others complete the task first): nobody is turned away while work remains.
+    return _with_room(request, *order) or request.fetch(request.ordered(request.open_tasks(), *order))
 
 
 def depth_first(request: TaskRequest) -> list[Task]:
-    """Tasks nearest completion first, skipping those whose missing answers are all in flight.
-
-    When every open task is fully in flight the caller still gets one (an answer
-    is refused only if the others complete it first), so nobody is turned away
-    while work remains.
-    """
-    order = (PRIORITY_FIRST, Task.n_task_runs.desc())
-    tasks = request.fetch(request.ordered(request.with_room(request.open_tasks()), *order))
-    return tasks or request.fetch(request.ordered(request.open_tasks(), *order))
+    """Tasks nearest completion first."""
+    return _with_room_or_any(request, PRIORITY_FIRST, Task.n_task_runs.desc())
 
 
 def breadth_first(request: TaskRequest) -> list[Task]:
     """Tasks with the fewest answers first."""
-    order = (PRIORITY_FIRST, Task.n_task_runs.asc())
-    tasks = request.fetch(request.ordered(request.with_room(request.open_tasks()), *order))
-    return tasks or request.fetch(request.ordered(request.open_tasks(), *order))
+    return _with_room_or_any(request, PRIORITY_FIRST, Task.n_task_runs.asc())
 
 
 def depth_first_all(request: TaskRequest) -> list[Task]:
@@ -52,12 +84,9 @@ def incremental(request: TaskRequest) -> list[Task]:
 def locked(request: TaskRequest) -> list[Task]:
     """One task at a time, reserved: never more callers on a task than answers it still needs.
 
-    A caller with a live reservation gets the same task again.  The room left
-    on a task is counted again once its row is locked, so two racing callers
-    cannot both take its last place.  On PostgreSQL the first pass skips rows
-    other callers hold (racing callers spread over tasks); if every candidate
-    was held, a second pass waits for them, so nobody is turned away while a
-    place remains.  On SQLite the write transaction is already exclusive.
+    A caller with a live reservation gets the same task again.  If every
+    candidate row was held by racing callers, a second pass waits for them, so
+    nobody is turned away while a place remains.
     """
     if request.offset > 0:
         return []
@@ -70,19 +99,9 @@ def locked(request: TaskRequest) -> list[Task]:
     )
     if current is not None:
         return [current]
-    query = request.ordered(request.with_room(request.open_tasks()), PRIORITY_FIRST).limit(20)
-    if request.session.get_bind().dialect.name != "postgresql":
-        return _first_with_room(request, query)
-    return _first_with_room(request, query.with_for_update(skip_locked=True, of=Task)) or _first_with_room(
-        request, query.with_for_update(of=Task)
-    )
-
-
-def _first_with_room(request: TaskRequest, candidates: sa.Select) -> list[Task]:
-    for task in request.session.scalars(candidates):
-        if request.session.scalar(request.with_room(sa.select(Task.id).where(Task.id == task.id))) is not None:
-            return [task]
-    return []
+    single = TaskRequest(request.session, request.project, request.caller, request.now, orderby=request.orderby,
+                         desc=request.desc)
+    return _with_room(single, PRIORITY_FIRST) or _with_room(single, PRIORITY_FIRST, wait=True)
 
 
 SCHEDULERS = (
