@@ -56,6 +56,11 @@ def get_engine(settings: dict[str, Any]) -> Engine:
     return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+#: Sessions start "changed": zope.sqlalchemy sees ORM writes but not Core statements run
+#: through the session (the contribution loop's upserts and counters), and would roll those back.
+STATUS_CHANGED = "changed"
+
+
 def get_session_factory(engine: Engine) -> sessionmaker:
     """Return the session factory every request, job and command uses."""
     return sessionmaker(bind=engine, expire_on_commit=False)
@@ -70,7 +75,7 @@ def get_tm_session(session_factory: sessionmaker, transaction_manager, request=N
             dbsession = get_tm_session(session_factory, transaction.manager)
     """
     dbsession = session_factory(info={"request": request})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    zope.sqlalchemy.register(dbsession, initial_state=STATUS_CHANGED, transaction_manager=transaction_manager)
     return dbsession
 
 
@@ -96,7 +101,7 @@ def includeme(config) -> None:
     # factory joined to it once: joining each session on its own (get_tm_session) costs a
     # per-instance event dispatch, about a tenth of a simple request.
     request_session_factory = get_session_factory(engine)
-    zope.sqlalchemy.register(request_session_factory, transaction_manager=transaction.manager)
+    zope.sqlalchemy.register(request_session_factory, initial_state=STATUS_CHANGED, transaction_manager=transaction.manager)
     config.registry["writing_routes"] = set()
     config.add_directive("mark_writing_route", mark_writing_route)
 

@@ -43,9 +43,9 @@ class TaskRules(ProjectOwnersWrite):
         return [~contribution.answered_by(caller)]
 
     def updated(self, call: ApiCall, task: Task) -> None:
-        result = contribution.sync_completion(call.session, task)
-        if result is not None:
-            call.after_commit("on_task_completed", project_id=task.project_id, task_id=task.id, result_id=result.id)
+        result_id = contribution.sync_completion(call.session, task)
+        if result_id is not None:
+            call.after_commit("on_task_completed", project_id=task.project_id, task_id=task.id, result_id=result_id)
 
 
 RESOURCE = ApiResource(

@@ -24,23 +24,23 @@ class TaskRunRules(Rules):
         caller = caller_for(call, project, task_run.external_uid or call.params.get("external_uid"))
         if caller.is_anonymous and not project.allow_anonymous_contributors:
             raise Unauthorized("This project does not allow anonymous contributors")
-        handout = contribution.check_answer(call.session, task.id, caller, utcnow())
+        handed_out = contribution.check_answer(call.session, task.id, caller, utcnow())
         # Who answered, and when the task was handed out, is the server's to say.
         for name, value in caller.task_run_fields().items():
             setattr(task_run, name, value)
-        task_run.created = handout.created
+        task_run.created = handed_out
         task_run.finish_time = utcnow()
 
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
         scheduler = scheduler_for(call.registry["schedulers"], project)
-        result = contribution.record_answer(call.session, task_run, allow_overfill=scheduler.allows_overfill)
+        result_id = contribution.record_answer(call.session, task_run, allow_overfill=scheduler.allows_overfill)
         call.after_commit(
             "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
             task_run_id=task_run.id, user_id=task_run.user_id,
         )
-        if result is not None:
-            call.after_commit("on_task_completed", project_id=project.id, task_id=task_run.task_id, result_id=result.id)
+        if result_id is not None:
+            call.after_commit("on_task_completed", project_id=project.id, task_id=task_run.task_id, result_id=result_id)
 
     def check_update(self, call: ApiCall, task_run: TaskRun) -> None:
         user = require_user(call.user)

@@ -10,6 +10,7 @@ last answer of a task, on SQLite or on PostgreSQL.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,13 +47,19 @@ class Caller:
             return f"external:{self.external_uid}"
         return f"anon:{self.anon_ip}"
 
+    @property
+    def identity(self) -> tuple[str, Any]:
+        """The task run column that names this caller, and its value there."""
+        if self.user_id is not None:
+            return "user_id", self.user_id
+        if self.external_uid is not None:
+            return "external_uid", self.external_uid
+        return "user_ip", self.anon_ip
+
     def answers(self) -> sa.ColumnElement[bool]:
         """SQL matching this caller's task runs."""
-        if self.user_id is not None:
-            return TaskRun.user_id == self.user_id
-        if self.external_uid is not None:
-            return TaskRun.external_uid == self.external_uid
-        return TaskRun.user_ip == self.anon_ip
+        column, who = self.identity
+        return TaskRun.__table__.c[column] == who
 
     def task_run_fields(self) -> dict[str, Any]:
         """The task run columns that say who answered."""
@@ -80,68 +87,88 @@ def in_flight(caller: Caller, now: datetime.datetime) -> sa.ScalarSelect:
     )
 
 
+TASK, HANDOUT, TASK_RUN, RESULT = Task.__table__, TaskHandout.__table__, TaskRun.__table__, Result.__table__
+
+# The statements of the hot path are built once, with bound parameters: building and
+# compiling them again on every newtask and answer cost more than running them.
+
+
+@functools.cache
+def _handout_upsert(dialect_name: str) -> sa.Insert:
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(HANDOUT)
+    # A live handout keeps the time it was first given (it becomes the answer's "created").
+    still_live = HANDOUT.c.expires > insert.excluded.created
+    return insert.on_conflict_do_update(
+        index_elements=["task_id", "caller"],
+        set_={"expires": insert.excluded.expires,
+              "created": sa.case((still_live, HANDOUT.c.created), else_=insert.excluded.created)},
+    )
+
+
+@functools.cache
+def _answer_check(column: str) -> sa.Select:
+    """Whether the caller (named by ``column``) answered the task, and when its handout began and ends."""
+    answered = sa.exists().where(TASK_RUN.c.task_id == sa.bindparam("task"), TASK_RUN.c[column] == sa.bindparam("who"))
+    handout = sa.select(HANDOUT.c.created, HANDOUT.c.expires).where(
+        HANDOUT.c.task_id == sa.bindparam("task"), HANDOUT.c.caller == sa.bindparam("caller"))
+    return sa.select(
+        answered.label("answered"),
+        handout.with_only_columns(HANDOUT.c.created).scalar_subquery().label("created"),
+        handout.with_only_columns(HANDOUT.c.expires).scalar_subquery().label("expires"),
+    )
+
+
+@functools.cache
+def _count_answer(capped: bool) -> sa.Update:
+    grows = TASK.c.n_task_runs + 1
+    statement = (
+        sa.update(TASK)
+        .where(TASK.c.id == sa.bindparam("task"))
+        .values(n_task_runs=grows, state=sa.case((grows >= TASK.c.n_answers, "completed"), else_=TASK.c.state))
+        .returning(TASK.c.n_task_runs, TASK.c.n_answers)
+    )
+    return statement.where(TASK.c.n_task_runs < TASK.c.n_answers) if capped else statement
+
+
+DROP_HANDOUT = sa.delete(HANDOUT).where(HANDOUT.c.task_id == sa.bindparam("task"), HANDOUT.c.caller == sa.bindparam("caller"))
+RETIRE_RESULTS = (
+    sa.update(RESULT).where(RESULT.c.task_id == sa.bindparam("task"), RESULT.c.last_version.is_(True)).values(last_version=False)
+)
+RUN_IDS = sa.select(TASK_RUN.c.id).where(TASK_RUN.c.task_id == sa.bindparam("task")).order_by(TASK_RUN.c.id)
+NEW_RESULT = sa.insert(RESULT).returning(RESULT.c.id)
+
+
 def hand_out(session: Session, project: Project, tasks: list[Task], caller: Caller, now: datetime.datetime) -> None:
     """Record that ``caller`` was handed ``tasks``: one upsert per task, racing callers included."""
     if not tasks:
         return
     expires = now + datetime.timedelta(seconds=project_timeout(project))
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     rows = [{"project_id": project.id, "task_id": task.id, "caller": caller.key, "created": now, "expires": expires}
             for task in tasks]
-    statement = dialect.insert(TaskHandout).values(rows)
-    # A live handout keeps the time it was first given (it becomes the answer's "created").
-    still_live = TaskHandout.expires > now
-    statement = statement.on_conflict_do_update(
-        index_elements=["task_id", "caller"],
-        set_={
-            "expires": statement.excluded.expires,
-            "created": sa.case((still_live, TaskHandout.created), else_=statement.excluded.created),
-        },
-    )
-    session.execute(statement)
+    session.execute(_handout_upsert(session.get_bind().dialect.name), rows)
 
 
-def live_handout(session: Session, task_id: int, caller: Caller, now: datetime.datetime) -> TaskHandout | None:
-    handout = session.scalar(
-        sa.select(TaskHandout).where(TaskHandout.task_id == task_id, TaskHandout.caller == caller.key)
-    )
-    return handout if handout is not None and handout.expires > now else None
-
-
-def check_answer(session: Session, task_id: int, caller: Caller, now: datetime.datetime) -> TaskHandout:
-    """Return the handout an answer of ``caller`` to ``task_id`` follows, or refuse the answer."""
-    if session.scalar(sa.select(TaskRun.id).where(TaskRun.task_id == task_id, caller.answers())) is not None:
+def check_answer(session: Session, task_id: int, caller: Caller, now: datetime.datetime) -> datetime.datetime:
+    """Return when ``task_id`` was handed to ``caller``, or refuse the answer it is about to give."""
+    column, who = caller.identity
+    state = session.execute(_answer_check(column), {"task": task_id, "who": who, "caller": caller.key}).one()
+    if state.answered:
         raise Forbidden("You have already answered this task")
-    handout = live_handout(session, task_id, caller, now)
-    if handout is None:
+    if state.expires is None or state.expires <= now:
         raise Forbidden("You must request a task first!")
-    return handout
+    return state.created
 
 
-def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) -> Result | None:
-    """Count a new answer on its task, completing it (with a result) when it has enough.
+def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) -> int | None:
+    """Count a new answer on its task; return the id of the task's result when it completes it.
 
     Raises Forbidden when the task already has all its answers, so the answer
     is rolled back with the request, unless ``allow_overfill``.
     """
-    grows = Task.n_task_runs + 1
-    statement = (
-        sa.update(Task)
-        .where(Task.id == task_run.task_id)
-        .values(n_task_runs=grows, state=sa.case((grows >= Task.n_answers, "completed"), else_=Task.state))
-        .returning(Task.n_task_runs, Task.n_answers)
-        .execution_options(synchronize_session=False)
-    )
-    if not allow_overfill:
-        statement = statement.where(Task.n_task_runs < Task.n_answers)
-    row = session.execute(statement).first()
+    row = session.execute(_count_answer(not allow_overfill), {"task": task_run.task_id}).first()
     if row is None:
         raise Forbidden("This task already has all the answers it needs")
-    session.execute(
-        sa.delete(TaskHandout)
-        .where(TaskHandout.task_id == task_run.task_id, TaskHandout.caller == caller_of_task_run(task_run).key)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(DROP_HANDOUT, {"task": task_run.task_id, "caller": caller_of_task_run(task_run).key})
     _expire_task(session, task_run.task_id)
     if row.n_task_runs == row.n_answers:
         return create_result(session, task_run.project_id, task_run.task_id)
@@ -152,26 +179,19 @@ def caller_of_task_run(task_run: TaskRun) -> Caller:
     return Caller(task_run.user_id, task_run.external_uid, task_run.user_ip)
 
 
-def create_result(session: Session, project_id: int, task_id: int) -> Result:
-    """Make the result of a task just completed; an earlier result stops being the last version."""
-    session.execute(
-        sa.update(Result)
-        .where(Result.task_id == task_id, Result.last_version.is_(True))
-        .values(last_version=False)
-        .execution_options(synchronize_session=False)
-    )
-    run_ids = list(session.scalars(sa.select(TaskRun.id).where(TaskRun.task_id == task_id).order_by(TaskRun.id)))
-    result = Result(project_id=project_id, task_id=task_id, task_run_ids=run_ids, last_version=True)
-    session.add(result)
-    session.flush()
-    return result
+def create_result(session: Session, project_id: int, task_id: int) -> int:
+    """Make the result of a task just completed and return its id; an earlier result stops being the last."""
+    session.execute(RETIRE_RESULTS, {"task": task_id})
+    run_ids = list(session.scalars(RUN_IDS, {"task": task_id}))
+    return session.scalar(NEW_RESULT, {"project_id": project_id, "task_id": task_id, "task_run_ids": run_ids,
+                                       "last_version": True})
 
 
-def sync_completion(session: Session, task: Task) -> Result | None:
+def sync_completion(session: Session, task: Task) -> int | None:
     """Bring a task's state in line with its ``n_answers`` after an owner changed it.
 
     Raising ``n_answers`` above the answers received re-opens a completed task;
-    lowering it to or below them completes an open one and makes its result.
+    lowering it to or below them completes an open one and makes its result (whose id it returns).
     """
     if task.state == "completed" and task.n_task_runs < task.n_answers:
         task.state = "ongoing"
