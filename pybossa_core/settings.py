@@ -71,6 +71,8 @@ def settings_schema() -> colander.SchemaNode:
             "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
         _setting(Words(), "plugins.disabled", []),
+        # PostgreSQL text search configuration of fulltextsearch=1 (docs/search.md: changing it needs a reindex).
+        _setting(colander.String(), "fulltextsearch.language", "english", colander.Regex(r"^[a-z_]+$")),
         # Rate limits of /api, per client IP and endpoint (PYBOSSA: 300 per 15 minutes).
         _setting(Flag(), "ratelimit.enabled", True),
         _setting(colander.Int(), "ratelimit.limit", 300, colander.Range(1)),

@@ -49,8 +49,12 @@ class ResourceViews:
             default_limit=settings["api.default_limit"],
             max_limit=settings["api.max_limit"],
         )
-        objects = self.service.list(call, params)
-        return self._present(request, call, objects, related=params.related)
+        if params.search is not None:
+            found = self.service.search(call, params)
+            return self._present(
+                request, call, [obj for obj, _ in found], related=params.related, hits=[hit for _, hit in found]
+            )
+        return self._present(request, call, self.service.list(call, params), related=params.related)
 
     def write(self, request, object_id: int | None = None):
         self._allow("POST" if object_id is None else "PUT")
@@ -62,8 +66,9 @@ class ResourceViews:
             obj = self.service.update(call, object_id, body)
         return serialize(call, self.resource, obj, request.application_url)
 
-    def _present(self, request, call: ApiCall, objects: list, *, related: bool) -> list[dict]:
-        items = [serialize(call, self.resource, obj, request.application_url) for obj in objects]
+    def _present(self, request, call: ApiCall, objects: list, *, related: bool, hits: list | None = None) -> list[dict]:
+        hits = hits or [None] * len(objects)
+        items = [serialize(call, self.resource, obj, request.application_url, hit) for obj, hit in zip(objects, hits)]
         if related and self.resource.related is not None and objects:
             self.resource.related(call.session, objects, items)
         return items

@@ -29,6 +29,7 @@ from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.api import body_schema, first_error
 from pybossa_core.schemas.query import ListParams, parse_list_params
 from pybossa_core.security import owned_projects, require_user
+from pybossa_core.services import search as fulltext
 from pybossa_core.services.uploads import LocalUploader, remove_quietly
 
 ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
@@ -196,7 +197,10 @@ def link(base_url: str, rel: str, title: str, object_id: int) -> str:
     return f"<link rel='{rel}' title='{title}' href='{base_url}/api/{title}/{object_id}'/>"
 
 
-def serialize(call: ApiCall, resource: ApiResource, obj: Any, base_url: str) -> dict[str, Any]:
+def serialize(
+    call: ApiCall, resource: ApiResource, obj: Any, base_url: str, hit: fulltext.Hit | None = None
+) -> dict[str, Any]:
+    """Return what ``call`` may see of ``obj``, with its links, and its ``headline`` and ``rank`` if searched."""
     data = to_dict(obj)
     data["link"] = link(base_url, "self", resource.name, obj.id)
     if resource.parents:
@@ -205,7 +209,10 @@ def serialize(call: ApiCall, resource: ApiResource, obj: Any, base_url: str) -> 
             for parent in resource.parents
             if getattr(obj, f"{parent}_id") is not None
         ]
-    return resource.rules.present(call, obj, data)
+    data = resource.rules.present(call, obj, data)
+    if hit is not None:
+        data.update(headline=hit.headline, rank=hit.rank)
+    return data
 
 
 # -- reading requests ----------------------------------------------------------------------
@@ -311,12 +318,18 @@ class ResourceService:
             raise NotFound()
         return obj
 
-    def list(self, call: ApiCall, params: ListParams) -> list[Any]:
+    def _listing(self, call: ApiCall, params: ListParams) -> sa.Select:
+        """Select the objects ``call`` may read that pass the filters of ``params``, in no order."""
         resource, model = self.resource, self.resource.model
         query = resource.rules.readable(call, sa.select(model)).where(*params.conditions)
         query = query.where(*resource.rules.list_conditions(call, call.params))
         if resource.owned_by and call.user is not None and not params.all:
             query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
+        return query
+
+    def list(self, call: ApiCall, params: ListParams) -> list[Any]:
+        model = self.resource.model
+        query = self._listing(call, params)
         if params.last_id is not None and params.orderby == "id":
             # Keyset paging: an indexed range scan, as cheap at the last page as at the first.
             if params.desc:
@@ -332,6 +345,16 @@ class ResourceService:
                 query = query.order_by(model.id)
             query = query.offset(params.offset)
         return list(call.session.scalars(query.limit(params.limit)))
+
+    def search(self, call: ApiCall, params: ListParams) -> list[tuple[Any, fulltext.Hit]]:
+        """List the objects matching ``params.search``, best rank first, each with its headline and rank."""
+        model, language = self.resource.model, call.settings["fulltextsearch.language"]
+        matches = fulltext.ranked_matches(call.session, model, params.search, language)
+        query = self._listing(call, params).join(matches, matches.c.id == model.id).add_columns(matches.c.rank)
+        if params.last_id is not None:
+            query = query.where(model.id > params.last_id)
+        query = query.order_by(matches.c.rank.desc(), model.id).offset(params.offset).limit(params.limit)
+        return fulltext.hits(call.session, model, params.search, call.session.execute(query).all(), language)
 
     def read(self, call: ApiCall, object_id: int) -> Any:
         obj = self.get_or_404(call, object_id)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
+from pybossa_core.services.search import FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.
 CONTROL_KEYS = frozenset(
@@ -59,6 +60,8 @@ class ListParams:
     all: bool = False
     related: bool = False
     conditions: list[Any] = field(default_factory=list)
+    #: ``info=key::words&fulltextsearch=1``: rank the objects whose ``info`` keys have these words.
+    search: FullTextQuery | None = None
 
 
 def info_value(session_dialect: str, column, key: str):
@@ -138,13 +141,16 @@ def parse_list_params(
     """
     result = ListParams(limit=default_limit)
     table = model.__table__
+    fulltext = bool(params.get("fulltextsearch")) and parse_bool("fulltextsearch", params["fulltextsearch"])
     for key, value in params.items():
         if key in CONTROL_KEYS or key in resource_keys:
             continue
         if key not in filterable:
             raise UnknownAttribute(f"type object '{model.__name__}' has no attribute '{key}'")
         column = table.c[key]
-        if key == "info":
+        if key == "info" and fulltext:
+            result.search = parse_query(value)
+        elif key == "info":
             result.conditions.extend(_info_conditions(dialect, column, value))
         elif isinstance(column.type, sa.JSON):
             raise BadRequest(f"cannot filter by {key}")
@@ -168,6 +174,4 @@ def parse_list_params(
         result.all = parse_bool("all", params["all"])
     if "related" in params:
         result.related = parse_bool("related", params["related"])
-    if params.get("fulltextsearch") and parse_bool("fulltextsearch", params["fulltextsearch"]):
-        raise BadRequest("full-text search is not available on this server yet")
     return result
