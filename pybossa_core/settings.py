@@ -121,11 +121,14 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = No
     environ = os.environ if environ is None else environ
     schema = settings_schema()
     known = {node.name: environment_variable(node.name) for node in schema.children}
+    # A library setting written in the ini file (pyramid.reload_templates) may be overridden too.
+    passthrough_variables = {environment_variable(key) for key in raw if key.startswith(PASSTHROUGH_PREFIXES)}
     unknown_variables = sorted(
         variable
         for variable in environ
         if variable.startswith("PYBOSSA_")
         and variable not in known.values()
+        and variable not in passthrough_variables
         and variable not in NON_SETTING_VARIABLES
         and not variable.startswith("PYBOSSA_PLUGIN_")
     )

@@ -58,3 +58,10 @@ def test_bundled_plugins_are_discovered_at_startup(app):
     names = {info.name for info in registry["plugins"].list_plugins()}
     assert {"importer-csv", "presenter-basic", "auth-twitter", "stats-default"} <= names
     assert registry["plugins"].failed == []
+
+
+def test_library_settings_in_the_ini_can_be_overridden_too():
+    settings = load_settings({**BASE, "retry.attempts": "3"}, environ={"PYBOSSA_RETRY_ATTEMPTS": "5"})
+    assert settings["retry.attempts"] == "5"
+    with pytest.raises(SettingsError, match="PYBOSSA_RETRY_ATTEMPTS"):
+        load_settings(BASE, environ={"PYBOSSA_RETRY_ATTEMPTS": "5"})

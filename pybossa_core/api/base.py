@@ -127,6 +127,9 @@ class Rules:
     def updated(self, call: ApiCall, obj: Any) -> None:
         """Act on a changed object, inside the transaction that stored it."""
 
+    def deleted(self, call: ApiCall, obj: Any) -> None:
+        """Act on a deleted object, inside the transaction that deleted it."""
+
 
 @dataclass(frozen=True)
 class ApiResource:
@@ -137,6 +140,8 @@ class ApiResource:
     rules: Rules
     #: Keys a body may not set (a PUT may repeat their current value, as clients echo what they read).
     reserved: frozenset[str] = frozenset({"id", "created"})
+    #: Keys a POST sets and a PUT may not change (a task run's task: moving it would dodge the loop's rules).
+    set_once: frozenset[str] = frozenset()
     #: Required columns the server fills on create (see Rules.prepare).
     server_set: frozenset[str] = frozenset()
     #: Parent objects, linked as ``<link rel='parent' title='project' .../>`` from ``project_id``.
@@ -279,7 +284,8 @@ def _clean_body(
             continue
         if key not in resource.columns:
             raise UnknownAttribute(f"type object '{model_name}' has no attribute '{key}'")
-        if key in resource.reserved:
+        fixed = key in resource.reserved or (existing is not None and key in resource.set_once)
+        if fixed:
             if existing is not None and format_value(getattr(existing, key)) == value:
                 continue
             raise UnknownAttribute(f"Reserved keys in payload: {key}")
@@ -404,6 +410,7 @@ class ResourceService:
         self.resource.rules.check_delete(call, obj)
         call.session.delete(obj)
         call.session.flush()
+        self.resource.rules.deleted(call, obj)
         return obj
 
     def _check_parents(self, call: ApiCall, obj: Any) -> None:

@@ -28,6 +28,10 @@ class ProjectRules(Rules):
     def can_read(self, call: ApiCall, project: Project) -> bool:
         return project.published or owns(call.user, project)
 
+    def filterable(self, call: ApiCall, columns: frozenset[str]) -> frozenset[str]:
+        # Filtering by secret_key would let anyone test a guessed key.
+        return columns if is_admin(call.user) else columns - {"secret_key"}
+
     def present(self, call: ApiCall, project: Project, data: dict) -> dict:
         if not owns(call.user, project):
             del data["secret_key"]

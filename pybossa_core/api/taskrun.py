@@ -42,6 +42,9 @@ class TaskRunRules(Rules):
         if result_id is not None:
             call.after_commit("on_task_completed", project_id=project.id, task_id=task_run.task_id, result_id=result_id)
 
+    def deleted(self, call: ApiCall, task_run: TaskRun) -> None:
+        contribution.forget_answer(call.session, task_run.task_id)
+
     def check_update(self, call: ApiCall, task_run: TaskRun) -> None:
         user = require_user(call.user)
         if task_run.user_id != user.id and not owns(user, call.parent("project", task_run.project_id)):
@@ -53,6 +56,7 @@ RESOURCE = ApiResource(
     model=TaskRun,
     rules=TaskRunRules(),
     reserved=frozenset({"id", "created", "user_id", "user_ip", "finish_time"}),
+    set_once=frozenset({"project_id", "task_id", "external_uid"}),
     parents=("project", "task"),
     uploads=True,
     owned_by="project_id",

@@ -175,6 +175,17 @@ def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) 
     return None
 
 
+def forget_answer(session: Session, task_id: int) -> None:
+    """Count one answer fewer on a task whose task run was deleted, re-opening it if it was complete."""
+    session.execute(
+        sa.update(TASK)
+        .where(TASK.c.id == task_id)
+        .values(n_task_runs=TASK.c.n_task_runs - 1,
+                state=sa.case((TASK.c.n_task_runs - 1 < TASK.c.n_answers, "ongoing"), else_=TASK.c.state))
+    )
+    _expire_task(session, task_id)
+
+
 def caller_of_task_run(task_run: TaskRun) -> Caller:
     return Caller(task_run.user_id, task_run.external_uid, task_run.user_ip)
 

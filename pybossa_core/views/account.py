@@ -172,7 +172,7 @@ def signin(request):
     data = form_data(request)
     context["form"] = show_form(request, submitted(data, ("email", "password")))
     throttle = request.registry["signin_throttle"]
-    client = request.client_addr or ""
+    client = request.client_ip
     if throttle.blocked(client):
         request.response.status_code = 429
         return {**context, "flash": "Too many failed sign-in attempts. Please try again later.", "status": "error"}

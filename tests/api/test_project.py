@@ -159,3 +159,12 @@ def test_trailing_slash_is_the_same_resource(testapp, make):
     project = make.project(make.user())
     assert testapp.get("/api/project/").json[0]["id"] == project.id
     assert testapp.get(f"/api/project/{project.id}/").json["id"] == project.id
+
+
+def test_nobody_but_admins_filters_by_secret_key(testapp, make):
+    owner = make.user()
+    project = make.project(owner)
+    testapp.get("/api/project", {"secret_key": project.secret_key}, status=415)
+    testapp.get("/api/project", {"secret_key": project.secret_key, "api_key": owner.api_key}, status=415)
+    found = testapp.get("/api/project", {"secret_key": project.secret_key, "api_key": make.admin().api_key, "all": 1}).json
+    assert [item["id"] for item in found] == [project.id]

@@ -144,3 +144,29 @@ def test_only_author_owner_or_admin_change_an_answer(testapp, make, dbsession):
     testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"info": "fixed"})
     assert dbsession.get(TaskRun, run.id).info == "fixed"
     testapp.delete(f"/api/taskrun/{run.id}?api_key={owner.api_key}", status=204)
+
+
+def test_an_answer_cannot_be_moved_to_another_task(testapp, make, dbsession):
+    author = make.user()
+    project = make.project(make.user())
+    task, other = make.task(project), make.task(project)
+    run = make.task_run(task, author)
+    body = testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"task_id": other.id}, status=415).json
+    assert body["exception_cls"] == "AttributeError"
+    testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"task_id": task.id, "info": "same task"})
+    dbsession.expire_all()
+    assert (dbsession.get(TaskRun, run.id).task_id, dbsession.get(Task, other.id).n_task_runs) == (task.id, 0)
+
+
+def test_deleting_an_answer_reopens_its_task(testapp, make, dbsession):
+    owner = make.user()
+    project = make.project(owner)
+    task = make.task(project, n_answers=1)
+    volunteer = make.user()
+    hand(testapp, project, volunteer.api_key)
+    run = answer(testapp, task, volunteer.api_key)
+    assert testapp.get(f"/api/task/{task.id}").json["state"] == "completed"
+    testapp.delete(f"/api/taskrun/{run['id']}?api_key={owner.api_key}", status=204)
+    served = testapp.get(f"/api/task/{task.id}").json
+    assert (served["state"], served["n_task_runs"]) == ("ongoing", 0)
+    assert hand(testapp, project, make.user().api_key)["id"] == task.id
