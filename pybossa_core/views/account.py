@@ -50,6 +50,17 @@ def _bad_link(request, message: str) -> dict:
     return {"code": 403, "description": message, "flash": message, "status": "error", "template": "403.html"}
 
 
+def _link_payload(request, purpose: str) -> tuple[dict | None, str | None]:
+    """Read the signed ``key`` of an e-mailed link: (its payload, None), or (None, why it is refused)."""
+    key = request.GET.get("key")
+    if not key:
+        return None, accounts.INVALID
+    try:
+        return _keys(request).load(purpose, key, max_age=_settings(request)["account.link_expiration"]), None
+    except accounts.BadKey as error:
+        return None, str(error)
+
+
 def _user_or_404(request) -> User:
     user = accounts.find_by_name(request.dbsession, request.matchdict["name"])
     if user is None:
@@ -113,13 +124,9 @@ def register(request):
 @view_config(route_name="account.register_confirmation", renderer="account/register.html")
 def register_confirmation(request):
     """Follow a link sent by e-mail: create the account, or confirm an e-mail address."""
-    key = request.GET.get("key")
-    if not key:
-        return _bad_link(request, accounts.INVALID)
-    try:
-        account = _keys(request).load("account-validation", key, max_age=_settings(request)["account.link_expiration"])
-    except accounts.BadKey as error:
-        return _bad_link(request, str(error))
+    account, refusal = _link_payload(request, "account-validation")
+    if refusal is not None:
+        return _bad_link(request, refusal)
     session = request.dbsession
     if "user_id" in account:
         user = session.get(User, account["user_id"])
@@ -231,13 +238,9 @@ def forgot_password(request):
 
 @view_config(route_name="account.reset_password", renderer="/account/password_reset.html")
 def reset_password(request):
-    key = request.GET.get("key")
-    if not key:
-        return _bad_link(request, accounts.INVALID)
-    try:
-        payload = _keys(request).load("password-reset", key, max_age=_settings(request)["account.link_expiration"])
-    except accounts.BadKey as error:
-        return _bad_link(request, str(error))
+    payload, refusal = _link_payload(request, "password-reset")
+    if refusal is not None:
+        return _bad_link(request, refusal)
     user = request.dbsession.get(User, payload.get("user_id"))
     if user is None or payload.get("p") != accounts.password_fingerprint(user):
         return _bad_link(request, "This link has already been used. Please ask for a new one.")
