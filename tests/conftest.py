@@ -145,9 +145,8 @@ class SavepointPerRequest:
         return body
 
 
-@pytest.fixture
-def testapp(app, tm, dbsession):
-    """A WebTest app whose requests run in the test's transaction, each in its own savepoint."""
+def in_test_transaction(app, tm, dbsession) -> webtest.TestApp:
+    """Return a WebTest app for ``app`` whose requests run in the test's transaction, each in a savepoint."""
     return webtest.TestApp(
         SavepointPerRequest(app, dbsession),
         extra_environ={
@@ -158,6 +157,12 @@ def testapp(app, tm, dbsession):
             "app.dbsession": dbsession,
         },
     )
+
+
+@pytest.fixture
+def testapp(app, tm, dbsession):
+    """A WebTest app whose requests run in the test's transaction, each in its own savepoint."""
+    return in_test_transaction(app, tm, dbsession)
 
 
 class QueryRecorder:
@@ -228,15 +233,6 @@ def site_with(dbengine, uploads_dir, tm, dbsession):
 
     def build(**overrides) -> webtest.TestApp:
         site = configure(app_settings(dbengine, uploads_dir, **overrides), environ={}).make_wsgi_app()
-        return webtest.TestApp(
-            SavepointPerRequest(site, dbsession),
-            extra_environ={
-                "HTTP_HOST": "localhost:5000",
-                "REMOTE_ADDR": "127.0.0.1",
-                "tm.active": True,
-                "tm.manager": tm,
-                "app.dbsession": dbsession,
-            },
-        )
+        return in_test_transaction(site, tm, dbsession)
 
     return build

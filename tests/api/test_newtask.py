@@ -130,10 +130,8 @@ def test_locked_scheduler_reserves_at_most_n_answers_callers(testapp, make, dbse
 
 
 def test_a_plugin_scheduler_is_used_by_name(dbengine, uploads_dir, tm, dbsession, make):
-    import webtest
-
     from pybossa_core.config import configure
-    from tests.conftest import SavepointPerRequest, app_settings
+    from tests.conftest import app_settings, in_test_transaction
 
     class NewestFirst:
         @hookimpl
@@ -142,8 +140,7 @@ def test_a_plugin_scheduler_is_used_by_name(dbengine, uploads_dir, tm, dbsession
                 request.ordered(request.open_tasks(), Task.id.desc())))]
 
     app = configure(app_settings(dbengine, uploads_dir), plugins=[NewestFirst()], environ={}).make_wsgi_app()
-    testapp = webtest.TestApp(SavepointPerRequest(app, dbsession), extra_environ={
-        "tm.active": True, "tm.manager": tm, "app.dbsession": dbsession, "REMOTE_ADDR": "127.0.0.1"})
+    testapp = in_test_transaction(app, tm, dbsession)
     project = make.project(make.user(), info={"sched": "newest"})
     make.task(project)
     newest = make.task(project)
