@@ -78,15 +78,6 @@ def answered_by(caller: Caller) -> sa.ColumnElement[bool]:
     return sa.exists(sa.select(1).where(TaskRun.task_id == Task.id, caller.answers()))
 
 
-def in_flight(caller: Caller, now: datetime.datetime) -> sa.ScalarSelect:
-    """SQL counting the live handouts of a task to callers other than ``caller``."""
-    return (
-        sa.select(sa.func.count(TaskHandout.id))
-        .where(TaskHandout.task_id == Task.id, TaskHandout.expires > now, TaskHandout.caller != caller.key)
-        .scalar_subquery()
-    )
-
-
 TASK, HANDOUT, TASK_RUN, RESULT = Task.__table__, TaskHandout.__table__, TaskRun.__table__, Result.__table__
 
 # The statements of the hot path are built once, with bound parameters: building and

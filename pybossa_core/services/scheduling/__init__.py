@@ -8,6 +8,7 @@ handouts.  The bundled schedulers (``builtin``) are registered through the
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +16,40 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Project, Task
-from pybossa_core.services.contribution import Caller, answered_by, in_flight
+from pybossa_core.models import Project, Task, TaskHandout, TaskRun
+from pybossa_core.services.contribution import Caller
+
+# The statements are built once per shape, with the request's values as bound parameters
+# (``TaskRequest.params``): building them on every newtask cost more than running them.
+TASK_RUN, HANDOUT = TaskRun.__table__, TaskHandout.__table__
+
+#: Live handouts of a task to callers other than the one asking.
+IN_FLIGHT = (
+    sa.select(sa.func.count(HANDOUT.c.id))
+    .where(HANDOUT.c.task_id == Task.id, HANDOUT.c.expires > sa.bindparam("now"),
+           HANDOUT.c.caller != sa.bindparam("caller"))
+    .scalar_subquery()
+)
+
+
+@functools.cache
+def _open_tasks(caller_column: str, include_completed: bool) -> sa.Select:
+    answered = sa.exists().where(TASK_RUN.c.task_id == Task.id, TASK_RUN.c[caller_column] == sa.bindparam("who"))
+    query = sa.select(Task).where(Task.project_id == sa.bindparam("project"), ~answered)
+    return query if include_completed else query.where(Task.state != "completed")
+
+
+@functools.lru_cache(maxsize=256)
+def _with_room(query: sa.Select) -> sa.Select:
+    return query.where(Task.n_task_runs + IN_FLIGHT < Task.n_answers)
+
+
+@functools.lru_cache(maxsize=256)
+def _ordered(query: sa.Select, orderby: str | None, desc: bool, default_order: tuple) -> sa.Select:
+    if orderby is not None:
+        column = Task.__table__.c[orderby]
+        query = query.order_by(column.desc() if desc else column.asc())
+    return query.order_by(*default_order, Task.id)
 
 
 def scheduler_for(schedulers: Mapping[str, Any], project: Project) -> Any:
@@ -26,7 +59,11 @@ def scheduler_for(schedulers: Mapping[str, Any], project: Project) -> Any:
 
 @dataclass(frozen=True)
 class TaskRequest:
-    """What a newtask call asks for: the scheduler's whole input."""
+    """What a newtask call asks for: the scheduler's whole input.
+
+    Its statements carry the request's values as bound parameters: run them with
+    :meth:`fetch`, or pass :attr:`params` when executing them yourself.
+    """
 
     session: Session
     project: Project
@@ -38,23 +75,25 @@ class TaskRequest:
     orderby: str | None = None
     desc: bool = False
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values of the bound parameters of this request's statements."""
+        return {"project": self.project.id, "who": self.caller.identity[1], "caller": self.caller.key, "now": self.now}
+
     def open_tasks(self, *, include_completed: bool = False) -> sa.Select:
         """Tasks of the project the caller has not answered (and, by default, not completed)."""
-        query = sa.select(Task).where(Task.project_id == self.project.id, ~answered_by(self.caller))
-        if not include_completed:
-            query = query.where(Task.state != "completed")
-        return query
+        return _open_tasks(self.caller.identity[0], include_completed)
 
     def with_room(self, query: sa.Select) -> sa.Select:
         """Keep tasks whose answers plus others' live handouts still leave room for one more answer."""
-        return query.where(Task.n_task_runs + in_flight(self.caller, self.now) < Task.n_answers)
+        return _with_room(query)
 
     def ordered(self, query: sa.Select, *default_order: Any) -> sa.Select:
-        """Order by the caller's ``orderby`` if given, else ``default_order``; ``id`` breaks ties."""
-        if self.orderby is not None:
-            column = Task.__table__.c[self.orderby]
-            query = query.order_by(column.desc() if self.desc else column.asc())
-        return query.order_by(*default_order, Task.id)
+        """Order by the caller's ``orderby`` if given, else ``default_order``; ``id`` breaks ties.
+
+        Pass ``default_order`` elements built once (module constants): they key a cache.
+        """
+        return _ordered(query, self.orderby, self.desc, default_order)
 
     def fetch(self, query: sa.Select) -> list[Task]:
-        return list(self.session.scalars(query.offset(self.offset).limit(self.limit)))
+        return list(self.session.scalars(query.offset(self.offset).limit(self.limit), self.params))

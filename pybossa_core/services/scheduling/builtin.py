@@ -10,6 +10,8 @@ the count is exact already.
 """
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from pybossa_core.models import Task, TaskHandout, TaskRun
@@ -17,13 +19,19 @@ from pybossa_core.plugin_api import SchedulerSpec
 from pybossa_core.plugins import hookimpl
 from pybossa_core.services.scheduling import TaskRequest
 
-PRIORITY_FIRST = Task.priority_0.desc()
+PRIORITY_FIRST = (Task.priority_0.desc(),)
+DEPTH_FIRST = (*PRIORITY_FIRST, Task.n_task_runs.desc())
+BREADTH_FIRST = (*PRIORITY_FIRST, Task.n_task_runs.asc())
 #: How many batches of locked candidates a pass looks at before giving up.
 LOCK_ROUNDS = 4
 
 
+ROOM_CHECK = sa.select(Task.id).where(Task.id == sa.bindparam("task"))
+
+
 def _has_room(request: TaskRequest, task: Task) -> bool:
-    return request.session.scalar(request.with_room(sa.select(Task.id).where(Task.id == task.id))) is not None
+    room = request.with_room(ROOM_CHECK)
+    return request.session.scalar(room, {**request.params, "task": task.id}) is not None
 
 
 def _with_room(request: TaskRequest, *order, wait: bool = False) -> list[Task]:
@@ -37,7 +45,8 @@ def _with_room(request: TaskRequest, *order, wait: bool = False) -> list[Task]:
     # Lock only as many rows as still wanted: rows locked and not used would keep others off them.
     for _ in range(LOCK_ROUNDS):
         batch = list(request.session.scalars(
-            query.where(Task.id.not_in(examined)).with_for_update(of=Task, skip_locked=not wait).limit(wanted - len(tasks))
+            query.where(Task.id.not_in(examined)).with_for_update(of=Task, skip_locked=not wait).limit(wanted - len(tasks)),
+            request.params,
         ))
         examined += [task.id for task in batch]
         tasks += [task for task in batch if _has_room(request, task)]
@@ -54,17 +63,17 @@ def _with_room_or_any(request: TaskRequest, *order) -> list[Task]:
 
 def depth_first(request: TaskRequest) -> list[Task]:
     """Tasks nearest completion first."""
-    return _with_room_or_any(request, PRIORITY_FIRST, Task.n_task_runs.desc())
+    return _with_room_or_any(request, *DEPTH_FIRST)
 
 
 def breadth_first(request: TaskRequest) -> list[Task]:
     """Tasks with the fewest answers first."""
-    return _with_room_or_any(request, PRIORITY_FIRST, Task.n_task_runs.asc())
+    return _with_room_or_any(request, *BREADTH_FIRST)
 
 
 def depth_first_all(request: TaskRequest) -> list[Task]:
     """Like depth first, but completed tasks stay on offer for more answers."""
-    return request.fetch(request.ordered(request.open_tasks(include_completed=True), PRIORITY_FIRST, Task.n_task_runs.desc()))
+    return request.fetch(request.ordered(request.open_tasks(include_completed=True), *DEPTH_FIRST))
 
 
 def incremental(request: TaskRequest) -> list[Task]:
@@ -90,18 +99,23 @@ def locked(request: TaskRequest) -> list[Task]:
     """
     if request.offset > 0:
         return []
-    current = request.session.scalar(
-        request.open_tasks()
-        .join(TaskHandout, TaskHandout.task_id == Task.id)
-        .where(TaskHandout.caller == request.caller.key, TaskHandout.expires > request.now)
-        .order_by(Task.id)
-        .limit(1)
-    )
+    current = request.session.scalar(_current_reservation(request.open_tasks()), request.params)
     if current is not None:
         return [current]
     single = TaskRequest(request.session, request.project, request.caller, request.now, orderby=request.orderby,
                          desc=request.desc)
-    return _with_room(single, PRIORITY_FIRST) or _with_room(single, PRIORITY_FIRST, wait=True)
+    return _with_room(single, *PRIORITY_FIRST) or _with_room(single, *PRIORITY_FIRST, wait=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _current_reservation(open_tasks: sa.Select) -> sa.Select:
+    """A task the caller holds a live reservation of."""
+    return (
+        open_tasks.join(TaskHandout, TaskHandout.task_id == Task.id)
+        .where(TaskHandout.caller == sa.bindparam("caller"), TaskHandout.expires > sa.bindparam("now"))
+        .order_by(Task.id)
+        .limit(1)
+    )
 
 
 SCHEDULERS = (
