@@ -44,6 +44,9 @@ class ProjectRules(Rules):
             # As PYBOSSA: a project without a category goes to the first one.
             project.category_id = call.session.scalar(sa.select(Category.id).order_by(Category.id).limit(1))
 
+    def created(self, call: ApiCall, project: Project) -> None:
+        call.after_commit("on_project_created", project_id=project.id, owner_id=project.owner_id)
+
     def check_update(self, call: ApiCall, project: Project) -> None:
         require_owner(call.user, project)
 

@@ -137,3 +137,46 @@ def test_a_whole_project_runs_to_completion(live_server, live_factories, pbclien
     progress = requests.get(f"{url}/api/project/birds-live/userprogress",
                             params={"api_key": volunteers[0].api_key}, timeout=30).json()
     assert progress["total"] == 10 and 0 < progress["done"] <= 10
+
+
+def test_plugins_hear_of_new_projects_answers_and_completions_after_commit(tmp_path_factory, backend):
+    """Event hooks fire once the request's transaction has committed, with plain ids."""
+    from pybossa_core.config import configure
+    from pybossa_core.plugins import hookimpl
+    from tests.conftest import LiveServer, app_settings, fresh_engine
+    from tests.factories import Committing
+
+    heard = []
+
+    class Listener:
+        @hookimpl
+        def on_project_created(self, project_id, owner_id):
+            heard.append(("project", project_id, owner_id))
+
+        @hookimpl
+        def on_task_run_created(self, project_id, task_id, task_run_id, user_id):
+            heard.append(("task_run", task_id, user_id))
+
+        @hookimpl
+        def on_task_completed(self, project_id, task_id, result_id):
+            heard.append(("completed", task_id, result_id is not None))
+
+    with fresh_engine(backend, tmp_path_factory, "events") as engine:
+        app = configure(app_settings(engine, tmp_path_factory.mktemp("events_uploads")), plugins=[Listener()],
+                        environ={}).make_wsgi_app()
+        server = LiveServer(app)
+        try:
+            with Committing(server) as make:
+                owner, volunteer = make.user(), make.user()
+            project = requests.post(f"{server.url}/api/project", params={"api_key": owner.api_key}, timeout=30,
+                                    json={"name": "Events", "short_name": "events"}).json()
+            task = requests.post(f"{server.url}/api/task", params={"api_key": owner.api_key}, timeout=30,
+                                 json={"project_id": project["id"], "n_answers": 1}).json()
+            handed = newtask(server.url, project["id"], volunteer.api_key)
+            assert post_answer(server.url, handed, volunteer.api_key).status_code == 200
+            # A refused request sends nothing.
+            assert post_answer(server.url, handed, volunteer.api_key).status_code == 403
+        finally:
+            server.server.shutdown()
+    assert heard == [("project", project["id"], owner.id), ("task_run", task["id"], volunteer.id),
+                     ("completed", task["id"], True)]
