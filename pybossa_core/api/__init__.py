@@ -92,6 +92,7 @@ def includeme(config) -> None:
     from pybossa_core.api import category, content, project, result, task, taskrun, user
 
     config.include("pybossa_core.api.cors")
+    config.include("pybossa_core.api.jsonp")
     # Before the resources: a view deriver applies to the views added after it.
     config.include("pybossa_core.api.ratelimit")
     config.add_directive("add_api_resource", add_api_resource)

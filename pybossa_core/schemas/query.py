@@ -21,7 +21,7 @@ from pybossa_core.services.search import FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.
 CONTROL_KEYS = frozenset(
-    {"limit", "offset", "last_id", "all", "desc", "orderby", "related", "api_key", "fulltextsearch"}
+    {"limit", "offset", "last_id", "all", "desc", "orderby", "related", "api_key", "fulltextsearch", "callback"}
 )
 
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "on"}

@@ -86,3 +86,15 @@ def test_cors_limited_to_configured_origins(site_with):
     assert allowed.headers["Vary"] == "Origin"
     other = app.get("/api/project", headers={"Origin": "https://evil.example.com"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_jsonp_callback_wraps_get_answers(testapp, make):
+    project = make.project(make.user())
+    response = testapp.get("/api/project", {"callback": "app.render"})
+    assert response.content_type == "application/javascript"
+    body = response.text
+    assert body.startswith("/**/app.render(") and body.endswith(");") and f'"id": {project.id}' in body
+    plain = testapp.get("/api/project", {"callback": "alert(1);x"})
+    assert plain.content_type == "application/json" and plain.json[0]["id"] == project.id
+    missing = testapp.get("/api/project/999999", {"callback": "cb"}, status=404)
+    assert missing.text.startswith("/**/cb(")
