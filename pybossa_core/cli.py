@@ -1,4 +1,4 @@
-"""The ``pybossa`` command: serve the site, upgrade its database, make an admin, list plugins."""
+"""The ``pybossa`` command: serve the site, run its jobs, upgrade its database, make an admin, list plugins."""
 from __future__ import annotations
 
 import argparse
@@ -38,6 +38,46 @@ def serve(args, settings: dict[str, Any]) -> int:
         setup_logging(args.config)
     app = configure(_raw_settings(args.config)).make_wsgi_app()
     waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads)
+    return 0
+
+
+def _redis_or_exit(settings: dict[str, Any]):
+    from pybossa_core.services.shared_state import redis_client
+
+    client = redis_client(settings["redis.url"])
+    if client is None:
+        print("pybossa: no redis.url: jobs run inline in the server processes, no worker is needed", file=sys.stderr)
+    return client
+
+
+def worker(args, settings: dict[str, Any]) -> int:
+    """Run the site's background jobs from its RQ queue (needs redis.url)."""
+    from pybossa_core.services.jobs import worker_for
+
+    client = _redis_or_exit(settings)
+    if client is None:
+        return 2
+    if args.config:
+        from pyramid.paster import setup_logging
+
+        setup_logging(args.config)
+    # The scheduler re-queues jobs waiting for their retry interval.
+    worker_for(settings, client).work(burst=args.burst, with_scheduler=True)
+    return 0
+
+
+def jobs(args, settings: dict[str, Any]) -> int:
+    """List the background jobs that failed after their retries."""
+    from pybossa_core.services.jobs import RQRunner
+
+    client = _redis_or_exit(settings)
+    if client is None:
+        return 2
+    runner = RQRunner(client, settings["jobs.queue"], settings["jobs.retries"], settings["jobs.retry_interval"])
+    failed = runner.failed()
+    for job in failed:
+        print(f"{job.failed_at or '-'} {job.id} {job.function}: {job.error}")
+    print(f"{len(failed)} failed job(s) on queue {settings['jobs.queue']!r}")
     return 0
 
 
@@ -96,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser = commands.add_parser("serve", help=serve.__doc__)
     serve_parser.add_argument("--threads", type=int, default=8)
     serve_parser.set_defaults(run=serve)
+    worker_parser = commands.add_parser("worker", help=worker.__doc__)
+    worker_parser.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker_parser.set_defaults(run=worker)
+    commands.add_parser("jobs", help=jobs.__doc__).set_defaults(run=jobs)
     db_parser = commands.add_parser("db", help="database commands")
     db_commands = db_parser.add_subparsers(dest="db_command", required=True)
     upgrade_parser = db_commands.add_parser("upgrade", help=db_upgrade.__doc__)

@@ -50,6 +50,9 @@ def configure(
     # The client's address (behind trusted proxies) and the Redis connection, if the site has one.
     config.include("pybossa_core.network")
     config.include("pybossa_core.services.shared_state")
+    # Cached site totals and leaderboard, and background jobs: in process, or in Redis and RQ with redis.url.
+    config.include("pybossa_core.services.cache")
+    config.include("pybossa_core.services.jobs")
     # Who is calling: API key, else the session cookie (kept in the database).
     config.include("pybossa_core.security")
     config.include("pybossa_core.sessions")
@@ -72,6 +75,8 @@ def configure(
     config.include("pybossa_core.api.vmcp")
     # The web views: accounts and sign-in providers.
     config.include("pybossa_core.views")
+    # The failed background jobs, for admins.
+    config.include("pybossa_core.views.admin_jobs")
     config.commit()
     hooks.notify("on_startup", config=config)
     return config

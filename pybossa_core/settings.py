@@ -71,6 +71,13 @@ def settings_schema() -> colander.SchemaNode:
             "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
         _setting(Words(), "plugins.disabled", []),
+        # Cached site totals and leaderboard (docs/settings.md): seconds a value lives, key prefix in Redis.
+        _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
+        _setting(colander.String(), "cache.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),
+        # Background jobs: the RQ queue (with redis.url), how often and how far apart a failed job is retried.
+        _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
+        _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),
+        _setting(colander.Int(), "jobs.retry_interval", 60, colander.Range(0)),
         # PostgreSQL text search configuration of fulltextsearch=1 (docs/search.md: changing it needs a reindex).
         _setting(colander.String(), "fulltextsearch.language", "english", colander.Regex(r"^[a-z_]+$")),
         # Rate limits of /api, per client IP and endpoint (PYBOSSA: 300 per 15 minutes).

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pybossa_core.models import Project, Task, TaskRun, User, UserIdentity
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.user import new_api_key
+from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.passwords import check_password, hash_password
 
 PER_PAGE = 24
@@ -216,8 +217,13 @@ def _answers_count():
     return sa.select(sa.func.count(TaskRun.id)).where(TaskRun.user_id == User.id).correlate(User).scalar_subquery()
 
 
-def rank_and_score(session: Session, user: User) -> dict[str, int]:
-    """Return ``user``'s score (answers given) and rank among the users who answered (1 is best)."""
+def rank_and_score(session: Session, user: User, cache: Cache | None = None) -> dict[str, int]:
+    """Return ``user``'s score (answers given) and rank among the users who answered (1 is best).
+
+    With ``cache``, the answer is kept until a write changes the site's totals.
+    """
+    if cache is not None:
+        return cache.get_or_create(SITE, f"rank:{user.id}", lambda: rank_and_score(session, user))
     score = session.scalar(sa.select(sa.func.count(TaskRun.id)).where(TaskRun.user_id == user.id)) or 0
     counts = sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("n")).where(TaskRun.user_id.is_not(None)).group_by(TaskRun.user_id).subquery()
     ahead = session.scalar(
@@ -376,8 +382,25 @@ def users_page(session: Session, page: int) -> tuple[list[dict[str, Any]], Pagin
     return [_community_entry(user, task_runs, None, None) for user, task_runs in rows], Pagination(page, PER_PAGE, total)
 
 
-def leaderboard(session: Session, viewer: User | None, size: int = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
-    """Return the top users by answers given, and the viewer with their rank if they are not among them."""
+def leaderboard(
+    session: Session, viewer: User | None, size: int = LEADERBOARD_SIZE, cache: Cache | None = None
+) -> list[dict[str, Any]]:
+    """Return the top users by answers given, and the viewer with their rank if they are not among them.
+
+    With ``cache``, the top users and the viewer's rank are kept until a write changes them.
+    """
+    if cache is not None:
+        top = cache.get_or_create(SITE, f"leaderboard:{size}", lambda: top_users(session, size))
+    else:
+        top = top_users(session, size)
+    if viewer is not None and all(entry["name"] != viewer.name for entry in top):
+        summary = rank_and_score(session, viewer, cache)
+        top = [*top, _community_entry(viewer, None, summary["rank"], summary["score"])]
+    return top
+
+
+def top_users(session: Session, size: int = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
+    """Return the ``size`` users who gave the most answers, best first, with their rank and score."""
     counts = (
         sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("score"))
         .where(TaskRun.user_id.is_not(None))
@@ -389,11 +412,7 @@ def leaderboard(session: Session, viewer: User | None, size: int = LEADERBOARD_S
     rows = session.execute(
         sa.select(User, counts.c.score).join(counts, counts.c.user_id == User.id).order_by(counts.c.score.desc(), User.id)
     ).all()
-    top = [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=1)]
-    if viewer is not None and all(user.id != viewer.id for user, _ in rows):
-        summary = rank_and_score(session, viewer)
-        top.append(_community_entry(viewer, None, summary["rank"], summary["score"]))
-    return top
+    return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=1)]
 
 
 def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:

@@ -3,12 +3,13 @@
 ``mail.delivery = file`` (the default) writes each message as a file under
 ``mail.dir`` so a fresh site needs no mail server; ``mail.delivery = smtp``
 sends through ``mail.host``:``mail.port`` with pyramid_mailer.  A message
-queued by a request leaves only if that request's transaction commits: an
-account that was not created never gets a welcome mail.
+queued by a request leaves only if that request's transaction commits (an
+account that was not created never gets a welcome mail), as a background job
+(:mod:`pybossa_core.services.jobs`): retried when the mail server fails, and
+listed among the failed jobs when it keeps failing.
 """
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from typing import Any
 from pyramid_mailer.mailer import DebugMailer, Mailer
 from pyramid_mailer.message import Message
 
-log = logging.getLogger(__name__)
+from pybossa_core.services.jobs import JobContext, JobRunner
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ class Mail:
 class MailService:
     """Sends :class:`Mail` the way the settings say."""
 
-    def __init__(self, settings: Mapping[str, Any]):
+    def __init__(self, settings: Mapping[str, Any], jobs: JobRunner | None = None):
+        self.jobs = jobs
         self.sender = settings["mail.default_sender"]
         if settings["mail.delivery"] == "smtp":
             self.mailer = Mailer(
@@ -52,17 +54,13 @@ class MailService:
         self.mailer.send_immediately(message, fail_silently=False)
 
     def send_after_commit(self, transaction_manager, mail: Mail) -> None:
-        """Send ``mail`` once the current transaction commits; a failure is logged, never raised."""
+        """Send ``mail`` in a background job once the current transaction commits."""
+        self.jobs.enqueue_after_commit(transaction_manager, send_mail, mail.subject, mail.recipient, mail.body)
 
-        def after_commit(committed: bool) -> None:
-            if not committed:
-                return
-            try:
-                self.send_now(mail)
-            except Exception:
-                log.exception("could not send %r to %s", mail.subject, mail.recipient)
 
-        transaction_manager.get().addAfterCommitHook(after_commit)
+def send_mail(context: JobContext, subject: str, recipient: str, body: str) -> None:
+    """Job: send one message with the site's mail settings."""
+    context.mail.send_now(Mail(subject, recipient, body))
 
 
 def account_validation(brand: str, fullname: str, url: str) -> tuple[str, str]:
@@ -99,4 +97,4 @@ def provider_recovery(brand: str, fullname: str, provider_title: str) -> tuple[s
 
 
 def includeme(config) -> None:
-    config.registry["mail"] = MailService(config.get_settings())
+    config.registry["mail"] = MailService(config.get_settings(), config.registry["jobs"])

@@ -82,7 +82,7 @@ def index(request):
         "accounts": accounts_page,
         "total": pagination.total,
         "pagination": pagination.to_json(),
-        "top_users": accounts.leaderboard(request.dbsession, request.identity),
+        "top_users": accounts.leaderboard(request.dbsession, request.identity, cache=request.registry["cache"]),
         "update_feed": accounts.update_feed(request.dbsession),
         "title": "Community",
     }
@@ -265,7 +265,7 @@ def reset_password(request):
 
 def _own_profile(request, user: User) -> dict:
     session = request.dbsession
-    summary = accounts.rank_and_score(session, user)
+    summary = accounts.rank_and_score(session, user, request.registry["cache"])
     return {
         "template": "account/profile.html",
         "title": "Profile",
@@ -287,7 +287,7 @@ def _public_profile(request, user: User) -> dict:
     return {
         "template": "/account/public_profile.html",
         "title": f"{user.fullname} &middot; User Profile",
-        "user": accounts.public_user(user, accounts.rank_and_score(session, user)),
+        "user": accounts.public_user(user, accounts.rank_and_score(session, user, request.registry["cache"])),
         "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user)),
         "projects_created": accounts.project_summaries(session, created_query),
     }

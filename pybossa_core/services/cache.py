@@ -1,0 +1,218 @@
+"""Cached expensive reads (site totals, the leaderboard), in dogpile.cache regions.
+
+A region lives in process memory by default, or in Redis when the site has
+one, so that every server process shares it.  Each cached value belongs to a
+*namespace* (``site``) whose *generation* is part of its key: invalidating a
+namespace is one increment of its generation (in memory or in Redis), never a
+recount, so the contribution hot path can afford it.  Values of an old
+generation are never read again and age out (Redis expiry, a bounded memory
+dict).
+
+What invalidates what is decided in one place, :func:`watch_writes`: a flush
+that adds, changes or deletes a user, project, category or task run bumps the
+``site`` generation at once and again when its transaction ends, so a value
+computed by a concurrent request before the commit (or from rows that were
+rolled back) is never served.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import redis
+import sqlalchemy as sa
+from dogpile.cache import make_region, register_backend
+from dogpile.cache.api import NO_VALUE, BytesBackend
+from dogpile.cache.region import CacheRegion
+from pyramid.threadlocal import get_current_request
+from sqlalchemy.orm import Session, sessionmaker
+
+from pybossa_core.models import Category, Project, TaskRun, User
+
+T = TypeVar("T")
+
+#: The namespace of site-wide aggregates: global stats, the leaderboard, users' ranks.
+SITE = "site"
+#: The models whose writes change the ``site`` namespace's values.
+SITE_MODELS = (User, Project, Category, TaskRun)
+#: How many values a memory region keeps (old generations are dropped first).
+MEMORY_ENTRIES = 10_000
+_DIRTY = "pybossa.cache_dirty"
+
+
+class Generations(Protocol):
+    """The current generation of each namespace, shared by every process that uses the cache."""
+
+    def current(self, namespace: str) -> int:
+        """Return ``namespace``'s generation."""
+
+    def bump(self, namespace: str) -> None:
+        """Make every value cached in ``namespace`` stale."""
+
+
+class MemoryGenerations:
+    """Generations in this process: right for one server process (the embedded site, tests)."""
+
+    def __init__(self):
+        self._values: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def current(self, namespace: str) -> int:
+        return self._values.get(namespace, 0)
+
+    def bump(self, namespace: str) -> None:
+        with self._lock:
+            self._values[namespace] = self._values.get(namespace, 0) + 1
+
+
+class RedisGenerations:
+    """Generations in Redis, shared by every process of the site."""
+
+    def __init__(self, client: redis.Redis, prefix: str):
+        self._client, self._prefix = client, prefix
+
+    def current(self, namespace: str) -> int:
+        return int(self._client.get(f"{self._prefix}:generation:{namespace}") or 0)
+
+    def bump(self, namespace: str) -> None:
+        self._client.incr(f"{self._prefix}:generation:{namespace}")
+
+
+class BoundedDict(OrderedDict):
+    """The memory region's store: forgets its oldest entries beyond ``size``."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key, value) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+            while len(self) > self.size:
+                self.popitem(last=False)
+
+
+class Cache:
+    """A dogpile.cache region whose values are grouped in namespaces invalidated by generation."""
+
+    def __init__(self, region: CacheRegion, generations: Generations, prefix: str):
+        self.region, self.generations, self.prefix = region, generations, prefix
+
+    def get_or_create(self, namespace: str, key: str, creator: Callable[[], T]) -> T:
+        """Return the cached value of ``key`` in ``namespace``, computing it with ``creator`` if stale."""
+        generation = self.generations.current(namespace)
+        return self.region.get_or_create(f"{self.prefix}:{namespace}:{generation}:{key}", creator)
+
+    def invalidate(self, namespace: str) -> None:
+        """Make every value of ``namespace`` stale, in every process sharing the cache: O(1)."""
+        self.generations.bump(namespace)
+
+
+def memory_cache(expiration: int, prefix: str = "pybossa") -> Cache:
+    region = make_region().configure(
+        "dogpile.cache.memory", expiration_time=expiration, arguments={"cache_dict": BoundedDict(MEMORY_ENTRIES)}
+    )
+    return Cache(region, MemoryGenerations(), prefix)
+
+
+class RedisBackend(BytesBackend):
+    """A dogpile.cache back end over the site's Redis client (``registry["redis"]``), values expiring there."""
+
+    def __init__(self, arguments: dict[str, Any]):
+        self.client: redis.Redis = arguments["client"]
+        self.expiration: int = arguments["expiration"]
+
+    def get_serialized(self, key: str) -> bytes | Any:
+        value = self.client.get(key)
+        return NO_VALUE if value is None else value
+
+    def get_serialized_multi(self, keys) -> list[bytes | Any]:
+        return [NO_VALUE if value is None else value for value in self.client.mget(keys)] if keys else []
+
+    def set_serialized(self, key: str, value: bytes) -> None:
+        self.client.set(key, value, ex=self.expiration)
+
+    def set_serialized_multi(self, mapping) -> None:
+        pipeline = self.client.pipeline()
+        for key, value in mapping.items():
+            pipeline.set(key, value, ex=self.expiration)
+        pipeline.execute()
+
+    def delete(self, key: str) -> None:
+        self.client.delete(key)
+
+    def delete_multi(self, keys) -> None:
+        if keys:
+            self.client.delete(*keys)
+
+
+register_backend("pybossa.redis", __name__, "RedisBackend")
+
+
+def redis_cache(client: redis.Redis, expiration: int, prefix: str = "pybossa") -> Cache:
+    """Return a cache in Redis through ``client``; values expire there a minute after they go stale."""
+    region = make_region().configure(
+        "pybossa.redis", expiration_time=expiration, arguments={"client": client, "expiration": expiration + 60}
+    )
+    return Cache(region, RedisGenerations(client, prefix), prefix)
+
+
+def _touches_site(session: Session) -> bool:
+    return any(isinstance(obj, SITE_MODELS) for objects in (session.new, session.deleted, session.dirty) for obj in objects)
+
+
+def _caches_of(session: Session) -> set[Cache]:
+    """Return the caches a write in ``session`` concerns: its site's, and the current request's site's."""
+    caches = set()
+    for request in (session.info.get("request"), get_current_request()):
+        cache = request.registry.get("cache") if request is not None else None
+        if cache is not None:
+            caches.add(cache)
+    if session.info.get("cache") is not None:
+        caches.add(session.info["cache"])
+    return caches
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    if _touches_site(session):
+        caches = _caches_of(session)
+        for cache in caches:
+            cache.invalidate(SITE)
+        session.info.setdefault(_DIRTY, set()).update(caches)
+
+
+def _after_transaction_end(session: Session, transaction) -> None:
+    # Again once the transaction is over: a value computed meanwhile saw the rows before the
+    # commit, or rows that were rolled back.
+    if transaction.parent is None:
+        for cache in session.info.pop(_DIRTY, ()):
+            cache.invalidate(SITE)
+
+
+def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
+    """Invalidate ``cache``'s ``site`` namespace when a session writes what it shows.
+
+    Sessions of ``session_factory`` (jobs, commands, tests) carry the cache in
+    their ``info``; a request's session finds it in the request's registry.
+    The listeners are the ORM's, on every session: they catch every way of
+    writing (the API, the account views, factories), not only the REST API's.
+    """
+    session_factory.configure(info={"cache": cache})
+    for event, listener in (("after_flush", _after_flush), ("after_transaction_end", _after_transaction_end)):
+        if not sa.event.contains(Session, event, listener):
+            sa.event.listen(Session, event, listener)
+
+
+def cache_for(settings: dict[str, Any], client: redis.Redis | None) -> Cache:
+    """Return the site's cache: in Redis when it has a Redis client, else in process memory."""
+    expiration, prefix = settings["cache.expiration"], settings["cache.prefix"]
+    return redis_cache(client, expiration, prefix) if client is not None else memory_cache(expiration, prefix)
+
+
+def includeme(config) -> None:
+    cache = cache_for(config.get_settings(), config.registry["redis"])
+    config.registry["cache"] = cache
+    watch_writes(config.registry["dbsession_factory"], cache)
