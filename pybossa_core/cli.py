@@ -37,7 +37,9 @@ def serve(args, settings: dict[str, Any]) -> int:
 
         setup_logging(args.config)
     app = configure(_raw_settings(args.config)).make_wsgi_app()
-    waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads)
+    # The site decides whom to believe about X-Forwarded-For (proxies.trusted): waitress must pass it on.
+    waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads,
+                   clear_untrusted_proxy_headers=False)
     return 0
 
 

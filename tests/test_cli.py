@@ -40,3 +40,38 @@ def test_plugins_lists_the_bundled_plugins(tmp_path, capsys):
 def test_a_bad_setting_is_reported_not_raised(tmp_path, capsys):
     assert main(["-c", write_ini(tmp_path, port="eighty"), "db", "upgrade"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+def test_serve_lets_the_site_judge_forwarded_addresses(tmp_path):
+    """Behind a trusted proxy, each forwarded client gets its own rate-limit window."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ini = write_ini(tmp_path, **{"ratelimit.limit": "1", "proxies.trusted": "127.0.0.1"})
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")}
+    environ["PYBOSSA_PORT"] = str(port)
+    assert main(["-c", ini, "db", "upgrade"]) == 0
+    server = subprocess.Popen([sys.executable, "-m", "pybossa_core.cli", "-c", ini, "serve", "--threads", "2"],
+                              env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/project"
+        for _ in range(100):
+            try:
+                first = requests.get(url, headers={"X-Forwarded-For": "1.1.1.1"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert first.status_code == 200
+        assert requests.get(url, headers={"X-Forwarded-For": "1.1.1.1"}, timeout=5).status_code == 429
+        assert requests.get(url, headers={"X-Forwarded-For": "2.2.2.2"}, timeout=5).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

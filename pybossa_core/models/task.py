@@ -39,3 +39,4 @@ Index("ix_task_depth_first", Task.project_id, Task.priority_0.desc(), Task.n_tas
       postgresql_where=OPEN, sqlite_where=OPEN)
 Index("ix_task_breadth_first", Task.project_id, Task.priority_0.desc(), Task.n_task_runs, Task.id,
       postgresql_where=OPEN, sqlite_where=OPEN)
+Index("ix_task_priority", Task.project_id, Task.priority_0.desc(), Task.id, postgresql_where=OPEN, sqlite_where=OPEN)

@@ -39,6 +39,8 @@ def upgrade() -> None:
                     postgresql_where=open_tasks, sqlite_where=open_tasks)
     op.create_index('ix_task_breadth_first', 'task', ['project_id', sa.text('priority_0 DESC'), 'n_task_runs', 'id'],
                     postgresql_where=open_tasks, sqlite_where=open_tasks)
+    op.create_index('ix_task_priority', 'task', ['project_id', sa.text('priority_0 DESC'), 'id'],
+                    postgresql_where=open_tasks, sqlite_where=open_tasks)
     op.execute("UPDATE task SET n_task_runs = (SELECT count(*) FROM task_run WHERE task_run.task_id = task.id)")
 
     with op.batch_alter_table('task_run', schema=None) as batch_op:
@@ -53,6 +55,7 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_task_run_task_id_user_id', type_='unique')
         batch_op.drop_constraint('uq_task_run_task_id_external_uid', type_='unique')
 
+    op.drop_index('ix_task_priority', 'task')
     op.drop_index('ix_task_breadth_first', 'task')
     op.drop_index('ix_task_depth_first', 'task')
     with op.batch_alter_table('task', schema=None) as batch_op:
