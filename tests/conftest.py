@@ -17,7 +17,7 @@ import transaction
 import webtest
 
 from pybossa_core.config import configure
-from pybossa_core.db import get_engine, get_session_factory, get_tm_session
+from pybossa_core.db import get_engine, get_tm_session
 from pybossa_core.migrations import upgrade
 from tests import factories
 

@@ -21,13 +21,12 @@ from pybossa_core.errors import (
     AlreadyExists,
     BadRequest,
     InvalidValue,
-    MethodNotAllowed,
     NotFound,
     UnknownAttribute,
 )
 from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.api import body_schema, first_error
-from pybossa_core.schemas.query import ListParams, parse_list_params
+from pybossa_core.schemas.query import ListParams
 from pybossa_core.security import owned_projects, require_user
 from pybossa_core.services import search as fulltext
 from pybossa_core.services.uploads import LocalUploader, remove_quietly

@@ -1,7 +1,7 @@
 """Categories, announcements (admins), blog posts, helping materials and pages (project owners), globalstats."""
 from __future__ import annotations
 
-from pybossa_core.models import Announcement, Blogpost, Category
+from pybossa_core.models import Blogpost, Category
 
 
 def test_categories_are_admin_only(testapp, make, dbsession):

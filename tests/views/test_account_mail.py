@@ -6,7 +6,6 @@ import time
 
 import sqlalchemy as sa
 
-from pybossa_core.db import get_tm_session
 from pybossa_core.models import User
 from pybossa_core.services.accounts import LinkKeys
 from tests.conftest import SECRET
