@@ -8,6 +8,7 @@ every domain filters, pages, links and fails the same way.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -160,10 +161,11 @@ class ApiResource:
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[Session, list[Any], list[dict]], None] | None = None
 
-    @property
+    @functools.cached_property
     def columns(self) -> frozenset[str]:
         return frozenset(column.key for column in self.model.__table__.columns)
 
+    @functools.cached_property
     def writable(self) -> list[str]:
         return sorted(self.columns - self.reserved)
 
@@ -295,7 +297,7 @@ def _clean_body(
 def _validated(resource: ApiResource, data: dict[str, Any], *, creating: bool, from_text: bool) -> dict:
     schema = body_schema(
         resource.model,
-        [name for name in resource.writable() if name in data or creating],
+        [name for name in resource.writable if name in data or creating],
         creating=creating,
         from_text=from_text,
         server_set=resource.server_set,
