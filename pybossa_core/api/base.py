@@ -423,12 +423,10 @@ class ResourceService:
     def _check_unique(self, call: ApiCall, obj: Any) -> None:
         model = self.resource.model
         for name in self.resource.unique:
-            taken = call.session.scalar(
-                sa.select(model.id).where(getattr(model, name) == getattr(obj, name), model.id != obj.id)
-                if obj.id is not None
-                else sa.select(model.id).where(getattr(model, name) == getattr(obj, name))
-            )
-            if taken is not None:
+            query = sa.select(model.id).where(getattr(model, name) == getattr(obj, name))
+            if obj.id is not None:
+                query = query.where(model.id != obj.id)
+            if call.session.scalar(query) is not None:
                 raise AlreadyExists(f"{self.resource.name} {name} {getattr(obj, name)!r} already exists")
 
     def _attach(self, call: ApiCall, obj: Any, upload: Any) -> None:
