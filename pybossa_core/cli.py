@@ -12,6 +12,9 @@ import transaction
 from pybossa_core.settings import SettingsError, load_settings
 
 
+SWITCH_INTERVAL = 0.001
+
+
 def _raw_settings(config_uri: str | None) -> dict[str, Any]:
     """Return the ``[app:main]`` settings of ``config_uri`` (none without an ini file)."""
     if config_uri is None:
@@ -37,6 +40,9 @@ def serve(args, settings: dict[str, Any]) -> int:
 
         setup_logging(args.config)
     app = configure(_raw_settings(args.config)).make_wsgi_app()
+    # Requests make many short database round trips; a thread back from one waits for the GIL
+    # up to the switch interval (5 ms by default). 1 ms measured 14-33% more contribution cycles/s.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     # The site decides whom to believe about X-Forwarded-For (proxies.trusted): waitress must pass it on.
     waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads,
                    clear_untrusted_proxy_headers=False)
