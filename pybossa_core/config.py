@@ -73,8 +73,9 @@ def configure(
     config.include("pybossa_core.api.token")
     config.include("pybossa_core.api.disqus")
     config.include("pybossa_core.api.vmcp")
-    # The web views: accounts and sign-in providers.
+    # The web views: accounts, sign-in providers and projects.
     config.include("pybossa_core.views")
+    config.include("pybossa_core.views.project")
     # The failed background jobs, for admins.
     config.include("pybossa_core.views.admin_jobs")
     config.commit()

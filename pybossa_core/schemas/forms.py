@@ -67,7 +67,7 @@ def _text(name, validator=None, missing_msg="Required", missing=colander.require
     )
 
 
-class _Flag(colander.Boolean):
+class Checkbox(colander.Boolean):
     """A checkbox: missing, false, off, n, no or empty is False (WTForms' BooleanField)."""
 
     def __init__(self):
@@ -80,7 +80,7 @@ class _Flag(colander.Boolean):
 
 
 def _flag(name):
-    return colander.SchemaNode(_Flag(), name=name, missing=False)
+    return colander.SchemaNode(Checkbox(), name=name, missing=False)
 
 
 def _name_node(*, unique: bool = True):

@@ -1,0 +1,98 @@
+"""The project forms: creating and updating a project, and the task presenter editor.
+
+Rules and messages are PYBOSSA's (its ``ProjectForm``/``ProjectUpdateForm``); a taken
+name or short name is checked against the session the form is bound to (``project`` is
+the project being updated, left out of the check).  Validate with
+:func:`pybossa_core.schemas.forms.validate`.
+"""
+from __future__ import annotations
+
+import colander
+
+from pybossa_core.api.project import RESERVED_SHORT_NAMES
+from pybossa_core.schemas.api import http_url, short_name
+from pybossa_core.schemas.forms import Checkbox
+from pybossa_core.services import projects
+
+REQUIRED = "This field is required."
+NAME_TAKEN = "Name is already taken."
+SHORT_NAME_TAKEN = "Short Name is already taken."
+SHORT_NAME_RESERVED = "This short name is used by the system."
+DESCRIPTION_LENGTH = "Field cannot be longer than 255 characters."
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(name: str, *, required: bool = True, validator=None) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        name=name,
+        preparer=_strip,
+        validator=validator,
+        missing=colander.required if required else "",
+        missing_msg=REQUIRED,
+    )
+
+
+def _not_reserved(node, value):
+    if value.lower() in RESERVED_SHORT_NAMES:
+        raise colander.Invalid(node, SHORT_NAME_RESERVED)
+
+
+def _unique(taken, message):
+    @colander.deferred
+    def validator(node, kw):
+        def check(node, value):
+            if taken(kw["session"], value, besides=kw.get("project")):
+                raise colander.Invalid(node, message)
+
+        return check
+
+    return validator
+
+
+def _name_node() -> colander.SchemaNode:
+    node = _text("name")
+    unique = _unique(projects.name_taken, NAME_TAKEN)
+    node.validator = colander.deferred(lambda node, kw: colander.All(colander.Length(max=255), unique(node, kw)))
+    return node
+
+
+def _short_name_node() -> colander.SchemaNode:
+    node = _text("short_name")
+    unique = _unique(projects.short_name_taken, SHORT_NAME_TAKEN)
+    node.validator = colander.deferred(
+        lambda node, kw: colander.All(colander.Length(max=255), short_name, _not_reserved, unique(node, kw))
+    )
+    return node
+
+
+def new_project_form() -> colander.SchemaNode:
+    """``/project/new``: name, short name, description (optional) and long description."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(_name_node())
+    schema.add(_short_name_node())
+    schema.add(_text("description", required=False, validator=colander.Length(max=255, max_err=DESCRIPTION_LENGTH)))
+    schema.add(_text("long_description"))
+    return schema
+
+
+def update_project_form() -> colander.SchemaNode:
+    """``/project/<short_name>/update``: the project's own fields."""
+    schema = new_project_form()
+    schema["long_description"].missing = ""
+    schema.add(colander.SchemaNode(Checkbox(), name="allow_anonymous_contributors", missing=False))
+    schema.add(colander.SchemaNode(colander.Int(), name="category_id", missing=None))
+    schema.add(
+        colander.SchemaNode(colander.String(), name="webhook", preparer=_strip, validator=http_url, missing=None)
+    )
+    return schema
+
+
+def task_presenter_form() -> colander.SchemaNode:
+    """The task presenter editor: its HTML, required."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(colander.String(), name="editor", missing=colander.required, missing_msg=REQUIRED))
+    return schema

@@ -1,0 +1,213 @@
+"""Projects as their owners manage them: figures, creating, importing tasks, publishing, deleting.
+
+Never given a request: the web views in ``pybossa_core.views.project`` call these with the
+session and what they parsed.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
+from pybossa_core.models.project import new_secret_key
+from pybossa_core.plugin_api import ImporterSpec, ImportFailed
+from pybossa_core.services.accounts import format_time
+from pybossa_core.services.contribution import Caller, answered_by
+
+#: The task fields an importer may set besides ``info``.
+IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration")
+NOT_PUBLISHABLE = "You cannot publish a project without a task presenter and at least one task."
+
+
+class CannotPublish(Exception):
+    """The project lacks what volunteers need: a task presenter, or tasks."""
+
+
+@dataclass(frozen=True)
+class ProjectStats:
+    """A project's figures, as PYBOSSA's project pages show them."""
+
+    n_tasks: int
+    n_completed_tasks: int
+    n_task_runs: int
+    n_volunteers: int
+    last_activity: str | None
+
+    @property
+    def overall_progress(self) -> int:
+        """Completed tasks out of all tasks, in percent (0 for a project without tasks)."""
+        return self.n_completed_tasks * 100 // self.n_tasks if self.n_tasks else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n_tasks": self.n_tasks,
+            "n_completed_tasks": self.n_completed_tasks,
+            "n_task_runs": self.n_task_runs,
+            "n_volunteers": self.n_volunteers,
+            "overall_progress": self.overall_progress,
+            "last_activity": self.last_activity,
+        }
+
+
+def project_stats(session: Session, project: Project) -> ProjectStats:
+    """Return ``project``'s figures from the task table's counters and the newest task run.
+
+    Task runs are counted through ``task.n_task_runs``; the last activity is the newest task
+    run found through the (project_id, id) index.  Volunteers are still a COUNT DISTINCT over
+    the project's task runs: a per-project counter can replace it when it shows in profiles.
+    """
+    n_tasks, n_completed, n_task_runs = session.execute(
+        sa.select(
+            sa.func.count(Task.id),
+            sa.func.count(Task.id).filter(Task.state == "completed"),
+            sa.func.coalesce(sa.func.sum(Task.n_task_runs), 0),
+        ).where(Task.project_id == project.id)
+    ).one()
+    last = session.scalar(
+        sa.select(TaskRun.created).where(TaskRun.project_id == project.id).order_by(TaskRun.id.desc()).limit(1)
+    )
+    volunteers = 0
+    if last is not None:
+        volunteers = session.execute(
+            sa.select(
+                sa.func.count(sa.distinct(TaskRun.user_id))
+                + sa.func.count(sa.distinct(TaskRun.user_ip))
+                + sa.func.count(sa.distinct(TaskRun.external_uid))
+            ).where(TaskRun.project_id == project.id)
+        ).scalar_one()
+    return ProjectStats(int(n_tasks), int(n_completed), int(n_task_runs), int(volunteers), format_time(last))
+
+
+def has_presenter(project: Project) -> bool:
+    presenter = (project.info or {}).get("task_presenter")
+    return isinstance(presenter, str) and bool(presenter.strip())
+
+
+def contrib_button(session: Session, project: Project, stats: ProjectStats, caller: Caller) -> str:
+    """Return PYBOSSA's contribution state: draft, publish, completed, can_contribute or cannot_contribute."""
+    if not project.published:
+        return "publish" if has_presenter(project) and stats.n_tasks else "draft"
+    if stats.n_tasks and stats.overall_progress >= 100:
+        return "completed"
+    open_task = session.scalar(
+        sa.select(Task.id)
+        .where(Task.project_id == project.id, Task.state != "completed", ~answered_by(caller))
+        .limit(1)
+    )
+    return "can_contribute" if open_task is not None else "cannot_contribute"
+
+
+def count_blogposts(session: Session, project: Project) -> int:
+    return session.scalar(sa.select(sa.func.count(Blogpost.id)).where(Blogpost.project_id == project.id)) or 0
+
+
+def count_results(session: Session, project: Project) -> int:
+    return session.scalar(sa.select(sa.func.count(Result.id)).where(Result.project_id == project.id)) or 0
+
+
+def find_by_short_name(session: Session, short_name: str) -> Project | None:
+    return session.scalar(sa.select(Project).where(Project.short_name == short_name))
+
+
+def short_name_taken(session: Session, short_name: str, *, besides: Project | None = None) -> bool:
+    """Tell whether another project has ``short_name`` (case-insensitively)."""
+    return _taken(session, Project.short_name, short_name, besides)
+
+
+def name_taken(session: Session, name: str, *, besides: Project | None = None) -> bool:
+    """Tell whether another project has ``name`` (case-insensitively)."""
+    return _taken(session, Project.name, name, besides)
+
+
+def _taken(session: Session, column, value: str, besides: Project | None) -> bool:
+    query = sa.select(Project.id).where(sa.func.lower(column) == value.lower())
+    if besides is not None:
+        query = query.where(Project.id != besides.id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def create_project(session: Session, owner: User, fields: Mapping[str, Any]) -> Project:
+    """Create a draft project of ``owner``, in the first category as PYBOSSA does."""
+    project = Project(
+        owner_id=owner.id,
+        owners_ids=[owner.id],
+        category_id=session.scalar(sa.select(Category.id).order_by(Category.id).limit(1)),
+        info={},
+        **fields,
+    )
+    session.add(project)
+    session.flush()
+    return project
+
+
+def reset_secret_key(project: Project) -> None:
+    project.secret_key = new_secret_key()
+
+
+def delete_project(session: Session, project: Project) -> None:
+    """Delete ``project``; the database deletes its tasks, task runs, results and the rest."""
+    session.execute(sa.delete(Project).where(Project.id == project.id))
+    session.expunge(project)
+
+
+def set_task_presenter(project: Project, html: str) -> None:
+    project.info = {**(project.info or {}), "task_presenter": html}
+
+
+def publish(session: Session, project: Project) -> None:
+    """Publish ``project``, or raise :class:`CannotPublish` when it has no presenter or no tasks."""
+    has_tasks = session.scalar(sa.select(Task.id).where(Task.project_id == project.id).limit(1)) is not None
+    if not (has_presenter(project) and has_tasks):
+        raise CannotPublish(NOT_PUBLISHABLE)
+    project.published = True
+
+
+def _info_key(info: Any) -> str:
+    return json.dumps(info, sort_keys=True, separators=(",", ":"))
+
+
+def import_tasks(session: Session, project: Project, importer: ImporterSpec, form: Mapping[str, Any]) -> int:
+    """Create the tasks ``importer`` makes from ``form``; return how many were new.
+
+    A task whose ``info`` equals an existing task's of the project (or an earlier one of the same
+    import) is left out.  The importer's tasks are all read before any is created, so an
+    :class:`ImportFailed` raised half-way imports nothing.
+    """
+    imported = list(importer.tasks(form))
+    seen = {_info_key(info) for info in session.scalars(sa.select(Task.info).where(Task.project_id == project.id))}
+    rows = []
+    for task in imported:
+        info = task.get("info")
+        if not isinstance(info, dict):
+            raise ImportFailed("The importer gave a task without info.")
+        key = _info_key(info)
+        if key in seen:
+            continue
+        seen.add(key)
+        row = {"project_id": project.id, "info": info}
+        row.update({field: task[field] for field in IMPORTED_TASK_FIELDS if field in task})
+        rows.append(row)
+    session.add_all(Task(**row) for row in rows)
+    session.flush()
+    return len(rows)
+
+
+def tasks_page(session: Session, project: Project, page: int, per_page: int) -> list[dict[str, Any]]:
+    """Return one page of ``project``'s tasks with their answer counts (from ``task.n_task_runs``)."""
+    tasks: Iterable[Task] = session.scalars(
+        sa.select(Task).where(Task.project_id == project.id).order_by(Task.id).offset((page - 1) * per_page).limit(per_page)
+    )
+    return [
+        {
+            "id": task.id,
+            "n_answers": task.n_answers,
+            "n_task_runs": task.n_task_runs,
+            "pct_status": task.n_task_runs / task.n_answers if task.n_answers else 0.0,
+        }
+        for task in tasks
+    ]

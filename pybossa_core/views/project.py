@@ -1,0 +1,457 @@
+"""``/project/...``: creating a project, its pages, its settings, its tasks and publishing it.
+
+Every view answers the spec's JSON (and, once templates exist, the HTML of the template it
+names).  Drafts are shown only to their owners and admins, as the API does: anyone else gets
+404.  Managing a project (settings, update, delete, import, the presenter editor, publishing)
+needs a signed-in owner or admin: anonymous visitors are sent to sign in, others get 403.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.view import view_config
+
+from pybossa_core.models import Category, Project, Task, User
+from pybossa_core.models.meta import utcnow
+from pybossa_core.plugin_api import ImportFailed
+from pybossa_core.renderers import redirect
+from pybossa_core.schemas import forms
+from pybossa_core.schemas import project as project_forms
+from pybossa_core.security import owns
+from pybossa_core.services import accounts, contribution, projects
+from pybossa_core.services.privacy import anonymize_ip
+from pybossa_core.sessions import csrf_token
+from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
+
+CORRECT_ERRORS = "Please correct the errors"
+NEW_FIELDS = ("name", "short_name", "description", "long_description")
+UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook")
+PER_PAGE = 10
+IMPORTING = "Importing tasks, this may take a while, wait..."
+EDITOR_NOTE = (
+    "Your code will be <em>automagically</em> rendered in                       the "
+    "<strong>preview section</strong>. Click in the                       preview button!"
+)
+#: The placeholder a presenter's template keeps for the project's short name.
+SHORT_NAME_PLACEHOLDER = "{{ project.short_name }}"
+
+
+# -- finding the project and who looks at it ------------------------------------------------
+
+
+def _find(request) -> Project:
+    project = projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
+    if project is None:
+        raise HTTPNotFound()
+    return project
+
+
+def _readable(request) -> Project:
+    """The route's project, if the visitor may see it (drafts only for owners and admins)."""
+    project = _find(request)
+    if not project.published and not owns(request.identity, project):
+        raise HTTPNotFound()
+    return project
+
+
+def _managed(request) -> Project | None:
+    """The route's project if the visitor manages it; None for an anonymous visitor (who must sign in)."""
+    project = _find(request)
+    if request.identity is None:
+        return None
+    if not owns(request.identity, project):
+        raise HTTPForbidden()
+    return project
+
+
+def _caller(request) -> contribution.Caller:
+    if request.identity is not None:
+        return contribution.Caller(user_id=request.identity.id)
+    return contribution.Caller(anon_ip=anonymize_ip(request.client_ip, request.registry.settings["secret"]))
+
+
+# -- what every project page shows ----------------------------------------------------------
+
+
+def _owner_json(request, owner: User) -> dict[str, Any]:
+    session = request.dbsession
+    summary = accounts.rank_and_score(session, owner, request.registry["cache"])
+    viewer = request.identity
+    if viewer is not None and viewer.id == owner.id:
+        return accounts.own_user(session, owner, summary)
+    return accounts.public_user(owner, summary)
+
+
+def _project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
+    """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
+    session = request.dbsession
+    if owns(request.identity, project):
+        return {
+            "id": project.id,
+            "name": project.name,
+            "short_name": project.short_name,
+            "description": project.description,
+            "long_description": project.long_description,
+            "created": accounts.format_time(project.created),
+            "updated": accounts.format_time(project.updated),
+            "allow_anonymous_contributors": project.allow_anonymous_contributors,
+            "category_id": project.category_id,
+            "contacted": project.contacted,
+            "featured": project.featured,
+            "published": project.published,
+            "owner_id": project.owner_id,
+            "secret_key": project.secret_key,
+            "webhook": project.webhook,
+            "info": project.info or {},
+            "contrib_button": projects.contrib_button(session, project, stats, _caller(request)),
+            "n_blogposts": projects.count_blogposts(session, project),
+            "n_results": projects.count_results(session, project),
+        }
+    info = project.info or {}
+    # PYBOSSA's public project leaves its figures (given beside it) and its owner empty.
+    return {
+        "id": project.id,
+        "name": project.name,
+        "short_name": project.short_name,
+        "description": project.description,
+        "created": accounts.format_time(project.created),
+        "updated": accounts.format_time(project.updated),
+        "featured": project.featured,
+        "info": {"container": info.get("container"), "thumbnail": info.get("thumbnail")},
+        "last_activity": None,
+        "last_activity_raw": None,
+        "n_tasks": None,
+        "n_volunteers": None,
+        "overall_progress": None,
+        "owner": None,
+    }
+
+
+def _pro_features(request, project: Project) -> dict[str, bool]:
+    enabled = owns(request.identity, project)
+    return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
+
+
+def _page(request, project: Project, title: str = "") -> dict[str, Any]:
+    """The keys shared by the project pages: figures, owner, project, pro features and title."""
+    session = request.dbsession
+    stats = projects.project_stats(session, project)
+    return {
+        **stats.to_json(),
+        "owner": _owner_json(request, session.get(User, project.owner_id)),
+        "project": _project_json(request, project, stats),
+        "pro_features": _pro_features(request, project),
+        "title": f"Project: {project.name}{title}",
+    }
+
+
+def _failed(context: dict, flash: str = CORRECT_ERRORS) -> dict:
+    return {**context, "flash": flash, "status": "error"}
+
+
+# -- creating a project ---------------------------------------------------------------------
+
+
+@view_config(route_name="project.new", renderer="projects/new.html")
+def new(request):
+    viewer = request.identity
+    if viewer is None:
+        return sign_in_required(request)
+    context = {"title": "Create a Project", "errors": False, "form": show_form(request, dict.fromkeys(NEW_FIELDS))}
+    if request.method != "POST":
+        return context
+    data = form_data(request)
+    values, errors = forms.validate(project_forms.new_project_form(), data, session=request.dbsession)
+    if errors:
+        context["form"] = show_form(request, submitted(data, NEW_FIELDS), errors)
+        return _failed({**context, "errors": True})
+    project = projects.create_project(request.dbsession, viewer, values)
+    request.registry["plugins"].notify_after_commit(
+        request.tm, "on_project_created", project_id=project.id, owner_id=project.owner_id
+    )
+    return redirect(
+        request.route_path("project.update", short_name=project.short_name, slash=""),
+        status="success",
+        flash='<i class="icon-ok"></i> Project created!',
+    )
+
+
+# -- the project's pages --------------------------------------------------------------------
+
+
+@view_config(route_name="project.details", renderer="/projects/project.html")
+def details(request):
+    return _page(request, _readable(request))
+
+
+@view_config(route_name="project.settings", renderer="/projects/settings.html")
+def settings(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    return _page(request, project, " &middot; Settings")
+
+
+@view_config(route_name="project.tasks", renderer="/projects/tasks.html")
+def tasks(request):
+    project = _readable(request)
+    context = _page(request, project)
+    return {**context, "autoimporter_enabled": context["pro_features"]["autoimporter_enabled"]}
+
+
+@view_config(route_name="project.tasks_browse", renderer="/projects/tasks_browse.html")
+@view_config(route_name="project.tasks_browse.page", renderer="/projects/tasks_browse.html")
+def tasks_browse(request):
+    project = _readable(request)
+    page = int(request.matchdict.get("page", 1))
+    context = _page(request, project, " &middot; Tasks")
+    task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE)
+    if not task_rows and page != 1:
+        raise HTTPNotFound()
+    pagination = accounts.Pagination(page=page, per_page=PER_PAGE, total=context["n_tasks"])
+    return {**context, "tasks": task_rows, "pagination": pagination.to_json()}
+
+
+@view_config(route_name="project.task", renderer="/projects/presenter.html")
+def task(request):
+    """The page where a volunteer answers one task; the task is handed to them as newtask would."""
+    project = _readable(request)
+    found = request.dbsession.get(Task, int(request.matchdict["task_id"]))
+    if found is None or found.project_id != project.id:
+        raise HTTPNotFound()
+    if request.identity is None and not project.allow_anonymous_contributors:
+        return redirect(
+            request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
+            status="warning",
+            flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
+        )
+    contribution.hand_out(request.dbsession, project, [found], _caller(request), utcnow())
+    session = request.dbsession
+    return {
+        "owner": _owner_json(request, session.get(User, project.owner_id)),
+        "project": _project_json(request, project, projects.project_stats(session, project)),
+        "title": f"Project: {project.name} &middot; Contribute",
+    }
+
+
+# -- changing a project ---------------------------------------------------------------------
+
+
+def _update_context(request, project: Project, form=None) -> dict[str, Any]:
+    fields, errors = form or (
+        {
+            "name": project.name, "short_name": project.short_name, "description": project.description,
+            "long_description": project.long_description,
+            "allow_anonymous_contributors": project.allow_anonymous_contributors,
+            "category_id": project.category_id, "webhook": project.webhook,
+        },
+        {},
+    )
+    return {
+        **_page(request, project, " &middot; Update"),
+        "form": show_form(request, {**fields, "id": project.id, "password": None, "protect": False}, errors),
+        "upload_form": show_form(request, {"avatar": None, "id": project.id, "x1": 0, "y1": 0, "x2": 0, "y2": 0}),
+    }
+
+
+@view_config(route_name="project.update", renderer="/projects/update.html")
+def update(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return _update_context(request, project)
+    data = form_data(request)
+    if data.get("btn") == "Upload":
+        request.response.status_code = 501
+        return _failed(_update_context(request, project), "Uploading a project thumbnail is not supported yet.")
+    session = request.dbsession
+    values, errors = forms.validate(project_forms.update_project_form(), data, session=session, project=project)
+    if not errors and values["category_id"] is not None and session.get(Category, values["category_id"]) is None:
+        errors = {"category_id": ["Not a valid choice"]}
+    if errors:
+        return _failed(_update_context(request, project, (submitted(data, UPDATE_FIELDS), errors)))
+    if values["category_id"] is None:
+        values["category_id"] = project.category_id
+    for name, value in values.items():
+        setattr(project, name, value)
+    return redirect(
+        request.route_path("project.details", short_name=project.short_name, slash="/"),
+        status="success",
+        flash="Project updated!",
+    )
+
+
+@view_config(route_name="project.resetsecretkey", renderer="/projects/update.html")
+def reset_secret_key(request):
+    if request.method != "POST":
+        raise HTTPMethodNotAllowed()
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    projects.reset_secret_key(project)
+    return redirect(
+        request.route_path("project.update", short_name=project.short_name, slash=""),
+        status="success",
+        flash="New secret key generated",
+    )
+
+
+@view_config(route_name="project.delete", renderer="/projects/delete.html")
+def delete(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return {**_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
+    projects.delete_project(request.dbsession, project)
+    return redirect(
+        request.route_path("account.profile", name=request.identity.name, slash="/"),
+        status="success",
+        flash="Project deleted!",
+    )
+
+
+@view_config(route_name="project.publish", renderer="/projects/publish.html")
+def publish(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    context = {**_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
+    if request.method != "POST":
+        return context
+    try:
+        projects.publish(request.dbsession, project)
+    except projects.CannotPublish as refusal:
+        request.response.status_code = 400
+        return _failed(context, str(refusal))
+    return redirect(
+        request.route_path("project.details", short_name=project.short_name, slash="/"),
+        status="success",
+        flash="Project published! Volunteers will now be able to help you!",
+    )
+
+
+# -- importing tasks ------------------------------------------------------------------------
+
+
+def _importer_form(request, importer, data=None, errors=None) -> dict[str, Any]:
+    names = tuple(node.name for node in importer.schema_factory().children)
+    return show_form(request, {**submitted(data or {}, names), "type": importer.name}, errors)
+
+
+@view_config(route_name="project.import_task", renderer="/projects/task_import_options.html")
+def import_task(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    importers = request.registry["importers"]
+    data = form_data(request) if request.method == "POST" else {}
+    kind = data.get("type") or request.GET.get("type")
+    context = {
+        **_page(request, project, " &middot; Import Tasks"),
+        "available_importers": [f"projects/tasks/{name}.html" for name in sorted(importers)],
+        "form": None,
+        "loading_text": IMPORTING,
+        "target": "project.import_task",
+        "task_tmpls": [],
+    }
+    if kind is None:
+        if request.method == "POST":
+            return _failed(context, "Choose an importer: type is missing.")
+        return context
+    importer = importers.get(kind)
+    if importer is None:
+        raise HTTPNotFound()
+    context["template"] = f"/projects/importers/{importer.name}.html"
+    context["form"] = _importer_form(request, importer)
+    if request.method != "POST":
+        return context
+    values, errors = forms.validate(importer.schema_factory(), data)
+    if errors:
+        context["form"] = _importer_form(request, importer, data, errors)
+        return _failed(context)
+    try:
+        count = projects.import_tasks(request.dbsession, project, importer, values)
+    except ImportFailed as failure:
+        context["form"] = _importer_form(request, importer, data, {"form": [failure.message]})
+        return _failed(context, failure.message)
+    if count == 0:
+        flash, status = "It looks like there were no new records to import", "warning"
+    else:
+        flash = "1 new task was imported successfully" if count == 1 else f"{count} new tasks were imported successfully"
+        status = "success"
+    return redirect(request.route_path("project.tasks", short_name=project.short_name, slash="/"), status=status, flash=flash)
+
+
+# -- the task presenter ---------------------------------------------------------------------
+
+
+@view_config(route_name="project.task_presenter_editor", renderer="projects/task_presenter_editor.html")
+def task_presenter_editor(request):
+    project = _managed(request)
+    if project is None:
+        return sign_in_required(request)
+    presenters = request.registry["presenters"]
+    context = _page(request, project, " &middot; Task Presenter Editor")
+    if request.method == "POST":
+        data = form_data(request)
+        values, errors = forms.validate(project_forms.task_presenter_form(), data)
+        if errors:
+            form = show_form(request, {"editor": data.get("editor"), "id": project.id}, errors)
+            return _failed({**context, "form": form, "errors": True})
+        projects.set_task_presenter(project, values["editor"])
+        return redirect(
+            request.route_path("project.tasks", short_name=project.short_name, slash="/"),
+            status="success",
+            flash='<i class="icon-ok"></i> Task presenter added!',
+        )
+    chosen = request.GET.get("template")
+    if chosen is None and not projects.has_presenter(project):
+        tasks_import = request.route_path("project.import_task", short_name=project.short_name, slash="")
+        return {
+            **context,
+            "presenters": [f"projects/presenters/{name}.html" for name in sorted(presenters)],
+            "flash": f'<strong>Note</strong> You will need to upload the tasks using the<a href="{tasks_import}"> '
+            "CSV importer</a> or download the project bundle and run the <strong>createTasks.py</strong> "
+            "script in your computer",
+            "status": "info",
+            "template": "projects/task_presenter_options.html",
+        }
+    if chosen is not None:
+        presenter = presenters.get(chosen)
+        if presenter is None:
+            raise HTTPNotFound()
+        editor = presenter.template.replace(SHORT_NAME_PLACEHOLDER, project.short_name)
+    else:
+        editor = project.info["task_presenter"]
+    return {
+        **context,
+        "errors": False,
+        "form": show_form(request, {"editor": editor, "id": project.id}),
+        "flash": EDITOR_NOTE,
+        "status": "info",
+    }
+
+
+def includeme(config) -> None:
+    """Add the project routes; their views are found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.new", "/project/new{slash:/?}")
+    for name, path in (
+        ("settings", "settings"),
+        ("update", "update"),
+        ("delete", "delete"),
+        ("resetsecretkey", "resetsecretkey"),
+        ("publish", "publish"),
+        ("tasks", "tasks"),
+        ("tasks_browse", "tasks/browse"),
+        ("import_task", "tasks/import"),
+        ("task_presenter_editor", "tasks/taskpresentereditor"),
+    ):
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")
+    config.add_route("project.tasks_browse.page", r"/project/{short_name}/tasks/browse/{page:\d+}{slash:/?}")
+    config.add_route("project.task", r"/project/{short_name}/task/{task_id:\d+}{slash:/?}")
+    # The task page hands the task out: on SQLite it takes the write lock from its first statement.
+    config.mark_writing_route("project.task")
+    config.add_route("project.details", "/project/{short_name}{slash:/?}")
