@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pybossa_core.api import task as task_api
-from pybossa_core.api.base import ApiCall, api_call, serialize
+from pybossa_core.api.base import ApiCall, api_call, load, serialize
 from pybossa_core.api.callers import caller_for
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
@@ -20,7 +20,7 @@ ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
 def _project(call: ApiCall, reference: str) -> Project:
     """Find a project by id or short name (drafts too: testers contribute before publication)."""
     if reference.isdigit():
-        project = call.session.get(Project, int(reference))
+        project = load(call.session, Project, int(reference))
     else:
         project = call.session.scalar(sa.select(Project).where(Project.short_name == reference))
     if project is None:
