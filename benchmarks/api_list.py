@@ -19,71 +19,20 @@ project id and then lists it.  The schema is created or upgraded first, as
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
-import uuid
 
 import requests
 
-CHUNK = 10_000
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile ``fraction`` (0..1) of ``values``."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
+from seeding import percentile, seed_project
 
 
 def seed(database_url: str, n_tasks: int) -> int:
     """Create a user, a published project and ``n_tasks`` tasks; return the project's id."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
-    from pybossa_core.db import get_engine
-    from pybossa_core.migrations import upgrade
-    from pybossa_core.models import Project, Task, User
-    from pybossa_core.models.meta import utcnow
-
-    engine = get_engine({"database.url": database_url})
-    upgrade(engine)
-    tag = uuid.uuid4().hex[:8]
-    with Session(engine) as session, session.begin():
-        user = User(name=f"bench_{tag}", fullname=f"Bench {tag}", email_addr=f"bench_{tag}@example.com")
-        session.add(user)
-        session.flush()
-        project = Project(
-            name=f"Benchmark {tag}", short_name=f"bench_{tag}", description="API listing benchmark",
-            owner_id=user.id, owners_ids=[user.id], published=True,
-        )
-        session.add(project)
-        session.flush()
-        project_id, api_key = project.id, user.api_key
-
-    started = time.perf_counter()
-    insert = sa.insert(Task.__table__)
-    now = utcnow()
-    with engine.begin() as connection:
-        for start in range(0, n_tasks, CHUNK):
-            rows = [
-                {
-                    "project_id": project_id, "created": now, "state": "ongoing", "quorum": 0,
-                    "calibration": 0, "priority_0": 0.0, "n_answers": 30, "fav_user_ids": [],
-                    "info": {"n": number, "url": f"https://example.com/images/{number}.png"},
-                }
-                for number in range(start, min(start + CHUNK, n_tasks))
-            ]
-            connection.execute(insert, rows)
-    with engine.begin() as connection:
-        # Fresh statistics, as autovacuum would gather them: PostgreSQL's planner, believing the
-        # table nearly empty, would otherwise bitmap-scan and sort every task after last_id.
-        connection.exec_driver_sql("ANALYZE task")
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    print(f"seeded {n_tasks} tasks into project {project_id} in {seconds:.1f} s ({database_url})")
-    print(f"project id: {project_id} (owner's API key: {api_key})")
-    return project_id
+    infos = ({"n": number, "url": f"https://example.com/images/{number}.png"} for number in range(n_tasks))
+    seeded = seed_project(database_url, infos, label="list")
+    print(f"project id: {seeded.project_id} (owner's API key: {seeded.owner_key})")
+    return seeded.project_id
 
 
 def list_tasks(url: str, project_id: int, limit: int, api_key: str | None) -> tuple[int, list[float], float]:

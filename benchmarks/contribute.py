@@ -46,17 +46,15 @@ import argparse
 import collections
 import ipaddress
 import json
-import math
 import sys
 import threading
 import time
 import urllib.parse
-import uuid
 from dataclasses import dataclass, field
 
 import requests
 
-CHUNK = 10_000
+from seeding import Seeded, percentile, seed_project
 #: How long after the end of the duration a request still in progress may take.
 GRACE = 5.0
 PAGE = 100
@@ -65,92 +63,10 @@ SCHEDULERS = ("default", "depth_first", "breadth_first", "locked")
 ANSWERS = ("yes", "no", "maybe")
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile ``fraction`` (0..1) of ``values`` (NaN when empty)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
-
-
-# -- seeding ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Site:
-    """What the seeding made: the project, its owner's key and the volunteers' keys."""
-
-    project_id: int
-    short_name: str
-    owner_key: str
-    volunteers: list[tuple[int, str]]  # (user id, api key)
-
-
-def seed(database_url: str, n_volunteers: int, n_tasks: int, n_answers: int, sched: str) -> Site:
+def seed(database_url: str, n_volunteers: int, n_tasks: int, n_answers: int, sched: str) -> Seeded:
     """Insert the volunteers, the owner, a published project and its tasks straight into the database."""
-    import sqlalchemy as sa
-
-    from pybossa_core.db import get_engine
-    from pybossa_core.migrations import upgrade
-    from pybossa_core.models import Project, Task, User
-    from pybossa_core.models.meta import utcnow
-
-    engine = get_engine({"database.url": database_url})
-    upgrade(engine)
-    tag = uuid.uuid4().hex[:8]
-    users, projects, tasks = User.__table__, Project.__table__, Task.__table__
-    started = time.perf_counter()
-    now = utcnow()
-
-    def user_row(name: str) -> dict:
-        return {
-            "name": name, "fullname": name, "email_addr": f"{name}@example.com", "api_key": str(uuid.uuid4()),
-            "created": now, "locale": "en", "admin": False, "pro": False, "privacy_mode": True,
-            "restrict": False, "info": {}, "user_pref": {},
-        }
-
-    owner = user_row(f"cb_{tag}_owner")
-    volunteer_rows = [user_row(f"cb_{tag}_v{number}") for number in range(n_volunteers)]
-    with engine.begin() as connection:
-        connection.execute(sa.insert(users), [owner, *volunteer_rows])
-        ids = dict(connection.execute(
-            sa.select(users.c.name, users.c.id).where(users.c.name.like(f"cb\\_{tag}\\_%", escape="\\"))
-        ).all())
-        owner_id = ids[owner["name"]]
-        project_id = connection.execute(
-            sa.insert(projects).values(
-                name=f"Contribution benchmark {tag}", short_name=f"cb_{tag}",
-                description="Contribution loop benchmark", long_description="", created=now, updated=now,
-                owner_id=owner_id, owners_ids=[owner_id], published=True, allow_anonymous_contributors=True,
-                secret_key=str(uuid.uuid4()), info={"sched": sched},
-            ).returning(projects.c.id)
-        ).scalar_one()
-    insert = sa.insert(tasks)
-    with engine.begin() as connection:
-        for start in range(0, n_tasks, CHUNK):
-            rows = [
-                {
-                    "project_id": project_id, "created": now, "state": "ongoing", "quorum": 0,
-                    "calibration": 0, "priority_0": 0.0, "n_answers": n_answers, "n_task_runs": 0,
-                    "fav_user_ids": [], "info": {"n": number, "url": f"https://example.com/images/{number}.png"},
-                }
-                for number in range(start, min(start + CHUNK, n_tasks))
-            ]
-            connection.execute(insert, rows)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            # Fresh statistics, as autovacuum would gather them: without them the planner takes the
-            # bulk-loaded tables for nearly empty ones (see benchmarks/README.md).
-            connection.exec_driver_sql("ANALYZE")
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    print(
-        f"seeded project {project_id} (cb_{tag}, sched {sched}): {n_tasks} tasks with n_answers {n_answers}, "
-        f"{n_volunteers} volunteers, in {seconds:.1f} s ({database_url})"
-    )
-    volunteers = [(ids[row["name"]], row["api_key"]) for row in volunteer_rows]
-    return Site(project_id, f"cb_{tag}", owner["api_key"], volunteers)
+    infos = ({"n": number, "url": f"https://example.com/images/{number}.png"} for number in range(n_tasks))
+    return seed_project(database_url, infos, label="contrib", n_answers=n_answers, sched=sched, n_volunteers=n_volunteers)
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -251,7 +167,7 @@ def volunteer(url: str, project_id: int, api_key: str, number: int, start: threa
         session.close()
 
 
-def run_load(url: str, site: Site, duration: float) -> tuple[list[Tally], float]:
+def run_load(url: str, site: Seeded, duration: float) -> tuple[list[Tally], float]:
     """Run one thread per volunteer for ``duration`` seconds; return their tallies and the elapsed time."""
     start = threading.Event()
     deadline_box = [0.0]
@@ -347,7 +263,7 @@ def fetch_all(session: requests.Session, url: str, resource: str, project_id: in
         last_id = page[-1]["id"]
 
 
-def check_integrity(url: str, site: Site, accepted: int, taskrun_unknown: int) -> list[str]:
+def check_integrity(url: str, site: Seeded, accepted: int, taskrun_unknown: int) -> list[str]:
     """Return the faults found in the project's tasks, task runs and results."""
     session = requests.Session()
     session.trust_env = False

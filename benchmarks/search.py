@@ -29,17 +29,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import math
 import random
 import re
 import sys
 import time
-import uuid
 from collections import Counter
 
 import requests
 
-CHUNK = 10_000
+from seeding import percentile, seed_project
 KINDS = ("rare", "common", "rare&common", "common&common", "very common")
 
 #: The head of the vocabulary: words of image-tagging and transcription tasks, with inflections to stem.
@@ -58,12 +56,6 @@ rocks hill valley lake sea coast island beach harbour station train railway towe
 STOP_WORDS = "the a of and in with on at to from is are was were".split()
 SYLLABLES = "ka ri to me lan dor vi sel mu pra ne tha go li ber sun co ma fen ru zo quin".split()
 URL = "https://example.com/images/{number}.jpg"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Return the nearest-rank percentile ``fraction`` (0..1) of ``values``."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
 
 
 class Corpus:
@@ -106,50 +98,7 @@ class Corpus:
 
 def seed(database_url: str, corpus: Corpus) -> int:
     """Create a user, a published project and the corpus's tasks; return the project's id."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
-
-    from pybossa_core.db import get_engine
-    from pybossa_core.migrations import upgrade
-    from pybossa_core.models import Project, Task, User
-    from pybossa_core.models.meta import utcnow
-
-    engine = get_engine({"database.url": database_url})
-    upgrade(engine)
-    tag = uuid.uuid4().hex[:8]
-    with Session(engine) as session, session.begin():
-        user = User(name=f"bench_{tag}", fullname=f"Bench {tag}", email_addr=f"bench_{tag}@example.com")
-        session.add(user)
-        session.flush()
-        project = Project(
-            name=f"Search benchmark {tag}", short_name=f"search_{tag}", description="Full-text search benchmark",
-            owner_id=user.id, owners_ids=[user.id], published=True,
-        )
-        session.add(project)
-        session.flush()
-        project_id = project.id
-
-    started = time.perf_counter()
-    insert = sa.insert(Task.__table__)
-    now = utcnow()
-    with engine.begin() as connection:
-        for start in range(0, len(corpus.infos), CHUNK):
-            rows = [
-                {
-                    "project_id": project_id, "created": now, "state": "ongoing", "quorum": 0, "calibration": 0,
-                    "priority_0": 0.0, "n_answers": 30, "fav_user_ids": [], "info": info,
-                }
-                for info in corpus.infos[start:start + CHUNK]
-            ]
-            connection.execute(insert, rows)
-    with engine.begin() as connection:
-        # Fresh statistics, as autovacuum or a routine ANALYZE would gather them.
-        connection.exec_driver_sql("ANALYZE task")
-        connection.exec_driver_sql("ANALYZE search_text")
-    seconds = time.perf_counter() - started
-    engine.dispose()
-    print(f"seeded {len(corpus.infos)} tasks into project {project_id} in {seconds:.1f} s ({database_url})")
-    return project_id
+    return seed_project(database_url, corpus.infos, label="search").project_id
 
 
 def queries(corpus: Corpus, n_words: int) -> dict[str, list[str]]:
