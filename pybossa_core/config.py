@@ -75,7 +75,11 @@ def configure(
     config.include("pybossa_core.api.vmcp")
     # The web views: accounts, sign-in providers and projects.
     config.include("pybossa_core.views")
+    config.include("pybossa_core.views.category")
     config.include("pybossa_core.views.project")
+    config.include("pybossa_core.views.project_pages")
+    # The site's own pages: home, stats, leaderboard, announcements, help.
+    config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.
     config.include("pybossa_core.views.admin_jobs")
     config.commit()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -383,11 +384,13 @@ def users_page(session: Session, page: int) -> tuple[list[dict[str, Any]], Pagin
 
 
 def leaderboard(
-    session: Session, viewer: User | None, size: int = LEADERBOARD_SIZE, cache: Cache | None = None
+    session: Session, viewer: User | None, size: int = LEADERBOARD_SIZE, cache: Cache | None = None, window: int = 0
 ) -> list[dict[str, Any]]:
     """Return the top users by answers given, and the viewer with their rank if they are not among them.
 
-    With ``cache``, the top users and the viewer's rank are kept until a write changes them.
+    With ``window``, the ``window`` users ranked just above and below an outside viewer come
+    with them.  With ``cache``, the top users and the viewer's rank are kept until a write
+    changes them.
     """
     if cache is not None:
         top = cache.get_or_create(SITE, f"leaderboard:{size}", lambda: top_users(session, size))
@@ -395,24 +398,39 @@ def leaderboard(
         top = top_users(session, size)
     if viewer is not None and all(entry["name"] != viewer.name for entry in top):
         summary = rank_and_score(session, viewer, cache)
-        top = [*top, _community_entry(viewer, None, summary["rank"], summary["score"])]
+        if window:
+            key = f"leaderboard-window:{size}:{viewer.id}:{window}"
+            around = functools.partial(_around, session, viewer, summary, size, window)
+            top = [*top, *(cache.get_or_create(SITE, key, around) if cache is not None else around())]
+        else:
+            top = [*top, _community_entry(viewer, None, summary["rank"], summary["score"])]
     return top
 
 
-def top_users(session: Session, size: int = LEADERBOARD_SIZE) -> list[dict[str, Any]]:
-    """Return the ``size`` users who gave the most answers, best first, with their rank and score."""
+def _around(session: Session, viewer: User, summary: Mapping[str, int], size: int, window: int) -> list[dict[str, Any]]:
+    """Return the users ranked from ``window`` above ``viewer`` to ``window`` below, below the top ``size``."""
+    rank, first = summary["rank"], max(summary["rank"] - window, size + 1)
+    if summary["score"]:
+        return top_users(session, rank + window - first + 1, offset=first - 1)
+    # A viewer without answers is ranked after those who answered; nobody is ranked below them.
+    return [*top_users(session, rank - first, offset=first - 1), _community_entry(viewer, None, rank, 0)]
+
+
+def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -> list[dict[str, Any]]:
+    """Return the ``size`` users who gave the most answers after the first ``offset``, best first, ranked."""
     counts = (
         sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("score"))
         .where(TaskRun.user_id.is_not(None))
         .group_by(TaskRun.user_id)
         .order_by(sa.desc("score"), TaskRun.user_id)
         .limit(size)
+        .offset(offset)
         .subquery()
     )
     rows = session.execute(
         sa.select(User, counts.c.score).join(counts, counts.c.user_id == User.id).order_by(counts.c.score.desc(), User.id)
     ).all()
-    return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=1)]
+    return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=offset + 1)]
 
 
 def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ generation are never read again and age out (Redis expiry, a bounded memory
 dict).
 
 What invalidates what is decided in one place, :func:`watch_writes`: a flush
-that adds, changes or deletes a user, project, category or task run bumps the
+that adds, changes or deletes a user, project, category, task or task run bumps the
 ``site`` generation at once and again when its transaction ends, so a value
 computed by a concurrent request before the commit (or from rows that were
 rolled back) is never served.
@@ -29,14 +29,14 @@ from dogpile.cache.region import CacheRegion
 from pyramid.threadlocal import get_current_request
 from sqlalchemy.orm import Session, sessionmaker
 
-from pybossa_core.models import Category, Project, TaskRun, User
+from pybossa_core.models import Category, Project, Task, TaskRun, User
 
 T = TypeVar("T")
 
-#: The namespace of site-wide aggregates: global stats, the leaderboard, users' ranks.
+#: The namespace of site-wide aggregates: global stats, the home page, the leaderboard, users' ranks.
 SITE = "site"
 #: The models whose writes change the ``site`` namespace's values.
-SITE_MODELS = (User, Project, Category, TaskRun)
+SITE_MODELS = (User, Project, Category, Task, TaskRun)
 #: How many values a memory region keeps (old generations are dropped first).
 MEMORY_ENTRIES = 10_000
 _DIRTY = "pybossa.cache_dirty"

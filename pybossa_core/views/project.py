@@ -47,7 +47,7 @@ def _find(request) -> Project:
     return project
 
 
-def _readable(request) -> Project:
+def readable_project(request) -> Project:
     """The route's project, if the visitor may see it (drafts only for owners and admins)."""
     project = _find(request)
     if not project.published and not owns(request.identity, project):
@@ -74,7 +74,7 @@ def _caller(request) -> contribution.Caller:
 # -- what every project page shows ----------------------------------------------------------
 
 
-def _owner_json(request, owner: User) -> dict[str, Any]:
+def owner_json(request, owner: User) -> dict[str, Any]:
     session = request.dbsession
     summary = accounts.rank_and_score(session, owner, request.registry["cache"])
     viewer = request.identity
@@ -83,7 +83,7 @@ def _owner_json(request, owner: User) -> dict[str, Any]:
     return accounts.public_user(owner, summary)
 
 
-def _project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
+def project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
     """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
     session = request.dbsession
     if owns(request.identity, project):
@@ -133,14 +133,14 @@ def _pro_features(request, project: Project) -> dict[str, bool]:
     return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
 
 
-def _page(request, project: Project, title: str = "") -> dict[str, Any]:
+def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
     """The keys shared by the project pages: figures, owner, project, pro features and title."""
     session = request.dbsession
     stats = projects.project_stats(session, project)
     return {
         **stats.to_json(),
-        "owner": _owner_json(request, session.get(User, project.owner_id)),
-        "project": _project_json(request, project, stats),
+        "owner": owner_json(request, session.get(User, project.owner_id)),
+        "project": project_json(request, project, stats),
         "pro_features": _pro_features(request, project),
         "title": f"Project: {project.name}{title}",
     }
@@ -182,7 +182,7 @@ def new(request):
 
 @view_config(route_name="project.details", renderer="/projects/project.html")
 def details(request):
-    return _page(request, _readable(request))
+    return project_page(request, readable_project(request))
 
 
 @view_config(route_name="project.settings", renderer="/projects/settings.html")
@@ -190,22 +190,22 @@ def settings(request):
     project = _managed(request)
     if project is None:
         return sign_in_required(request)
-    return _page(request, project, " &middot; Settings")
+    return project_page(request, project, " &middot; Settings")
 
 
 @view_config(route_name="project.tasks", renderer="/projects/tasks.html")
 def tasks(request):
-    project = _readable(request)
-    context = _page(request, project)
+    project = readable_project(request)
+    context = project_page(request, project)
     return {**context, "autoimporter_enabled": context["pro_features"]["autoimporter_enabled"]}
 
 
 @view_config(route_name="project.tasks_browse", renderer="/projects/tasks_browse.html")
 @view_config(route_name="project.tasks_browse.page", renderer="/projects/tasks_browse.html")
 def tasks_browse(request):
-    project = _readable(request)
+    project = readable_project(request)
     page = int(request.matchdict.get("page", 1))
-    context = _page(request, project, " &middot; Tasks")
+    context = project_page(request, project, " &middot; Tasks")
     task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE)
     if not task_rows and page != 1:
         raise HTTPNotFound()
@@ -216,7 +216,7 @@ def tasks_browse(request):
 @view_config(route_name="project.task", renderer="/projects/presenter.html")
 def task(request):
     """The page where a volunteer answers one task; the task is handed to them as newtask would."""
-    project = _readable(request)
+    project = readable_project(request)
     found = request.dbsession.get(Task, int(request.matchdict["task_id"]))
     if found is None or found.project_id != project.id:
         raise HTTPNotFound()
@@ -229,8 +229,8 @@ def task(request):
     contribution.hand_out(request.dbsession, project, [found], _caller(request), utcnow())
     session = request.dbsession
     return {
-        "owner": _owner_json(request, session.get(User, project.owner_id)),
-        "project": _project_json(request, project, projects.project_stats(session, project)),
+        "owner": owner_json(request, session.get(User, project.owner_id)),
+        "project": project_json(request, project, projects.project_stats(session, project)),
         "title": f"Project: {project.name} &middot; Contribute",
     }
 
@@ -249,7 +249,7 @@ def _update_context(request, project: Project, form=None) -> dict[str, Any]:
         {},
     )
     return {
-        **_page(request, project, " &middot; Update"),
+        **project_page(request, project, " &middot; Update"),
         "form": show_form(request, {**fields, "id": project.id, "password": None, "protect": False}, errors),
         "upload_form": show_form(request, {"avatar": None, "id": project.id, "x1": 0, "y1": 0, "x2": 0, "y2": 0}),
     }
@@ -304,7 +304,7 @@ def delete(request):
     if project is None:
         return sign_in_required(request)
     if request.method != "POST":
-        return {**_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
+        return {**project_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
     projects.delete_project(request.dbsession, project)
     return redirect(
         request.route_path("account.profile", name=request.identity.name, slash="/"),
@@ -318,7 +318,7 @@ def publish(request):
     project = _managed(request)
     if project is None:
         return sign_in_required(request)
-    context = {**_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
+    context = {**project_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
     if request.method != "POST":
         return context
     try:
@@ -350,7 +350,7 @@ def import_task(request):
     data = form_data(request) if request.method == "POST" else {}
     kind = data.get("type") or request.GET.get("type")
     context = {
-        **_page(request, project, " &middot; Import Tasks"),
+        **project_page(request, project, " &middot; Import Tasks"),
         "available_importers": [f"projects/tasks/{name}.html" for name in sorted(importers)],
         "form": None,
         "loading_text": IMPORTING,
@@ -394,7 +394,7 @@ def task_presenter_editor(request):
     if project is None:
         return sign_in_required(request)
     presenters = request.registry["presenters"]
-    context = _page(request, project, " &middot; Task Presenter Editor")
+    context = project_page(request, project, " &middot; Task Presenter Editor")
     if request.method == "POST":
         data = form_data(request)
         values, errors = forms.validate(project_forms.task_presenter_form(), data)

@@ -1,0 +1,170 @@
+"""The home page, the leaderboard, announcements and the help pages, for anonymous visitors, users and admins."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from pybossa_core.models import Announcement
+from pybossa_core.models.meta import utcnow
+from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
+
+LEADER_KEYS = {"created", "fullname", "info", "n_answers", "name", "rank", "registered_ago", "score"}
+
+
+@pytest.fixture(params=["anonymous", "user", "admin"])
+def visitor(request, testapp, make):
+    """``testapp`` as an anonymous visitor, a signed-in user or a signed-in admin."""
+    if request.param != "anonymous":
+        user = make.user(f"visitor-{request.param}", passwd_hash=PASSWORD_HASH, admin=request.param == "admin")
+        sign_in(testapp, user)
+    return testapp
+
+
+def answers(make, project, user, count):
+    for _ in range(count):
+        make.task_run(make.task(project), user)
+
+
+# -- home -----------------------------------------------------------------------------------
+
+
+def test_home_lists_featured_and_category_projects_top_projects_and_users(visitor, make):
+    owner = make.user("owner", fullname="Owner One")
+    science = make.category("science", name="Science", description="Science projects")
+    make.category("empty", name="Empty")
+    birds = make.project(owner, "birds", name="Birds", category_id=science.id, featured=True,
+                         info={"thumbnail": "b.png", "task_presenter": "<p>secret</p>"})
+    stars = make.project(owner, "stars", name="Stars", category_id=science.id)
+    make.project(owner, "hidden", category_id=science.id, published=False)
+    answers(make, stars, owner, 2)
+    answers(make, birds, None, 1)
+
+    body = visitor.get("/", headers=JSON).json
+    assert set(body) == {"categories", "categories_projects", "template", "top_projects", "top_users"}
+    assert body["template"] == "/home/index.html"
+    assert body["categories"][0] == {"created": None, "description": None, "id": None,
+                                     "name": "Featured", "short_name": "featured"}
+    assert [(c["id"], c["name"], c["description"]) for c in body["categories"][1:]] == [
+        (science.id, "Science", "Science projects")
+    ]
+    assert [p["short_name"] for p in body["categories_projects"]["featured"]] == ["birds"]
+    assert [p["short_name"] for p in body["categories_projects"]["science"]] == ["birds", "stars"]
+    card = body["categories_projects"]["featured"][0]
+    assert {"description", "info", "n_tasks", "n_volunteers", "name", "overall_progress", "short_name"} <= set(card)
+    assert card["info"] == {"thumbnail": "b.png"} and card["n_tasks"] == 1 and card["n_volunteers"] == 1
+    assert [(p["short_name"], p["n_tasks"]) for p in body["top_projects"]] == [("stars", 2), ("birds", 1)]
+    assert [(u["name"], u["rank"], u["score"]) for u in body["top_users"]] == [("owner", 1, 2)]
+    assert set(body["top_users"][0]) == LEADER_KEYS
+
+
+def test_home_without_featured_projects_has_no_featured_category(testapp, make):
+    owner = make.user("owner")
+    make.project(owner, "birds", category_id=make.category("science").id)
+    body = testapp.get("/", headers=JSON).json
+    assert [c["short_name"] for c in body["categories"]] == ["science"]
+    assert "featured" not in body["categories_projects"]
+    assert body["top_projects"] == [] and body["top_users"] == []
+
+
+# -- leaderboard ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crowd(make):
+    """25 volunteers with 30 down to 6 answers (``v0`` best), and the ranks they hold."""
+    owner = make.user("owner")
+    project = make.project(owner)
+    tasks = [make.task(project) for _ in range(30)]
+    volunteers = []
+    for number in range(25):
+        volunteer = make.user(f"v{number}", passwd_hash=PASSWORD_HASH)
+        for task in tasks[: 30 - number]:
+            make.task_run(task, volunteer)
+        volunteers.append(volunteer)
+    return volunteers
+
+
+def test_leaderboard_shows_the_top_20_to_everyone(visitor, crowd):
+    body = visitor.get("/leaderboard/", headers=JSON).json
+    assert body["title"] == "Community Leaderboard" and body["template"] == "/stats/index.html"
+    ranked = [(u["name"], u["rank"], u["score"]) for u in body["top_users"]]
+    # A signed-in visitor without answers is appended with the rank after all who answered.
+    if len(ranked) == 21:
+        assert ranked.pop()[1:] == (26, 0)
+    assert ranked == [(f"v{n}", n + 1, 30 - n) for n in range(20)]
+    assert all(set(user) == LEADER_KEYS for user in body["top_users"])
+
+
+def test_leaderboard_appends_the_signed_in_user_outside_the_top_with_their_rank(testapp, crowd):
+    sign_in(testapp, crowd[23])
+    top = testapp.get("/leaderboard", headers=JSON).json["top_users"]
+    assert len(top) == 21 and (top[-1]["name"], top[-1]["rank"], top[-1]["score"]) == ("v23", 24, 7)
+
+
+def test_leaderboard_window_shows_the_users_around_the_signed_in_user(testapp, crowd):
+    sign_in(testapp, crowd[22])
+    top = testapp.get("/leaderboard/window/2", headers=JSON).json["top_users"]
+    assert [(u["name"], u["rank"]) for u in top[20:]] == [(f"v{n}", n + 1) for n in range(20, 25)]
+    # The window never repeats the top 20.
+    sign_in(testapp, crowd[20])
+    top = testapp.get("/leaderboard/window/3", headers=JSON).json["top_users"]
+    assert [(u["name"], u["rank"]) for u in top[20:]] == [("v20", 21), ("v21", 22), ("v22", 23), ("v23", 24)]
+
+
+def test_leaderboard_window_of_a_user_without_answers_shows_those_just_above(testapp, make, crowd):
+    newcomer = make.user("newcomer", passwd_hash=PASSWORD_HASH)
+    sign_in(testapp, newcomer)
+    top = testapp.get("/leaderboard/window/2", headers=JSON).json["top_users"]
+    assert [(u["name"], u["rank"], u["score"]) for u in top[20:]] == [("v23", 24, 7), ("v24", 25, 6), ("newcomer", 26, 0)]
+
+
+def test_leaderboard_window_of_a_user_in_the_top_adds_nobody(testapp, crowd):
+    sign_in(testapp, crowd[3])
+    top = testapp.get("/leaderboard/window/5", headers=JSON).json["top_users"]
+    assert [u["name"] for u in top] == [f"v{n}" for n in range(20)]
+
+
+# -- announcements --------------------------------------------------------------------------
+
+
+def test_announcements_lists_the_published_ones_newest_first(visitor, make, dbsession):
+    admin = make.admin("boss")
+    now = utcnow()
+    for title, published, age in (("old", True, 2), ("draft", False, 1), ("new", True, 0)):
+        dbsession.add(Announcement(title=title, body=f"{title} body", published=published, user_id=admin.id,
+                                   created=now - datetime.timedelta(days=age)))
+    dbsession.flush()
+    body = visitor.get("/announcements/", headers=JSON).json
+    assert {"announcements", "csrf", "template", "title"} <= set(body) and body["csrf"]
+    assert [(a["title"], a["body"], a["published"], a["user_id"]) for a in body["announcements"]] == [
+        ("new", "new body", True, admin.id), ("old", "old body", True, admin.id)
+    ]
+    assert set(body["announcements"][0]) == {
+        "body", "created", "id", "media_url", "published", "title", "updated", "user_id"
+    }
+
+
+# -- help -----------------------------------------------------------------------------------
+
+
+def test_help_api_names_a_published_project_for_the_examples(visitor, make):
+    assert visitor.get("/help/api", headers=JSON).json == {"project_id": None, "template": "help/api.html",
+                                                            "title": "API Help"}
+    owner = make.user("owner")
+    make.project(owner, "draft", published=False)
+    birds = make.project(owner, "birds")
+    make.project(owner, "stars")
+    assert visitor.get("/help/api", headers=JSON).json["project_id"] == birds.id
+
+
+@pytest.mark.parametrize(("path", "template", "title", "words"), [
+    ("/help/privacy", "help/privacy.html", "Privacy Policy", "privacy mode"),
+    ("/help/cookies-policy", "help/cookies_policy.html", "Help: Cookies Policy", "session cookie"),
+    ("/help/terms-of-use", "help/tos.html", "Help: Terms of Use", "By contributing to PYBOSSA"),
+])
+def test_help_pages_give_their_text_as_simple_html(visitor, path, template, title, words):
+    body = visitor.get(path, headers=JSON).json
+    assert set(body) == {"content", "template", "title"}
+    assert (body["template"], body["title"]) == (template, title)
+    assert body["content"].startswith("<html><body><p>") and words in body["content"]
