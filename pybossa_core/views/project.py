@@ -20,6 +20,7 @@ from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import owns
 from pybossa_core.services import accounts, contribution, projects
+from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
@@ -133,10 +134,17 @@ def _pro_features(request, project: Project) -> dict[str, bool]:
     return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
 
 
+def project_figures(request, project: Project) -> projects.ProjectStats:
+    """The project's figures, cached until the site's data changes (volunteers are still counted)."""
+    return request.registry["cache"].get_or_create(
+        SITE, f"project_figures:{project.id}", lambda: projects.project_stats(request.dbsession, project)
+    )
+
+
 def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
     """The keys shared by the project pages: figures, owner, project, pro features and title."""
     session = request.dbsession
-    stats = projects.project_stats(session, project)
+    stats = project_figures(request, project)
     return {
         **stats.to_json(),
         "owner": owner_json(request, session.get(User, project.owner_id)),
@@ -230,7 +238,7 @@ def task(request):
     session = request.dbsession
     return {
         "owner": owner_json(request, session.get(User, project.owner_id)),
-        "project": project_json(request, project, projects.project_stats(session, project)),
+        "project": project_json(request, project, project_figures(request, project)),
         "title": f"Project: {project.name} &middot; Contribute",
     }
 

@@ -13,7 +13,7 @@ from pyramid.view import view_config
 from pybossa_core.models import Blogpost, User
 from pybossa_core.security import owns
 from pybossa_core.services import accounts, project_stats, projects
-from pybossa_core.views.project import owner_json, project_page, project_json, readable_project
+from pybossa_core.views.project import owner_json, project_figures, project_page, project_json, readable_project
 
 
 @view_config(route_name="project.results", renderer="/projects/results.html")
@@ -64,7 +64,7 @@ def tutorial(request):
     session = request.dbsession
     return {
         "owner": owner_json(request, session.get(User, project.owner_id)),
-        "project": project_json(request, project, projects.project_stats(session, project)),
+        "project": project_json(request, project, project_figures(request, project)),
         "title": f"Project: {project.name}",
         "tutorial": (project.info or {}).get("tutorial"),
     }
