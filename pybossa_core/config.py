@@ -82,6 +82,7 @@ def configure(
     config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.
     config.include("pybossa_core.views.admin_jobs")
+    config.include("pybossa_core.views.admin")
     config.commit()
     hooks.notify("on_startup", config=config)
     return config

@@ -56,6 +56,22 @@ def needs_csrf_check(request) -> bool:
     return sessions.has_session_cookie(request) and request.identity is not None
 
 
+def require_token_from_browsers(request) -> None:
+    """Check the token of a GET that changes something (PYBOSSA's admin links), unless a script sent it.
+
+    Pyramid checks only unsafe methods; a GET that changes state needs the same proof, or a
+    link on another site could make a signed-in admin's browser change it.  Such a link is a
+    top-level navigation, which cannot ask for JSON in its headers; a script asking for JSON
+    from another site is a cross-site subrequest, which never carries our SameSite=Lax cookie.
+    So a GET asking for JSON by its headers, as the spec's clients do, needs no token.
+    """
+    if request.content_type == "application/json" or "application/json" in request.headers.get("Accept", ""):
+        return
+    supplied = request.headers.get(HEADER) or request.GET.get(FORM_FIELD) or ""
+    if not SessionCookieCSRF().check_csrf_token(request, supplied):
+        raise BadCSRFToken()
+
+
 @exception_view_config(BadCSRFToken, renderer="json")
 def bad_csrf_token(exc, request):
     """Answer PYBOSSA's CSRF error; the view was never called, so nothing changed."""

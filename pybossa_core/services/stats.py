@@ -122,7 +122,8 @@ def _card(card: Mapping[str, Any]) -> dict[str, Any]:
     return {**card, "info": _face(card["info"])}
 
 
-def _category_json(category: Category) -> dict[str, Any]:
+def category_json(category: Category) -> dict[str, Any]:
+    """Return a category as PYBOSSA shows it."""
     return {
         "created": format_time(category.created),
         "description": category.description,
@@ -141,7 +142,7 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
         .where(sa.exists().where(Project.category_id == Category.id, Project.published.is_(True)))
         .order_by(Category.name)
     ).all()
-    categories = [_category_json(category) for category in used]
+    categories = [category_json(category) for category in used]
     categories_projects = {
         category.short_name: [
             _card(card)
@@ -195,19 +196,21 @@ def published_announcements(session: Session) -> list[dict[str, Any]]:
         .where(Announcement.published.is_(True))
         .order_by(Announcement.created.desc(), Announcement.id.desc())
     )
-    return [
-        {
-            "body": announcement.body,
-            "created": format_time(announcement.created),
-            "id": announcement.id,
-            "media_url": announcement.media_url,
-            "published": announcement.published,
-            "title": announcement.title,
-            "updated": format_time(announcement.updated),
-            "user_id": announcement.user_id,
-        }
-        for announcement in rows
-    ]
+    return [announcement_json(announcement) for announcement in rows]
+
+
+def announcement_json(announcement: Announcement) -> dict[str, Any]:
+    """Return an announcement as PYBOSSA shows it."""
+    return {
+        "body": announcement.body,
+        "created": format_time(announcement.created),
+        "id": announcement.id,
+        "media_url": announcement.media_url,
+        "published": announcement.published,
+        "title": announcement.title,
+        "updated": format_time(announcement.updated),
+        "user_id": announcement.user_id,
+    }
 
 
 def example_project_id(session: Session) -> int | None:

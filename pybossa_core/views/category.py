@@ -13,22 +13,12 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.models import Category
-from pybossa_core.services import accounts, project_stats
+from pybossa_core.services import accounts, project_stats, stats
 from pybossa_core.views.forms import sign_in_required
 
 PER_PAGE = 20
 FEATURED = {"created": None, "description": "Featured projects", "id": None, "name": "Featured", "short_name": "featured"}
 DRAFT = {"created": None, "description": "Draft projects", "id": None, "name": "Draft", "short_name": "draft"}
-
-
-def _category_json(category: Category) -> dict[str, Any]:
-    return {
-        "created": accounts.format_time(category.created),
-        "description": category.description,
-        "id": category.id,
-        "name": category.name,
-        "short_name": category.short_name,
-    }
 
 
 def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +33,7 @@ def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dic
     # PYBOSSA reads any non-empty desc as true.
     ordered = project_stats.order(listed, orderby, bool(request.GET.get("desc")))
     session = request.dbsession
-    categories = [_category_json(category) for category in session.scalars(sa.select(Category).order_by(Category.id))]
+    categories = [stats.category_json(category) for category in session.scalars(sa.select(Category).order_by(Category.id))]
     if active is DRAFT:
         categories.insert(0, DRAFT)
     if project_stats.has_featured(session):
@@ -81,7 +71,7 @@ def category_projects(request):
     if category is None:
         raise HTTPNotFound()
     listed = project_stats.category_projects(session, category, request.registry["cache"])
-    return _index(request, listed, _category_json(category))
+    return _index(request, listed, stats.category_json(category))
 
 
 def includeme(config) -> None:

@@ -1,0 +1,77 @@
+"""The admin forms: categories and announcements, with PYBOSSA's rules and messages.
+
+A category's short name is made from its name (lower case, spaces removed), as PYBOSSA
+does, so a name is refused when either it or the short name it makes is taken by another
+category (``category`` is the one being updated).  Validate with
+:func:`pybossa_core.schemas.forms.validate`.
+"""
+from __future__ import annotations
+
+import colander
+import sqlalchemy as sa
+
+from pybossa_core.models import Category
+from pybossa_core.schemas.forms import Checkbox
+
+REQUIRED = "This field is required."
+NAME_TAKEN = "Name is already taken."
+SHORT_NAME_TAKEN = "Short Name is already taken."
+TOO_LONG = "Field cannot be longer than 255 characters."
+
+
+def category_short_name(name: str) -> str:
+    """Return the short name PYBOSSA makes from a category's name."""
+    return name.lower().replace(" ", "")
+
+
+#: A required field that is only spaces is empty (the preparer strips it after colander's own check).
+_FILLED = colander.Length(min=1, min_err=REQUIRED)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(name: str, *, required: bool = True, validator=None) -> colander.SchemaNode:
+    return colander.SchemaNode(
+        colander.String(),
+        name=name,
+        preparer=_strip,
+        validator=validator,
+        missing=colander.required if required else None,
+        missing_msg=REQUIRED,
+    )
+
+
+def _taken(session, column, value: str, besides: Category | None) -> bool:
+    query = sa.select(Category.id).where(sa.func.lower(column) == value.lower())
+    if besides is not None:
+        query = query.where(Category.id != besides.id)
+    return session.scalar(query) is not None
+
+
+@colander.deferred
+def _unique_category(node, kw):
+    def check(node, value):
+        if _taken(kw["session"], Category.name, value, kw.get("category")):
+            raise colander.Invalid(node, NAME_TAKEN)
+        if _taken(kw["session"], Category.short_name, category_short_name(value), kw.get("category")):
+            raise colander.Invalid(node, SHORT_NAME_TAKEN)
+
+    return colander.All(_FILLED, colander.Length(max=255, max_err=TOO_LONG), check)
+
+
+def category_form() -> colander.SchemaNode:
+    schema = colander.MappingSchema()
+    schema.add(_text("name", validator=_unique_category))
+    schema.add(_text("description", validator=_FILLED))
+    return schema
+
+
+def announcement_form() -> colander.SchemaNode:
+    schema = colander.MappingSchema()
+    schema.add(_text("title", validator=colander.All(_FILLED, colander.Length(max=255, max_err=TOO_LONG))))
+    schema.add(_text("body", validator=_FILLED))
+    schema.add(colander.SchemaNode(Checkbox(), name="published", missing=False))
+    schema.add(_text("media_url", required=False))
+    return schema

@@ -1,0 +1,73 @@
+"""``/admin/users``: listing admins, finding users, granting and revoking admin rights."""
+from __future__ import annotations
+
+from pybossa_core.models import User
+from tests.views.admin_fixtures import JSON, boss, post  # noqa: F401 (fixture)
+
+USER_KEYS = {
+    "admin", "api_key", "category", "ckan_api", "confirmation_email_sent", "created", "email_addr", "facebook_user_id",
+    "flags", "fullname", "google_user_id", "id", "info", "locale", "name", "newsletter_prompted", "passwd_hash",
+    "privacy_mode", "pro", "subscribed", "twitter_user_id", "valid_email",
+}
+
+
+def test_the_list_shows_the_other_admins(testapp, make, boss):
+    other = make.user("second", fullname="Second Admin", admin=True, info={"avatar": "a.png", "twitter_token": {"t": 1}})
+    make.user("plain")
+    body = testapp.get("/admin/users", headers=JSON).json
+    assert body["template"] == "/admin/users.html" and body["title"] == "Manage Admin Users"
+    assert body["form"] == {"csrf": body["form"]["csrf"], "errors": {}, "user": None} and body["found"] == []
+    assert [user["id"] for user in body["users"]] == [other.id]
+    shown = body["users"][0]
+    assert set(shown) == USER_KEYS
+    assert (shown["name"], shown["email_addr"], shown["admin"], shown["info"]) == ("second", "second@example.com", True, {"avatar": "a.png"})
+    assert shown["api_key"] == other.api_key and shown["created"] == other.created.isoformat()
+
+
+def test_search_finds_users_by_name_or_email(testapp, make, boss):
+    jane = make.user("janedoe", fullname="Jane Doe")
+    mail = make.user("other", email_addr="jane@example.org")
+    make.user("nobody")
+    body = post(testapp, "/admin/users", {"user": "JANE"}).json
+    assert [user["id"] for user in body["found"]] == [jane.id, mail.id]
+    assert body["form"]["user"] == "JANE" and body["form"]["errors"] == {} and "flash" not in body
+    assert body["found"][0]["fullname"] == "Jane Doe" and body["found"][0]["admin"] is False
+    assert post(testapp, "/admin/users", {"user": "boss"}).json["found"] == []
+
+
+def test_search_without_matches_says_so(testapp, boss):
+    body = post(testapp, "/admin/users", {"user": "<zz>"}).json
+    assert body["found"] == [] and body["status"] == "info"
+    assert body["flash"] == "<strong>Ooops!</strong> We didn't find a user matching your query: <strong>&lt;zz&gt;</strong>"
+
+
+def test_add_and_del_change_admin_rights(testapp, dbsession, make, boss):
+    jane = make.user("janedoe")
+    csrf = testapp.get("/admin/users", headers=JSON).json["form"]["csrf"]
+    assert testapp.get(f"/admin/users/add/{jane.id}", headers={**JSON, "X-CSRFToken": csrf}).json == {"next": "/admin/users"}
+    dbsession.expire_all()
+    assert dbsession.get(User, jane.id).admin is True
+    assert [user["id"] for user in testapp.get("/admin/users", headers=JSON).json["users"]] == [jane.id]
+    assert testapp.get(f"/admin/users/del/{jane.id}?csrf_token={csrf}", headers=JSON).json == {"next": "/admin/users"}
+    dbsession.expire_all()
+    assert dbsession.get(User, jane.id).admin is False
+    assert post(testapp, f"/admin/users/add/{jane.id}").json == {"next": "/admin/users"}
+    dbsession.expire_all()
+    assert dbsession.get(User, jane.id).admin is True
+    testapp.get("/admin/users/add/999999", headers={**JSON, "X-CSRFToken": csrf}, status=404)
+
+
+def test_granting_by_a_link_without_the_csrf_token_changes_nothing(testapp, dbsession, make, boss):
+    """A link followed by a browser (it asks for HTML) must carry the token; the spec's JSON GET need not."""
+    jane = make.user("janedoe")
+    browser = {"Accept": "text/html"}
+    for url in (f"/admin/users/add/{jane.id}", f"/admin/users/add/{jane.id}?csrf_token=wrong",
+                f"/admin/users/add/{jane.id}?response_format=json"):
+        body = testapp.get(url, headers=browser, status=400).json
+        assert body == {"code": 400, "description": "CSRF token missing or incorrect.", "template": "400.html"}
+    testapp.get(f"/admin/users/del/{boss.id}", headers=browser, status=400)
+    dbsession.expire_all()
+    assert dbsession.get(User, jane.id).admin is False and dbsession.get(User, boss.id).admin is True
+    assert testapp.get(f"/admin/users/add/{jane.id}", headers=JSON).json == {"next": "/admin/users"}
+    dbsession.expire_all()
+    assert dbsession.get(User, jane.id).admin is True
