@@ -122,3 +122,7 @@ def inbox(smtp_server):
     _, inbox = smtp_server
     inbox.messages.clear()
     return inbox
+
+# Fixtures shared by the project and admin view tests.
+from tests.views.admin_fixtures import boss  # noqa: E402,F401
+from tests.views.project_fixtures import project  # noqa: E402,F401

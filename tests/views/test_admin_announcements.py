@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pybossa_core.models import Announcement
-from tests.views.admin_fixtures import JSON, boss, post  # noqa: F401 (fixture)
+from tests.views.admin_fixtures import JSON, post
 
 
 def _announcement(make, author, title, published=True):

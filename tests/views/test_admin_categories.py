@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from pybossa_core.models import Category, Project
-from tests.views.admin_fixtures import JSON, boss, post  # noqa: F401 (fixture)
+from tests.views.admin_fixtures import JSON, post
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pybossa_core.models import Project
-from tests.views.admin_fixtures import JSON, boss, post  # noqa: F401 (fixture)
+from tests.views.admin_fixtures import JSON, post
 
 PROJECT_KEYS = {
     "allow_anonymous_contributors", "category_id", "contacted", "created", "description", "featured", "id", "info",

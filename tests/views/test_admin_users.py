@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pybossa_core.models import User
-from tests.views.admin_fixtures import JSON, boss, post  # noqa: F401 (fixture)
+from tests.views.admin_fixtures import JSON, post
 
 USER_KEYS = {
     "admin", "api_key", "category", "ckan_api", "confirmation_email_sent", "created", "email_addr", "facebook_user_id",

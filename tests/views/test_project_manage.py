@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from pybossa_core.models import Project, Result, Task, TaskRun
-from tests.views.project_fixtures import JSON, as_user, post, project  # noqa: F401 (fixture)
+from tests.views.project_fixtures import JSON, as_user, post
 
 UPDATE = {
     "name": "Birds Renamed", "short_name": "birds2", "description": "New description", "long_description": "New long",

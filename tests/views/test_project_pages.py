@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pybossa_core.models import Project
-from tests.views.project_fixtures import JSON, as_user, post, project  # noqa: F401 (fixture)
+from tests.views.project_fixtures import JSON, as_user, post
 
 PAGE_KEYS = {
     "last_activity", "n_completed_tasks", "n_task_runs", "n_tasks", "n_volunteers", "overall_progress",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pybossa_core.models import Blogpost
 from tests.views.conftest import sign_in
-from tests.views.project_fixtures import JSON, as_user, project  # noqa: F401 (fixture)
+from tests.views.project_fixtures import JSON, as_user
 
 RESULTS_KEYS = {
     "last_activity", "n_completed_tasks", "n_results", "n_task_runs", "n_tasks", "n_volunteers", "overall_progress",

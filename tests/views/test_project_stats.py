@@ -7,7 +7,7 @@ import pytest
 
 from pybossa_core.models.meta import utcnow
 from tests.views.conftest import sign_in
-from tests.views.project_fixtures import JSON, as_user, project  # noqa: F401 (fixture)
+from tests.views.project_fixtures import JSON, as_user
 
 STATS_KEYS = {
     "avg_contrib_time", "last_activity", "n_completed_tasks", "n_task_runs", "n_tasks", "n_volunteers",

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from pybossa_core.models import Task, TaskHandout, TaskRun
 from tests.views.conftest import csrf_of
-from tests.views.project_fixtures import JSON, as_user, post, project  # noqa: F401 (fixture)
+from tests.views.project_fixtures import JSON, as_user, post
 
 CSV = "question,n_answers\nIs it a bird?,3\nIs it a plane?,\n"
 
