@@ -11,9 +11,9 @@ import colander
 import sqlalchemy as sa
 
 from pybossa_core.models import Category
-from pybossa_core.schemas.forms import Checkbox
+from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
+from pybossa_core.schemas.forms import Checkbox, stripped_text
 
-REQUIRED = "This field is required."
 NAME_TAKEN = "Name is already taken."
 SHORT_NAME_TAKEN = "Short Name is already taken."
 TOO_LONG = "Field cannot be longer than 255 characters."
@@ -28,19 +28,8 @@ def category_short_name(name: str) -> str:
 _FILLED = colander.Length(min=1, min_err=REQUIRED)
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(name: str, *, required: bool = True, validator=None) -> colander.SchemaNode:
-    return colander.SchemaNode(
-        colander.String(),
-        name=name,
-        preparer=_strip,
-        validator=validator,
-        missing=colander.required if required else None,
-        missing_msg=REQUIRED,
-    )
+    return stripped_text(name, missing_msg=REQUIRED, required=required, default=None, validator=validator)
 
 
 def _taken(session, column, value: str, besides: Category | None) -> bool:

@@ -61,6 +61,23 @@ def _unique(column, message, kw):
     return check
 
 
+#: PYBOSSA's message for a required field left empty.
+FIELD_REQUIRED = "This field is required."
+
+
+def strip(value):
+    """Preparer: drop the spaces around text (a field that is only spaces is then empty)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def stripped_text(name: str, *, missing_msg: str, required: bool = True, default=None, validator=None):
+    """A text field, stripped; required, or ``default`` when left out."""
+    return colander.SchemaNode(
+        colander.String(), name=name, preparer=strip, validator=validator,
+        missing=colander.required if required else default, missing_msg=missing_msg,
+    )
+
+
 def _text(name, validator=None, missing_msg="Required", missing=colander.required, **kw):
     return colander.SchemaNode(
         colander.String(), name=name, validator=validator, missing=missing, missing_msg=missing_msg, **kw
@@ -88,7 +105,7 @@ def _name_node(*, unique: bool = True):
     node = _text(
         "name",
         missing_msg=NAME_LENGTH,
-        preparer=lambda value: value.strip() if isinstance(value, str) else value,
+        preparer=strip,
     )
     length = colander.Length(min=3, max=USER_NAME_MAX_LENGTH, min_err=NAME_LENGTH, max_err=NAME_LENGTH)
 
@@ -102,7 +119,7 @@ def _name_node(*, unique: bool = True):
 
 
 def _email_node(name="email_addr", *, unique: bool = True):
-    node = _text(name, missing_msg=EMAIL_LENGTH, preparer=lambda value: value.strip() if isinstance(value, str) else value)
+    node = _text(name, missing_msg=EMAIL_LENGTH, preparer=strip)
     length = colander.Length(min=3, max=EMAIL_MAX_LENGTH, min_err=EMAIL_LENGTH, max_err=EMAIL_LENGTH)
     email = colander.Email(msg=INVALID_EMAIL)
 

@@ -11,29 +11,18 @@ import colander
 
 from pybossa_core.api.project import RESERVED_SHORT_NAMES
 from pybossa_core.schemas.api import http_url, short_name
-from pybossa_core.schemas.forms import Checkbox
+from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
+from pybossa_core.schemas.forms import Checkbox, strip, stripped_text
 from pybossa_core.services import projects
 
-REQUIRED = "This field is required."
 NAME_TAKEN = "Name is already taken."
 SHORT_NAME_TAKEN = "Short Name is already taken."
 SHORT_NAME_RESERVED = "This short name is used by the system."
 DESCRIPTION_LENGTH = "Field cannot be longer than 255 characters."
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _text(name: str, *, required: bool = True, validator=None) -> colander.SchemaNode:
-    return colander.SchemaNode(
-        colander.String(),
-        name=name,
-        preparer=_strip,
-        validator=validator,
-        missing=colander.required if required else "",
-        missing_msg=REQUIRED,
-    )
+    return stripped_text(name, missing_msg=REQUIRED, required=required, default="", validator=validator)
 
 
 def _not_reserved(node, value):
@@ -86,7 +75,7 @@ def update_project_form() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(Checkbox(), name="allow_anonymous_contributors", missing=False))
     schema.add(colander.SchemaNode(colander.Int(), name="category_id", missing=None))
     schema.add(
-        colander.SchemaNode(colander.String(), name="webhook", preparer=_strip, validator=http_url, missing=None)
+        colander.SchemaNode(colander.String(), name="webhook", preparer=strip, validator=http_url, missing=None)
     )
     return schema
 
