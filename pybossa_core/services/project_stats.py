@@ -15,6 +15,7 @@ from pybossa_core.models import Category, Project, Task, TaskRun, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services.accounts import format_time, pretty_date
 from pybossa_core.services.cache import SITE, Cache
+from pybossa_core.services.projects import ProjectStats, public_project
 
 #: The days the day and hour charts cover, as PYBOSSA's "2 week" period.
 PERIOD = datetime.timedelta(days=14)
@@ -175,20 +176,14 @@ def _listing_query(published: bool):
 
 
 def _listed(project: Project, owner: str, n_tasks: int, n_completed: int, n_volunteers: int, last) -> dict[str, Any]:
-    info = project.info or {}
+    figures = ProjectStats(int(n_tasks), int(n_completed), 0, int(n_volunteers or 0), format_time(last))
     return {
-        "id": project.id,
-        "name": project.name,
-        "short_name": project.short_name,
-        "description": project.description,
-        "created": format_time(project.created),
-        "updated": format_time(project.updated),
-        "info": {"container": info.get("container"), "thumbnail": info.get("thumbnail")},
+        **public_project(project),
         "last_activity": pretty_date(last) if last is not None else None,
-        "last_activity_raw": format_time(last),
-        "n_tasks": int(n_tasks),
-        "n_volunteers": int(n_volunteers or 0),
-        "overall_progress": int(n_completed) * 100 // int(n_tasks) if n_tasks else 0,
+        "last_activity_raw": figures.last_activity,
+        "n_tasks": figures.n_tasks,
+        "n_volunteers": figures.n_volunteers,
+        "overall_progress": figures.overall_progress,
         "owner": owner,
     }
 

@@ -54,6 +54,20 @@ class ProjectStats:
         }
 
 
+def public_project(project: Project) -> dict[str, Any]:
+    """The part of a project everyone may see, as PYBOSSA's pages and listings show it."""
+    info = project.info or {}
+    return {
+        "id": project.id,
+        "name": project.name,
+        "short_name": project.short_name,
+        "description": project.description,
+        "created": format_time(project.created),
+        "updated": format_time(project.updated),
+        "info": {"container": info.get("container"), "thumbnail": info.get("thumbnail")},
+    }
+
+
 def project_stats(session: Session, project: Project) -> ProjectStats:
     """Return ``project``'s figures from the task table's counters and the newest task run.
 

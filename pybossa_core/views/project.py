@@ -109,17 +109,10 @@ def project_json(request, project: Project, stats: projects.ProjectStats) -> dic
             "n_blogposts": projects.count_blogposts(session, project),
             "n_results": projects.count_results(session, project),
         }
-    info = project.info or {}
     # PYBOSSA's public project leaves its figures (given beside it) and its owner empty.
     return {
-        "id": project.id,
-        "name": project.name,
-        "short_name": project.short_name,
-        "description": project.description,
-        "created": accounts.format_time(project.created),
-        "updated": accounts.format_time(project.updated),
+        **projects.public_project(project),
         "featured": project.featured,
-        "info": {"container": info.get("container"), "thumbnail": info.get("thumbnail")},
         "last_activity": None,
         "last_activity_raw": None,
         "n_tasks": None,
