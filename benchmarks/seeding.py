@@ -98,3 +98,173 @@ def seed_project(
     print(f"seeded project {project_id} ({tag}): {n_tasks} tasks, n_answers {n_answers}, {n_volunteers} volunteers,"
           f" in {time.perf_counter() - started:.1f} s ({database_url})")
     return Seeded(project_id, tag, owner["api_key"], [(ids[row["name"]], row["api_key"]) for row in volunteer_rows])
+
+
+@dataclass
+class Site:
+    """What :func:`seed_site` made: the admin's key, a volunteer's key and the projects' short names."""
+
+    admin_key: str
+    volunteer_key: str
+    short_names: list[str]
+
+
+def seed_site(database_url: str, *, n_projects: int, n_tasks: int, n_task_runs: int, n_users: int,
+              days: int = 10) -> Site:
+    """Insert a whole site straight into the database: users, published projects, tasks and task runs.
+
+    Tasks are spread evenly over the projects and task runs over the tasks (one answer per
+    volunteer and task, a quarter of them anonymous), with ``created`` spread over the last
+    ``days`` days so the weekly and 24-hour figures have something to count. Answers hold a
+    number, not text, so the full-text index stays out of the way.
+    """
+    import datetime
+
+    import sqlalchemy as sa
+
+    from pybossa_core.db import get_engine
+    from pybossa_core.migrations import upgrade
+    from pybossa_core.models import Project, Task, TaskRun, User
+    from pybossa_core.models.meta import utcnow
+
+    engine = get_engine({"database.url": database_url})
+    upgrade(engine)
+    tag = uuid.uuid4().hex[:8]
+    started, now = time.perf_counter(), utcnow()
+    runs_per_task = -(-n_task_runs // n_tasks)
+    if runs_per_task >= n_users:
+        raise ValueError("every task run of a task needs a volunteer of its own: raise n_users")
+
+    def when(number: int) -> datetime.datetime:
+        return now - datetime.timedelta(seconds=(number * 7919) % (days * 86400))
+
+    with engine.begin() as connection:
+        user_rows = [
+            {"name": f"{tag}_u{number}", "fullname": f"User {number}", "email_addr": f"{tag}_u{number}@example.com",
+             "api_key": str(uuid.uuid4()), "created": when(number), "locale": "en", "admin": number == 0,
+             "pro": False, "privacy_mode": True, "restrict": False, "info": {}, "user_pref": {}}
+            for number in range(n_users)
+        ]
+        for start in range(0, n_users, CHUNK):
+            connection.execute(sa.insert(User.__table__), user_rows[start:start + CHUNK])
+        user_ids = connection.scalars(
+            sa.select(User.id).where(User.name.like(f"{tag}_u%")).order_by(User.id)).all()
+        project_rows = [
+            {"name": f"Project {tag} {number}", "short_name": f"{tag}_p{number}", "description": "benchmark",
+             "long_description": "", "created": when(number), "updated": when(number), "owner_id": user_ids[number % n_users],
+             "owners_ids": [user_ids[number % n_users]], "published": number % 10 != 0,
+             "allow_anonymous_contributors": True, "secret_key": str(uuid.uuid4()),
+             "info": {"task_presenter": "<p>benchmark</p>"}}
+            for number in range(n_projects)
+        ]
+        connection.execute(sa.insert(Project.__table__), project_rows)
+        project_ids = connection.scalars(
+            sa.select(Project.id).where(Project.short_name.like(f"{tag}_p%")).order_by(Project.id)).all()
+        tasks_done = runs_done = 0
+        while tasks_done < n_tasks:
+            size = min(CHUNK, n_tasks - tasks_done)
+            task_rows = [
+                {"project_id": project_ids[number % n_projects], "created": when(number), "state": "completed",
+                 "quorum": 0, "calibration": 0, "priority_0": 0.0, "n_answers": runs_per_task,
+                 "n_task_runs": 0, "fav_user_ids": [], "info": {"n": number}}
+                for number in range(tasks_done, tasks_done + size)
+            ]
+            first_id = connection.execute(sa.insert(Task.__table__).returning(Task.id, sort_by_parameter_order=True),
+                                          task_rows).scalars().all()
+            run_rows = []
+            for offset, task_id in enumerate(first_id):
+                number = tasks_done + offset
+                for run in range(runs_per_task):
+                    if runs_done + len(run_rows) >= n_task_runs:
+                        break
+                    anonymous = (number + run) % 4 == 0
+                    run_rows.append({
+                        "project_id": task_rows[offset]["project_id"], "task_id": task_id,
+                        "user_id": None if anonymous else user_ids[(number + run * 7) % n_users],
+                        "user_ip": f"10.{run}.{number % 250}.{number // 250 % 250}" if anonymous else None,
+                        "created": when(number + run), "finish_time": when(number + run), "info": {"answer": run},
+                    })
+            for start in range(0, len(run_rows), CHUNK):
+                connection.execute(sa.insert(TaskRun.__table__), run_rows[start:start + CHUNK])
+            runs_done += len(run_rows)
+            tasks_done += size
+        connection.execute(sa.update(Task.__table__).where(Task.project_id.in_(project_ids)).values(
+            n_task_runs=sa.select(sa.func.count(TaskRun.id)).where(TaskRun.task_id == Task.id).scalar_subquery()))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    print(f"seeded {n_users} users, {n_projects} projects, {n_tasks} tasks, {runs_done} task runs "
+          f"in {time.perf_counter() - started:.1f} s ({database_url})")
+    return Site(user_rows[0]["api_key"], user_rows[1]["api_key"], [row["short_name"] for row in project_rows])
+
+
+def start_server(database_url: str, port: int, log_path: str, **settings: str):
+    """Start ``pybossa serve`` on ``port`` (rate limits off, ``settings`` as PYBOSSA_* variables) and wait
+    until it answers; return the process."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import requests
+
+    environ = {**os.environ, "PYBOSSA_DATABASE_URL": database_url, "PYBOSSA_PORT": str(port),
+               "PYBOSSA_RATELIMIT_ENABLED": "false",
+               **{f"PYBOSSA_{name.upper()}": value for name, value in settings.items()}}
+    pybossa = Path(sys.executable).with_name("pybossa")
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([str(pybossa), "serve"], env=environ, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(150):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/api/category?limit=1", timeout=2)
+            return server
+        except requests.ConnectionError:
+            if server.poll() is not None:
+                sys.exit(f"the server stopped: see {log_path}")
+            time.sleep(0.2)
+    server.terminate()
+    sys.exit(f"the server did not answer on port {port}: see {log_path}")
+
+
+def time_get(session, url: str, **params) -> float:
+    """GET ``url`` as JSON and return its latency in seconds; stop the benchmark on an error answer."""
+    import sys
+
+    started = time.perf_counter()
+    response = session.get(url, params=params, headers={"Accept": "application/json"}, timeout=600)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        sys.exit(f"GET {response.url} answered {response.status_code}: {response.text[:300]}")
+    return elapsed
+
+
+def report_pages(base: str, pages: dict[str, tuple[str, dict]], warm_requests: int, invalidate=None) -> None:
+    """Print, for each page, its cold latency (first request; then after ``invalidate()``, a write that
+    drops the cached figures) and warm p50/p99 over ``warm_requests``, and the worst latency of a
+    light request made by another client while each cold page was computed."""
+    import threading
+
+    import requests
+
+    session, other = requests.Session(), requests.Session()
+    print(f"{'page':44} {'cold ms':>9} {'after write ms':>15} {'warm p50':>9} {'warm p99':>9} {'others max ms':>14}")
+    for label, (path, params) in pages.items():
+        url = f"{base}{path}"
+        stop, beside = threading.Event(), []
+
+        def light_requests() -> None:
+            while not stop.is_set():
+                beside.append(time_get(other, f"{base}/api/category", limit=1))
+
+        watcher = threading.Thread(target=light_requests)
+        watcher.start()
+        cold = time_get(session, url, **params)
+        stop.set()
+        watcher.join()
+        after_write = math.nan
+        if invalidate is not None:
+            invalidate()
+            after_write = time_get(session, url, **params)
+        warm = [time_get(session, url, **params) for _ in range(warm_requests)]
+        print(f"{label:44} {cold * 1000:9.1f} {after_write * 1000:15.1f} {percentile(warm, 0.5) * 1000:9.2f} "
+              f"{percentile(warm, 0.99) * 1000:9.2f} {max(beside, default=0) * 1000:14.1f}")

@@ -134,6 +134,22 @@ def plugins(args, settings: dict[str, Any]) -> int:
     return 1 if hooks.failed else 0
 
 
+def refresh_stats(args, settings: dict[str, Any]) -> int:
+    """Compute the admin dashboard's weekly figures now (run it daily from cron)."""
+    from pybossa_core.config import by_name
+    from pybossa_core.plugins import load_plugins
+    from pybossa_core.services.figures import refresh_snapshot
+    from pybossa_core.services.jobs import JobContext, function_path
+
+    calculator = by_name(load_plugins(settings).register_stats(), key="scope").get("dashboard")
+    if calculator is None or calculator.recompute is None:
+        print("pybossa: no statistics plugin computes the dashboard", file=sys.stderr)
+        return 1
+    refresh_snapshot(JobContext(settings), "dashboard", function_path(calculator.recompute))
+    print("dashboard figures computed")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pybossa", description=__doc__)
     parser.add_argument(
@@ -158,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_parser.add_argument("email")
     admin_parser.set_defaults(run=create_admin)
     commands.add_parser("plugins", help=plugins.__doc__).set_defaults(run=plugins)
+    commands.add_parser("refresh-stats", help=refresh_stats.__doc__).set_defaults(run=refresh_stats)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""The pybossa command: db upgrade, create-admin, plugins, and a clear error for bad settings."""
+"""The pybossa command: db upgrade, create-admin, plugins, refresh-stats, and a clear error for bad settings."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -75,3 +75,16 @@ def test_serve_lets_the_site_judge_forwarded_addresses(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_refresh_stats_stores_the_dashboard_figures(tmp_path, capsys):
+    ini = write_ini(tmp_path)
+    assert main(["-c", ini, "db", "upgrade"]) == 0
+    assert main(["-c", ini, "create-admin", "alice", "alice@example.com"]) == 0
+    assert main(["-c", ini, "refresh-stats"]) == 0
+    assert "dashboard figures computed" in capsys.readouterr().out
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/site.sqlite")
+    with engine.connect() as connection:
+        data = connection.execute(sa.text("select data from site_snapshot where name = 'dashboard'")).scalar_one()
+    engine.dispose()
+    assert '"new_users_week"' in data and '"series": [[1]]' in data

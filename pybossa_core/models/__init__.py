@@ -9,6 +9,7 @@ from pybossa_core.models.meta import Base
 from pybossa_core.models.project import Project
 from pybossa_core.models.result import Result
 from pybossa_core.models.session import UserIdentity, WebSession
+from pybossa_core.models.snapshot import SiteSnapshot
 from pybossa_core.models.task import Task
 from pybossa_core.models.taskrun import TaskRun
 from pybossa_core.models.user import User
@@ -18,6 +19,6 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
-    "Page", "Project", "Result", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "Webhook",
+    "Page", "Project", "Result", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "Webhook",
     "WebSession",
 ]

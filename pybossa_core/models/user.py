@@ -4,7 +4,7 @@ import datetime
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pybossa_core.models.meta import Base, JSONDocument, utcnow
@@ -18,6 +18,8 @@ class User(Base):
     """A registered volunteer, owner or admin."""
 
     __tablename__ = "user"
+    # The leaderboard's order: most answers first, then the oldest account.
+    __table_args__ = (Index("ix_user_n_answers", text("n_answers DESC"), "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[datetime.datetime] = mapped_column(DateTime, default=utcnow, index=True)
@@ -40,4 +42,6 @@ class User(Base):
     subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     info: Mapped[Any] = mapped_column(JSONDocument, default=dict)
+    #: Answers given, counted as each is stored: the leaderboard ranks by it without counting task runs.
+    n_answers: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     user_pref: Mapped[Any] = mapped_column(JSONDocument, default=dict)

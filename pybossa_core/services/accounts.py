@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Project, Task, TaskRun, User, UserIdentity
+from pybossa_core.models import Announcement, Blogpost, Project, Task, TaskRun, User, UserIdentity
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.user import new_api_key
 from pybossa_core.services.cache import SITE, Cache
@@ -214,10 +214,6 @@ def pretty_date(value: datetime.datetime | None, now: datetime.datetime | None =
     return f"{days // 365} years ago" if days >= 730 else "1 year ago"
 
 
-def _answers_count():
-    return sa.select(sa.func.count(TaskRun.id)).where(TaskRun.user_id == User.id).correlate(User).scalar_subquery()
-
-
 def rank_and_score(session: Session, user: User, cache: Cache | None = None) -> dict[str, int]:
     """Return ``user``'s score (answers given) and rank among the users who answered (1 is best).
 
@@ -225,13 +221,13 @@ def rank_and_score(session: Session, user: User, cache: Cache | None = None) -> 
     """
     if cache is not None:
         return cache.get_or_create(SITE, f"rank:{user.id}", lambda: rank_and_score(session, user))
-    score = session.scalar(sa.select(sa.func.count(TaskRun.id)).where(TaskRun.user_id == user.id)) or 0
-    counts = sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("n")).where(TaskRun.user_id.is_not(None)).group_by(TaskRun.user_id).subquery()
-    ahead = session.scalar(
-        sa.select(sa.func.count()).select_from(counts).where(
-            sa.or_(counts.c.n > score, sa.and_(counts.c.n == score, counts.c.user_id < user.id))
-        )
-    ) or 0
+    # The stored count, not user.n_answers: a trigger may have changed it since the user was loaded.
+    score = session.scalar(sa.select(User.n_answers).where(User.id == user.id)) or 0
+    answered = sa.select(sa.func.count(User.id)).where(User.n_answers > 0)
+    # Two index ranges of ix_user_n_answers rather than one OR, which no index serves.
+    ahead = session.scalar(answered.where(User.n_answers > score)) or 0
+    if score:
+        ahead += session.scalar(answered.where(User.n_answers == score, User.id < user.id)) or 0
     return {"rank": ahead + 1, "score": score}
 
 
@@ -375,7 +371,7 @@ def users_page(session: Session, page: int) -> tuple[list[dict[str, Any]], Pagin
     """Return one page of the community (newest first) with each user's answer count."""
     total = session.scalar(sa.select(sa.func.count(User.id))) or 0
     rows = session.execute(
-        sa.select(User, _answers_count().label("task_runs"))
+        sa.select(User, User.n_answers)
         .order_by(User.created.desc(), User.id.desc())
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
@@ -417,37 +413,71 @@ def _around(session: Session, viewer: User, summary: Mapping[str, int], size: in
 
 
 def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -> list[dict[str, Any]]:
-    """Return the ``size`` users who gave the most answers after the first ``offset``, best first, ranked."""
-    counts = (
-        sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("score"))
-        .where(TaskRun.user_id.is_not(None))
-        .group_by(TaskRun.user_id)
-        .order_by(sa.desc("score"), TaskRun.user_id)
-        .limit(size)
-        .offset(offset)
-        .subquery()
-    )
+    """Return the ``size`` users who gave the most answers after the first ``offset``, best first, ranked.
+
+    An index walk of ``user.n_answers`` (kept by triggers on ``task_run``): no task run is counted.
+    """
+    # The count as a column of its own: a loaded User may hold a value the triggers changed since.
     rows = session.execute(
-        sa.select(User, counts.c.score).join(counts, counts.c.user_id == User.id).order_by(counts.c.score.desc(), User.id)
+        sa.select(User, User.n_answers).where(User.n_answers > 0)
+        .order_by(User.n_answers.desc(), User.id).limit(size).offset(offset)
     ).all()
     return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=offset + 1)]
 
 
 def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
-    """Return the latest events of the site: new volunteers and newly published projects, newest first."""
+    """Return the latest events of the site, newest first: new volunteers, newly published projects,
+    contributions (a user's latest answer to a published project), published blog posts and
+    announcements. Each kind is one indexed query for its newest ``limit`` rows."""
     users = session.scalars(sa.select(User).order_by(User.created.desc(), User.id.desc()).limit(limit)).all()
     projects = session.scalars(
         sa.select(Project).where(Project.published.is_(True)).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
     ).all()
+    contributions = session.execute(
+        sa.select(TaskRun.created, User, Project)
+        .join(User, User.id == TaskRun.user_id)
+        .join(Project, Project.id == TaskRun.project_id)
+        .where(Project.published.is_(True))
+        .order_by(TaskRun.created.desc(), TaskRun.id.desc())
+        .limit(limit * 5)
+    ).all()
+    posts = session.execute(
+        sa.select(Blogpost, Project).join(Project, Project.id == Blogpost.project_id)
+        .where(Blogpost.published.is_(True), Project.published.is_(True))
+        .order_by(Blogpost.created.desc(), Blogpost.id.desc()).limit(limit)
+    ).all()
+    announcements = session.scalars(
+        sa.select(Announcement).where(Announcement.published.is_(True))
+        .order_by(Announcement.created.desc(), Announcement.id.desc()).limit(limit)
+    ).all()
+
+    def project_face(project: Project) -> dict[str, Any]:
+        return {key: value for key, value in (project.info or {}).items() if key in ("thumbnail", "container")}
+
     events = [
         {"action_updated": "User", "id": user.id, "name": user.name,
          "fullname": user.fullname, "info": _public_info(user.info), "updated": format_time(user.created)}
         for user in users
     ] + [
         {"action_updated": "Project", "id": project.id, "name": project.name, "short_name": project.short_name,
-         "info": {key: value for key, value in (project.info or {}).items() if key in ("thumbnail", "container")},
-         "updated": format_time(project.created)}
+         "info": project_face(project), "updated": format_time(project.created)}
         for project in projects
+    ] + [
+        {"action_updated": "Blog", "id": post.id, "name": post.title, "short_name": project.short_name,
+         "project_name": project.name, "info": project_face(project), "updated": format_time(post.created)}
+        for post, project in posts
+    ] + [
+        {"action_updated": "Announcement", "id": announcement.id, "name": announcement.title,
+         "updated": format_time(announcement.created)}
+        for announcement in announcements
     ]
+    seen: set[tuple[int, int]] = set()
+    for created, user, project in contributions:
+        # One event per volunteer and project: their latest answer there.
+        if (user.id, project.id) not in seen:
+            seen.add((user.id, project.id))
+            events.append({"action_updated": "UserContribution", "id": project.id, "name": project.name,
+                           "short_name": project.short_name, "info": project_face(project),
+                           "user_name": user.name, "user_fullname": user.fullname, "updated": format_time(created)})
     events.sort(key=lambda event: event["updated"], reverse=True)
     return events[:limit]

@@ -17,6 +17,7 @@ rolled back) is never served.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -29,14 +30,15 @@ from dogpile.cache.region import CacheRegion
 from pyramid.threadlocal import get_current_request
 from sqlalchemy.orm import Session, sessionmaker
 
-from pybossa_core.models import Category, Project, Task, TaskRun, User
+from pybossa_core.models import Announcement, Blogpost, Category, Project, Task, TaskRun, User
 
 T = TypeVar("T")
 
 #: The namespace of site-wide aggregates: global stats, the home page, the leaderboard, users' ranks.
 SITE = "site"
-#: The models whose writes change the ``site`` namespace's values.
-SITE_MODELS = (User, Project, Category, Task, TaskRun)
+#: The models whose writes change the ``site`` namespace's values (blog posts and announcements:
+#: the update feed).
+SITE_MODELS = (User, Project, Category, Task, TaskRun, Blogpost, Announcement)
 #: How many values a memory region keeps (old generations are dropped first).
 MEMORY_ENTRIES = 10_000
 _DIRTY = "pybossa.cache_dirty"
@@ -98,24 +100,44 @@ class BoundedDict(OrderedDict):
 class Cache:
     """A dogpile.cache region whose values are grouped in namespaces invalidated by generation."""
 
-    def __init__(self, region: CacheRegion, generations: Generations, prefix: str):
-        self.region, self.generations, self.prefix = region, generations, prefix
+    def __init__(self, region: CacheRegion, generations: Generations, prefix: str, max_lag: float = 0):
+        self.region, self.generations, self.prefix, self.max_lag = region, generations, prefix, max_lag
 
-    def get_or_create(self, namespace: str, key: str, creator: Callable[[], T]) -> T:
-        """Return the cached value of ``key`` in ``namespace``, computing it with ``creator`` if stale."""
-        generation = self.generations.current(namespace)
-        return self.region.get_or_create(f"{self.prefix}:{namespace}:{generation}:{key}", creator)
+    def get_or_create(self, namespace: str, key: str, creator: Callable[[], T], *, may_lag: bool = False) -> T:
+        """Return the cached value of ``key`` in ``namespace``, computing it with ``creator`` if stale.
+
+        With ``may_lag`` (figures that cost seconds on a big site: ``/stats/``, the home page, a
+        project's statistics), a value dropped by a write is still served until it is
+        ``max_lag`` seconds old, so a site answering a steady stream of contributions
+        recomputes it at most that often rather than on every view.
+        """
+        fresh = f"{self.prefix}:{namespace}:{self.generations.current(namespace)}:{key}"
+        if not (may_lag and self.max_lag):
+            return self.region.get_or_create(fresh, creator)
+        value = self.region.get(fresh)
+        if value is not NO_VALUE:
+            return value
+        latest_key = f"{self.prefix}:{namespace}:latest:{key}"
+        latest = self.region.get(latest_key)
+        if latest is not NO_VALUE:
+            if time.time() - latest[0] < self.max_lag:
+                return latest[1]
+            # This request recomputes; the others go on serving the old value meanwhile.
+            self.region.set(latest_key, (time.time(), latest[1]))
+        value = self.region.get_or_create(fresh, creator)
+        self.region.set(latest_key, (time.time(), value))
+        return value
 
     def invalidate(self, namespace: str) -> None:
         """Make every value of ``namespace`` stale, in every process sharing the cache: O(1)."""
         self.generations.bump(namespace)
 
 
-def memory_cache(expiration: int, prefix: str = "pybossa") -> Cache:
+def memory_cache(expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
     region = make_region().configure(
         "dogpile.cache.memory", expiration_time=expiration, arguments={"cache_dict": BoundedDict(MEMORY_ENTRIES)}
     )
-    return Cache(region, MemoryGenerations(), prefix)
+    return Cache(region, MemoryGenerations(), prefix, max_lag)
 
 
 class RedisBackend(BytesBackend):
@@ -152,12 +174,12 @@ class RedisBackend(BytesBackend):
 register_backend("pybossa.redis", __name__, "RedisBackend")
 
 
-def redis_cache(client: redis.Redis, expiration: int, prefix: str = "pybossa") -> Cache:
+def redis_cache(client: redis.Redis, expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
     """Return a cache in Redis through ``client``; values expire there a minute after they go stale."""
     region = make_region().configure(
         "pybossa.redis", expiration_time=expiration, arguments={"client": client, "expiration": expiration + 60}
     )
-    return Cache(region, RedisGenerations(client, prefix), prefix)
+    return Cache(region, RedisGenerations(client, prefix), prefix, max_lag)
 
 
 def _touches_site(session: Session) -> bool:
@@ -208,8 +230,10 @@ def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
 
 def cache_for(settings: dict[str, Any], client: redis.Redis | None) -> Cache:
     """Return the site's cache: in Redis when it has a Redis client, else in process memory."""
-    expiration, prefix = settings["cache.expiration"], settings["cache.prefix"]
-    return redis_cache(client, expiration, prefix) if client is not None else memory_cache(expiration, prefix)
+    expiration, prefix, max_lag = settings["cache.expiration"], settings["cache.prefix"], settings["cache.max_lag"]
+    if client is not None:
+        return redis_cache(client, expiration, prefix, max_lag)
+    return memory_cache(expiration, prefix, max_lag)
 
 
 def includeme(config) -> None:

@@ -1,23 +1,20 @@
-"""The site's public figures: the global stats page, the home page's lists and the leaderboard's entries.
+"""The site's public lists: the home page's, the announcements and the leaderboard's entries (the figures
+of ``/stats/`` come from the stats plugin's site calculator).
 
 Never given a request: the views in ``pybossa_core.views.site`` call these with the session
 and keep the answers in the site's cache (``site`` namespace), so a warm page reads no table.
 """
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Announcement, Category, Project, Task, TaskRun, User
-from pybossa_core.models.meta import utcnow
+from pybossa_core.models import Announcement, Category, Project, Task
 from pybossa_core.services.accounts import format_time, project_summaries
 
-#: How many projects and users the 24-hour lists of the stats page show.
-TOP_24_HOURS = 5
 #: How many projects the home page shows as the most active, and how many users as the top ones.
 HOME_TOP_PROJECTS = 4
 HOME_TOP_USERS = 10
@@ -27,90 +24,6 @@ HOME_PROJECTS_PER_CATEGORY = 20
 PROJECT_FACE = ("thumbnail", "thumbnail_url", "container")
 #: The category the home page lists the featured projects under.
 FEATURED = {"created": None, "description": None, "id": None, "name": "Featured", "short_name": "featured"}
-
-
-def _chart(label: str, values: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
-    """Return one of the stats page's charts as PYBOSSA draws it: ``{label, values: [{label, value}]}``."""
-    return {"label": label, "values": [{"label": name, "value": list(value)} for name, value in values.items()]}
-
-
-def global_stats(session: Session, now: datetime.datetime | None = None) -> dict[str, Any]:
-    """Return the figures of ``/stats/``: totals, the three charts and the top 5 of the last 24 hours.
-
-    Task runs are counted through the tasks' ``n_task_runs`` counters; anonymous contributors
-    are the distinct addresses of anonymous task runs (one scan, which the cache pays once).
-    """
-    n_published, n_draft = session.execute(
-        sa.select(
-            sa.func.count(Project.id).filter(Project.published.is_(True)),
-            sa.func.count(Project.id).filter(Project.published.is_(False)),
-        )
-    ).one()
-    n_tasks, n_task_runs = session.execute(
-        sa.select(sa.func.count(Task.id), sa.func.coalesce(sa.func.sum(Task.n_task_runs), 0))
-    ).one()
-    n_auth = session.scalar(sa.select(sa.func.count(User.id))) or 0
-    n_anon = session.scalar(
-        sa.select(sa.func.count(sa.distinct(TaskRun.user_ip))).where(TaskRun.user_id.is_(None))
-    ) or 0
-    stats = {
-        "n_anon": n_anon,
-        "n_auth": n_auth,
-        "n_draft_projects": n_draft,
-        "n_published_projects": n_published,
-        "n_task_runs": int(n_task_runs),
-        "n_tasks": n_tasks,
-        "n_total_projects": n_published + n_draft,
-        "n_total_users": n_anon + n_auth,
-    }
-    since = (now or utcnow()) - datetime.timedelta(hours=24)
-    return {
-        "stats": stats,
-        "users": _chart("User Statistics", {"Anonymous": (0, n_anon), "Authenticated": (0, n_auth)}),
-        "projects": _chart("Projects Statistics", {"Published": (0, n_published), "Draft": (0, n_draft)}),
-        "tasks": _chart("Task and Task Run Statistics", {"Tasks": (0, n_tasks), "Answers": (1, int(n_task_runs))}),
-        "top5_projects_24_hours": top_projects_since(session, since),
-        "top5_users_24_hours": top_users_since(session, since),
-    }
-
-
-def top_projects_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the published projects that got the most answers since ``since`` (an index range on ``created``)."""
-    recent = (
-        sa.select(TaskRun.project_id, sa.func.count(TaskRun.id).label("n_answers"))
-        .where(TaskRun.created >= since)
-        .group_by(TaskRun.project_id)
-        .subquery()
-    )
-    rows = session.execute(
-        sa.select(Project, recent.c.n_answers)
-        .join(recent, recent.c.project_id == Project.id)
-        .where(Project.published.is_(True))
-        .order_by(recent.c.n_answers.desc(), Project.id)
-        .limit(size)
-    ).all()
-    return [
-        {"id": project.id, "name": project.name, "short_name": project.short_name,
-         "info": _face(project.info), "n_answers": n_answers}
-        for project, n_answers in rows
-    ]
-
-
-def top_users_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the users who gave the most answers since ``since``."""
-    recent = (
-        sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("n_answers"))
-        .where(TaskRun.created >= since, TaskRun.user_id.is_not(None))
-        .group_by(TaskRun.user_id)
-        .subquery()
-    )
-    rows = session.execute(
-        sa.select(User.id, User.name, User.fullname, recent.c.n_answers)
-        .join(recent, recent.c.user_id == User.id)
-        .order_by(recent.c.n_answers.desc(), User.id)
-        .limit(size)
-    ).all()
-    return [{"id": id_, "name": name, "fullname": fullname, "n_answers": n} for id_, name, fullname, n in rows]
 
 
 def _face(info: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from pybossa_core.models import Announcement, Category, Project, User
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import admin as admin_forms
 from pybossa_core.schemas import forms
-from pybossa_core.services import admin, project_stats
+from pybossa_core.models.meta import utcnow
+from pybossa_core.services import accounts, admin, figures, project_stats
 from pybossa_core.services.stats import announcement_json, category_json
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
@@ -263,8 +264,40 @@ def feature(request):
     return admin.project_json(project)
 
 
+# -- the index and the dashboard ------------------------------------------------------------
+
+
+@view_config(route_name="admin.index", renderer="/admin/index.html")
+def index(request):
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    return {"title": "Admin"}
+
+
+@view_config(route_name="admin.dashboard", renderer="admin/dashboard.html")
+def dashboard(request):
+    """The weekly figures a job computed; a refresh is started when they are a day old or asked for."""
+    if (refusal := _refusal(request)) is not None:
+        return refusal
+    now = utcnow()
+    found = figures.snapshot(request.dbsession, "dashboard")
+    refreshing = request.GET.get("refresh") == "1" or figures.is_stale(found, now)
+    if refreshing:
+        figures.request_refresh(request, "dashboard")
+    data = found.data if found is not None else figures.empty_dashboard(now)
+    return {
+        **data,
+        "title": "Dashboard",
+        "update_feed": accounts.update_feed(request.dbsession),
+        "wait": found is None,
+        **({"flash": "Dashboard data will be updated shortly", "status": "info"} if refreshing else {}),
+    }
+
+
 def includeme(config) -> None:
     """Add the admin routes; their views are found by the scan of ``pybossa_core.views``."""
+    config.add_route("admin.index", "/admin{slash:/?}")
+    config.add_route("admin.dashboard", "/admin/dashboard{slash:/?}")
     config.add_route("admin.announcement", "/admin/announcement{slash:/?}")
     config.add_route("admin.announcement.new", "/admin/announcement/new{slash:/?}")
     config.add_route("admin.announcement.update", r"/admin/announcement/{id:\d+}/update{slash:/?}")

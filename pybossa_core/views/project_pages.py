@@ -1,18 +1,15 @@
-"""``/project/<short_name>/...``: the project's results, statistics, blog and tutorial.
+"""``/project/<short_name>/...``: the project's results, statistics and tutorial (its blog: ``views.blog``).
 
 Readable by whoever may see the project (drafts only by their owners and admins), as the
 other project pages in ``pybossa_core.views.project``, whose helpers build the shared keys.
 """
 from __future__ import annotations
 
-from typing import Any
-
-import sqlalchemy as sa
 from pyramid.view import view_config
 
-from pybossa_core.models import Blogpost, User
+from pybossa_core.models import User
 from pybossa_core.security import owns
-from pybossa_core.services import accounts, project_stats, projects
+from pybossa_core.services import figures, project_stats, projects
 from pybossa_core.views.project import owner_json, project_figures, project_page, project_json, readable_project
 
 
@@ -28,33 +25,11 @@ def stats(request):
     project = readable_project(request)
     context = project_page(request, project, " &middot; Statistics")
     context["pro_features"] = {**context["pro_features"], "better_stats_enabled": owns(request.identity, project)}
-    figures = project_stats.cached_stats(request.dbsession, project, request.registry["cache"])
-    if figures is None:
+    recompute = figures.calculator(request.registry, "project")
+    computed = project_stats.cached_stats(request.dbsession, project, request.registry["cache"], recompute)
+    if computed is None:
         return {**context, "template": "/projects/non_stats.html"}
-    return {**context, **figures}
-
-
-def _blogpost_json(post: Blogpost) -> dict[str, Any]:
-    return {
-        "id": post.id,
-        "created": accounts.format_time(post.created),
-        "project_id": post.project_id,
-        "user_id": post.user_id,
-        "title": post.title,
-        "body": post.body,
-        "published": post.published,
-    }
-
-
-@view_config(route_name="project.blog", renderer="projects/blog.html")
-def blog(request):
-    """The project's published blog posts, oldest first; its owners and admins see the drafts too."""
-    project = readable_project(request)
-    query = sa.select(Blogpost).where(Blogpost.project_id == project.id).order_by(Blogpost.created, Blogpost.id)
-    if not owns(request.identity, project):
-        query = query.where(Blogpost.published.is_(True))
-    posts = request.dbsession.scalars(query)
-    return {**project_page(request, project, " &middot; Blog"), "blogposts": [_blogpost_json(post) for post in posts]}
+    return {**context, **computed}
 
 
 @view_config(route_name="project.tutorial", renderer="/projects/tutorial.html")
@@ -72,5 +47,5 @@ def tutorial(request):
 
 def includeme(config) -> None:
     """Add the routes; their views are found by the scan of ``pybossa_core.views``."""
-    for name in ("results", "stats", "blog", "tutorial"):
+    for name in ("results", "stats", "tutorial"):
         config.add_route(f"project.{name}", f"/project/{{short_name}}/{name}{{slash:/?}}")

@@ -10,7 +10,8 @@ from html import escape
 
 from pyramid.view import view_config
 
-from pybossa_core.services import accounts, stats
+from pybossa_core.models.meta import utcnow
+from pybossa_core.services import accounts, figures, stats
 from pybossa_core.services.cache import SITE
 from pybossa_core.sessions import csrf_token
 
@@ -25,16 +26,19 @@ def home(request):
 
     def create():
         top = accounts.top_users(session, stats.HOME_TOP_USERS)
-        return stats.home(session, [stats.leader_entry(entry) for entry in top])
+        return {**stats.home(session, [stats.leader_entry(entry) for entry in top]),
+                "update_feed": accounts.update_feed(session)}
 
-    return dict(_cache(request).get_or_create(SITE, "home", create))
+    return dict(_cache(request).get_or_create(SITE, "home", create, may_lag=True))
 
 
 @view_config(route_name="site.stats", renderer="/stats/global.html")
 def global_stats(request):
-    figures = _cache(request).get_or_create(SITE, "stats", lambda: stats.global_stats(request.dbsession))
+    recompute = figures.calculator(request.registry, "site")
+    site_figures = _cache(request).get_or_create(
+        SITE, "stats", lambda: recompute(request.dbsession, utcnow()), may_lag=True)
     # GeoIP is off: no locations of anonymous contributors (PYBOSSA sends them JSON-encoded).
-    return {**figures, "title": "Global Statistics", "locs": "[]", "show_locs": False}
+    return {**site_figures, "title": "Global Statistics", "locs": "[]", "show_locs": False}
 
 
 @view_config(route_name="site.leaderboard", renderer="/stats/index.html")

@@ -120,3 +120,28 @@ def test_two_processes_caches_share_values_and_invalidations_through_redis():
     assert first.get_or_create(SITE, "totals", lambda: {"n": 3}) == {"n": 3}
     assert 0 < client.ttl(f"{prefix}:{SITE}:1:totals") <= 360
     client.delete(*client.keys(f"{prefix}:*"))
+
+
+@pytest.mark.parametrize("cache_of", ["memory", pytest.param("redis", marks=NEEDS_REDIS)])
+def test_figures_that_may_lag_are_served_until_max_lag_then_recomputed(cache_of, monkeypatch):
+    prefix = f"test-{uuid.uuid4().hex}"
+    cache = (memory_cache(300, prefix, max_lag=30) if cache_of == "memory"
+             else redis_cache(redis_client(REDIS_URL), 300, prefix, max_lag=30))
+    clock = [1000.0]
+    monkeypatch.setattr("pybossa_core.services.cache.time.time", lambda: clock[0])
+    counts = iter(range(1, 100))
+
+    def figures():
+        return cache.get_or_create(SITE, "stats", lambda: next(counts), may_lag=True)
+
+    assert figures() == 1
+    cache.invalidate(SITE)
+    clock[0] += 29
+    # A write dropped it, but it is younger than max_lag: still served, not recomputed.
+    assert figures() == 1
+    assert cache.get_or_create(SITE, "rank", lambda: "exact") == "exact"
+    clock[0] += 2
+    assert figures() == 2
+    # Fresh again: served without recomputing until the next write.
+    clock[0] += 100
+    assert figures() == 2

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.errors import BadRequest
 from pybossa_core.migrations import alembic_config, upgrade
-from pybossa_core.models import Project, Task, User
+from pybossa_core.models import Project, Task
+from pybossa_core.models.meta import utcnow
 from pybossa_core.services import search
 from pybossa_core.settings import SettingsError, load_settings
 from tests.conftest import fresh_engine
@@ -84,16 +85,23 @@ def test_only_string_values_of_object_infos_are_kept_and_follow_changes(dbsessio
     assert rows() == []
 
 
+OLD_USER = sa.text(
+    'INSERT INTO "user" (created, name, fullname, email_addr, locale, api_key, admin, pro, privacy_mode, "restrict", '
+    "newsletter_prompted, valid_email, confirmation_email_sent, subscribed, consent, info, user_pref) "
+    "VALUES (:now, 'old', 'Old', 'old@example.com', 'en', 'key', false, false, true, false, false, false, false, "
+    "false, false, '{}', '{}') RETURNING id"
+)
+
+
 def test_migration_indexes_existing_rows_and_downgrades(backend, tmp_path_factory):
     with fresh_engine(backend, tmp_path_factory, "search_migration") as engine:
         with engine.begin() as connection:
             command.downgrade(alembic_config(connection), "0003")
             assert not sa.inspect(connection).has_table("search_text")
         with Session(engine) as session, session.begin():
-            user = User(name="old", fullname="Old", email_addr="old@example.com")
-            session.add(user)
-            session.flush()
-            project = Project(name="P", short_name="p", description="", owner_id=user.id, owners_ids=[user.id],
+            # In SQL: the User model has columns later migrations add.
+            user_id = session.scalar(OLD_USER, {"now": utcnow()})
+            project = Project(name="P", short_name="p", description="", owner_id=user_id, owners_ids=[user_id],
                               info={"about": "Counting penguins"})
             session.add(project)
             session.flush()

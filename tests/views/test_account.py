@@ -1,9 +1,12 @@
 """The JSON account views, as an anonymous visitor, the account's owner, another user and an admin."""
 from __future__ import annotations
 
+import datetime
+
 import sqlalchemy as sa
 
-from pybossa_core.models import User, WebSession
+from pybossa_core.models import Announcement, Blogpost, User, WebSession
+from pybossa_core.models.meta import utcnow
 from pybossa_core.services.passwords import check_password
 from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, csrf_of, sign_in
 
@@ -34,6 +37,30 @@ def test_account_index_lists_accounts_with_pagination_top_users_and_feed(testapp
     assert body["pagination"] == {"next": False, "page": 1, "per_page": 24, "prev": False, "total": 2}
     assert testapp.get("/account/", headers=JSON).json["accounts"] == body["accounts"]
     testapp.get("/account/page/2", headers=JSON, status=404)
+
+
+def test_the_update_feed_shows_each_kind_of_activity_newest_first(testapp, make, member, dbsession):
+    moment = iter(utcnow() - datetime.timedelta(minutes=minutes) for minutes in range(50, 0, -5))
+    owner = make.user("owner", created=next(moment))
+    birds = make.project(owner, "birds", name="Birds", created=next(moment))
+    make.project(owner, "hidden", created=next(moment), published=False)
+    task = make.task(birds)
+    make.task_run(task, member, created=next(moment))
+    make.task_run(make.task(birds), member, created=next(moment))
+    dbsession.add_all([
+        Blogpost(project_id=birds.id, user_id=owner.id, title="News", body="Hi", published=True, created=next(moment)),
+        Blogpost(project_id=birds.id, user_id=owner.id, title="Draft", body="Hi", published=False, created=next(moment)),
+        Announcement(user_id=owner.id, title="Welcome", body="Hello", published=True, created=next(moment)),
+    ])
+    dbsession.flush()
+
+    feed = testapp.get("/account/page/1", headers=JSON).json["update_feed"]
+    assert [(event["action_updated"], event["name"]) for event in feed] == [
+        ("User", "member"), ("Announcement", "Welcome"), ("Blog", "News"), ("UserContribution", "Birds"),
+        ("Project", "Birds"), ("User", "owner"),
+    ]
+    contribution = feed[3]
+    assert (contribution["user_name"], contribution["short_name"]) == ("member", "birds")
 
 
 def test_top_users_rank_by_answers_and_include_the_signed_in_viewer(browser, make, member):

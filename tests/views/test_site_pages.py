@@ -41,8 +41,12 @@ def test_home_lists_featured_and_category_projects_top_projects_and_users(visito
     answers(make, birds, None, 1)
 
     body = visitor.get("/", headers=JSON).json
-    assert set(body) == {"categories", "categories_projects", "template", "top_projects", "top_users"}
+    assert set(body) == {"categories", "categories_projects", "template", "top_projects", "top_users", "update_feed"}
     assert body["template"] == "/home/index.html"
+    # The site's activity, as on /account/page/<n>: the owner's answers to stars, the projects, the owner.
+    assert [(event["action_updated"], event["name"]) for event in body["update_feed"]][:1] == [("UserContribution", "Stars")]
+    assert {("Project", "Birds"), ("Project", "Stars"), ("User", "owner")} <= {
+        (event["action_updated"], event["name"]) for event in body["update_feed"]}
     assert body["categories"][0] == {"created": None, "description": None, "id": None,
                                      "name": "Featured", "short_name": "featured"}
     assert [(c["id"], c["name"], c["description"]) for c in body["categories"][1:]] == [

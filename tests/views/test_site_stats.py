@@ -1,6 +1,7 @@
 """``/stats/``: the site's totals and the last 24 hours' most active, kept in the cache until a write."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import uuid
@@ -8,7 +9,6 @@ import uuid
 import pytest
 
 from pybossa_core.models.meta import utcnow
-from pybossa_core.services import stats
 from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
 
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
@@ -82,8 +82,10 @@ def test_stats_is_served_from_the_cache_and_changes_after_a_new_task_run(site, m
     first = site.get("/stats/", headers=JSON).json
 
     computed = []
-    real = stats.global_stats
-    monkeypatch.setattr(stats, "global_stats", lambda session: computed.append(1) or real(session))
+    calculators = site.app.app.registry["stats"]
+    real = calculators["site"].recompute
+    monkeypatch.setitem(calculators, "site", dataclasses.replace(
+        calculators["site"], recompute=lambda session, now: computed.append(1) or real(session, now)))
     queries.statements.clear()
     assert site.get("/stats/", headers=JSON).json == first
     assert computed == []
