@@ -34,11 +34,14 @@ hookspec = pluggy.HookspecMarker("pybossa")
 
 
 @hookspec
-def register_importers() -> list[ImporterSpec]:
+def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     """Return the task importers this plugin provides.
 
     Called once while the application is configured, before it serves any request.
 
+    :param settings: The validated application settings; a network importer reads its own
+        with :func:`~pybossa_core.plugin_api.plugin_settings` (base URLs, API keys) and
+        binds them into its ``tasks`` function.
     :return: A list of :class:`~pybossa_core.plugin_api.ImporterSpec`; ``None`` or an empty
         list means the plugin provides no importer. When two plugins return the same name,
         the one called first (an installed plugin before a built-in default) wins.

@@ -1,4 +1,5 @@
-"""What plugins may import: the descriptions their hooks return, plugin errors, and settings.
+"""What plugins may import: the descriptions their hooks return, plugin errors, settings, and
+the helpers importers share (fetching from a web service, the fields of a file's kind).
 
 Plugins import this module and ``pybossa_core.plugins`` (for ``hookimpl``) and nothing else
 from the core, so the core can change its internals without breaking them.
@@ -6,10 +7,16 @@ from the core, so the core can change its internals without breaking them.
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from pybossa_core import models
 
 if TYPE_CHECKING:
     import colander
@@ -22,8 +29,25 @@ __all__ = [
     "PresenterSpec",
     "SchedulerSpec",
     "StatsSpec",
+    "fetch",
+    "fetch_json",
+    "media_fields",
+    "models",
     "plugin_settings",
 ]
+
+#: File name extensions by the ``info`` field PYBOSSA's presenters read a file of that kind from.
+MEDIA_EXTENSIONS = {
+    "pdf_url": frozenset({".pdf"}),
+    "audio_url": frozenset({".mp4", ".m4a", ".ogg", ".oga", ".webm", ".wav", ".mp3"}),
+    "video_url": frozenset({".mp4", ".m4v", ".ogg", ".ogv", ".webm", ".avi"}),
+}
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif"})
+
+#: Seconds an importer waits for a web service before giving up.
+FETCH_TIMEOUT = 30
+#: The largest answer an importer reads from a web service, in bytes.
+FETCH_MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -34,7 +58,9 @@ class ImporterSpec:
     ``type=<name>`` form field selects the importer). ``tasks`` receives the validated form
     data and yields task dicts: ``{"info": {...}}`` plus any of the task fields
     ``n_answers``, ``priority_0``, ``quorum`` and ``calibration``. It raises
-    :class:`ImportFailed` when the source cannot be turned into tasks.
+    :class:`ImportFailed` when the source cannot be turned into tasks. An importer needing
+    settings (a service's URL or key) receives them in the ``register_importers`` hook and
+    binds them into ``tasks``.
     """
 
     name: str
@@ -95,15 +121,18 @@ class AuthProviderSpec:
 
 @dataclass(frozen=True)
 class StatsSpec:
-    """A statistics calculator for one scope.
+    """A statistics calculator for one scope: ``project``, ``site`` or ``dashboard``.
 
-    ``on_task_run`` updates the figures incrementally when a task run is saved;
-    ``recompute`` rebuilds them from scratch in a background job. Either may be ``None``
-    when the calculator does not work that way.
+    ``recompute(session, now, **scope)`` returns the figures of its page as the core serves
+    them (``scope`` is ``project=<Project>`` for a project's page, nothing for the others),
+    reading the tables through :data:`models`. The core calls it when its cached answer is
+    gone (a write changed what it counts) or, for the dashboard, in its daily job.
+    ``on_task_run`` is for calculators that keep their own figures up to date as answers
+    arrive; the bundled ones do not need it.
     """
 
     name: str
-    scope: Literal["project", "site", "leaderboard", "dashboard"]
+    scope: Literal["project", "site", "dashboard"]
     on_task_run: Callable[..., Any] | None = None
     recompute: Callable[..., Any] | None = None
 
@@ -160,3 +189,65 @@ def plugin_settings(settings: Mapping[str, Any], plugin_id: str) -> dict[str, st
         if name.startswith(env_prefix)
     )
     return values
+
+
+def fetch(
+    url: str,
+    *,
+    source: str,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    explain: Callable[[bytes], str | None] | None = None,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = FETCH_MAX_BYTES,
+) -> bytes:
+    """GET ``url`` (with query ``params`` added) for an importer and return the answer's body.
+
+    Every failure raises :class:`ImportFailed` naming ``source`` (the service, as the owner
+    knows it): the service cannot be reached or is too slow, answers with an HTTP error, or
+    sends more than ``max_bytes``. ``explain`` turns an error answer's body into the
+    service's own explanation, added to the message when it gives one.
+    """
+    if params:
+        url += ("&" if urllib.parse.urlsplit(url).query else "?") + urllib.parse.urlencode(params)
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read(max_bytes + 1)
+    except urllib.error.HTTPError as error:
+        with error:
+            detail = explain(error.read(max_bytes)) if explain else None
+        message = f"{source} answered with HTTP error {error.code}"
+        raise ImportFailed(f"{message}: {detail}" if detail else f"{message}.") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise ImportFailed(f"{source} could not be reached: {reason}.") from None
+    if len(body) > max_bytes:
+        raise ImportFailed(f"{source} sent more than {max_bytes // (1024 * 1024)} MB; import a smaller source.")
+    return body
+
+
+def fetch_json(url: str, *, source: str, **options: Any) -> Any:
+    """Return the JSON answer of ``url``, as :func:`fetch` gets it (same options and errors).
+
+    Raises :class:`ImportFailed` when the answer is not JSON.
+    """
+    body = fetch(url, source=source, **options)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ImportFailed(f"{source} did not answer with JSON.") from None
+
+
+def media_fields(filename: str, *, image_url: str, media_url: str) -> dict[str, str]:
+    """Return the ``info`` fields PYBOSSA's presenters read for a file, chosen by its extension.
+
+    An image gets ``url_m`` and ``url_b`` (``image_url``, both) and its ``title``; a PDF,
+    audio or video file gets ``pdf_url``, ``audio_url`` or ``video_url`` (``media_url``; a
+    ``.webm`` file is both audio and video). Any other file gets nothing.
+    """
+    extension = os.path.splitext(filename)[1].lower()
+    fields = {name: media_url for name, extensions in MEDIA_EXTENSIONS.items() if extension in extensions}
+    if extension in IMAGE_EXTENSIONS:
+        fields.update(url_m=image_url, url_b=image_url, title=filename)
+    return fields

@@ -88,9 +88,10 @@ class PluginHooks:
         self.failed = list(failed)
         self._distributions = dict(distributions or {})
 
-    def register_importers(self) -> list[ImporterSpec]:
-        """Return every plugin's importers, installed plugins before built-in defaults."""
-        return _flatten(self.pm.hook.register_importers())
+    def register_importers(self, settings: Mapping[str, Any] | None = None) -> list[ImporterSpec]:
+        """Return every plugin's importers for these settings (none: no settings at all),
+        installed plugins before built-in defaults."""
+        return _flatten(self.pm.hook.register_importers(settings=settings or {}))
 
     def register_presenters(self) -> list[PresenterSpec]:
         """Return every plugin's presenters, installed plugins before built-in defaults."""

@@ -231,6 +231,16 @@ def test_download_failure_gives_a_message_for_the_owner(serve, status, content_t
     assert error.value.message == message
 
 
+def test_a_file_larger_than_the_cap_is_refused(serve, monkeypatch):
+    monkeypatch.setattr(pybossa_importer_csv, "MAX_BYTES", 2 * 1024 * 1024)
+    url = serve(200, "text/csv", b"question\n" + b"x" * 2 * 1024 * 1024)
+
+    with pytest.raises(ImportFailed) as error:
+        fetch_csv(url)
+
+    assert error.value.message == "The CSV file is larger than 2 MB; split it into smaller files."
+
+
 def test_unreachable_server_gives_a_message_for_the_owner():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

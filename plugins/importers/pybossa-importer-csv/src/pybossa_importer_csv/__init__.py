@@ -32,6 +32,8 @@ TASK_FIELDS: dict[str, tuple[Callable[[str], int | float], str]] = {
 
 #: Seconds to wait for the server holding a CSV link before giving up.
 FETCH_TIMEOUT = 30
+#: The largest CSV file a link may give, in bytes.
+MAX_BYTES = 20 * 1024 * 1024
 
 CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain"})
 
@@ -66,7 +68,7 @@ def fetch_csv(url: str) -> str:
         with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
             content_type = response.headers.get_content_type()
             charset = response.headers.get_content_charset() or "utf-8"
-            body = response.read()
+            body = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as error:
         error.close()
         if error.code in (401, 403):
@@ -78,6 +80,10 @@ def fetch_csv(url: str) -> str:
     except (urllib.error.URLError, TimeoutError) as error:
         reason = getattr(error, "reason", error)
         raise ImportFailed(f"The CSV file could not be downloaded: {reason}.") from None
+    if len(body) > MAX_BYTES:
+        raise ImportFailed(
+            f"The CSV file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
+        )
     if content_type not in CSV_CONTENT_TYPES:
         raise ImportFailed(
             f"That link gives a {content_type} file, not a CSV file; "
