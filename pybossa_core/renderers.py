@@ -8,21 +8,38 @@ picks the renderer:
 - JSON when the request has ``Content-Type: application/json``, prefers
   ``application/json`` in ``Accept``, or asks ``?response_format=json``
   (PYBOSSA's rule);
-- otherwise the template, once a renderer for ``.html`` is registered
-  (pyramid_jinja2 in a later step: adding it and the template files is all it
-  takes).  Until then every web view answers JSON.
+- otherwise the template, when its file exists (in the theme's folder,
+  ``theme.templates``, or in ``pybossa_core/templates/``); a view whose
+  template is not written yet answers JSON, so adding a page is adding its file.
 
 A view that redirects returns :func:`redirect` (``{"next": url, ...}``, no
-template): JSON clients get the dict, browsers a 302 to ``next``.
+template): JSON clients get the dict, browsers a 302 to ``next`` (once the
+view's template exists: until then the view is JSON-only and so is its redirect).
+
+Error views answer JSON; a browser (not under ``/api``, not asking for JSON)
+gets the page ``<status>.html`` instead when it exists (403, 404 and 500).
+
+Every HTML page sees ``csrf_token`` (the visitor's token, for forms and for the
+``csrf-token`` meta tag that pybossa.js reads) beside Pyramid's ``request``.
+Static files are served under ``/static/`` from ``pybossa_core/static/``, each
+replaceable by a file of the same path in the ``theme.static`` folder.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from jinja2 import TemplateNotFound
+from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPFound
-from pyramid.interfaces import IRendererFactory
+from pyramid_jinja2 import IJinja2Environment
+
+from pybossa_core.csrf import is_api
+from pybossa_core.sessions import csrf_token
+from pybossa_core.settings import SettingsError
 
 TEMPLATE_SUFFIX = ".html"
+STATIC_ASSETS = "pybossa_core:static/"
 
 
 class Redirect(dict):
@@ -48,35 +65,91 @@ def wants_json(request) -> bool:
     return bool(offers) and offers[0][0] == "application/json"
 
 
-def _can_render_html(request) -> bool:
-    return request.registry.queryUtility(IRendererFactory, name=TEMPLATE_SUFFIX) is not None
+def template_exists(registry, name: str) -> bool:
+    """Tell whether the template ``name`` has a file, looking once per name (the answer is kept)."""
+    known = registry["html_templates"]
+    if name not in known:
+        environment = registry.queryUtility(IJinja2Environment, name=TEMPLATE_SUFFIX)
+        try:
+            environment.loader.get_source(environment, name)
+            known[name] = True
+        except TemplateNotFound:
+            known[name] = False
+    return known[name]
+
+
+def _html_template(request, name: str) -> str | None:
+    """The template a browser's answer renders with, or None when the answer is JSON."""
+    name = name.lstrip("/")
+    if wants_json(request) or not template_exists(request.registry, name):
+        return None
+    return name
 
 
 def web_view(view, info):
     """View deriver: JSON or the template for views whose renderer is a ``.html`` template."""
     renderer = info.options.get("renderer")
     name = getattr(renderer, "name", None)
-    if not name or not name.endswith(TEMPLATE_SUFFIX) or info.exception_only:
+    if info.exception_only:
+        return error_page(view) if name == "json" else view
+    if not name or not name.endswith(TEMPLATE_SUFFIX):
         return view
 
     def render_json_or_html(context, request):
         result = view(context, request)
         if isinstance(result, Redirect):
-            if wants_json(request) or not _can_render_html(request):
+            if _html_template(request, name) is None:
                 request.override_renderer = "json"
                 return result
             return HTTPFound(location=result["next"])
         if isinstance(result, dict):
             result.setdefault("template", name)
-            if wants_json(request) or not _can_render_html(request):
-                request.override_renderer = "json"
-            else:
-                request.override_renderer = result["template"].lstrip("/")
+            request.override_renderer = _html_template(request, result["template"]) or "json"
         return result
 
     return render_json_or_html
 
 
+def error_page(view):
+    """Wrap an error view: browsers get the page ``<status>.html`` when it exists, others the JSON."""
+
+    def render_error(context, request):
+        result = view(context, request)
+        if isinstance(result, dict):
+            # Set either way: a template that failed to render may still be named on the request.
+            template = None if is_api(request) else _html_template(request, f"{request.response.status_code}.html")
+            request.override_renderer = template or "json"
+        return result
+
+    return render_error
+
+
+def add_page_globals(event) -> None:
+    """Give every HTML page the visitor's CSRF token (JSON answers never create one)."""
+    if str(event.get("renderer_name", "")).endswith(TEMPLATE_SUFFIX):
+        event["csrf_token"] = csrf_token(event["request"])
+
+
+def _theme_folder(settings, name: str) -> str:
+    """The folder a ``theme.*`` setting names, with a trailing separator; a missing one stops startup."""
+    path = settings[name]
+    if not os.path.isdir(path):
+        raise SettingsError(f"{name}: {path!r} is not a folder")
+    return os.path.join(os.path.abspath(path), "")
+
+
 def includeme(config) -> None:
+    settings = config.get_settings()
+    config.include("pyramid_jinja2")
+    config.add_jinja2_renderer(TEMPLATE_SUFFIX)
+    config.add_jinja2_search_path("pybossa_core:templates", name=TEMPLATE_SUFFIX)
+    if settings["theme.templates"]:
+        config.add_jinja2_search_path(_theme_folder(settings, "theme.templates"), name=TEMPLATE_SUFFIX, prepend=True)
+    config.registry["html_templates"] = {}
+    config.add_subscriber(add_page_globals, BeforeRender)
+    # The site's one static view (the API docs' Swagger UI is served from it too).
+    config.add_static_view("static", STATIC_ASSETS, cache_max_age=3600)
+    if settings["theme.static"]:
+        config.override_asset(to_override=STATIC_ASSETS, override_with=_theme_folder(settings, "theme.static"))
     # Under rendered_view: the renderer it picks is the one that renders the dict.
     config.add_view_deriver(web_view, under="rendered_view", over="mapped_view")

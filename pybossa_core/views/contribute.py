@@ -1,0 +1,73 @@
+"""``/project/<short_name>/newtask``: the page where volunteers answer a project's tasks.
+
+The page is the site's layout around the project's task presenter (``info.task_presenter``,
+HTML and JavaScript written by its owner), with jQuery and ``pybossa.js`` loaded before it;
+the presenter's ``pybossa.run(short_name)`` then fetches tasks from the API and saves the
+answers (docs/browser.md).  ``/project/<short_name>/task/<id>`` (``views.project.task``)
+renders the same template with that task preset.
+
+The JSON of both pages is PYBOSSA's (owner, project, title), where a visitor who does not
+own the project never sees its ``info.task_presenter``; the HTML needs it, so
+:func:`presenter_page` hands it to the template alone.
+"""
+from __future__ import annotations
+
+from pyramid.events import BeforeRender, subscriber
+from pyramid.view import view_config
+
+from pybossa_core.models import User
+from pybossa_core.renderers import redirect
+from pybossa_core.services import projects
+from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project
+
+PRESENTER_TEMPLATE = "/projects/presenter.html"
+TUTORIAL_TEMPLATE = "/projects/tutorial.html"
+ANONYMOUS_WARNING = "Ooops! You are an anonymous user and will not get any credit for your contributions. Sign in now!"
+NO_PRESENTER = "Sorry, but this project is still a draft and does not have a task presenter."
+
+
+def tutorial_cookie(project) -> str:
+    """The cookie that remembers a visitor has seen the project's tutorial (PYBOSSA's name)."""
+    return f"{project.short_name}tutorial"
+
+
+@view_config(route_name="project.newtask", renderer=PRESENTER_TEMPLATE)
+def newtask(request):
+    """The contribution page; the project's tutorial instead, the first time a visitor comes."""
+    project = readable_project(request)
+    if request.identity is None and not project.allow_anonymous_contributors:
+        return redirect(
+            request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
+            status="warning",
+            flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
+        )
+    context = {
+        "owner": owner_json(request, request.dbsession.get(User, project.owner_id)),
+        "project": project_json(request, project, project_figures(request, project)),
+        "title": f"Project: {project.name} &middot; Contribute",
+    }
+    if request.identity is None:
+        context.update(flash=ANONYMOUS_WARNING, status="warning")
+    tutorial = (project.info or {}).get("tutorial")
+    if tutorial and tutorial_cookie(project) not in request.cookies:
+        request.response.set_cookie(tutorial_cookie(project), "seen", path="/", samesite="lax")
+        return {**context, "tutorial": tutorial, "template": TUTORIAL_TEMPLATE}
+    if not projects.has_presenter(project):
+        context.update(flash=NO_PRESENTER, status="error")
+    return context
+
+
+@subscriber(BeforeRender)
+def presenter_page(event) -> None:
+    """Give the presenter page's template the presenter and the preset task (never in the JSON)."""
+    if event.get("renderer_name") != PRESENTER_TEMPLATE.lstrip("/"):
+        return
+    request = event["request"]
+    project = projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
+    event["task_presenter"] = (project.info or {}).get("task_presenter") or ""
+    event["preset_task_id"] = request.matchdict.get("task_id")
+
+
+def includeme(config) -> None:
+    """Add the route; the view is found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.newtask", "/project/{short_name}/newtask{slash:/?}")
