@@ -79,7 +79,7 @@ class AlreadyExists(PybossaError):
     """A unique attribute (a short name, a user name) is already taken."""
 
     status_code = 415
-    exception_cls = "IntegrityError"
+    exception_cls = "DBIntegrityError"
 
 
 class TooManyRequests(PybossaError):

@@ -75,7 +75,7 @@ def test_duplicate_short_name_is_an_integrity_error(testapp, make):
     error = testapp.post_json(
         f"/api/project?api_key={user.api_key}", {"name": "other", "short_name": existing.short_name}, status=415
     ).json
-    assert error["exception_cls"] == "IntegrityError"
+    assert error["exception_cls"] == "DBIntegrityError"
 
 
 def test_reserved_and_unknown_keys_are_refused(testapp, make, dbsession):

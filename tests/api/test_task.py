@@ -31,7 +31,7 @@ def test_task_fields_are_validated(testapp, make):
     owner = make.user()
     project = make.project(owner)
     for bad in ({"n_answers": 0}, {"n_answers": "three"}, {"n_answers": 1.5}, {"priority_0": "high"},
-                {"info": [1, 2]}, {"quorum": -1}, {"state": "completed"}, {"project_id": "1"}):
+                {"info": [1, 2]}, {"quorum": -1}, {"state": "completed"}, {"project_id": "one"}):
         body = testapp.post_json(f"/api/task?api_key={owner.api_key}", {"project_id": project.id, **bad}, status=415).json
         assert body["status"] == "failed", bad
 

@@ -60,4 +60,4 @@ def test_users_update_themselves_but_never_escalate(testapp, make, dbsession):
 def test_taken_user_name_is_refused(testapp, make):
     user, other = make.user(), make.user()
     body = testapp.put_json(f"/api/user/{user.id}?api_key={user.api_key}", {"name": other.name}, status=415).json
-    assert body["exception_cls"] == "IntegrityError"
+    assert body["exception_cls"] == "DBIntegrityError"

@@ -152,7 +152,7 @@ def test_project_error_objects(client, live_factories):
     assert isinstance(duplicate, dict)
     assert duplicate["status"] == "failed"
     assert duplicate["status_code"] == 415
-    assert duplicate["exception_cls"] == "IntegrityError"
+    assert duplicate["exception_cls"] == "DBIntegrityError"
     assert (duplicate["action"], duplicate["target"]) == ("POST", "project")
     assert ids_of(pbclient.find_project(short_name=existing.short_name)) == [existing.id]
 

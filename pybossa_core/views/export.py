@@ -1,0 +1,87 @@
+"""``/project/<short_name>/tasks/export``: what a project offers to download, and the downloads.
+
+Without ``type`` and ``format`` the view shows the project and the downloads it offers; with
+them it answers a ZIP holding the project's tasks, task runs or results as JSON or CSV
+(``pybossa_core.services.exports``), each object as the REST API presents it.  As in PYBOSSA
+an unknown ``format`` is 415 and an unknown ``type`` 404.  Drafts are shown only to their
+owners and admins; a project whose ``zip_download`` is off is exported only for them too.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedMediaType
+from pyramid.response import FileIter, Response
+from pyramid.view import view_config
+
+from pybossa_core.api import result, task, taskrun
+from pybossa_core.api.base import api_call, serialize
+from pybossa_core.models import Project
+from pybossa_core.security import owns
+from pybossa_core.services import exports
+from pybossa_core.views.forms import sign_in_required
+from pybossa_core.views.project import project_page, readable_project
+
+#: The API resource whose presenter writes each exported type.
+RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
+LOADING_TEXT = "Exporting data..., this may take a while"
+#: Query keys that do not ask for a download.
+PAGE_KEYS = {"response_format"}
+
+
+def _downloads(request, project: Project) -> list[dict[str, str]]:
+    return [
+        {
+            "type": kind,
+            "format": file_format,
+            "url": request.route_path(
+                "project.export", short_name=project.short_name, slash="", _query={"type": kind, "format": file_format}
+            ),
+        }
+        for kind in RESOURCES
+        for file_format in exports.FORMATS
+    ]
+
+
+def _download(request, project: Project, kind: str, file_format: str) -> Response:
+    resource = RESOURCES[kind]
+    call = api_call(request)
+    base_url = request.application_url
+    archive = exports.write_export(
+        request.dbsession, project, resource.model, kind, file_format,
+        lambda obj: serialize(call, resource, obj, base_url),
+    )
+    size = archive.seek(0, 2)
+    archive.seek(0)
+    response = Response(content_type="application/zip", app_iter=FileIter(archive), content_length=size)
+    response.content_disposition = f'attachment; filename="{exports.download_name(project, kind, file_format)}"'
+    return response
+
+
+@view_config(route_name="project.export", renderer="/projects/export.html")
+def export(request) -> Any:
+    project = readable_project(request)
+    if not project.zip_download and not owns(request.identity, project):
+        if request.identity is None:
+            return sign_in_required(request)
+        raise HTTPForbidden()
+    kind, file_format = request.GET.get("type"), request.GET.get("format")
+    if not (kind and file_format):
+        if set(request.GET) - PAGE_KEYS:
+            raise HTTPNotFound()
+        return {
+            **project_page(request, project, " &middot; Export"),
+            "loading_text": LOADING_TEXT,
+            "ckan_name": None,
+            "exporters": _downloads(request, project),
+        }
+    if file_format not in exports.FORMATS:
+        raise HTTPUnsupportedMediaType()
+    if kind not in RESOURCES:
+        raise HTTPNotFound()
+    return _download(request, project, kind, file_format)
+
+
+def includeme(config) -> None:
+    """Add the route; the view is found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.export", "/project/{short_name}/tasks/export{slash:/?}")
