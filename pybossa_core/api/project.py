@@ -9,6 +9,7 @@ from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.security import is_admin, owned_projects, owns, require_owner
 from pybossa_core.errors import InvalidValue
+from pybossa_core.services import webhooks
 
 #: Short names that would shadow the web site's own /project/<word> pages.
 RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
@@ -55,6 +56,12 @@ class ProjectRules(Rules):
             raise InvalidValue(f"short_name: {project.short_name!r} is reserved")
         if project.category_id is not None and call.session.get(Category, project.category_id) is None:
             raise InvalidValue(f"category_id: category {project.category_id} does not exist")
+        # Only a new URL: a project whose webhook a later setting refuses may still change its other fields.
+        if project.webhook and sa.inspect(project).attrs.webhook.history.added:
+            try:
+                webhooks.check_url(project.webhook, call.settings["webhooks.allowed_hosts"])
+            except webhooks.RefusedURL as refusal:
+                raise InvalidValue(f"webhook: {refusal}") from None
 
 
 RESOURCE = ApiResource(

@@ -1,4 +1,4 @@
-"""The project forms: creating and updating a project, and the task presenter editor.
+"""The project forms: creating and updating a project, the task presenter editor and blog posts.
 
 Rules and messages are PYBOSSA's (its ``ProjectForm``/``ProjectUpdateForm``); a taken
 name or short name is checked against the session the form is bound to (``project`` is
@@ -13,7 +13,7 @@ from pybossa_core.api.project import RESERVED_SHORT_NAMES
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
 from pybossa_core.schemas.forms import Checkbox, strip, stripped_text
-from pybossa_core.services import projects
+from pybossa_core.services import projects, webhooks
 
 NAME_TAKEN = "Name is already taken."
 SHORT_NAME_TAKEN = "Short Name is already taken."
@@ -40,6 +40,21 @@ def _unique(taken, message):
         return check
 
     return validator
+
+
+@colander.deferred
+def _webhook_url(node, kw):
+    """An http(s) URL the site may call: the form is bound to the site's ``settings`` (docs/webhooks.md)."""
+    allowed_hosts = kw.get("settings", {}).get("webhooks.allowed_hosts", ())
+
+    def check(node, value):
+        http_url(node, value)
+        try:
+            webhooks.check_url(value, allowed_hosts)
+        except webhooks.RefusedURL as refusal:
+            raise colander.Invalid(node, f"{refusal}.") from None
+
+    return check
 
 
 def _name_node() -> colander.SchemaNode:
@@ -75,7 +90,7 @@ def update_project_form() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(Checkbox(), name="allow_anonymous_contributors", missing=False))
     schema.add(colander.SchemaNode(colander.Int(), name="category_id", missing=None))
     schema.add(
-        colander.SchemaNode(colander.String(), name="webhook", preparer=strip, validator=http_url, missing=None)
+        colander.SchemaNode(colander.String(), name="webhook", preparer=strip, validator=_webhook_url, missing=None)
     )
     return schema
 
@@ -84,4 +99,22 @@ def task_presenter_form() -> colander.SchemaNode:
     """The task presenter editor: its HTML, required."""
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(colander.String(), name="editor", missing=colander.required, missing_msg=REQUIRED))
+    return schema
+
+
+BLOGPOST_TITLE_NEEDED = "You must enter a title for the post."
+BLOGPOST_BODY_NEEDED = "You must enter some text for the post."
+
+
+def blogpost_form() -> colander.SchemaNode:
+    """A project's blog post: its title and body, required (PYBOSSA's messages), and whether it is published."""
+    schema = colander.SchemaNode(colander.Mapping())
+    title_rules = colander.All(
+        colander.Length(min=1, min_err=BLOGPOST_TITLE_NEEDED), colander.Length(max=255, max_err=DESCRIPTION_LENGTH)
+    )
+    schema.add(stripped_text("title", missing_msg=BLOGPOST_TITLE_NEEDED, validator=title_rules))
+    schema.add(
+        stripped_text("body", missing_msg=BLOGPOST_BODY_NEEDED, validator=colander.Length(min=1, min_err=BLOGPOST_BODY_NEEDED))
+    )
+    schema.add(colander.SchemaNode(Checkbox(), name="published", missing=False))
     return schema

@@ -1,0 +1,207 @@
+"""Project webhooks: tell a project's receiver, from a background job, that a task was completed.
+
+When a task of a project whose ``webhook`` is set is completed, the request that
+completed it queues :func:`deliver` to run once its transaction commits (inline, or
+on RQ with ``redis.url``).  The job records the delivery in the ``webhook`` table
+(its payload, the receiver's answer cut to :data:`RESPONSE_KEPT` characters and its
+status code), POSTs the payload as JSON with a ``webhooks.timeout``, and tries again
+up to ``webhooks.retries`` times, ``webhooks.retry_backoff`` seconds apart (doubled
+each time), until the receiver answers 2xx.  Each attempt commits what it got, so the
+row always shows the latest answer.  Nothing here can fail the answer that completed
+the task: the job runs after its commit and the runners never raise a job's error.
+
+Where a webhook may point is the site's choice (:func:`check_url`): only
+``webhooks.allowed_hosts`` when that is set, else any host whose addresses are public,
+so a project owner cannot make the server call into its own network.  URLs are
+checked when saved (without DNS) and again, with the resolved addresses, right
+before each POST; redirects are not followed, and proxies from the environment are
+not used.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import logging
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Collection, Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pybossa_core.models import Project, Webhook
+from pybossa_core.models.meta import utcnow
+from pybossa_core.services.jobs import JobContext, JobRunner
+
+log = logging.getLogger(__name__)
+
+EVENT_TASK_COMPLETED = "task_completed"
+#: How much of a receiver's answer the ``webhook`` table keeps, in characters.
+RESPONSE_KEPT = 2000
+#: What a failed connection (refused, reset, timed out) is recorded as, as PYBOSSA does.
+CONNECTION_ERROR = "Connection Error"
+
+
+class RefusedURL(ValueError):
+    """A webhook URL this site will not call; the message says why."""
+
+
+def check_url(url: str, allowed_hosts: Collection[str], *, resolve: bool = False) -> None:
+    """Raise :class:`RefusedURL` unless the site may POST to ``url``.
+
+    A host listed in ``allowed_hosts`` is always accepted (a test receiver on
+    127.0.0.1, a partner inside the network); with a list, no other host is.
+    Without one, the host must not be loopback, private, link-local or otherwise
+    non-public: written as an address (in any form the resolver accepts), named
+    ``localhost``, or, with ``resolve``, resolving to such an address.
+    """
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise RefusedURL("The webhook must be an http or https URL")
+    host = parts.hostname
+    if host in {allowed.lower() for allowed in allowed_hosts}:
+        return
+    if allowed_hosts:
+        raise RefusedURL(f"The webhook's host {host} is not one of the hosts this site calls (webhooks.allowed_hosts)")
+    if any(not address.is_global for address in _addresses(host, resolve)):
+        raise RefusedURL(f"The webhook's host {host} is a private or loopback address")
+
+
+def _addresses(host: str, resolve: bool) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    if host == "localhost" or host.endswith(".localhost"):
+        return [ipaddress.ip_address("127.0.0.1")]
+    try:
+        infos = socket.getaddrinfo(host, None, flags=0 if resolve else socket.AI_NUMERICHOST)
+    except UnicodeError:
+        # Not a host name at all: IDNA cannot encode it (a control character, say).
+        raise RefusedURL(f"the host {host!r} is not a valid host name") from None
+    except socket.gaierror:
+        if resolve:
+            raise RefusedURL(f"The webhook's host {host} does not resolve") from None
+        return []  # a name: checked with its addresses when the webhook is sent
+    # A scoped IPv6 address ends with "%interface", which ipaddress does not read.
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def task_completed_payload(project: Project, task_id: int, result_id: int) -> dict[str, Any]:
+    """Return what the receiver is told when a task of ``project`` is completed (PYBOSSA's keys)."""
+    return {
+        "fired_at": utcnow().isoformat(),
+        "project_short_name": project.short_name,
+        "project_id": project.id,
+        "task_id": task_id,
+        "result_id": result_id,
+        "event": EVENT_TASK_COMPLETED,
+    }
+
+
+def announce_task_completed(jobs: JobRunner, transaction_manager, project: Project, task_id: int, result_id: int) -> None:
+    """Queue the delivery of the task-completed event if ``project`` has a webhook, once the transaction commits."""
+    if project.webhook:
+        jobs.enqueue_after_commit(transaction_manager, deliver, project.id, task_completed_payload(project, task_id, result_id))
+
+
+def resend(jobs: JobRunner, transaction_manager, earlier: list[Webhook]) -> None:
+    """Queue ``earlier`` deliveries to be sent again (marked ``rerun=True``), once the transaction commits."""
+    for delivery in earlier:
+        jobs.enqueue_after_commit(transaction_manager, deliver, delivery.project_id, delivery.payload, delivery.id)
+
+
+def succeeded(status_code: int | None) -> bool:
+    """Tell whether a receiver's answer (its status code, None without one) was a 2xx."""
+    return status_code is not None and 200 <= status_code < 300
+
+
+def deliveries(session: Session, project: Project) -> list[Webhook]:
+    """Return ``project``'s deliveries, newest first."""
+    return list(session.scalars(sa.select(Webhook).where(Webhook.project_id == project.id).order_by(Webhook.id.desc())))
+
+
+def delivery_json(delivery: Webhook) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "created": delivery.created.isoformat(),
+        "updated": delivery.updated.isoformat() if delivery.updated else None,
+        "project_id": delivery.project_id,
+        "payload": delivery.payload,
+        "response": delivery.response,
+        "response_status_code": delivery.response_status_code,
+    }
+
+
+def deliver(context: JobContext, project_id: int, payload: dict[str, Any], webhook_id: int | None = None) -> None:
+    """The job: POST ``payload`` to the project's webhook until it answers 2xx or the retries are spent.
+
+    ``webhook_id`` names an earlier delivery being sent again: its row is updated
+    and the receiver sees ``?rerun=True``, as in PYBOSSA.  A project deleted or
+    left without a webhook since the event is not called.
+    """
+    settings = context.settings
+    rerun = webhook_id is not None
+    with context.dbsession() as session:
+        project = session.get(Project, project_id)
+        if project is None or not project.webhook:
+            return
+        url = project.webhook
+        if webhook_id is None:
+            delivery = Webhook(project_id=project_id, payload=payload)
+            session.add(delivery)
+            session.flush()
+            webhook_id = delivery.id
+    attempts = settings["webhooks.retries"] + 1
+    for attempt in range(attempts):
+        response, status = post(url, payload, settings, rerun=rerun)
+        with context.dbsession() as session:
+            delivery = session.get(Webhook, webhook_id)
+            if delivery is None:  # deleted meanwhile, with its project or by a publication
+                return
+            delivery.response, delivery.response_status_code = response[:RESPONSE_KEPT], status
+            delivery.updated = utcnow()
+        if succeeded(status):
+            return
+        log.warning("webhook of project %s answered %s (attempt %d of %d)", project_id, status, attempt + 1, attempts)
+        if attempt + 1 < attempts:
+            time.sleep(settings["webhooks.retry_backoff"] * 2**attempt)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Treat a redirect as the receiver's answer: following it could lead into the site's own network."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+
+
+def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, rerun: bool = False) -> tuple[str, int | None]:
+    """POST ``payload`` to ``url``; return the answer's text and status code (None when there was no answer)."""
+    try:
+        check_url(url, settings["webhooks.allowed_hosts"], resolve=True)
+    except RefusedURL as refusal:
+        return f"Not sent: {refusal}", None
+    if rerun:
+        url += ("&" if urlsplit(url).query else "?") + urlencode({"rerun": "True"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode("utf-8"), method="POST",
+        headers={"Content-Type": "application/json", "Accept": "text/plain"},
+    )
+    try:
+        with _OPENER.open(request, timeout=settings["webhooks.timeout"]) as answer:
+            return _text(answer), answer.status
+    except urllib.error.HTTPError as answer:
+        with answer:
+            return _text(answer), answer.code
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+        reason = getattr(error, "reason", error)
+        return f"{CONNECTION_ERROR}: {reason}", None
+
+
+def _text(answer) -> str:
+    # Read a little more than is kept: a receiver's answer could be as long as it likes.
+    return answer.read(RESPONSE_KEPT * 4).decode("utf-8", errors="replace")

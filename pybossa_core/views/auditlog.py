@@ -1,0 +1,33 @@
+"""``/project/<short_name>/auditlog``: the recorded changes of a project's settings, newest first.
+
+For the project's owners and admins when ``pro_features.auditlog_enabled`` (anonymous
+visitors are sent to sign in, others get 403), with PYBOSSA's keys (``logs`` beside the
+project page's ``project``, ``owner``, ``pro_features``...).  The records are made by
+``services.auditlog``, whose listeners this area starts.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPForbidden
+from pyramid.view import view_config
+
+from pybossa_core.services import auditlog
+from pybossa_core.views.forms import sign_in_required
+from pybossa_core.views.project import managed_project, project_page
+
+
+@view_config(route_name="project.auditlog", renderer="/projects/auditlog.html", request_method="GET")
+def project_auditlog(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    context = project_page(request, project, " &middot; Audit log")
+    if not context["pro_features"]["auditlog_enabled"]:
+        raise HTTPForbidden()
+    logs = auditlog.project_logs(request.dbsession, project)
+    return {**context, "logs": [auditlog.log_json(log) for log in logs]}
+
+
+def includeme(config) -> None:
+    """Add the route (its view is found by the scan of ``pybossa_core.views``) and start recording changes."""
+    config.add_route("project.auditlog", "/project/{short_name}/auditlog{slash:/?}")
+    auditlog.watch_project_changes()

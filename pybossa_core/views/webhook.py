@@ -1,0 +1,75 @@
+"""``/project/<short_name>/webhook``: a project's webhook deliveries, and sending them again.
+
+For the project's owners and admins when ``pro_features.webhooks_enabled`` (anonymous
+visitors are sent to sign in, others get 403), as PYBOSSA's ``webhook_handler``:
+
+- ``GET /project/<short_name>/webhook`` lists the deliveries (``responses``), newest first;
+  with ``?all=1`` it first queues every delivery to be sent again, with ``?failed=1`` those
+  whose latest answer was not a 2xx.  A POST with the same query does the same (CSRF-checked).
+- ``POST /project/<short_name>/webhook/<id>`` queues that one delivery again and answers it.
+
+A delivery sent again keeps its row (its answer is replaced) and the receiver sees
+``?rerun=True``.  The sending itself is a background job (``services.webhooks``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.view import view_config
+
+from pybossa_core.models import Project, Webhook
+from pybossa_core.schemas.query import parse_bool
+from pybossa_core.services import webhooks
+from pybossa_core.views.forms import sign_in_required
+from pybossa_core.views.project import managed_project, project_page
+
+QUEUED = "All webhooks enqueued"
+
+
+def _context(request, project: Project) -> dict[str, Any]:
+    """The page's keys; 403 when the visitor's pro features leave webhooks out."""
+    context = project_page(request, project, " &middot; Webhooks")
+    if not context["pro_features"]["webhooks_enabled"]:
+        raise HTTPForbidden()
+    return context
+
+
+def _asked(request, name: str) -> bool:
+    return parse_bool(name, request.GET.get(name, "0"))
+
+
+@view_config(route_name="project.webhook", renderer="/projects/webhook.html", request_method=("GET", "POST"))
+@view_config(route_name="project.webhook.delivery", renderer="/projects/webhook.html", request_method="GET")
+def deliveries(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    context = _context(request, project)
+    session = request.dbsession
+    listed = webhooks.deliveries(session, project)
+    resend_all, resend_failed = _asked(request, "all"), _asked(request, "failed")
+    if resend_all or resend_failed:
+        again = [delivery for delivery in listed if resend_all or not webhooks.succeeded(delivery.response_status_code)]
+        webhooks.resend(request.registry["jobs"], request.tm, again)
+        context.update(flash=QUEUED, status="info")
+    return {**context, "responses": [webhooks.delivery_json(delivery) for delivery in listed]}
+
+
+@view_config(route_name="project.webhook.delivery", renderer="json", request_method="POST")
+def resend_one(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    _context(request, project)
+    delivery = request.dbsession.get(Webhook, int(request.matchdict["id"]))
+    if delivery is None or delivery.project_id != project.id:
+        raise HTTPNotFound()
+    webhooks.resend(request.registry["jobs"], request.tm, [delivery])
+    return webhooks.delivery_json(delivery)
+
+
+def includeme(config) -> None:
+    """Add the routes; their views are found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.webhook", "/project/{short_name}/webhook{slash:/?}")
+    config.add_route("project.webhook.delivery", r"/project/{short_name}/webhook/{id:\d+}{slash:/?}")
