@@ -5,7 +5,6 @@ exist, the HTML of the template it names); messages and rules are PYBOSSA's.
 """
 from __future__ import annotations
 
-import io
 import time
 
 import sqlalchemy as sa
@@ -13,14 +12,12 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedM
 from pyramid.view import view_config
 
 from pybossa_core import sessions
-from pybossa_core.errors import BadRequest
 from pybossa_core.models import Project, User
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.services import accounts, mail
-from pybossa_core.services.avatars import AvatarError, make_avatar
+from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import check_password
-from pybossa_core.services.uploads import remove_quietly
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
 
 CORRECT_ERRORS = "Please correct the errors"
@@ -415,22 +412,19 @@ def _update_avatar(request, viewer: User, user: User, data: dict) -> dict:
         return _failed(_update_context(request, user, upload=(shown, errors)), AVATAR_NEEDED)
     if upload is None or isinstance(upload, (str, bytes)):
         return _failed(_update_context(request, user, upload=(shown, {"avatar": [AVATAR_NEEDED]})), AVATAR_NEEDED)
-    uploader = request.registry["uploader"]
     container = f"user_{user.id}"
+    info = dict(user.info or {})
     try:
-        png = make_avatar(upload.file, max_size=uploader.max_size, box=tuple(values[name] for name in AVATAR_FIELDS))
-        stored = uploader.store(container, f"{int(time.time())}_avatar.png", io.BytesIO(png))
-    except (AvatarError, BadRequest) as error:
-        message = error.message if isinstance(error, BadRequest) else str(error)
-        return _failed(_update_context(request, user, upload=(shown, {"avatar": [message]})), message)
+        stored = store_picture(
+            request.tm, request.registry["uploader"], upload.file,
+            box=tuple(values[name] for name in AVATAR_FIELDS), container=container,
+            file_name=f"{int(time.time())}_avatar.png",
+            previous=(container, info["avatar"]) if info.get("avatar") and info.get("container") == container else None,
+        )
+    except AvatarError as error:
+        return _failed(_update_context(request, user, upload=(shown, {"avatar": [str(error)]})), str(error))
     finally:
         upload.file.close()
-    transaction = request.tm.get()
-    transaction.addAfterAbortHook(remove_quietly, (stored.path,))
-    info = dict(user.info or {})
-    if info.get("avatar") and info.get("container") == container:
-        old = uploader.path_of(container, info["avatar"])
-        transaction.addAfterCommitHook(lambda committed: committed and remove_quietly(old))
     info.update(avatar=stored.file_name, container=container, avatar_url=stored.url)
     user.info = info
     return _done(user, "Your avatar has been updated! It may take some minutes to refresh...")

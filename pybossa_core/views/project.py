@@ -7,6 +7,7 @@ needs a signed-in owner or admin: anonymous visitors are sent to sign in, others
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound
@@ -19,7 +20,7 @@ from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import owns
-from pybossa_core.services import accounts, contribution, projects
+from pybossa_core.services import accounts, avatars, contribution, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
@@ -34,6 +35,11 @@ EDITOR_NOTE = (
     "Your code will be <em>automagically</em> rendered in                       the "
     "<strong>preview section</strong>. Click in the                       preview button!"
 )
+THUMBNAIL_NEEDED = "You must provide a file to change the avatar"
+#: The crop of an uploaded thumbnail: PYBOSSA's offsets (x1, y1) and size (x2, y2).
+CROP_FIELDS = ("x1", "y1", "x2", "y2")
+#: The largest thumbnail kept, in pixels; larger crops are shrunk to fit.
+THUMBNAIL_SIZE = (512, 512)
 #: The placeholder a presenter's template keeps for the project's short name.
 SHORT_NAME_PLACEHOLDER = "{{ project.short_name }}"
 
@@ -56,7 +62,7 @@ def readable_project(request) -> Project:
     return project
 
 
-def _managed(request) -> Project | None:
+def managed_project(request) -> Project | None:
     """The route's project if the visitor manages it; None for an anonymous visitor (who must sign in)."""
     project = _find(request)
     if request.identity is None:
@@ -188,7 +194,7 @@ def details(request):
 
 @view_config(route_name="project.settings", renderer="/projects/settings.html")
 def settings(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     return project_page(request, project, " &middot; Settings")
@@ -239,7 +245,8 @@ def task(request):
 # -- changing a project ---------------------------------------------------------------------
 
 
-def _update_context(request, project: Project, form=None) -> dict[str, Any]:
+def _update_context(request, project: Project, form=None, upload=None) -> dict[str, Any]:
+    """The update page's two forms; each shows what was sent to it, or the project."""
     fields, errors = form or (
         {
             "name": project.name, "short_name": project.short_name, "description": project.description,
@@ -249,26 +256,28 @@ def _update_context(request, project: Project, form=None) -> dict[str, Any]:
         },
         {},
     )
+    upload_fields, upload_errors = upload or ({"avatar": None, **dict.fromkeys(CROP_FIELDS, 0)}, {})
     return {
         **project_page(request, project, " &middot; Update"),
         "form": show_form(request, {**fields, "id": project.id, "password": None, "protect": False}, errors),
-        "upload_form": show_form(request, {"avatar": None, "id": project.id, "x1": 0, "y1": 0, "x2": 0, "y2": 0}),
+        "upload_form": show_form(request, {**upload_fields, "id": project.id}, upload_errors),
     }
 
 
 @view_config(route_name="project.update", renderer="/projects/update.html")
 def update(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     if request.method != "POST":
         return _update_context(request, project)
     data = form_data(request)
     if data.get("btn") == "Upload":
-        request.response.status_code = 501
-        return _failed(_update_context(request, project), "Uploading a project thumbnail is not supported yet.")
+        return _upload_thumbnail(request, project, data)
     session = request.dbsession
-    values, errors = forms.validate(project_forms.update_project_form(), data, session=session, project=project)
+    values, errors = forms.validate(
+        project_forms.update_project_form(), data, session=session, project=project, settings=request.registry.settings
+    )
     if not errors and values["category_id"] is not None and session.get(Category, values["category_id"]) is None:
         errors = {"category_id": ["Not a valid choice"]}
     if errors:
@@ -284,11 +293,44 @@ def update(request):
     )
 
 
+def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[str, Any]:
+    """The update page's Upload form: the picture in ``avatar``, cropped to ``x1, y1, x2, y2``."""
+    upload = request.POST.get("avatar")
+    values, errors = forms.validate(forms.avatar_form(), data)
+    shown = {"avatar": getattr(upload, "filename", None), **submitted(data, CROP_FIELDS, dict.fromkeys(CROP_FIELDS, 0))}
+    if not errors and (upload is None or isinstance(upload, (str, bytes))):
+        errors = {"avatar": [THUMBNAIL_NEEDED]}
+    if errors:
+        return _failed(_update_context(request, project, upload=(shown, errors)), THUMBNAIL_NEEDED)
+    info = dict(project.info or {})
+    # PYBOSSA keeps a thumbnail in the folder of whoever uploaded it.
+    container = f"user_{request.identity.id}"
+    try:
+        stored = avatars.store_picture(
+            request.tm, request.registry["uploader"], upload.file,
+            box=tuple(values[name] for name in CROP_FIELDS), container=container,
+            file_name=f"project_{project.id}_thumbnail_{int(time.time())}.png",
+            previous=(info["container"], info["thumbnail"]) if info.get("thumbnail") and info.get("container") else None,
+            fit=THUMBNAIL_SIZE,
+        )
+    except avatars.AvatarError as error:
+        return _failed(_update_context(request, project, upload=(shown, {"avatar": [str(error)]})), str(error))
+    finally:
+        upload.file.close()
+    info.update(thumbnail=stored.file_name, container=container, thumbnail_url=stored.url)
+    project.info = info
+    return redirect(
+        request.route_path("project.update", short_name=project.short_name, slash=""),
+        status="success",
+        flash="Your project thumbnail has been updated! It may take some minutes to refresh...",
+    )
+
+
 @view_config(route_name="project.resetsecretkey", renderer="/projects/update.html")
 def reset_secret_key(request):
     if request.method != "POST":
         raise HTTPMethodNotAllowed()
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     projects.reset_secret_key(project)
@@ -301,7 +343,7 @@ def reset_secret_key(request):
 
 @view_config(route_name="project.delete", renderer="/projects/delete.html")
 def delete(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     if request.method != "POST":
@@ -316,7 +358,7 @@ def delete(request):
 
 @view_config(route_name="project.publish", renderer="/projects/publish.html")
 def publish(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     context = {**project_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
@@ -344,7 +386,7 @@ def _importer_form(request, importer, data=None, errors=None) -> dict[str, Any]:
 
 @view_config(route_name="project.import_task", renderer="/projects/task_import_options.html")
 def import_task(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     importers = request.registry["importers"]
@@ -391,7 +433,7 @@ def import_task(request):
 
 @view_config(route_name="project.task_presenter_editor", renderer="projects/task_presenter_editor.html")
 def task_presenter_editor(request):
-    project = _managed(request)
+    project = managed_project(request)
     if project is None:
         return sign_in_required(request)
     presenters = request.registry["presenters"]

@@ -64,11 +64,6 @@ def test_keeping_its_own_names_is_not_a_clash(browser, project):
     assert body["status"] == "success" and project.description == "New description"
 
 
-def test_thumbnail_upload_is_not_done_yet(browser, project):
-    body = post(browser, "/project/birds/update", {"btn": "Upload"}, status=501).json
-    assert body["status"] == "error" and "not supported" in body["flash"]
-
-
 def test_update_without_csrf_changes_nothing(browser, project):
     browser.post_json("/project/birds/update", UPDATE, headers={"X-CSRFToken": "nope"}, status=400)
     assert project.name == "Birds"

@@ -1,0 +1,140 @@
+"""``/project/<short_name>/blog`` and its posts: reading them, and their owners writing them.
+
+Whoever may see the project reads its published posts (drafts of a project only its owners
+and admins, as the other project pages); its owners, co-owners and admins also read the
+unpublished posts and write, change and delete posts.  Writing needs a signed-in owner or
+admin, as managing the project does: anonymous visitors are sent to sign in, others get 403.
+Every POST carries the CSRF token (checked before the view, ``pybossa_core.csrf``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.view import view_config
+
+from pybossa_core.models import Blogpost, Project
+from pybossa_core.renderers import Redirect, redirect
+from pybossa_core.schemas import forms
+from pybossa_core.schemas import project as project_forms
+from pybossa_core.security import owns
+from pybossa_core.services import accounts
+from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
+from pybossa_core.views.project import managed_project, project_page, readable_project
+
+CORRECT_ERRORS = "Please correct the errors"
+POST_FIELDS = ("title", "body", "published")
+
+
+def blogpost_json(post: Blogpost) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "created": accounts.format_time(post.created),
+        "project_id": post.project_id,
+        "user_id": post.user_id,
+        "title": post.title,
+        "body": post.body,
+        "published": post.published,
+    }
+
+
+def _post_of(request, project: Project) -> Blogpost:
+    """The route's post, if it belongs to ``project``."""
+    post = request.dbsession.get(Blogpost, int(request.matchdict["id"]))
+    if post is None or post.project_id != project.id:
+        raise HTTPNotFound()
+    return post
+
+
+def _to_blog(request, project: Project, flash: str) -> Redirect:
+    return redirect(
+        request.route_path("project.blog", short_name=project.short_name, slash=""),
+        status="success",
+        flash=f'<i class="icon-ok"></i> {flash}',
+    )
+
+
+def _form_page(request, project: Project, title: str, fields: dict[str, Any], errors=None) -> dict[str, Any]:
+    return {**project_page(request, project), "title": title, "form": show_form(request, fields, errors)}
+
+
+def _failed(context: dict[str, Any]) -> dict[str, Any]:
+    return {**context, "flash": CORRECT_ERRORS, "status": "error"}
+
+
+@view_config(route_name="project.blog", renderer="projects/blog.html")
+def blog(request):
+    """The project's published blog posts, oldest first; its owners and admins see the drafts too."""
+    project = readable_project(request)
+    query = sa.select(Blogpost).where(Blogpost.project_id == project.id).order_by(Blogpost.created, Blogpost.id)
+    if not owns(request.identity, project):
+        query = query.where(Blogpost.published.is_(True))
+    posts = request.dbsession.scalars(query)
+    return {**project_page(request, project, " &middot; Blog"), "blogposts": [blogpost_json(post) for post in posts]}
+
+
+@view_config(route_name="project.blogpost", renderer="projects/blog_post.html")
+def blogpost(request):
+    """One post; an unpublished one only for the project's owners and admins (404 for others)."""
+    project = readable_project(request)
+    post = _post_of(request, project)
+    if not post.published and not owns(request.identity, project):
+        raise HTTPNotFound()
+    return {**project_page(request, project, " &middot; Blog"), "blogpost": blogpost_json(post)}
+
+
+@view_config(route_name="project.new_blogpost", renderer="projects/new_blogpost.html")
+def new_blogpost(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    title = "Write a new post"
+    if request.method != "POST":
+        return _form_page(request, project, title, {"title": None, "body": None, "published": False})
+    data = form_data(request)
+    values, errors = forms.validate(project_forms.blogpost_form(), data)
+    if errors:
+        return _failed(_form_page(request, project, title, submitted(data, POST_FIELDS), errors))
+    request.dbsession.add(Blogpost(project_id=project.id, user_id=request.identity.id, **values))
+    return _to_blog(request, project, "Blog post created!")
+
+
+@view_config(route_name="project.update_blogpost", renderer="projects/update_blogpost.html")
+def update_blogpost(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    post = _post_of(request, project)
+    title = "Edit a post"
+    if request.method != "POST":
+        fields = {"id": post.id, "title": post.title, "body": post.body, "published": post.published}
+        return {**_form_page(request, project, title, fields), "blogpost": blogpost_json(post)}
+    data = form_data(request)
+    values, errors = forms.validate(project_forms.blogpost_form(), data)
+    if errors:
+        context = _form_page(request, project, title, {**submitted(data, POST_FIELDS), "id": post.id}, errors)
+        return _failed({**context, "blogpost": blogpost_json(post)})
+    for name, value in values.items():
+        setattr(post, name, value)
+    return _to_blog(request, project, "Blog post updated!")
+
+
+@view_config(route_name="project.delete_blogpost", renderer="projects/blog.html")
+def delete_blogpost(request):
+    if request.method != "POST":
+        raise HTTPMethodNotAllowed()
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    request.dbsession.delete(_post_of(request, project))
+    return _to_blog(request, project, "Blog post deleted!")
+
+
+def includeme(config) -> None:
+    """Add the blog's routes (PYBOSSA's paths); their views are found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.blog", "/project/{short_name}/blog{slash:/?}")
+    config.add_route("project.new_blogpost", "/project/{short_name}/new-blogpost{slash:/?}")
+    config.add_route("project.blogpost", r"/project/{short_name}/{id:\d+}{slash:/?}")
+    config.add_route("project.update_blogpost", r"/project/{short_name}/{id:\d+}/update{slash:/?}")
+    config.add_route("project.delete_blogpost", r"/project/{short_name}/{id:\d+}/delete{slash:/?}")
