@@ -26,7 +26,7 @@ from pybossa_core.errors import (
     UnknownAttribute,
 )
 from pybossa_core.models import Project, Task, User
-from pybossa_core.schemas.api import body_schema, first_error
+from pybossa_core.schemas.api import body_schema, first_error, integer_bounds
 from pybossa_core.schemas.query import ListParams
 from pybossa_core.security import owned_projects, require_user
 from pybossa_core.services import search as fulltext
@@ -47,7 +47,10 @@ def load(session: Session, model: type, object_id: int) -> Any:
     """Return ``model``'s object ``object_id`` or None, through a statement built once.
 
     A third cheaper than ``Session.get``, which builds its query on every call.
+    An id beyond SQL's integers names nothing (the driver would fail on it).
     """
+    if not 0 <= object_id <= integer_bounds(model.__table__.c.id.type)[1]:
+        return None
     return session.execute(_by_id(model), {"id": object_id}).scalar_one_or_none()
 
 
@@ -164,7 +167,7 @@ class ApiResource:
     uploads: bool = False
     #: Column matched against the caller's projects when a signed-in listing omits ``all=1``.
     owned_by: str | None = None
-    #: Unique columns, checked on create and update to answer PYBOSSA's IntegrityError.
+    #: Unique columns, checked on create and update to answer PYBOSSA's DBIntegrityError.
     unique: tuple[str, ...] = ()
     #: JSON columns that may hold any JSON value, not only an object.
     free_json: frozenset[str] = frozenset()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from pybossa_core.api import task as task_api
-from pybossa_core.api.base import api_call, read_body, serialize
+from pybossa_core.api.base import api_call, load, read_body, serialize
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Task
@@ -22,7 +22,7 @@ def favorites(request):
     task_id = read_body(request, task_api.RESOURCE).fields.get("task_id")
     if not isinstance(task_id, int) or isinstance(task_id, bool):
         raise BadRequest("task_id must be a task's id")
-    task = call.session.get(Task, task_id)
+    task = load(call.session, Task, task_id)
     if task is None:
         raise NotFound()
     if user.id not in (task.fav_user_ids or []):
@@ -36,7 +36,7 @@ def favorite(request):
         raise MethodNotAllowed()
     call = api_call(request)
     user = require_user(call.user)
-    task = call.session.get(Task, int(request.matchdict["task_id"]))
+    task = load(call.session, Task, int(request.matchdict["task_id"]))
     if task is None or user.id not in (task.fav_user_ids or []):
         raise NotFound()
     task.fav_user_ids = [uid for uid in task.fav_user_ids if uid != user.id]

@@ -1,7 +1,8 @@
 """Schemas for API bodies, derived from the model's columns so they never drift from it.
 
-A column's SQL type gives the node's type (strict: ``"5"`` is accepted for an
-integer only from a multipart form, where every value is text), its length the
+A column's SQL type gives the node's type (strict: ``"yes"`` is a boolean and
+``"1.5"`` a number only from a multipart form, where every value is text; an
+integer also takes a string of digits, see :class:`Integer`), its length the
 maximum length, its nullability whether ``null`` is accepted, and a column with
 neither a default nor a server-side value is required on create.
 """
@@ -37,13 +38,33 @@ class _Scalar(colander.SchemaType):
         raise NotImplementedError
 
 
+#: The ranges of SQL INTEGER (PostgreSQL's int4) and BIGINT.
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def integer_bounds(column_type: sa.types.TypeEngine) -> tuple[int, int]:
+    """Return the range of an integer column: PostgreSQL refuses a value beyond it even in a comparison."""
+    return INT64 if isinstance(column_type, sa.BigInteger) else INT32
+
+
 class Integer(_Scalar):
+    """An integer, or a string of digits even in JSON: PYBOSSA's PostgreSQL casts ``"7"`` to 7,
+    and pbs sends ``update-task-redundancy``'s ``n_answers`` so."""
+
+    def __init__(self, nullable: bool = False, from_text: bool = False, bounds: tuple[int, int] = INT32):
+        super().__init__(nullable, from_text)
+        #: The column's SQL range: a larger value would fail in the database, not here.
+        self.minimum, self.maximum = bounds
+
     def convert(self, node, value):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if self.from_text and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-            return int(value)
-        raise colander.Invalid(node, f"{value!r} is not an integer")
+        if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise colander.Invalid(node, f"{value!r} is not an integer")
+        if not self.minimum <= value <= self.maximum:
+            raise colander.Invalid(node, f"{value} is out of range ({self.minimum} to {self.maximum})")
+        return value
 
 
 class Number(_Scalar):
@@ -117,10 +138,21 @@ def _node_type(column: sa.Column, from_text: bool, free_json: bool) -> colander.
     if python_type is bool:
         return Boolean(nullable, from_text)
     if python_type is int:
-        return Integer(nullable, from_text)
+        return Integer(nullable, from_text, integer_bounds(column.type))
     if python_type is float:
         return Number(nullable, from_text)
     return Text(nullable, from_text)
+
+
+class UnlessNull:
+    """Run ``validator`` on a nullable column's values, never on its ``null`` (colander's validators take no None)."""
+
+    def __init__(self, validator: Callable):
+        self.validator = validator
+
+    def __call__(self, node, value) -> None:
+        if value is not None:
+            self.validator(node, value)
 
 
 def is_required(column: sa.Column) -> bool:
@@ -149,6 +181,8 @@ def body_schema(
         if isinstance(column.type, sa.String) and column.type.length:
             length = colander.Length(max=column.type.length)
             validator = colander.All(length, validator) if validator else length
+        if validator is not None and column.nullable:
+            validator = UnlessNull(validator)
         schema.add(
             colander.SchemaNode(
                 _node_type(column, from_text, name in free_json),

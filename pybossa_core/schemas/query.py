@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
+from pybossa_core.schemas.api import INT64, integer_bounds
 from pybossa_core.services.search import FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.
@@ -38,13 +39,15 @@ def parse_bool(key: str, value: str) -> bool:
     raise BadRequest(f"{key}={value!r} is not true or false")
 
 
-def parse_int(key: str, value: str, minimum: int = 0) -> int:
+def parse_int(key: str, value: str, minimum: int = 0, maximum: int = INT64[1]) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise BadRequest(f"{key}={value!r} is not an integer") from None
     if number < minimum:
         raise BadRequest(f"{key} must be at least {minimum}")
+    if number > maximum:
+        raise BadRequest(f"{key} must be at most {maximum}")
     return number
 
 
@@ -87,11 +90,19 @@ def _column_condition(column: sa.Column, key: str, value: str):
                 values = json.loads(text)
                 if not isinstance(values, list):
                     raise ValueError
-                return column.in_([convert(item) for item in values if not isinstance(item, bool)])
-            return column == convert(text)
+                return column.in_([_in_range(column, key, convert(item)) for item in values if not isinstance(item, bool)])
+            return column == _in_range(column, key, convert(text))
         except (TypeError, ValueError, RecursionError):
             raise BadRequest(f"{key}={value!r} is not a valid {python_type.__name__}") from None
     return column == value
+
+
+def _in_range(column: sa.Column, key: str, number: int | float) -> int | float:
+    if isinstance(number, int):
+        low, high = integer_bounds(column.type)
+        if not low <= number <= high:
+            raise BadRequest(f"{key}={number} is out of range")
+    return number
 
 
 def _date_condition(column: sa.Column, key: str, value: str):
@@ -162,7 +173,7 @@ def parse_list_params(
     if "offset" in params:
         result.offset = parse_int("offset", params["offset"])
     if params.get("last_id"):
-        result.last_id = parse_int("last_id", params["last_id"])
+        result.last_id = parse_int("last_id", params["last_id"], maximum=integer_bounds(table.c.id.type)[1])
     if params.get("orderby"):
         orderby = params["orderby"]
         if orderby not in filterable or isinstance(table.c[orderby].type, sa.JSON):
