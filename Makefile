@@ -14,9 +14,15 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 $(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || (apt-get update && apt-get install -y python3-venv)
+	@# The browser tests (tests/browser) drive Debian's Chromium through Playwright.
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGIN_DIRS))
+	@# pbs (PYBOSSA's command line client, driven by tests/test_pbs.py) pins Click 7, which
+	@# schemathesis cannot share: it gets a venv of its own.
+	$(PYTHON) -m venv $(VENV)/pbs
+	$(VENV)/pbs/bin/pip install --quiet pybossa-pbs==3.0.0
 	touch $@
 
 install: $(VENV)/.installed

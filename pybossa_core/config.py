@@ -10,11 +10,12 @@ from pybossa_core.plugins import load_plugins
 from pybossa_core.settings import load_settings
 
 
-def by_name(specs: Iterable[Any]) -> dict[str, Any]:
-    """Index plugin descriptions by name; the first wins, so installed plugins override built-in defaults."""
+def by_name(specs: Iterable[Any], key: str = "name") -> dict[str, Any]:
+    """Index plugin descriptions by name (or another ``key``); the first wins, so installed plugins
+    override built-in defaults."""
     registry: dict[str, Any] = {}
     for spec in specs:
-        registry.setdefault(spec.name, spec)
+        registry.setdefault(getattr(spec, key), spec)
     return registry
 
 
@@ -40,10 +41,11 @@ def configure(
     # Plugins first: the registries they fill are read by the areas below.
     hooks = load_plugins(settings, extra_plugins=plugins, autoload=autoload_plugins)
     config.registry["plugins"] = hooks
-    config.registry["importers"] = by_name(hooks.register_importers())
+    config.registry["importers"] = by_name(hooks.register_importers(settings))
     config.registry["presenters"] = by_name(hooks.register_presenters())
     config.registry["auth_providers"] = by_name(hooks.register_auth_providers(settings))
-    config.registry["stats"] = by_name(hooks.register_stats())
+    # One statistics calculator per scope: the page it computes.
+    config.registry["stats"] = by_name(hooks.register_stats(), key="scope")
     config.registry["schedulers"] = by_name(hooks.register_schedulers())
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
@@ -73,11 +75,18 @@ def configure(
     config.include("pybossa_core.api.token")
     config.include("pybossa_core.api.disqus")
     config.include("pybossa_core.api.vmcp")
+    # /api/openapi.json and /api/docs, generated from the routes and schemas above (and any added later).
+    config.include("pybossa_core.api.openapi")
     # The web views: accounts, sign-in providers and projects.
     config.include("pybossa_core.views")
     config.include("pybossa_core.views.category")
     config.include("pybossa_core.views.project")
     config.include("pybossa_core.views.project_pages")
+    config.include("pybossa_core.views.webhook")
+    config.include("pybossa_core.views.auditlog")
+    config.include("pybossa_core.views.contribute")
+    config.include("pybossa_core.views.blog")
+    config.include("pybossa_core.views.export")
     # The site's own pages: home, stats, leaderboard, announcements, help.
     config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.

@@ -74,10 +74,17 @@ def settings_schema() -> colander.SchemaNode:
         # Cached site totals and leaderboard (docs/settings.md): seconds a value lives, key prefix in Redis.
         _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
         _setting(colander.String(), "cache.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),
+        _setting(colander.Int(), "cache.max_lag", 30, colander.Range(0)),
         # Background jobs: the RQ queue (with redis.url), how often and how far apart a failed job is retried.
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),
         _setting(colander.Int(), "jobs.retry_interval", 60, colander.Range(0)),
+        # Project webhooks (docs/webhooks.md): hosts they may call (none listed: any public host),
+        # seconds to wait for the receiver, further attempts and the seconds before the first of them.
+        _setting(Words(), "webhooks.allowed_hosts", []),
+        _setting(colander.Float(), "webhooks.timeout", 10.0, colander.Range(0.1, 300)),
+        _setting(colander.Int(), "webhooks.retries", 2, colander.Range(0, 10)),
+        _setting(colander.Float(), "webhooks.retry_backoff", 1.0, colander.Range(0, 600)),
         # PostgreSQL text search configuration of fulltextsearch=1 (docs/search.md: changing it needs a reindex).
         _setting(colander.String(), "fulltextsearch.language", "english", colander.Regex(r"^[a-z_]+$")),
         # Rate limits of /api, per client IP and endpoint (PYBOSSA: 300 per 15 minutes).
@@ -109,6 +116,9 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.String(allow_empty=True), "disqus.public_key", ""),
         _setting(colander.String(allow_empty=True), "disqus.secret_key", ""),
         _setting(colander.String(allow_empty=True), "vmcp.key", ""),
+        # A theme: folders whose templates and static files override the core's (docs/browser.md).
+        _setting(colander.String(allow_empty=True), "theme.templates", ""),
+        _setting(colander.String(allow_empty=True), "theme.static", ""),
     ):
         schema.add(node)
     return schema

@@ -19,10 +19,13 @@ import webtest
 from pybossa_core.config import configure
 from pybossa_core.db import get_engine, get_tm_session
 from pybossa_core.migrations import upgrade
+# Shared with plugins' tests (pybossa_core.testing, the pytest plugin); re-exported for the suite.
+from pybossa_core.testing import SECRET, TEST_ENVIRON, app_settings, migrated_sqlite_engine
 from tests import factories
 
+__all__ = ["SECRET", "app_settings"]
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("PYBOSSA_TEST_DATABASE_URL") else [])
-SECRET = "test-secret-0123456789"
 
 
 def _postgresql_admin(action: str, database: str) -> None:
@@ -43,33 +46,20 @@ def fresh_engine(backend: str, tmp_path_factory, name: str):
     machine never share (or drop) each other's database.
     """
     if backend == "sqlite":
-        path = tmp_path_factory.mktemp(name) / "pybossa.sqlite"
-        engine = get_engine({"database.url": f"sqlite:///{path}"})
+        engine = migrated_sqlite_engine(tmp_path_factory.mktemp(name) / "pybossa.sqlite")
         database = None
     else:
         url = sa.engine.make_url(os.environ["PYBOSSA_TEST_DATABASE_URL"])
         database = f"{url.database}_{name}_{os.getpid()}"
         _postgresql_admin("create", database)
         engine = get_engine({"database.url": url.set(database=database).render_as_string(False)})
-    upgrade(engine)
+        upgrade(engine)
     try:
         yield engine
     finally:
         engine.dispose()
         if database is not None:
             _postgresql_admin("drop", database)
-
-
-def app_settings(engine: sa.Engine, uploads_dir, **overrides) -> dict:
-    return {
-        "dbengine": engine,
-        "secret": SECRET,
-        "uploads.dir": str(uploads_dir),
-        "uploads.max_size": "2048",
-        # The suite sends far more than 300 requests per endpoint; test_ratelimit turns limits on.
-        "ratelimit.enabled": "false",
-        **overrides,
-    }
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -150,8 +140,7 @@ def in_test_transaction(app, tm, dbsession) -> webtest.TestApp:
     return webtest.TestApp(
         SavepointPerRequest(app, dbsession),
         extra_environ={
-            "HTTP_HOST": "localhost:5000",
-            "REMOTE_ADDR": "127.0.0.1",
+            **TEST_ENVIRON,
             "tm.active": True,
             "tm.manager": tm,
             "app.dbsession": dbsession,

@@ -20,10 +20,10 @@ def includeme(config) -> None:
         ("confirm_email", "confirm-email"),
     ):
         config.add_route(f"account.{name}", f"/account/{path}{{slash:/?}}")
-    if providers:
-        names = "|".join(re.escape(name) for name in providers)
-        config.add_route("account.auth.login", f"/account/{{provider:{names}}}/")
-        config.add_route("account.auth.callback", f"/account/{{provider:{names}}}/oauth-authorized")
+    # Without providers the routes exist for the scanned views but match nothing ((?!) never matches).
+    names = "|".join(re.escape(name) for name in providers) or "(?!)"
+    config.add_route("account.auth.login", f"/account/{{provider:{names}}}/")
+    config.add_route("account.auth.callback", f"/account/{{provider:{names}}}/oauth-authorized")
     config.add_route("account.projects", "/account/{name}/projects{slash:/?}")
     config.add_route("account.update", "/account/{name}/update{slash:/?}")
     config.add_route("account.resetapikey", "/account/{name}/resetapikey{slash:/?}")
