@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +33,7 @@ from pathlib import Path
 
 import requests
 
-from seeding import seed_project
+from seeding import seed_project, start_server
 
 #: Task runs inserted per executemany.
 CHUNK = 10_000
@@ -82,24 +80,6 @@ def seed(database_url: str, n_task_runs: int, runs_per_task: int):
     engine.dispose()
     print(f"seeded {n_task_runs} task runs in {time.perf_counter() - started:.1f} s")
     return seeded
-
-
-def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen:
-    """Start ``pybossa serve`` on ``port`` and wait until it answers."""
-    environ = {**os.environ, "PYBOSSA_DATABASE_URL": database_url, "PYBOSSA_PORT": str(port),
-               "PYBOSSA_RATELIMIT_ENABLED": "false"}
-    pybossa = Path(sys.executable).with_name("pybossa")
-    server = subprocess.Popen([str(pybossa), "serve"], env=environ, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    for _ in range(100):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/api/globalstats", timeout=2)
-            return server
-        except requests.ConnectionError:
-            if server.poll() is not None:
-                sys.exit(f"the server stopped: see {log}")
-            time.sleep(0.2)
-    server.terminate()
-    sys.exit(f"the server did not answer on port {port}: see {log}")
 
 
 def memory_kib(pid: int, field: str) -> int:
