@@ -74,7 +74,7 @@ def settings_schema() -> colander.SchemaNode:
         # Cached site totals and leaderboard (docs/settings.md): seconds a value lives, key prefix in Redis.
         _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
         _setting(colander.String(), "cache.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),
-        _setting(colander.Int(), "cache.max_lag", 30, colander.Range(0)),
+        _setting(colander.Int(), "cache.max_lag", 0, colander.Range(0)),
         # Background jobs: the RQ queue (with redis.url), how often and how far apart a failed job is retried.
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),

@@ -75,8 +75,6 @@ def app_settings(engine: sa.Engine, uploads_dir: Path | str, **overrides: Any) -
         "uploads.max_size": "2048",
         # Tests send far more than 300 requests per endpoint; rate limits are tested on their own.
         "ratelimit.enabled": "false",
-        # Statistics follow every write at once (a site lets them lag: cache.max_lag).
-        "cache.max_lag": "0",
         **overrides,
     }
 
