@@ -15,6 +15,8 @@ picks the renderer:
 A view that redirects returns :func:`redirect` (``{"next": url, ...}``, no
 template): JSON clients get the dict, browsers a 302 to ``next`` (once the
 view's template exists: until then the view is JSON-only and so is its redirect).
+The redirect's ``flash`` and ``status`` are kept in the session cookie for the
+next page the browser renders (``kept_flash``, shown once by ``base.html``).
 
 Error views answer JSON; a browser (not under ``/api``, not asking for JSON)
 gets the page ``<status>.html`` instead when it exists (403, 404 and 500).
@@ -32,10 +34,11 @@ from typing import Any
 from jinja2 import TemplateNotFound
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPFound
+from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import IJinja2Environment
 
 from pybossa_core.csrf import is_api
-from pybossa_core.sessions import csrf_token
+from pybossa_core.sessions import csrf_token, keep_flash, pop_flash
 from pybossa_core.settings import SettingsError
 
 TEMPLATE_SUFFIX = ".html"
@@ -101,6 +104,8 @@ def web_view(view, info):
             if _html_template(request, name) is None:
                 request.override_renderer = "json"
                 return result
+            if result.get("flash"):
+                keep_flash(request, result["flash"], result.get("status"))
             return HTTPFound(location=result["next"])
         if isinstance(result, dict):
             result.setdefault("template", name)
@@ -125,9 +130,20 @@ def error_page(view):
 
 
 def add_page_globals(event) -> None:
-    """Give every HTML page the visitor's CSRF token (JSON answers never create one)."""
+    """Give every HTML page the visitor's CSRF token (JSON answers never create one) and the
+    flash message a redirect kept for it (``kept_flash``, shown once by base.html)."""
     if str(event.get("renderer_name", "")).endswith(TEMPLATE_SUFFIX):
         event["csrf_token"] = csrf_token(event["request"])
+        event["kept_flash"] = pop_flash(event["request"])
+
+
+def _page_csrf_token() -> str:
+    """The CSRF token of the request being rendered, for macros imported without the page's context."""
+    return csrf_token(get_current_request())
+
+
+def _add_template_globals(environment) -> None:
+    environment.globals["page_csrf_token"] = _page_csrf_token
 
 
 def _theme_folder(settings, name: str) -> str:
@@ -147,6 +163,8 @@ def includeme(config) -> None:
         config.add_jinja2_search_path(_theme_folder(settings, "theme.templates"), name=TEMPLATE_SUFFIX, prepend=True)
     config.registry["html_templates"] = {}
     config.add_subscriber(add_page_globals, BeforeRender)
+    # After pyramid_jinja2 has built the environment (its actions run at lower orders).
+    config.action(None, lambda: _add_template_globals(config.get_jinja2_environment(TEMPLATE_SUFFIX)), order=999)
     # The site's one static view (the API docs' Swagger UI is served from it too).
     config.add_static_view("static", STATIC_ASSETS, cache_max_age=3600)
     if settings["theme.static"]:

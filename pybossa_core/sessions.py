@@ -6,12 +6,16 @@ the visitor's CSRF token.  The key is looked up by its SHA-256 in the
 the session for good: replaying an old cookie signs nobody in.  Signing in
 always starts a new key (no session fixation) but keeps the CSRF token, so a
 JavaScript client may go on using the token it read before signing in.
+
+The cookie also carries a redirect's flash message to the next page a browser
+renders (:func:`keep_flash`, :func:`pop_flash`), for anonymous visitors too.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import secrets
+import time
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -26,6 +30,10 @@ if TYPE_CHECKING:
 COOKIE_NAME = "pybossa_session"
 #: Anonymous visitors keep their CSRF token this long; a signed-in session lasts ``session.max_age``.
 VISITOR_COOKIE_AGE = 30 * 24 * 3600
+#: A kept flash message is shown by the next page within this many seconds, or never.
+FLASH_AGE = 300
+#: Longer messages are cut, so the cookie stays far below browsers' 4 kB.
+FLASH_MAX_LENGTH = 500
 
 
 def _key_id(key: str) -> str:
@@ -53,8 +61,9 @@ class SessionCookies:
     def write(self, request: Request, response) -> None:
         state = request.environ["pybossa.session"]
         value = {"c": state["c"]}
-        if state.get("k"):
-            value["k"] = state["k"]
+        for name in ("k", "f"):
+            if state.get(name):
+                value[name] = state[name]
         response.set_cookie(
             COOKIE_NAME,
             self.serializer.dumps(value).decode("ascii"),
@@ -94,6 +103,25 @@ def current_csrf_token(request: Request) -> str | None:
     """Return the CSRF token the visitor's cookie holds, without giving them one."""
     token = _state(request).get("c")
     return token if isinstance(token, str) else None
+
+
+def keep_flash(request: Request, message: str, status: str | None) -> None:
+    """Keep a redirect's flash message for the next page the browser renders."""
+    csrf_token(request)  # the cookie is only written with a token
+    _state(request)["f"] = {"m": message[:FLASH_MAX_LENGTH], "s": status, "t": int(time.time())}
+    _changed(request)
+
+
+def pop_flash(request: Request) -> dict | None:
+    """Return the kept flash message (``message``, ``status``) once, or None; a stale one is dropped."""
+    state = _state(request)
+    kept = state.pop("f", None)
+    if kept is None:
+        return None
+    _changed(request)
+    if not isinstance(kept, dict) or not isinstance(kept.get("m"), str) or time.time() - kept.get("t", 0) > FLASH_AGE:
+        return None
+    return {"message": kept["m"], "status": kept.get("s")}
 
 
 def has_session_cookie(request: Request) -> bool:

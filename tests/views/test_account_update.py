@@ -230,8 +230,3 @@ def test_newsletter(browser, member, testapp, dbsession):
 
 def test_confirm_email_is_not_found_without_confirmation(browser):
     browser.get("/account/confirm-email", headers=JSON, status=404)
-
-
-def test_views_answer_json_until_templates_exist(testapp):
-    body = testapp.get("/account/register").json
-    assert body["template"] == "account/register.html"
