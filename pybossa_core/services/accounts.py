@@ -409,7 +409,8 @@ def _around(session: Session, viewer: User, summary: Mapping[str, int], size: in
     if summary["score"]:
         return top_users(session, rank + window - first + 1, offset=first - 1)
     # A viewer without answers is ranked after those who answered; nobody is ranked below them.
-    return [*top_users(session, rank - first, offset=first - 1), _community_entry(viewer, None, rank, 0)]
+    # With fewer answering users than the top holds, nobody stands between the top and them.
+    return [*top_users(session, max(rank - first, 0), offset=first - 1), _community_entry(viewer, None, rank, 0)]
 
 
 def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -> list[dict[str, Any]]:

@@ -123,6 +123,14 @@ def test_leaderboard_window_of_a_user_without_answers_shows_those_just_above(tes
     assert [(u["name"], u["rank"], u["score"]) for u in top[20:]] == [("v23", 24, 7), ("v24", 25, 6), ("newcomer", 26, 0)]
 
 
+def test_leaderboard_window_of_a_user_without_answers_on_a_small_site_adds_only_them(testapp, make):
+    volunteer = make.user("volunteer")
+    make.task_run(make.task(make.project(volunteer)), volunteer)
+    sign_in(testapp, make.user("newcomer", passwd_hash=PASSWORD_HASH))
+    top = testapp.get("/leaderboard/window/3", headers=JSON).json["top_users"]
+    assert [(u["name"], u["rank"], u["score"]) for u in top] == [("volunteer", 1, 1), ("newcomer", 2, 0)]
+
+
 def test_leaderboard_window_of_a_user_in_the_top_adds_nobody(testapp, crowd):
     sign_in(testapp, crowd[3])
     top = testapp.get("/leaderboard/window/5", headers=JSON).json["top_users"]
