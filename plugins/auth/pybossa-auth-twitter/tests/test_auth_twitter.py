@@ -1,8 +1,7 @@
-"""The Twitter sign-in provider: when it is enabled, and the profile it makes."""
+"""The Twitter sign-in provider: when it is enabled, the profile it makes, and a site offering it."""
 
 from __future__ import annotations
 
-import pybossa_auth_twitter
 import pytest
 from pybossa_auth_twitter import fetch_profile
 
@@ -22,16 +21,15 @@ TOKEN_RESPONSE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_credentials_in_environment(monkeypatch):
-    for key in pybossa_auth_twitter.REQUIRED_SETTINGS:
-        monkeypatch.delenv(f"PYBOSSA_PLUGIN_TWITTER_{key.upper()}", raising=False)
+@pytest.fixture
+def twitter_provider(pybossa_hooks):
+    """Return the provider the plugin registers for some settings."""
 
+    def for_settings(settings):
+        [provider] = pybossa_hooks.register_auth_providers(settings)
+        return provider
 
-def twitter_provider(settings):
-    hooks = load_plugins({}, autoload=False, extra_plugins=[pybossa_auth_twitter])
-    [provider] = hooks.register_auth_providers(settings)
-    return provider
+    return for_settings
 
 
 def test_entry_point_registers_the_twitter_provider():
@@ -41,7 +39,7 @@ def test_entry_point_registers_the_twitter_provider():
     assert "twitter" in [provider.name for provider in hooks.register_auth_providers({})]
 
 
-def test_provider_is_enabled_by_both_credentials():
+def test_provider_is_enabled_by_both_credentials(twitter_provider):
     provider = twitter_provider(CREDENTIALS)
 
     assert provider.enabled is True
@@ -61,11 +59,11 @@ def test_provider_is_enabled_by_both_credentials():
         {"plugin.twitter.consumer_key": "key", "plugin.twitter.consumer_secret": ""},
     ],
 )
-def test_provider_is_disabled_without_both_credentials(settings):
+def test_provider_is_disabled_without_both_credentials(twitter_provider, settings):
     assert twitter_provider(settings).enabled is False
 
 
-def test_provider_is_enabled_by_credentials_in_the_environment(monkeypatch):
+def test_provider_is_enabled_by_credentials_in_the_environment(twitter_provider, monkeypatch):
     monkeypatch.setenv("PYBOSSA_PLUGIN_TWITTER_CONSUMER_KEY", "key")
     monkeypatch.setenv("PYBOSSA_PLUGIN_TWITTER_CONSUMER_SECRET", "secret")
 
@@ -91,3 +89,15 @@ def test_incomplete_token_response_is_refused():
 
     with pytest.raises(PluginError, match="^Twitter's token response lacks user_id, screen_name.$"):
         fetch_profile(response)
+
+
+@pytest.mark.parametrize("pybossa_settings", [CREDENTIALS])
+def test_site_offers_twitter_sign_in_when_configured(pybossa_testapp):
+    providers = pybossa_testapp.get("/account/signin", headers={"Accept": "application/json"}).json["auth"]
+
+    assert providers == {"twitter": True, "facebook": False, "google": False}
+
+
+def test_site_without_credentials_offers_no_twitter_sign_in(pybossa_testapp):
+    assert pybossa_testapp.get("/account/signin", headers={"Accept": "application/json"}).json["auth"]["twitter"] is False
+    pybossa_testapp.get("/account/twitter/", status=404)

@@ -1,4 +1,4 @@
-"""The CSV importer: its registration, form, parsing rules and download."""
+"""The CSV importer: its registration, form, parsing rules, download, and a site importing with it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from pybossa_importer_csv import CSVImportForm, fetch_csv, parse_csv, tasks
 
 from pybossa_core.plugin_api import ImportFailed
 from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import create_project, create_user, import_tasks
+
+
+@pytest.fixture
+def pybossa_plugins():
+    """The plugin under test, for the pybossa_core.testing fixtures."""
+    return [pybossa_importer_csv]
 
 
 def test_entry_point_registers_the_csv_importer():
@@ -23,13 +30,40 @@ def test_entry_point_registers_the_csv_importer():
     assert "csv" in [importer.name for importer in hooks.register_importers()]
 
 
-def test_importer_is_described_for_the_import_page():
-    hooks = load_plugins({}, autoload=False, extra_plugins=[pybossa_importer_csv])
-
-    [importer] = hooks.register_importers()
+def test_importer_is_described_for_the_import_page(pybossa_hooks):
+    [importer] = pybossa_hooks.register_importers()
     assert (importer.name, importer.title) == ("csv", "CSV file")
     assert importer.tasks is tasks
     assert isinstance(importer.schema_factory(), colander.SchemaNode)
+
+
+def test_owner_imports_csv_text_into_a_project(pybossa_testapp):
+    owner = create_user(pybossa_testapp, "owner")
+    project = create_project(pybossa_testapp, owner, "birds")
+
+    answer = import_tasks(
+        pybossa_testapp, owner, project, "csv", csv_text="question,n_answers\nCat?,2\nDog?,3\n"
+    )
+
+    assert (answer["status"], answer["flash"]) == ("success", "2 new tasks were imported successfully")
+    tasks = pybossa_testapp.get("/api/task", {"project_id": project["id"]}).json
+    assert [(task["info"], task["n_answers"]) for task in tasks] == [
+        ({"question": "Cat?"}, 2),
+        ({"question": "Dog?"}, 3),
+    ]
+
+
+def test_owner_sees_why_a_csv_file_is_refused(pybossa_testapp):
+    owner = create_user(pybossa_testapp, "owner")
+    project = create_project(pybossa_testapp, owner, "birds")
+
+    answer = import_tasks(pybossa_testapp, owner, project, "csv", csv_text="question,url\nWhy?\n")
+
+    assert answer["status"] == "error"
+    assert answer["form"]["errors"] == {
+        "form": ["Line 2 of the file you uploaded has 1 values but the header names 2 columns."]
+    }
+    assert pybossa_testapp.get("/api/task", {"project_id": project["id"]}).json == []
 
 
 # Form --------------------------------------------------------------------------------------
