@@ -142,7 +142,7 @@ def refresh_stats(args, settings: dict[str, Any]) -> int:
     from pybossa_core.services.jobs import JobContext, function_path
 
     calculator = by_name(load_plugins(settings).register_stats(), key="scope").get("dashboard")
-    if calculator is None or calculator.recompute is None:
+    if calculator is None:
         print("pybossa: no statistics plugin computes the dashboard", file=sys.stderr)
         return 1
     refresh_snapshot(JobContext(settings), "dashboard", function_path(calculator.recompute))

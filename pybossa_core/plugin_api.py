@@ -126,15 +126,14 @@ class StatsSpec:
     ``recompute(session, now, **scope)`` returns the figures of its page as the core serves
     them (``scope`` is ``project=<Project>`` for a project's page, nothing for the others),
     reading the tables through :data:`models`. The core calls it when its cached answer is
-    gone (a write changed what it counts) or, for the dashboard, in its daily job.
-    ``on_task_run`` is for calculators that keep their own figures up to date as answers
-    arrive; the bundled ones do not need it.
+    gone (a write changed what it counts) or, for the dashboard, in its daily job. A
+    calculator that would rather follow answers as they arrive implements the
+    ``on_task_run_created`` hook beside it.
     """
 
     name: str
     scope: Literal["project", "site", "dashboard"]
-    on_task_run: Callable[..., Any] | None = None
-    recompute: Callable[..., Any] | None = None
+    recompute: Callable[..., Any]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import pytest
 import transaction
 
 from pybossa_core import hookspecs
+from pybossa_core.config import configure
 from pybossa_core.plugin_api import (
     AuthProviderSpec,
     ImporterSpec,
@@ -31,6 +32,7 @@ from pybossa_core.plugins import (
     hookimpl,
     load_plugins,
 )
+from tests.conftest import app_settings, in_test_transaction
 
 HOOK_NAMES = sorted(
     name for name, value in vars(hookspecs).items() if hasattr(value, "pybossa_spec")
@@ -403,28 +405,23 @@ def test_hook_register_auth_providers():
     assert (unconfigured.name, unconfigured.enabled) == ("sample", False)
 
 
-def test_hook_register_stats():
+def test_hook_register_stats(dbengine, uploads_dir, tm, dbsession):
     @hookimpl
     def register_stats() -> list[StatsSpec]:
-        return [StatsSpec(name="site", scope="site"), StatsSpec(name="board", scope="leaderboard")]
+        return [StatsSpec(name="tally", scope="site", recompute=lambda session, now: {"tally": 42})]
 
     @hookimpl(specname="register_stats")
     def register_no_stats() -> None:
         return None
 
-    hooks = load_plugins(
-        {},
-        autoload=False,
-        extra_plugins=[
-            plugin_module("p", register_stats),
-            plugin_module("quiet", register_no_stats),
-        ],
-    )
-
-    assert [(stats.name, stats.scope) for stats in hooks.register_stats()] == [
-        ("site", "site"),
-        ("board", "leaderboard"),
-    ]
+    plugins = [plugin_module("p", register_stats), plugin_module("quiet", register_no_stats)]
+    hooks = load_plugins({}, autoload=False, extra_plugins=plugins)
+    assert [(stats.name, stats.scope) for stats in hooks.register_stats()] == [("tally", "site")]
+    # The site's /stats/ figures are the ones the calculator of its "site" scope returns.
+    site = configure(app_settings(dbengine, uploads_dir), plugins=plugins, autoload_plugins=False,
+                     environ={}).make_wsgi_app()
+    figures = in_test_transaction(site, tm, dbsession).get("/stats/", headers={"Accept": "application/json"}).json
+    assert figures["tally"] == 42 and figures["title"] == "Global Statistics"
 
 
 def test_hook_register_schedulers():

@@ -29,7 +29,7 @@ REFRESH_CLAIM_SECONDS = 60
 def calculator(registry: Mapping[str, Any], scope: str) -> Callable[..., Any]:
     """Return the ``recompute`` of the calculator registered for ``scope``; 404 when no plugin has one."""
     spec = registry["stats"].get(scope)
-    if spec is None or spec.recompute is None:
+    if spec is None:
         raise HTTPNotFound(f"No statistics plugin computes the {scope} figures")
     return spec.recompute
 

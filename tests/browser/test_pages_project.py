@@ -57,7 +57,7 @@ def pick_and_save_a_presenter(visit, short_name: str) -> None:
     page = visit.page
     page.goto(f"{visit.site_url}/project/{short_name}/tasks/taskpresentereditor")
     visit.screenshot("project-presenter-options")
-    page.click(f'a[href$="taskpresentereditor?template=basic"]')
+    page.click('a[href$="taskpresentereditor?template=basic"]')
     # CodeMirror replaces the textarea; the preview runs the template with pybossa.js.
     expect(page.locator(".CodeMirror")).to_be_visible()
     assert f"pybossa.run('{short_name}')" in page.evaluate("presenterEditor.getValue()")
