@@ -1,4 +1,5 @@
-"""The project forms: creating and updating a project, the task presenter editor and blog posts.
+"""The project forms: creating and updating a project, the task presenter editor, the tasks'
+redundancy and blog posts.
 
 Rules and messages are PYBOSSA's (its ``ProjectForm``/``ProjectUpdateForm``); a taken
 name or short name is checked against the session the form is bound to (``project`` is
@@ -99,6 +100,19 @@ def task_presenter_form() -> colander.SchemaNode:
     """The task presenter editor: its HTML, required."""
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(colander.String(), name="editor", missing=colander.required, missing_msg=REQUIRED))
+    return schema
+
+
+REDUNDANCY_RANGE = "Number of answers should be a value between 1 and 1,000"
+
+
+def task_redundancy_form() -> colander.SchemaNode:
+    """The answers every task of a project needs (``n_answers``), 1 to 1 000 as PYBOSSA allows."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(
+        colander.Int(), name="n_answers", missing=colander.required, missing_msg=REQUIRED,
+        validator=colander.Range(1, 1000, min_err=REDUNDANCY_RANGE, max_err=REDUNDANCY_RANGE),
+    ))
     return schema
 
 

@@ -17,7 +17,8 @@ from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskR
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
 from pybossa_core.services.accounts import format_time
-from pybossa_core.services.contribution import Caller, answered_by
+from pybossa_core.services import auditlog
+from pybossa_core.services.contribution import Caller, answered_by, create_result
 
 #: The task fields an importer may set besides ``info``.
 IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration")
@@ -209,6 +210,29 @@ def import_tasks(session: Session, project: Project, importer: ImporterSpec, for
     session.add_all(Task(**row) for row in rows)
     session.flush()
     return len(rows)
+
+
+def set_redundancy(session: Session, project: Project, n_answers: int) -> None:
+    """Make every task of ``project`` need ``n_answers`` answers, in a few statements whatever its size.
+
+    Tasks that now have enough answers are completed and get their result; completed tasks
+    that now lack answers are open again. The change is recorded in the audit log, as
+    PYBOSSA records it (``task.n_answers``, old value ``N/A``).
+    """
+    of_project = Task.project_id == project.id
+    completing = session.scalars(
+        sa.select(Task.id).where(of_project, Task.state != "completed", Task.n_task_runs >= n_answers)
+    ).all()
+    session.execute(
+        sa.update(Task).where(of_project).values(
+            n_answers=n_answers,
+            state=sa.case((Task.n_task_runs >= n_answers, "completed"), else_="ongoing"),
+        ).execution_options(synchronize_session=False)
+    )
+    for task_id in completing:
+        create_result(session, project.id, task_id)
+    auditlog.record_change(session, project, "task.n_answers", "N/A", n_answers)
+    session.expire_all()
 
 
 def tasks_page(session: Session, project: Project, page: int, per_page: int) -> list[dict[str, Any]]:

@@ -428,6 +428,30 @@ def import_task(request):
     return redirect(request.route_path("project.tasks", short_name=project.short_name, slash="/"), status=status, flash=flash)
 
 
+# -- the tasks' redundancy ------------------------------------------------------------------
+
+
+@view_config(route_name="project.task_n_answers", renderer="/projects/task_n_answers.html")
+def task_n_answers(request):
+    """How many answers every task needs: the form, and setting it for all the project's tasks."""
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    context = project_page(request, project, " &middot; Redundancy")
+    if request.method != "POST":
+        return {**context, "form": show_form(request, {"n_answers": None})}
+    data = form_data(request)
+    values, errors = forms.validate(project_forms.task_redundancy_form(), data)
+    if errors:
+        return _failed({**context, "form": show_form(request, {"n_answers": data.get("n_answers")}, errors)})
+    projects.set_redundancy(request.dbsession, project, values["n_answers"])
+    return redirect(
+        request.route_path("project.tasks", short_name=project.short_name, slash="/"),
+        status="success",
+        flash="Redundancy of Tasks updated!",
+    )
+
+
 # -- the task presenter ---------------------------------------------------------------------
 
 
@@ -490,6 +514,7 @@ def includeme(config) -> None:
         ("tasks", "tasks"),
         ("tasks_browse", "tasks/browse"),
         ("import_task", "tasks/import"),
+        ("task_n_answers", "tasks/redundancy"),
         ("task_presenter_editor", "tasks/taskpresentereditor"),
     ):
         config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")

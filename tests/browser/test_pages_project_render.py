@@ -103,6 +103,7 @@ def pages(site):
         (f"{birds}/publish", MANAGING, ["The project is published"]),
         ("/project/sketch/publish", MANAGING, ['action="/project/sketch/publish"', 'name="csrf_token"']),
         (f"{birds}/tasks/import", MANAGING, ["?type=csv", "CSV file", "?type=iiif"]),
+        (f"{birds}/tasks/redundancy", MANAGING, ['name="n_answers"', 'type="number"', 'name="csrf_token"']),
         *[(f"{birds}/tasks/import?type={name}", MANAGING, ['name="type" value="' + name + '"', 'name="csrf_token"'])
           for name in IMPORTERS],
         (f"{birds}/tasks/taskpresentereditor", MANAGING, ["the presenter", "codemirror.js", 'id="preview"']),

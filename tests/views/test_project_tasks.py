@@ -1,9 +1,10 @@
-"""A project's tasks: browsing them, the task page, importing them and the task presenter editor."""
+"""A project's tasks: browsing them, the task page, importing them, their redundancy and the task
+presenter editor."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pybossa_core.models import Task, TaskHandout, TaskRun
+from pybossa_core.models import Auditlog, Result, Task, TaskHandout, TaskRun
 from tests.views.conftest import csrf_of
 from tests.views.project_fixtures import JSON, as_user, post
 
@@ -185,3 +186,45 @@ def test_saving_the_task_presenter(browser, project):
     body = post(browser, "/project/birds/tasks/taskpresentereditor", {"editor": ""}).json
     assert body["status"] == "error" and body["form"]["errors"] == {"editor": ["This field is required."]}
     assert project.info["task_presenter"] == "<p>Answer me</p>"
+
+
+# -- redundancy -----------------------------------------------------------------------------
+
+
+def test_redundancy_is_set_for_every_task_completing_or_reopening_them(browser, make, member, project, dbsession):
+    volunteers = [make.user(f"v{number}") for number in range(2)]
+    answered_twice, answered_once, completed_once = (make.task(project, n_answers=3) for _ in range(3))
+    for volunteer in volunteers:
+        make.task_run(answered_twice, volunteer)
+    make.task_run(answered_once, volunteers[0])
+    make.task_run(completed_once, volunteers[1])
+    completed_once.n_answers, completed_once.state = 1, "completed"
+    dbsession.flush()
+
+    page = browser.get("/project/birds/tasks/redundancy", headers=JSON).json
+    assert page["template"] == "/projects/task_n_answers.html" and "n_answers" in page["form"]
+    body = post(browser, "/project/birds/tasks/redundancy", {"n_answers": "2"}).json
+    assert (body["status"], body["flash"]) == ("success", "Redundancy of Tasks updated!")
+    assert body["next"] == "/project/birds/tasks/"
+
+    tasks = stored_tasks(dbsession, project)
+    assert [(task.n_answers, task.state) for task in tasks] == [
+        (2, "completed"), (2, "ongoing"), (2, "ongoing")]
+    # Only the task the change completes gets a result.
+    assert dbsession.scalars(sa.select(Result.task_id).where(Result.project_id == project.id)).all() == [tasks[0].id]
+    [log] = dbsession.scalars(sa.select(Auditlog).where(Auditlog.attribute == "task.n_answers")).all()
+    assert (log.old_value, log.new_value, log.user_id) == ("N/A", "2", member.id)
+
+
+def test_redundancy_refuses_bad_values_and_strangers(browser, testapp, make, project, dbsession):
+    task = make.task(project, n_answers=3)
+    for value in ("0", "1001", "many", ""):
+        body = post(browser, "/project/birds/tasks/redundancy", {"n_answers": value}).json
+        assert body["status"] == "error" and body["form"]["errors"]["n_answers"], value
+    assert stored_tasks(dbsession, project)[0].n_answers == 3
+    browser.get("/account/signout")
+    assert testapp.get("/project/birds/tasks/redundancy", headers=JSON, status=401).json["status"] == "not_signed_in"
+    as_user(testapp, make, "stranger")
+    post(testapp, "/project/birds/tasks/redundancy", {"n_answers": "1"}, status=403)
+    dbsession.expire_all()
+    assert task.n_answers == 3
