@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
-from pybossa_core.services.accounts import format_time
 from pybossa_core.services import auditlog
+from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 
 #: The task fields an importer may set besides ``info``.

@@ -15,10 +15,10 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf
 from pybossa_core.models import Announcement, Category, Project, User
+from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import admin as admin_forms
 from pybossa_core.schemas import forms
-from pybossa_core.models.meta import utcnow
 from pybossa_core.services import accounts, admin, figures, project_stats
 from pybossa_core.services.stats import announcement_json, category_json
 from pybossa_core.sessions import csrf_token
