@@ -79,9 +79,11 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),
         _setting(colander.Int(), "jobs.retry_interval", 60, colander.Range(0)),
-        # Project webhooks (docs/webhooks.md): hosts they may call (none listed: any public host),
-        # seconds to wait for the receiver, further attempts and the seconds before the first of them.
+        # Project webhooks (docs/webhooks.md): hosts they may call (none listed: any host, or any
+        # public one when private networks are blocked), seconds to wait for the receiver, further
+        # attempts and the seconds before the first of them.
         _setting(Words(), "webhooks.allowed_hosts", []),
+        _setting(Flag(), "webhooks.block_private_networks", False),
         _setting(colander.Float(), "webhooks.timeout", 10.0, colander.Range(0.1, 300)),
         _setting(colander.Int(), "webhooks.retries", 2, colander.Range(0, 10)),
         _setting(colander.Float(), "webhooks.retry_backoff", 1.0, colander.Range(0, 600)),

@@ -59,7 +59,7 @@ class ProjectRules(Rules):
         # Only a new URL: a project whose webhook a later setting refuses may still change its other fields.
         if project.webhook and sa.inspect(project).attrs.webhook.history.added:
             try:
-                webhooks.check_url(project.webhook, call.settings["webhooks.allowed_hosts"])
+                webhooks.check_url(project.webhook, call.settings)
             except webhooks.RefusedURL as refusal:
                 raise InvalidValue(f"webhook: {refusal}") from None
 

@@ -46,12 +46,12 @@ def _unique(taken, message):
 @colander.deferred
 def _webhook_url(node, kw):
     """An http(s) URL the site may call: the form is bound to the site's ``settings`` (docs/webhooks.md)."""
-    allowed_hosts = kw.get("settings", {}).get("webhooks.allowed_hosts", ())
+    settings = kw.get("settings", {})
 
     def check(node, value):
         http_url(node, value)
         try:
-            webhooks.check_url(value, allowed_hosts)
+            webhooks.check_url(value, settings)
         except webhooks.RefusedURL as refusal:
             raise colander.Invalid(node, f"{refusal}.") from None
 

@@ -11,11 +11,11 @@ row always shows the latest answer.  Nothing here can fail the answer that compl
 the task: the job runs after its commit and the runners never raise a job's error.
 
 Where a webhook may point is the site's choice (:func:`check_url`): only
-``webhooks.allowed_hosts`` when that is set, else any host whose addresses are public,
-so a project owner cannot make the server call into its own network.  URLs are
-checked when saved (without DNS) and again, with the resolved addresses, right
-before each POST; redirects are not followed, and proxies from the environment are
-not used.
+``webhooks.allowed_hosts`` when that is set; else, with ``webhooks.block_private_networks``,
+any host whose addresses are public, so a project owner cannot make the server call into
+its own network; else any host, as PYBOSSA does.  URLs are checked when saved (without DNS)
+and again, with the resolved addresses, right before each POST; redirects are not followed,
+and proxies from the environment are not used.
 """
 from __future__ import annotations
 
@@ -51,23 +51,31 @@ class RefusedURL(ValueError):
     """A webhook URL this site will not call; the message says why."""
 
 
-def check_url(url: str, allowed_hosts: Collection[str], *, resolve: bool = False) -> None:
-    """Raise :class:`RefusedURL` unless the site may POST to ``url``.
+def check_url(url: str, settings: Mapping[str, Any], *, resolve: bool = False) -> None:
+    """Raise :class:`RefusedURL` unless the site (its ``settings``) may POST to ``url``.
 
-    A host listed in ``allowed_hosts`` is always accepted (a test receiver on
-    127.0.0.1, a partner inside the network); with a list, no other host is.
-    Without one, the host must not be loopback, private, link-local or otherwise
-    non-public: written as an address (in any form the resolver accepts), named
-    ``localhost``, or, with ``resolve``, resolving to such an address.
+    A host listed in ``webhooks.allowed_hosts`` is always accepted (a test receiver on
+    127.0.0.1, a partner inside the network); with a list, no other host is. Without
+    one, and with ``webhooks.block_private_networks``, the host must not be loopback,
+    private, link-local or otherwise non-public: written as an address (in any form the
+    resolver accepts), named ``localhost``, or, with ``resolve``, resolving to such an
+    address.
     """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise RefusedURL("The webhook must be an http or https URL")
-    host = parts.hostname
+    host, allowed_hosts = parts.hostname, settings.get("webhooks.allowed_hosts") or ()
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        # Not a host name at all: IDNA cannot encode it (a control character, say).
+        raise RefusedURL(f"the host {host!r} is not a valid host name") from None
     if host in {allowed.lower() for allowed in allowed_hosts}:
         return
     if allowed_hosts:
         raise RefusedURL(f"The webhook's host {host} is not one of the hosts this site calls (webhooks.allowed_hosts)")
+    if not settings.get("webhooks.block_private_networks"):
+        return
     if any(not address.is_global for address in _addresses(host, resolve)):
         raise RefusedURL(f"The webhook's host {host} is a private or loopback address")
 
@@ -77,9 +85,6 @@ def _addresses(host: str, resolve: bool) -> list[ipaddress.IPv4Address | ipaddre
         return [ipaddress.ip_address("127.0.0.1")]
     try:
         infos = socket.getaddrinfo(host, None, flags=0 if resolve else socket.AI_NUMERICHOST)
-    except UnicodeError:
-        # Not a host name at all: IDNA cannot encode it (a control character, say).
-        raise RefusedURL(f"the host {host!r} is not a valid host name") from None
     except socket.gaierror:
         if resolve:
             raise RefusedURL(f"The webhook's host {host} does not resolve") from None
@@ -182,7 +187,7 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedire
 def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, rerun: bool = False) -> tuple[str, int | None]:
     """POST ``payload`` to ``url``; return the answer's text and status code (None when there was no answer)."""
     try:
-        check_url(url, settings["webhooks.allowed_hosts"], resolve=True)
+        check_url(url, settings, resolve=True)
     except RefusedURL as refusal:
         return f"Not sent: {refusal}", None
     if rerun:
