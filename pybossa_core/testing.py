@@ -13,6 +13,8 @@ named ``pybossa_*`` so they never clash with a project's own fixtures:
 - ``pybossa_app``: a site configured with exactly those plugins on a fresh, migrated SQLite
   database of its own, whose requests commit for real (so event hooks are called);
 - ``pybossa_testapp``: a WebTest ``TestApp`` of ``pybossa_app``.
+- ``pybossa_web_service``: a stand-in web service on 127.0.0.1 (:class:`WebService`) for
+  the services importers and sign-in providers call.
 
 :func:`create_user`, :func:`create_project`, :func:`create_tasks`, :func:`import_tasks`,
 :func:`answer_next_task` and :func:`signed_in_browser` use that site through its web pages
@@ -26,8 +28,13 @@ use them (or a coverage run) does not import the site at start-up.
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
+import time
+import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +51,7 @@ __all__ = [
     "TEST_ENVIRON",
     "TEST_PASSWORD",
     "SiteUser",
+    "WebService",
     "answer_next_task",
     "app_settings",
     "create_project",
@@ -257,3 +265,76 @@ def _new_browser(testapp: webtest.TestApp) -> webtest.TestApp:
 def _csrf_of(browser: webtest.TestApp) -> str:
     """Return the browser's CSRF token, as a JavaScript client reads it from a form."""
     return browser.get("/account/register", headers=JSON).json["form"]["csrf"]
+
+
+# A web service stand-in for importers and sign-in providers ------------------------------------
+
+
+@dataclass
+class Answer:
+    """What :class:`WebService` answers a request with."""
+
+    status: int
+    content_type: str
+    body: bytes
+    delay: float = 0.0
+
+
+@dataclass
+class WebService:
+    """A web service stand-in on 127.0.0.1: answers registered per path and query."""
+
+    url: str
+    routes: list[tuple[str, dict[str, str], Answer]] = field(default_factory=list)
+    requests: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
+
+    def add(self, path: str, body: Any, *, query: dict[str, str] | None = None, status: int = 200,
+            content_type: str = "application/json", delay: float = 0.0) -> str:
+        """Answer GET ``path`` (with at least ``query``) with ``body`` (JSON unless bytes or
+        text), after ``delay`` seconds; return the full URL. Later routes win over earlier ones."""
+        if isinstance(body, str):
+            body = body.encode()
+        elif not isinstance(body, bytes):
+            body = json.dumps(body).encode()
+        self.routes.insert(0, (path, dict(query or {}), Answer(status, content_type, body, delay)))
+        return self.url + path
+
+    def answer(self, path: str, query: dict[str, str]) -> Answer:
+        for route_path, route_query, answer in self.routes:
+            if route_path == path and route_query.items() <= query.items():
+                return answer
+        return Answer(404, "text/plain", b"no such fixture")
+
+
+@pytest.fixture
+def pybossa_web_service() -> Iterator[WebService]:
+    """A loopback stand-in for a web service, with no answers yet: ``add`` answers, point the code
+    under test at ``url`` and read ``requests`` (path, query, headers) afterwards."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urllib.parse.urlsplit(self.path)
+            query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+            server.requests.append((parts.path, query, dict(self.headers)))
+            answer = server.answer(parts.path, query)
+            time.sleep(answer.delay)
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            try:
+                self.wfile.write(answer.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # The client stopped reading on purpose (a size cap or a timeout under test).
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = WebService(f"http://127.0.0.1:{httpd.server_port}")
+    thread = threading.Thread(target=httpd.serve_forever)
+    thread.start()
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()

@@ -8,19 +8,18 @@ import socket
 import pytest
 
 from pybossa_core.plugin_api import ImportFailed, fetch, fetch_json, media_fields
-from tests.fixture_server import fixture_server  # noqa: F401 (fixture)
 
 
-def test_fetch_adds_the_query_and_headers(fixture_server):
-    url = fixture_server.add("/items", b"hello", query={"page": "2", "q": "a b"}, content_type="text/plain")
+def test_fetch_adds_the_query_and_headers(pybossa_web_service):
+    url = pybossa_web_service.add("/items", b"hello", query={"page": "2", "q": "a b"}, content_type="text/plain")
 
     assert fetch(url + "?page=2", source="Birds", params={"q": "a b"}, headers={"X-Key": "k"}) == b"hello"
-    [(path, query, headers)] = fixture_server.requests
+    [(path, query, headers)] = pybossa_web_service.requests
     assert (path, query, headers["X-Key"]) == ("/items", {"page": "2", "q": "a b"}, "k")
 
 
-def test_an_http_error_names_the_source_and_its_explanation(fixture_server):
-    url = fixture_server.add("/items", {"error": "No such album"}, status=404)
+def test_an_http_error_names_the_source_and_its_explanation(pybossa_web_service):
+    url = pybossa_web_service.add("/items", {"error": "No such album"}, status=404)
 
     with pytest.raises(ImportFailed) as plain:
         fetch(url, source="Birds")
@@ -31,8 +30,8 @@ def test_an_http_error_names_the_source_and_its_explanation(fixture_server):
     assert explained.value.message == "Birds answered with HTTP error 404: No such album"
 
 
-def test_an_answer_larger_than_the_cap_is_refused(fixture_server):
-    url = fixture_server.add("/big", b"x" * (2 * 1024 * 1024 + 1), content_type="text/plain")
+def test_an_answer_larger_than_the_cap_is_refused(pybossa_web_service):
+    url = pybossa_web_service.add("/big", b"x" * (2 * 1024 * 1024 + 1), content_type="text/plain")
 
     assert len(fetch(url, source="Birds", max_bytes=3 * 1024 * 1024)) == 2 * 1024 * 1024 + 1
     with pytest.raises(ImportFailed) as failure:
@@ -40,8 +39,8 @@ def test_an_answer_larger_than_the_cap_is_refused(fixture_server):
     assert failure.value.message == "Birds sent more than 2 MB; import a smaller source."
 
 
-def test_a_slow_or_absent_service_fails_with_a_message(fixture_server):
-    url = fixture_server.add("/slow", b"late", delay=1.0, content_type="text/plain")
+def test_a_slow_or_absent_service_fails_with_a_message(pybossa_web_service):
+    url = pybossa_web_service.add("/slow", b"late", delay=1.0, content_type="text/plain")
     with pytest.raises(ImportFailed, match="^Birds could not be reached: .*timed out"):
         fetch(url, source="Birds", timeout=0.2)
 
@@ -52,11 +51,11 @@ def test_a_slow_or_absent_service_fails_with_a_message(fixture_server):
         fetch(f"http://127.0.0.1:{port}/", source="Birds")
 
 
-def test_fetch_json_decodes_or_says_the_answer_is_not_json(fixture_server):
-    assert fetch_json(fixture_server.add("/ok", {"a": [1]}), source="Birds") == {"a": [1]}
+def test_fetch_json_decodes_or_says_the_answer_is_not_json(pybossa_web_service):
+    assert fetch_json(pybossa_web_service.add("/ok", {"a": [1]}), source="Birds") == {"a": [1]}
 
     with pytest.raises(ImportFailed) as failure:
-        fetch_json(fixture_server.add("/html", "<html></html>", content_type="text/html"), source="Birds")
+        fetch_json(pybossa_web_service.add("/html", "<html></html>", content_type="text/html"), source="Birds")
     assert failure.value.message == "Birds did not answer with JSON."
 
 

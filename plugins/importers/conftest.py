@@ -1,11 +1,7 @@
-"""What the importer plugins' tests share: a loopback stand-in for web services
-(``fixture_server``), and the owner of a project on a test site with the plugin under test
-(``owner``, from the ``pybossa_core.testing`` fixtures: each plugin's
-``tests/conftest.py`` names its module in ``pybossa_plugins``, and a test module sets the
-service's URL in ``pybossa_settings``).
-
-The stand-in comes from the core's test code (``tests/fixture_server.py``), so these tests run
-from the core's checkout (``make test`` or ``pytest plugins/importers``).
+"""What the importer plugins' tests share: the owner of a project on a test site with the plugin
+under test (``owner``, from the ``pybossa_core.testing`` fixtures: each plugin's
+``tests/conftest.py`` names its module in ``pybossa_plugins``, and a test module points the
+service's URL in ``pybossa_settings`` at ``pybossa_web_service``, the kit's loopback stand-in).
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ from typing import Any
 import pytest
 
 from pybossa_core.testing import SiteUser, create_project, create_user, import_tasks
-from tests.fixture_server import fixture_server  # noqa: F401 (fixture)
 
 
 class ImportingOwner:

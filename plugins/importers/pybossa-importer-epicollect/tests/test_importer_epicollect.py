@@ -46,20 +46,20 @@ def test_entry_point_registers_the_epicollect_importer():
     assert "epicollect" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_every_entry_of_every_page_becomes_a_task(fixture_server):
-    serve_project(fixture_server)
+def test_every_entry_of_every_page_becomes_a_task(pybossa_web_service):
+    serve_project(pybossa_web_service)
 
-    found = run(fixture_server, epicollect_form=FORM_REF)
+    found = run(pybossa_web_service, epicollect_form=FORM_REF)
 
     assert found == [{"info": entry(1)}, {"info": entry(2)}, {"info": entry(3)}]
-    assert [query for _, query, _ in fixture_server.requests][0] == {"per_page": "1000", "form_ref": FORM_REF}
+    assert [query for _, query, _ in pybossa_web_service.requests][0] == {"per_page": "1000", "form_ref": FORM_REF}
 
 
-def test_without_a_form_the_projects_first_form_is_read(fixture_server):
-    fixture_server.add(ENTRIES, page(fixture_server.url, 1, 1, [entry(1)]))
+def test_without_a_form_the_projects_first_form_is_read(pybossa_web_service):
+    pybossa_web_service.add(ENTRIES, page(pybossa_web_service.url, 1, 1, [entry(1)]))
 
-    assert run(fixture_server) == [{"info": entry(1)}]
-    assert "form_ref" not in fixture_server.requests[0][1]
+    assert run(pybossa_web_service) == [{"info": entry(1)}]
+    assert "form_ref" not in pybossa_web_service.requests[0][1]
 
 
 def test_project_names_become_slugs():
@@ -81,21 +81,21 @@ def test_project_names_become_slugs():
          "The Epicollect5 project EC5 Bird Survey has no entries to import."),
     ],
 )
-def test_what_epicollect_refuses_or_garbles_fails_with_a_message(fixture_server, status, answer, message):
-    fixture_server.add(ENTRIES, answer, status=status)
+def test_what_epicollect_refuses_or_garbles_fails_with_a_message(pybossa_web_service, status, answer, message):
+    pybossa_web_service.add(ENTRIES, answer, status=status)
 
     with pytest.raises(ImportFailed) as failure:
-        run(fixture_server)
+        run(pybossa_web_service)
 
     assert failure.value.message == message
 
 
-def test_a_page_linking_to_itself_stops_the_import(fixture_server):
-    url = fixture_server.add(ENTRIES, {"data": {"entries": [entry(1)]}, "links": {"next": None}})
-    fixture_server.add(ENTRIES, {"data": {"entries": [entry(1)]}, "links": {"next": url + "?per_page=1000"}})
+def test_a_page_linking_to_itself_stops_the_import(pybossa_web_service):
+    url = pybossa_web_service.add(ENTRIES, {"data": {"entries": [entry(1)]}, "links": {"next": None}})
+    pybossa_web_service.add(ENTRIES, {"data": {"entries": [entry(1)]}, "links": {"next": url + "?per_page=1000"}})
 
     with pytest.raises(ImportFailed, match="^Epicollect5 sent the same page of entries twice.$"):
-        run(fixture_server)
+        run(pybossa_web_service)
 
 
 @pytest.mark.parametrize(
@@ -119,15 +119,15 @@ def test_form_refuses_bad_input(form, errors):
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
-        "plugin.importer-epicollect.api_url": fixture_server.url + "/api",
+        "plugin.importer-epicollect.api_url": pybossa_web_service.url + "/api",
     }
 
 
-def test_importing_a_project_through_the_view_creates_its_tasks(fixture_server, owner):
-    serve_project(fixture_server)
+def test_importing_a_project_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    serve_project(pybossa_web_service)
 
     body = owner.import_tasks({"type": "epicollect", "epicollect_project": "EC5 Bird Survey",
                                "epicollect_form": FORM_REF})

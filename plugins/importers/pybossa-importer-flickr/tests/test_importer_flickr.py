@@ -41,10 +41,10 @@ def test_entry_point_registers_the_flickr_importer():
     assert "flickr" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_every_page_of_the_album_becomes_tasks(fixture_server):
-    serve_album(fixture_server, [[photo(1), photo(2)], [photo(3)]])
+def test_every_page_of_the_album_becomes_tasks(pybossa_web_service):
+    serve_album(pybossa_web_service, [[photo(1), photo(2)], [photo(3)]])
 
-    found = run(fixture_server)
+    found = run(pybossa_web_service)
 
     assert [task["info"]["title"] for task in found] == ["Bird 1", "Bird 2", "Bird 3"]
     assert found[0] == {"info": {
@@ -54,7 +54,7 @@ def test_every_page_of_the_album_becomes_tasks(fixture_server):
         "url_b": "https://live.staticflickr.com/65535/56471_a1b2c1_b.jpg",
         "link": "https://www.flickr.com/photos/32951986@N05/56471",
     }}
-    queries = [query for _, query, _ in fixture_server.requests]
+    queries = [query for _, query, _ in pybossa_web_service.requests]
     assert [(query["page"], query["api_key"], query["format"], query["nojsoncallback"]) for query in queries] == [
         ("1", "k3y", "json", "1"), ("2", "k3y", "json", "1")]
 
@@ -72,28 +72,28 @@ def test_every_page_of_the_album_becomes_tasks(fixture_server):
          "Flickr described a photo without its id, server or secret."),
     ],
 )
-def test_what_flickr_refuses_or_garbles_fails_with_a_message(fixture_server, answer, message):
-    fixture_server.add(REST, answer)
+def test_what_flickr_refuses_or_garbles_fails_with_a_message(pybossa_web_service, answer, message):
+    pybossa_web_service.add(REST, answer)
 
     with pytest.raises(ImportFailed) as error:
-        run(fixture_server)
+        run(pybossa_web_service)
 
     assert error.value.message == message
 
 
-def test_an_answer_that_is_not_json_or_an_http_error_fails(fixture_server):
-    fixture_server.add(REST, "<html>oops</html>", content_type="text/html")
+def test_an_answer_that_is_not_json_or_an_http_error_fails(pybossa_web_service):
+    pybossa_web_service.add(REST, "<html>oops</html>", content_type="text/html")
     with pytest.raises(ImportFailed, match=r"^Flickr did not answer with JSON\.$"):
-        run(fixture_server)
-    fixture_server.add(REST, "busy", status=503, content_type="text/plain")
+        run(pybossa_web_service)
+    pybossa_web_service.add(REST, "busy", status=503, content_type="text/plain")
     with pytest.raises(ImportFailed, match=r"^Flickr answered with HTTP error 503\.$"):
-        run(fixture_server)
+        run(pybossa_web_service)
 
 
-def test_a_site_without_api_key_says_who_must_set_it(fixture_server):
+def test_a_site_without_api_key_says_who_must_set_it(pybossa_web_service):
     with pytest.raises(ImportFailed, match="ask its administrator to set plugin.importer-flickr.api_key"):
-        run(fixture_server, api_key=None)
-    assert fixture_server.requests == []
+        run(pybossa_web_service, api_key=None)
+    assert pybossa_web_service.requests == []
 
 
 def test_form_wants_the_album_number():
@@ -104,23 +104,23 @@ def test_form_wants_the_album_number():
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
         "plugin.importer-flickr.api_key": "k3y",
-        "plugin.importer-flickr.api_url": fixture_server.url + REST,
+        "plugin.importer-flickr.api_url": pybossa_web_service.url + REST,
     }
 
 
-def test_importing_an_album_through_the_view_creates_its_tasks(fixture_server, owner):
-    serve_album(fixture_server, [[photo(1)], [photo(2)]])
+def test_importing_an_album_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    serve_album(pybossa_web_service, [[photo(1)], [photo(2)]])
 
     body = owner.import_tasks({"type": "flickr", "album_id": ALBUM})
 
     assert body["flash"] == "2 new tasks were imported successfully"
     assert [info["link"] for info in owner.task_infos()] == [
         "https://www.flickr.com/photos/32951986@N05/56471", "https://www.flickr.com/photos/32951986@N05/56472"]
-    fixture_server.add(REST, {"stat": "fail", "code": 1, "message": "Photoset not found"}, query={"photoset_id": "123"})
+    pybossa_web_service.add(REST, {"stat": "fail", "code": 1, "message": "Photoset not found"}, query={"photoset_id": "123"})
     body = owner.import_tasks({"type": "flickr", "album_id": "123"})
     assert body["status"] == "error" and body["flash"] == "Flickr refused the album: Photoset not found."
     assert len(owner.task_infos()) == 2

@@ -57,39 +57,39 @@ def test_export_link_keeps_the_sheet_and_its_tab(link, export):
     assert export_url(link) == export
 
 
-def test_tasks_reads_the_export_with_the_csv_rules(fixture_server):
-    fixture_server.add(EXPORT_PATH, "question,n_answers\nIs it a cat?,3\n", query={"format": "csv"},
+def test_tasks_reads_the_export_with_the_csv_rules(pybossa_web_service):
+    pybossa_web_service.add(EXPORT_PATH, "question,n_answers\nIs it a cat?,3\n", query={"format": "csv"},
                        content_type="text/csv; charset=utf-8")
 
-    assert list(tasks({"googledocs_url": SHEET}, base_url=fixture_server.url)) == [
+    assert list(tasks({"googledocs_url": SHEET}, base_url=pybossa_web_service.url)) == [
         {"info": {"question": "Is it a cat?"}, "n_answers": 3}
     ]
 
 
-def test_a_sheet_not_shared_publicly_fails_with_a_message_for_the_owner(fixture_server):
-    fixture_server.add(EXPORT_PATH, "<html>Sign in</html>", status=401, content_type="text/html")
+def test_a_sheet_not_shared_publicly_fails_with_a_message_for_the_owner(pybossa_web_service):
+    pybossa_web_service.add(EXPORT_PATH, "<html>Sign in</html>", status=401, content_type="text/html")
 
     with pytest.raises(ImportFailed, match="check that the link is shared publicly"):
-        list(tasks({"googledocs_url": SHEET}, base_url=fixture_server.url))
+        list(tasks({"googledocs_url": SHEET}, base_url=pybossa_web_service.url))
 
 
-def test_base_url_comes_from_the_plugin_settings(fixture_server, pybossa_hooks, pybossa_settings):
+def test_base_url_comes_from_the_plugin_settings(pybossa_web_service, pybossa_hooks, pybossa_settings):
     [importer] = pybossa_hooks.register_importers(pybossa_settings)
-    fixture_server.add(EXPORT_PATH, "question\nWhy?\n", content_type="text/csv")
+    pybossa_web_service.add(EXPORT_PATH, "question\nWhy?\n", content_type="text/csv")
 
     assert list(importer.tasks({"googledocs_url": SHEET})) == [{"info": {"question": "Why?"}}]
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
-        "plugin.importer-gdocs.base_url": fixture_server.url,
+        "plugin.importer-gdocs.base_url": pybossa_web_service.url,
     }
 
 
-def test_importing_a_sheet_through_the_view_creates_its_tasks(fixture_server, owner):
-    fixture_server.add(EXPORT_PATH, "question,url\nCat?,https://example.org/1.jpg\nDog?,https://example.org/2.jpg\n",
+def test_importing_a_sheet_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    pybossa_web_service.add(EXPORT_PATH, "question,url\nCat?,https://example.org/1.jpg\nDog?,https://example.org/2.jpg\n",
                        query={"format": "csv", "gid": "5"}, content_type="text/csv")
 
     body = owner.import_tasks({"type": "gdocs", "googledocs_url": SHEET + "#gid=5"})

@@ -50,9 +50,9 @@ def test_entry_point_registers_the_iiif_importer():
     assert "iiif" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_each_canvas_of_a_version_2_manifest_becomes_a_task(fixture_server):
-    url = fixture_server.url + "/manifest.json"
-    fixture_server.add("/manifest.json", manifest_v2(url), content_type="application/ld+json")
+def test_each_canvas_of_a_version_2_manifest_becomes_a_task(pybossa_web_service):
+    url = pybossa_web_service.url + "/manifest.json"
+    pybossa_web_service.add("/manifest.json", manifest_v2(url), content_type="application/ld+json")
 
     found = list(tasks({"manifest_uri": url}))
 
@@ -68,8 +68,8 @@ def test_each_canvas_of_a_version_2_manifest_becomes_a_task(fixture_server):
     }
 
 
-def test_a_version_3_manifest_is_read_too(fixture_server):
-    url = fixture_server.add("/v3.json", manifest_v3("https://iiif.example.org/manifest/folio"))
+def test_a_version_3_manifest_is_read_too(pybossa_web_service):
+    url = pybossa_web_service.add("/v3.json", manifest_v3("https://iiif.example.org/manifest/folio"))
 
     [task] = tasks({"manifest_uri": url}, viewer_url="https://viewer.example.org/")
 
@@ -102,8 +102,8 @@ def without_service(manifest: dict) -> dict:
         (200, without_service(manifest_v2("m")), "Canvas 2 of the manifest has no id or no IIIF image service."),
     ],
 )
-def test_what_is_not_a_usable_manifest_fails_with_a_message(fixture_server, status, answer, message):
-    url = fixture_server.add("/manifest.json", answer, status=status)
+def test_what_is_not_a_usable_manifest_fails_with_a_message(pybossa_web_service, status, answer, message):
+    url = pybossa_web_service.add("/manifest.json", answer, status=status)
 
     with pytest.raises(ImportFailed) as failure:
         list(tasks({"manifest_uri": url}))
@@ -125,8 +125,8 @@ def pybossa_settings():
     return {"plugin.importer-iiif.viewer_url": "https://viewer.example.org/"}
 
 
-def test_importing_a_manifest_through_the_view_creates_its_tasks(fixture_server, owner):
-    url = fixture_server.add("/manifest.json", manifest_v2("https://iiif.example.org/manifest/folio", pages=3))
+def test_importing_a_manifest_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    url = pybossa_web_service.add("/manifest.json", manifest_v2("https://iiif.example.org/manifest/folio", pages=3))
 
     body = owner.import_tasks({"type": "iiif", "manifest_uri": url})
 

@@ -49,11 +49,11 @@ def test_entry_point_registers_the_s3_importer():
     assert "s3" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_every_file_of_every_page_becomes_a_task_and_folders_are_left_out(fixture_server):
-    serve_bucket(fixture_server)
-    base = fixture_server.url + "/birds/"
+def test_every_file_of_every_page_becomes_a_task_and_folders_are_left_out(pybossa_web_service):
+    serve_bucket(pybossa_web_service)
+    base = pybossa_web_service.url + "/birds/"
 
-    found = run(fixture_server)
+    found = run(pybossa_web_service)
 
     assert [task["info"] for task in found] == [
         {"filename": "photos/cat 1.jpg", "url": base + "photos/cat%201.jpg", "link": base + "photos/cat%201.jpg",
@@ -62,16 +62,16 @@ def test_every_file_of_every_page_becomes_a_task_and_folders_are_left_out(fixtur
         {"filename": "song.mp3", "url": base + "song.mp3", "link": base + "song.mp3", "audio_url": base + "song.mp3"},
         {"filename": "notes.txt", "url": base + "notes.txt", "link": base + "notes.txt"},
     ]
-    assert len(fixture_server.requests) == 2
+    assert len(pybossa_web_service.requests) == 2
 
 
-def test_only_the_chosen_files_become_tasks(fixture_server):
-    serve_bucket(fixture_server)
+def test_only_the_chosen_files_become_tasks(pybossa_web_service):
+    serve_bucket(pybossa_web_service)
 
-    assert [task["info"]["filename"] for task in run(fixture_server, files=["notes.txt", "paper.pdf"])] == [
+    assert [task["info"]["filename"] for task in run(pybossa_web_service, files=["notes.txt", "paper.pdf"])] == [
         "paper.pdf", "notes.txt"]
     with pytest.raises(ImportFailed) as failure:
-        run(fixture_server, files=["paper.pdf", "gone.png"])
+        run(pybossa_web_service, files=["paper.pdf", "gone.png"])
     assert failure.value.message == "These files are not in the bucket birds: gone.png."
 
 
@@ -94,11 +94,11 @@ def test_only_the_chosen_files_become_tasks(fixture_server):
          "Amazon S3 said the listing goes on but gave no new continuation token."),
     ],
 )
-def test_what_s3_refuses_or_garbles_fails_with_a_message(fixture_server, status, body, message):
-    fixture_server.add("/birds/", body, status=status, content_type="application/xml")
+def test_what_s3_refuses_or_garbles_fails_with_a_message(pybossa_web_service, status, body, message):
+    pybossa_web_service.add("/birds/", body, status=status, content_type="application/xml")
 
     with pytest.raises(ImportFailed) as failure:
-        run(fixture_server)
+        run(pybossa_web_service)
 
     assert failure.value.message == message
 
@@ -118,15 +118,15 @@ def test_form_takes_files_optionally():
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
-        "plugin.importer-s3.bucket_url": fixture_server.url + "/{bucket}",
+        "plugin.importer-s3.bucket_url": pybossa_web_service.url + "/{bucket}",
     }
 
 
-def test_importing_a_bucket_through_the_view_creates_its_tasks(fixture_server, owner):
-    serve_bucket(fixture_server)
+def test_importing_a_bucket_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    serve_bucket(pybossa_web_service)
 
     body = owner.import_tasks({"type": "s3", "bucket": "birds", "files": ["song.mp3", "photos/cat 1.jpg"]})
 

@@ -45,27 +45,27 @@ def test_entry_point_registers_the_twitter_importer():
     assert "twitter" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_a_hashtag_search_pages_through_the_tweets(fixture_server):
-    serve_search(fixture_server, "#birds")
+def test_a_hashtag_search_pages_through_the_tweets(pybossa_web_service):
+    serve_search(pybossa_web_service, "#birds")
 
-    found = run(fixture_server)
+    found = run(pybossa_web_service)
 
     assert [task["info"]["id"] for task in found] == [f"17871{n:05d}" for n in range(1, 16)]
     assert found[0] == {"info": tweet(1)}
-    [(_, first, headers), (_, second, _)] = fixture_server.requests
+    [(_, first, headers), (_, second, _)] = pybossa_web_service.requests
     assert headers["Authorization"] == "Bearer AAAAT0k3n"
     assert (first["max_results"], first["tweet.fields"]) == ("100", "id,text,created_at,author_id,lang,"
                                                              "conversation_id,public_metrics,entities")
     assert second["next_token"] == "b26v89c19zqg8o3fo"
 
 
-def test_an_account_search_asks_for_its_tweets_and_stops_at_the_maximum(fixture_server):
-    serve_search(fixture_server, "from:birdwatch")
+def test_an_account_search_asks_for_its_tweets_and_stops_at_the_maximum(pybossa_web_service):
+    serve_search(pybossa_web_service, "from:birdwatch")
 
-    found = run(fixture_server, source="@birdwatch", max_tweets=3)
+    found = run(pybossa_web_service, source="@birdwatch", max_tweets=3)
 
     assert [task["info"]["id"] for task in found] == ["1787100001", "1787100002", "1787100003"]
-    [(_, query, _)] = fixture_server.requests
+    [(_, query, _)] = pybossa_web_service.requests
     assert query["max_results"] == "10"
 
 
@@ -90,19 +90,19 @@ def test_an_account_search_asks_for_its_tweets_and_stops_at_the_maximum(fixture_
         (200, ["not", "a", "result"], "Twitter answered with something that is not a search result."),
     ],
 )
-def test_what_twitter_refuses_or_garbles_fails_with_a_message(fixture_server, status, answer, message):
-    fixture_server.add(SEARCH, answer, status=status)
+def test_what_twitter_refuses_or_garbles_fails_with_a_message(pybossa_web_service, status, answer, message):
+    pybossa_web_service.add(SEARCH, answer, status=status)
 
     with pytest.raises(ImportFailed) as failure:
-        run(fixture_server)
+        run(pybossa_web_service)
 
     assert failure.value.message == message
 
 
-def test_a_site_without_bearer_token_says_who_must_set_it(fixture_server):
+def test_a_site_without_bearer_token_says_who_must_set_it(pybossa_web_service):
     with pytest.raises(ImportFailed, match="ask its administrator to set plugin.importer-twitter.bearer_token"):
-        run(fixture_server, bearer_token=None)
-    assert fixture_server.requests == []
+        run(pybossa_web_service, bearer_token=None)
+    assert pybossa_web_service.requests == []
 
 
 @pytest.mark.parametrize(
@@ -127,16 +127,16 @@ def test_form_defaults_to_200_tweets():
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
         "plugin.importer-twitter.bearer_token": "AAAAT0k3n",
-        "plugin.importer-twitter.api_url": fixture_server.url + "/2",
+        "plugin.importer-twitter.api_url": pybossa_web_service.url + "/2",
     }
 
 
-def test_importing_tweets_through_the_view_creates_their_tasks(fixture_server, owner):
-    serve_search(fixture_server, "#birds")
+def test_importing_tweets_through_the_view_creates_their_tasks(pybossa_web_service, owner):
+    serve_search(pybossa_web_service, "#birds")
 
     body = owner.import_tasks({"type": "twitter", "source": "#birds", "max_tweets": "12"})
 

@@ -52,10 +52,10 @@ def test_entry_point_registers_the_youtube_importer():
     assert "youtube" in [importer.name for importer in load_plugins({}).register_importers()]
 
 
-def test_every_playable_video_of_every_page_becomes_a_task(fixture_server):
-    serve_playlist(fixture_server)
+def test_every_playable_video_of_every_page_becomes_a_task(pybossa_web_service):
+    serve_playlist(pybossa_web_service)
 
-    found = run(fixture_server)
+    found = run(pybossa_web_service)
 
     assert found == [
         {"info": {"youtube_id": "dQw4w9WgXcQ", "video_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
@@ -67,7 +67,7 @@ def test_every_playable_video_of_every_page_becomes_a_task(fixture_server):
                             'frameborder="0" allowfullscreen></iframe>',
                   "title": "Wren", "thumbnails": thumbnails("9bZkp7q19f0")}},
     ]
-    assert [(query["key"], query["maxResults"], query.get("pageToken")) for _, query, _ in fixture_server.requests] == [
+    assert [(query["key"], query["maxResults"], query.get("pageToken")) for _, query, _ in pybossa_web_service.requests] == [
         ("AIzaK3y", "50", None), ("AIzaK3y", "50", "EAAaBlBUOkNESQ")]
 
 
@@ -96,19 +96,19 @@ def google_error(code: int, message: str, reason: str) -> dict:
          "YouTube sent the same page of the playlist twice."),
     ],
 )
-def test_what_youtube_refuses_or_garbles_fails_with_a_message(fixture_server, status, answer, message):
-    fixture_server.add("/youtube/v3/playlistItems", answer, status=status)
+def test_what_youtube_refuses_or_garbles_fails_with_a_message(pybossa_web_service, status, answer, message):
+    pybossa_web_service.add("/youtube/v3/playlistItems", answer, status=status)
 
     with pytest.raises(ImportFailed) as failure:
-        run(fixture_server)
+        run(pybossa_web_service)
 
     assert failure.value.message == message
 
 
-def test_a_site_without_api_key_says_who_must_set_it(fixture_server):
+def test_a_site_without_api_key_says_who_must_set_it(pybossa_web_service):
     with pytest.raises(ImportFailed, match="ask its administrator to set plugin.importer-youtube.api_key"):
-        run(fixture_server, api_key="")
-    assert fixture_server.requests == []
+        run(pybossa_web_service, api_key="")
+    assert pybossa_web_service.requests == []
 
 
 @pytest.mark.parametrize("link", [
@@ -129,16 +129,16 @@ def test_form_accepts_a_video_link_inside_a_playlist():
 
 
 @pytest.fixture
-def pybossa_settings(fixture_server):
+def pybossa_settings(pybossa_web_service):
     """The test site's settings: the importer calls the stand-in."""
     return {
         "plugin.importer-youtube.api_key": "AIzaK3y",
-        "plugin.importer-youtube.api_url": fixture_server.url + "/youtube/v3",
+        "plugin.importer-youtube.api_url": pybossa_web_service.url + "/youtube/v3",
     }
 
 
-def test_importing_a_playlist_through_the_view_creates_its_tasks(fixture_server, owner):
-    serve_playlist(fixture_server)
+def test_importing_a_playlist_through_the_view_creates_its_tasks(pybossa_web_service, owner):
+    serve_playlist(pybossa_web_service)
 
     body = owner.import_tasks({"type": "youtube", "playlist_url": LINK})
 
