@@ -13,7 +13,7 @@ from pybossa_core.errors import BadRequest
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
-from pybossa_core.services import contribution, webhooks
+from pybossa_core.services import contribution
 
 
 class ProjectOwnersWrite(Rules):
@@ -45,9 +45,8 @@ class TaskRules(ProjectOwnersWrite):
     def updated(self, call: ApiCall, task: Task) -> None:
         result_id = contribution.sync_completion(call.session, task)
         if result_id is not None:
-            call.after_commit("on_task_completed", project_id=task.project_id, task_id=task.id, result_id=result_id)
-            webhooks.announce_task_completed(
-                call.registry["jobs"], call.transaction_manager, call.parent("project", task.project_id), task.id, result_id
+            contribution.announce_completion(
+                call.registry, call.transaction_manager, call.parent("project", task.project_id), task.id, result_id
             )
 
 

@@ -8,7 +8,7 @@ from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import owns, require_user
-from pybossa_core.services import contribution, webhooks
+from pybossa_core.services import contribution
 from pybossa_core.services.scheduling import scheduler_for
 
 
@@ -40,8 +40,7 @@ class TaskRunRules(Rules):
             task_run_id=task_run.id, user_id=task_run.user_id,
         )
         if result_id is not None:
-            call.after_commit("on_task_completed", project_id=project.id, task_id=task_run.task_id, result_id=result_id)
-            webhooks.announce_task_completed(call.registry["jobs"], call.transaction_manager, project, task_run.task_id, result_id)
+            contribution.announce_completion(call.registry, call.transaction_manager, project, task_run.task_id, result_id)
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:
         contribution.forget_answer(call.session, task_run.task_id)

@@ -212,12 +212,13 @@ def import_tasks(session: Session, project: Project, importer: ImporterSpec, for
     return len(rows)
 
 
-def set_redundancy(session: Session, project: Project, n_answers: int) -> None:
+def set_redundancy(session: Session, project: Project, n_answers: int) -> list[tuple[int, int]]:
     """Make every task of ``project`` need ``n_answers`` answers, in a few statements whatever its size.
 
     Tasks that now have enough answers are completed and get their result; completed tasks
     that now lack answers are open again. The change is recorded in the audit log, as
-    PYBOSSA records it (``task.n_answers``, old value ``N/A``).
+    PYBOSSA records it (``task.n_answers``, old value ``N/A``). Returns the (task id, result id)
+    of each task it completed.
     """
     of_project = Task.project_id == project.id
     completing = session.scalars(
@@ -229,10 +230,10 @@ def set_redundancy(session: Session, project: Project, n_answers: int) -> None:
             state=sa.case((Task.n_task_runs >= n_answers, "completed"), else_="ongoing"),
         ).execution_options(synchronize_session=False)
     )
-    for task_id in completing:
-        create_result(session, project.id, task_id)
+    completed = [(task_id, create_result(session, project.id, task_id)) for task_id in completing]
     auditlog.record_change(session, project, "task.n_answers", "N/A", n_answers)
     session.expire_all()
+    return completed
 
 
 def tasks_page(session: Session, project: Project, page: int, per_page: int) -> list[dict[str, Any]]:

@@ -444,7 +444,8 @@ def task_n_answers(request):
     values, errors = forms.validate(project_forms.task_redundancy_form(), data)
     if errors:
         return _failed({**context, "form": show_form(request, {"n_answers": data.get("n_answers")}, errors)})
-    projects.set_redundancy(request.dbsession, project, values["n_answers"])
+    for task_id, result_id in projects.set_redundancy(request.dbsession, project, values["n_answers"]):
+        contribution.announce_completion(request.registry, request.tm, project, task_id, result_id)
     return redirect(
         request.route_path("project.tasks", short_name=project.short_name, slash="/"),
         status="success",

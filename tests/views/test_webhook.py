@@ -196,6 +196,19 @@ def test_an_owner_lowering_n_answers_completes_the_task_and_sends_it(site, recei
     assert (payload["task_id"], payload["event"]) == (task.id, "task_completed") and payload["result_id"]
 
 
+def test_an_owner_lowering_the_redundancy_of_every_task_sends_each_completion(site, receiver, scene):
+    owner, volunteer, _, _ = scene
+    with committed(site) as make:
+        project = make.project(owner, webhook=receiver.url)
+        tasks = [make.task(project, n_answers=3) for _ in range(2)]
+    complete_a_task(site, project, volunteer)
+    complete_a_task(site, project, volunteer)
+    as_owner(site, owner)
+    post(site, f"/project/{project.short_name}/tasks/redundancy", {"n_answers": "1"})
+    assert sorted(payload["task_id"] for _, payload in receiver.received) == [task.id for task in tasks]
+    assert all(payload["result_id"] for _, payload in receiver.received)
+
+
 def test_a_failing_receiver_is_retried_then_recorded_and_the_answer_is_kept(site, receiver, scene):
     owner, volunteer, project, _ = scene
     receiver.mode = "fail"
