@@ -63,7 +63,7 @@ def presenter_page(event) -> None:
     if event.get("renderer_name") != PRESENTER_TEMPLATE.lstrip("/"):
         return
     request = event["request"]
-    project = projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
+    project = request.route_project
     event["task_presenter"] = (project.info or {}).get("task_presenter") or ""
     event["preset_task_id"] = request.matchdict.get("task_id")
 

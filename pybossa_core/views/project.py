@@ -47,8 +47,13 @@ SHORT_NAME_PLACEHOLDER = "{{ project.short_name }}"
 # -- finding the project and who looks at it ------------------------------------------------
 
 
+def _route_project(request) -> Project | None:
+    """``request.route_project``: the project the route names, looked up once per request."""
+    return projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
+
+
 def _find(request) -> Project:
-    project = projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
+    project = request.route_project
     if project is None:
         raise HTTPNotFound()
     return project
@@ -505,6 +510,7 @@ def task_presenter_editor(request):
 
 def includeme(config) -> None:
     """Add the project routes; their views are found by the scan of ``pybossa_core.views``."""
+    config.add_request_method(_route_project, "route_project", reify=True)
     config.add_route("project.new", "/project/new{slash:/?}")
     for name, path in (
         ("settings", "settings"),
