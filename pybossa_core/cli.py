@@ -91,11 +91,16 @@ def jobs(args, settings: dict[str, Any]) -> int:
 
 def db_upgrade(args, settings: dict[str, Any]) -> int:
     """Create the database's tables or bring them up to date."""
-    from pybossa_core.db import get_engine
+    from pybossa_core.db import get_engine, get_session_factory, get_tm_session
     from pybossa_core.migrations import upgrade
+    from pybossa_core.services.projects import add_default_categories
 
     engine = get_engine(settings)
+    new_site = not sa.inspect(engine).has_table("alembic_version")
     upgrade(engine, args.revision)
+    if new_site and args.revision == "head":
+        with transaction.manager:
+            add_default_categories(get_tm_session(get_session_factory(engine), transaction.manager))
     print(f"database at {engine.url.render_as_string(hide_password=True)} is at revision {args.revision}")
     return 0
 

@@ -19,14 +19,18 @@ def test_db_upgrade_then_create_admin_prints_its_api_key(tmp_path, capsys, monke
     monkeypatch.delenv("PYBOSSA_DATABASE_URL", raising=False)
     ini = write_ini(tmp_path)
     assert main(["-c", ini, "db", "upgrade"]) == 0
+    assert main(["-c", ini, "db", "upgrade"]) == 0
     capsys.readouterr()
     assert main(["-c", ini, "create-admin", "alice", "alice@example.com"]) == 0
     api_key = capsys.readouterr().out.strip()
     engine = sa.create_engine(f"sqlite:///{tmp_path}/site.sqlite")
     with engine.connect() as connection:
         row = connection.execute(sa.text("select name, admin from user where api_key = :k"), {"k": api_key}).one()
+        categories = connection.execute(sa.text("select short_name from category order by id")).scalars().all()
     engine.dispose()
     assert (row.name, bool(row.admin)) == ("alice", True)
+    # A new site starts with PYBOSSA's two categories, once however often it is upgraded.
+    assert categories == ["thinking", "sensing"]
     assert main(["-c", ini, "create-admin", "alice", "other@example.com"]) == 1
 
 

@@ -5,7 +5,7 @@ from pyramid.response import Response
 
 from pybossa_core.api.base import ApiCall, ApiResource, ResourceService, api_call, read_body, serialize
 from pybossa_core.errors import MethodNotAllowed
-from pybossa_core.schemas.query import parse_list_params
+from pybossa_core.schemas.query import parse_bool, parse_list_params
 
 
 class ResourceViews:
@@ -27,7 +27,8 @@ class ResourceViews:
         if request.method == "GET":
             self._allow("GET")
             call = api_call(request)
-            return self._present(request, call, [self.service.read(call, object_id)], related=False)[0]
+            related = parse_bool("related", request.GET["related"]) if "related" in request.GET else False
+            return self._present(request, call, [self.service.read(call, object_id)], related=related)[0]
         if request.method == "PUT":
             return self.write(request, object_id)
         if request.method == "DELETE":

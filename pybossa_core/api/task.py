@@ -9,11 +9,12 @@ import colander
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.api.callers import caller_for
 from pybossa_core.api.related import task_related
-from pybossa_core.errors import BadRequest
+from pybossa_core.errors import Unauthorized
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
 from pybossa_core.services import contribution
+from pybossa_core.services.tokens import token_project_id
 
 
 class ProjectOwnersWrite(Rules):
@@ -33,10 +34,15 @@ class TaskRules(ProjectOwnersWrite):
             return []
         external_uid = params.get("external_uid")
         project = None
-        if external_uid:
-            if "project_id" not in params:
-                raise BadRequest("external_uid needs the project_id its token belongs to")
-            project = call.session.get(Project, parse_int("project_id", params["project_id"]))
+        if external_uid and call.user is None:
+            # The project's Bearer token names the project when the query does not.
+            if "project_id" in params:
+                project_id = parse_int("project_id", params["project_id"])
+            else:
+                project_id = token_project_id(call.authorization)
+            if project_id is None:
+                raise Unauthorized("external_uid needs a Bearer token of its project")
+            project = call.session.get(Project, project_id)
             if project is None:
                 return [Task.id.is_(None)]
         caller = caller_for(call, project, external_uid)

@@ -22,7 +22,8 @@ class Blogpost(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     info: Mapped[Any] = mapped_column(JSONDocument, default=dict)
     media_url: Mapped[str | None] = mapped_column(Text)
-    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: A post written through the API without ``published`` is published, as in PYBOSSA.
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class HelpingMaterial(Base):

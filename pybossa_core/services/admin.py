@@ -29,9 +29,9 @@ def create_announcement(session: Session, author: User, values: Mapping[str, Any
     return announcement
 
 
-def admins(session: Session, besides: User) -> list[User]:
-    """Return the admins other than ``besides`` (the admin looking), oldest first."""
-    return list(session.scalars(sa.select(User).where(User.admin.is_(True), User.id != besides.id).order_by(User.id)))
+def admins(session: Session) -> list[User]:
+    """Return every admin, oldest first."""
+    return list(session.scalars(sa.select(User).where(User.admin.is_(True)).order_by(User.id)))
 
 
 def search_users(session: Session, text: str, besides: User) -> list[User]:

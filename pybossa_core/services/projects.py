@@ -146,6 +146,22 @@ def _taken(session: Session, column, value: str, besides: Project | None) -> boo
     return session.scalar(query.limit(1)) is not None
 
 
+#: The categories a new site starts with, as PYBOSSA's (name, short name, description).
+DEFAULT_CATEGORIES = (
+    ("Thinking", "thinking", "Projects that ask volunteers to look, read and judge: tag, classify, transcribe."),
+    ("Volunteer Sensing", "sensing", "Projects that ask volunteers to gather data where they are."),
+)
+
+
+def add_default_categories(session: Session) -> None:
+    """Give a new site PYBOSSA's two categories, so its first projects have one."""
+    session.add_all(
+        Category(name=name, short_name=short_name, description=description)
+        for name, short_name, description in DEFAULT_CATEGORIES
+    )
+    session.flush()
+
+
 def create_project(session: Session, owner: User, fields: Mapping[str, Any]) -> Project:
     """Create a draft project of ``owner``, in the first category as PYBOSSA does."""
     project = Project(

@@ -24,6 +24,8 @@ HOME_PROJECTS_PER_CATEGORY = 20
 PROJECT_FACE = ("thumbnail", "thumbnail_url", "container")
 #: The category the home page lists the featured projects under.
 FEATURED = {"created": None, "description": None, "id": None, "name": "Featured", "short_name": "featured"}
+#: The heading the home page lists published projects without a category under, after the categories.
+UNCATEGORISED = {"created": None, "description": None, "id": None, "name": "Other projects", "short_name": "uncategorised"}
 
 
 def _face(info: Any) -> dict[str, Any]:
@@ -47,8 +49,8 @@ def category_json(category: Category) -> dict[str, Any]:
 
 
 def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
-    """Return the home page's lists: categories (Featured first when any project is featured), their
-    published projects, the most active projects (most answers) and ``top_users``."""
+    """Return the home page's lists: categories (Featured first when any project is featured, Other
+    projects last when a published project has no category), their published projects, the most active projects (most answers) and ``top_users``."""
     published = sa.select(Project).where(Project.published.is_(True))
     used = session.scalars(
         sa.select(Category)
@@ -65,6 +67,15 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
         ]
         for category in used
     }
+    uncategorised = [
+        _card(card)
+        for card in project_summaries(
+            session, published.where(Project.category_id.is_(None)).limit(HOME_PROJECTS_PER_CATEGORY)
+        )
+    ]
+    if uncategorised:
+        categories.append(dict(UNCATEGORISED))
+        categories_projects[UNCATEGORISED["short_name"]] = uncategorised
     featured = [_card(card) for card in project_summaries(session, published.where(Project.featured.is_(True)))]
     if featured:
         categories.insert(0, dict(FEATURED))

@@ -34,3 +34,15 @@ def check_project_token(authorization: str | None, project: Project) -> None:
         raise Unauthorized(f"Invalid token: {error}") from None
     if claims.get("project_id") != project.id:
         raise Forbidden("This token belongs to another project")
+
+
+def token_project_id(authorization: str | None) -> int | None:
+    """Return the project a Bearer token claims to belong to, unverified (:func:`check_project_token` verifies)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        project_id = jwt.decode(token.strip(), options={"verify_signature": False}).get("project_id")
+    except jwt.PyJWTError:
+        return None
+    return project_id if isinstance(project_id, int) else None

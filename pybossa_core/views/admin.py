@@ -129,7 +129,7 @@ def users(request):
         "form": show_form(request, {"user": None}),
         "found": [],
         "title": "Manage Admin Users",
-        "users": [admin.user_json(session, user) for user in admin.admins(session, viewer)],
+        "users": [admin.user_json(session, user) for user in admin.admins(session)],
     }
     text = (form_data(request).get("user") or "").strip() if request.method == "POST" else ""
     if text:

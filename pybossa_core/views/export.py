@@ -63,7 +63,7 @@ def export(request) -> Any:
     project = readable_project(request)
     if not project.zip_download and not owns(request.identity, project):
         if request.identity is None:
-            return sign_in_required(request)
+            return sign_in_required(request, status_code=401)
         raise HTTPForbidden()
     kind, file_format = request.GET.get("type"), request.GET.get("format")
     if not (kind and file_format):

@@ -38,7 +38,14 @@ def safe_next(url: str | None, default: str = "/") -> str:
     return default
 
 
-def sign_in_required(request) -> Redirect:
-    """Answer a view that needs a signed-in visitor: 401 and where to sign in."""
-    request.response.status_code = 401
-    return redirect(request.route_path("account.signin", slash="", _query={"next": request.path_qs}), status="not_signed_in")
+def sign_in_required(request, status_code: int = 302) -> Redirect:
+    """Answer a view that needs a signed-in visitor: a 302 to the sign-in page, JSON clients included.
+
+    PYBOSSA sends anonymous callers of its signed-in views to sign in this way, whatever they accept;
+    a view where PYBOSSA answers 401 instead (the export) passes ``status_code=401``.
+    """
+    signin = request.route_path("account.signin", slash="", _query={"next": request.path_qs})
+    request.response.status_code = status_code
+    if status_code == 302:
+        request.response.location = signin
+    return redirect(signin, status="not_signed_in")

@@ -45,8 +45,13 @@ def test_blogposts_are_written_and_signed_by_owners(testapp, make, dbsession):
     testapp.post_json(f"/api/blogpost?api_key={other.api_key}", {"project_id": project.id, "title": "t"}, status=403)
     testapp.post_json(f"/api/blogpost?api_key={owner.api_key}", {"project_id": project.id, "title": "t", "user_id": other.id}, status=415)
     body = testapp.post_json(f"/api/blogpost?api_key={owner.api_key}", {"project_id": project.id, "title": "News", "body": "x"}).json
-    assert body["user_id"] == owner.id
+    assert body["user_id"] == owner.id and body["published"] is True
     assert dbsession.get(Blogpost, body["id"]).title == "News"
+    draft = testapp.post_json(f"/api/blogpost?api_key={owner.api_key}",
+                              {"project_id": project.id, "title": "Draft", "published": False}).json
+    assert draft["published"] is False
+    shown = testapp.get(f"/project/{project.short_name}/blog", headers={"Accept": "application/json"}).json
+    assert [post["title"] for post in shown["blogposts"]] == ["News"]
 
 
 def test_helping_materials_and_pages_belong_to_owners(testapp, make):

@@ -105,6 +105,22 @@ def test_related_task_has_its_task_runs_and_result(testapp, make):
     assert result_body["task"]["id"] == task.id and len(result_body["task_runs"]) == 2
 
 
+def test_related_on_a_single_item(testapp, make):
+    task = make.task(make.project(make.user()))
+    runs = [make.task_run(task, make.user()) for _ in range(2)]
+    result = make.result(task, runs)
+    body = testapp.get(f"/api/task/{task.id}", {"related": "True"}).json
+    assert [run["id"] for run in body["task_runs"]] == [run.id for run in runs]
+    assert body["result"]["id"] == result.id
+    run_body = testapp.get(f"/api/taskrun/{runs[1].id}", {"related": "True"}).json
+    assert run_body["task"]["id"] == task.id and run_body["result"]["id"] == result.id
+    result_body = testapp.get(f"/api/result/{result.id}", {"related": "True"}).json
+    assert result_body["task"]["id"] == task.id and len(result_body["task_runs"]) == 2
+    assert "task_runs" not in testapp.get(f"/api/task/{task.id}").json
+    bad = testapp.get(f"/api/task/{task.id}", {"related": "perhaps"}, status=400).json
+    assert bad["exception_cls"] == "BadRequest" and bad["target"] == "task"
+
+
 def test_task_without_runs_has_empty_related(testapp, make):
     make.task(make.project(make.user()))
     body = testapp.get("/api/task", {"related": "1"}).json[0]

@@ -222,6 +222,21 @@ class TestProjectTokens:
         testapp.get(f"/api/{project.id}/newtask", {"external_uid": "u"},
                     headers={"Authorization": f"Bearer {forged}"}, status=403)
 
+    def test_participated_leaves_out_what_the_external_user_answered(self, testapp, make, project):
+        tasks = {task.id: task for task in (make.task(project, n_answers=2), make.task(project, n_answers=2))}
+        bearer = {"Authorization": f"Bearer {self.token(testapp, project, project.secret_key).text}"}
+        handed = testapp.get(f"/api/{project.id}/newtask", {"external_uid": "1xa"}, headers=bearer).json["id"]
+        answered, other = tasks.pop(handed), tasks.popitem()[1]
+        testapp.post_json("/api/taskrun?external_uid=1xa", {
+            "project_id": project.id, "task_id": answered.id, "info": "yes", "external_uid": "1xa"}, headers=bearer)
+        for query in ({"project_id": project.id}, {}):
+            body = testapp.get("/api/task", {**query, "participated": 1, "external_uid": "1xa"}, headers=bearer).json
+            assert [task["id"] for task in body] == [other.id]
+        others = testapp.get("/api/task", {"participated": 1, "external_uid": "2zb"}, headers=bearer).json
+        assert {task["id"] for task in others} == {answered.id, other.id}
+        refused = testapp.get("/api/task", {"participated": 1, "external_uid": "1xa"}, status=401).json
+        assert refused["exception_cls"] == "Unauthorized" and refused["target"] == "task"
+
 
 def test_favorites(testapp, make, project, dbsession):
     task = make.task(project)

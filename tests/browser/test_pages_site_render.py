@@ -105,7 +105,7 @@ PAGES = [
                                         'name="published"', 'action="/admin/announcement/new"']),
     ("/admin/announcement/{announcement.id}/update", ADMIN, ["Edit a post", 'value="Hello everyone"',
                                                              'action="/admin/announcement/{announcement.id}/update"']),
-    ("/admin/users", ADMIN, ["Manage Admin Users", 'name="user"', 'action="/admin/users"', "Other admins"]),
+    ("/admin/users", ADMIN, ["Manage Admin Users", 'name="user"', 'action="/admin/users"', "Admins"]),
     ("/admin/categories", ADMIN, ["Categories", "Science projects", 'href="/admin/categories/update/{art.id}"',
                                   'href="/admin/categories/del/{art.id}"', 'action="/admin/categories"']),
     ("/admin/categories/update/{art.id}", ADMIN, ["Update Category", 'value="Art"', 'value="Art projects"']),

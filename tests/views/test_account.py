@@ -309,7 +309,7 @@ def test_admins_see_draft_projects_on_public_profiles(testapp, make):
 def test_account_projects_need_the_owner_signed_in(testapp, make, member):
     make.project(member, "pub")
     make.project(member, "dra", published=False)
-    anonymous = testapp.get("/account/member/projects", headers=JSON, status=401).json
+    anonymous = testapp.get("/account/member/projects", headers=JSON, status=302).json
     assert anonymous == {"next": "/account/signin?next=%2Faccount%2Fmember%2Fprojects", "status": "not_signed_in"}
 
     sign_in(testapp, member)

@@ -45,7 +45,7 @@ def test_update_page_shows_the_three_forms(browser, member):
 
 
 def test_update_needs_the_owner_or_an_admin(testapp, make, member):
-    assert testapp.get("/account/member/update", headers=JSON, status=401).json["status"] == "not_signed_in"
+    assert testapp.get("/account/member/update", headers=JSON, status=302).json["status"] == "not_signed_in"
     other = make.user("other", passwd_hash=PASSWORD_HASH)
     sign_in(testapp, other)
     testapp.get("/account/member/update", headers=JSON, status=403)
@@ -205,7 +205,7 @@ def test_reset_api_key(browser, member, dbsession):
 def test_reset_api_key_of_another_user_is_for_admins(testapp, make, member, dbsession):
     other = make.user("other", passwd_hash=PASSWORD_HASH)
     old_key = member.api_key
-    testapp.post("/account/member/resetapikey", headers={**JSON, "X-CSRFToken": csrf_of(testapp)}, status=401)
+    testapp.post("/account/member/resetapikey", headers={**JSON, "X-CSRFToken": csrf_of(testapp)}, status=302)
     sign_in(testapp, other)
     testapp.post("/account/member/resetapikey", headers={**JSON, "X-CSRFToken": csrf_of(testapp)}, status=403)
     dbsession.refresh(member)

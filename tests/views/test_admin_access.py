@@ -46,14 +46,14 @@ def _state(dbsession):
 @pytest.mark.parametrize("path", GET_PATHS)
 def test_anonymous_visitors_are_sent_to_sign_in(testapp, rows, path):
     url = path.format(**rows)
-    body = testapp.get(url, headers=JSON, status=401).json
+    body = testapp.get(url, headers=JSON, status=302).json
     assert body == {"next": f"/account/signin?next={url.replace('/', '%2F')}", "status": "not_signed_in"}
 
 
 @pytest.mark.parametrize("path", POST_PATHS)
 def test_anonymous_writes_change_nothing(testapp, dbsession, rows, path):
     before = _state(dbsession)
-    assert post(testapp, path.format(**rows), CHANGES, status=401).json["status"] == "not_signed_in"
+    assert post(testapp, path.format(**rows), CHANGES, status=302).json["status"] == "not_signed_in"
     assert _state(dbsession) == before
 
 

@@ -11,14 +11,14 @@ USER_KEYS = {
 }
 
 
-def test_the_list_shows_the_other_admins(testapp, make, boss):
+def test_the_list_shows_every_admin(testapp, make, boss):
     other = make.user("second", fullname="Second Admin", admin=True, info={"avatar": "a.png", "twitter_token": {"t": 1}})
     make.user("plain")
     body = testapp.get("/admin/users", headers=JSON).json
     assert body["template"] == "/admin/users.html" and body["title"] == "Manage Admin Users"
     assert body["form"] == {"csrf": body["form"]["csrf"], "errors": {}, "user": None} and body["found"] == []
-    assert [user["id"] for user in body["users"]] == [other.id]
-    shown = body["users"][0]
+    assert [user["id"] for user in body["users"]] == [boss.id, other.id]
+    shown = body["users"][1]
     assert set(shown) == USER_KEYS
     assert (shown["name"], shown["email_addr"], shown["admin"], shown["info"]) == ("second", "second@example.com", True, {"avatar": "a.png"})
     assert shown["api_key"] == other.api_key and shown["created"] == other.created.isoformat()
@@ -47,7 +47,7 @@ def test_add_and_del_change_admin_rights(testapp, dbsession, make, boss):
     assert testapp.get(f"/admin/users/add/{jane.id}", headers={**JSON, "X-CSRFToken": csrf}).json == {"next": "/admin/users"}
     dbsession.expire_all()
     assert dbsession.get(User, jane.id).admin is True
-    assert [user["id"] for user in testapp.get("/admin/users", headers=JSON).json["users"]] == [jane.id]
+    assert [user["id"] for user in testapp.get("/admin/users", headers=JSON).json["users"]] == [boss.id, jane.id]
     assert testapp.get(f"/admin/users/del/{jane.id}?csrf_token={csrf}", headers=JSON).json == {"next": "/admin/users"}
     dbsession.expire_all()
     assert dbsession.get(User, jane.id).admin is False

@@ -83,8 +83,8 @@ def test_refused_changes_leave_no_record(browser, member, project, dbsession):
 
 
 def test_auditlog_is_for_owners_and_admins(testapp, make, member, project):
-    post(testapp, "/project/birds/resetsecretkey", status=401)
-    body = testapp.get("/project/birds/auditlog", headers=JSON, status=401).json
+    post(testapp, "/project/birds/resetsecretkey", status=302)
+    body = testapp.get("/project/birds/auditlog", headers=JSON, status=302).json
     assert body["status"] == "not_signed_in" and body["next"].startswith("/account/signin")
     as_user(testapp, make, "other")
     testapp.get("/project/birds/auditlog", headers=JSON, status=403)

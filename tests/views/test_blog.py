@@ -169,10 +169,10 @@ def test_posts_of_another_project_cannot_be_changed_through_this_one(browser, ma
 def test_anonymous_visitors_are_sent_to_sign_in(testapp, member, project, dbsession):
     blogpost = write(dbsession, project, member)
     for path in ("new-blogpost", f"{blogpost.id}/update"):
-        body = testapp.get(f"/project/birds/{path}", headers=JSON, status=401).json
+        body = testapp.get(f"/project/birds/{path}", headers=JSON, status=302).json
         assert body["status"] == "not_signed_in" and body["next"] == f"/account/signin?next=%2Fproject%2Fbirds%2F{path.replace('/', '%2F')}"
-    post(testapp, "/project/birds/new-blogpost", {"title": "Hi", "body": "There"}, status=401)
-    post(testapp, f"/project/birds/{blogpost.id}/delete", status=401)
+    post(testapp, "/project/birds/new-blogpost", {"title": "Hi", "body": "There"}, status=302)
+    post(testapp, f"/project/birds/{blogpost.id}/delete", status=302)
     assert [item.title for item in posts_of(dbsession, project)] == ["Alpha is out"]
 
 

@@ -94,7 +94,7 @@ def test_no_featured_entry_without_featured_projects(testapp, make, member):
 
 
 def test_drafts_need_a_signed_in_user(testapp, science):
-    body = testapp.get("/project/category/draft/", headers=JSON, status=401).json
+    body = testapp.get("/project/category/draft/", headers=JSON, status=302).json
     assert body == {"next": "/account/signin?next=%2Fproject%2Fcategory%2Fdraft%2F", "status": "not_signed_in"}
 
 

@@ -15,7 +15,7 @@ UPDATE = {
 
 @pytest.mark.parametrize("path", ["settings", "update", "delete", "publish", "tasks/import", "tasks/taskpresentereditor"])
 def test_managing_needs_a_signed_in_owner_or_admin(testapp, make, member, project, path):
-    assert testapp.get(f"/project/birds/{path}", headers=JSON, status=401).json["status"] == "not_signed_in"
+    assert testapp.get(f"/project/birds/{path}", headers=JSON, status=302).json["status"] == "not_signed_in"
     as_user(testapp, make, "other")
     testapp.get(f"/project/birds/{path}", headers=JSON, status=403)
     post(testapp, f"/project/birds/{path}", {}, status=403)
@@ -71,7 +71,7 @@ def test_update_without_csrf_changes_nothing(browser, project):
 
 def test_reset_secret_key(testapp, make, member, project):
     old = project.secret_key
-    post(testapp, "/project/birds/resetsecretkey", status=401)
+    post(testapp, "/project/birds/resetsecretkey", status=302)
     as_user(testapp, make, "other")
     post(testapp, "/project/birds/resetsecretkey", status=403)
     assert project.secret_key == old

@@ -23,7 +23,7 @@ NEW = {"name": "My Project", "short_name": "myproject", "description": "Short", 
 
 
 def test_new_project_form_needs_a_signed_in_user(testapp):
-    body = testapp.get("/project/new", headers=JSON, status=401).json
+    body = testapp.get("/project/new", headers=JSON, status=302).json
     assert body == {"next": "/account/signin?next=%2Fproject%2Fnew", "status": "not_signed_in"}
 
 
@@ -119,8 +119,9 @@ def test_drafts_are_shown_only_to_their_owners_and_admins(testapp, make, member,
 
 
 def test_settings_are_for_owners_and_admins(testapp, make, member, project):
-    body = testapp.get("/project/birds/settings", headers=JSON, status=401).json
-    assert body["status"] == "not_signed_in" and body["next"].startswith("/account/signin?next=")
+    answer = testapp.get("/project/birds/settings", headers=JSON, status=302)
+    assert answer.json["status"] == "not_signed_in" and answer.json["next"].startswith("/account/signin?next=")
+    assert answer.location.endswith("/account/signin?next=%2Fproject%2Fbirds%2Fsettings")
     as_user(testapp, make, "other")
     testapp.get("/project/birds/settings", headers=JSON, status=403)
     as_user(testapp, make, "boss", admin=True)

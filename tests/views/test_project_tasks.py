@@ -223,7 +223,7 @@ def test_redundancy_refuses_bad_values_and_strangers(browser, testapp, make, pro
         assert body["status"] == "error" and body["form"]["errors"]["n_answers"], value
     assert stored_tasks(dbsession, project)[0].n_answers == 3
     browser.get("/account/signout")
-    assert testapp.get("/project/birds/tasks/redundancy", headers=JSON, status=401).json["status"] == "not_signed_in"
+    assert testapp.get("/project/birds/tasks/redundancy", headers=JSON, status=302).json["status"] == "not_signed_in"
     as_user(testapp, make, "stranger")
     post(testapp, "/project/birds/tasks/redundancy", {"n_answers": "1"}, status=403)
     dbsession.expire_all()

@@ -117,7 +117,7 @@ def test_upload_without_a_file_or_with_bad_crop_numbers(browser, project, dbsess
 
 def test_only_owners_and_admins_upload(testapp, make, project, dbsession):
     body = testapp.post("/project/birds/update", {"btn": "Upload"}, upload_files=[("avatar", "t.png", png())],
-                        headers={**JSON, "X-CSRFToken": csrf_of(testapp)}, status=401).json
+                        headers={**JSON, "X-CSRFToken": csrf_of(testapp)}, status=302).json
     assert body["next"].startswith("/account/signin")
     as_user(testapp, make, "other")
     testapp.post("/project/birds/update", {"btn": "Upload", "csrf_token": csrf_of(testapp)},

@@ -71,6 +71,19 @@ def test_home_without_featured_projects_has_no_featured_category(testapp, make):
     assert body["top_projects"] == [] and body["top_users"] == []
 
 
+def test_home_lists_published_projects_without_a_category_last(testapp, make):
+    owner = make.user("owner")
+    make.project(owner, "birds", name="Birds", category_id=make.category("science").id)
+    make.project(owner, "loose", name="Loose Project", category_id=None)
+    make.project(owner, "draft", category_id=None, published=False)
+    body = testapp.get("/", headers=JSON).json
+    assert [c["short_name"] for c in body["categories"]] == ["science", "uncategorised"]
+    assert [p["short_name"] for p in body["categories_projects"]["uncategorised"]] == ["loose"]
+    page = testapp.get("/", headers={"Accept": "text/html"}).text
+    assert "Loose Project" in page and "No project has been published yet." not in page
+    assert "/project/category/uncategorised/" not in page
+
+
 # -- leaderboard ----------------------------------------------------------------------------
 
 

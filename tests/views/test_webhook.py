@@ -290,7 +290,7 @@ def test_owners_see_the_deliveries_and_send_one_or_all_again(site, receiver, sce
 def test_webhook_page_is_for_owners_and_admins(site, scene):
     owner, volunteer, project, _ = scene
     url = f"/project/{project.short_name}/webhook"
-    body = site.get(url, headers=JSON, status=401).json
+    body = site.get(url, headers=JSON, status=302).json
     assert body["status"] == "not_signed_in" and body["next"].startswith("/account/signin")
     with committed(site) as make:
         other, boss = make.user(passwd_hash=PASSWORD_HASH), make.user(passwd_hash=PASSWORD_HASH, admin=True)
