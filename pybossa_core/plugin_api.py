@@ -57,7 +57,8 @@ class ImporterSpec:
     ``schema_factory`` returns a fresh colander schema for the import form (PYBOSSA's
     ``type=<name>`` form field selects the importer). ``tasks`` receives the validated form
     data and yields task dicts: ``{"info": {...}}`` plus any of the task fields
-    ``n_answers``, ``priority_0``, ``quorum`` and ``calibration``. It raises
+    ``n_answers``, ``priority_0``, ``quorum``, ``calibration`` and ``gold_answers`` (a gold
+    task's expected answer: ``calibration = 1`` needs it). It raises
     :class:`ImportFailed` when the source cannot be turned into tasks. An importer needing
     settings (a service's URL or key) receives them in the ``register_importers`` hook and
     binds them into ``tasks``.

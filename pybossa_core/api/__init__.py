@@ -71,7 +71,7 @@ class ResourceViews:
         hits = hits or [None] * len(objects)
         items = [serialize(call, self.resource, obj, request.application_url, hit) for obj, hit in zip(objects, hits)]
         if related and self.resource.related is not None and objects:
-            self.resource.related(call.session, objects, items)
+            self.resource.related(call, objects, items)
         return items
 
     def _allow(self, method: str) -> None:

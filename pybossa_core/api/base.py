@@ -175,7 +175,7 @@ class ApiResource:
     #: Query keys of the resource's own, read by ``Rules.list_conditions`` (``participated`` on tasks).
     list_keys: frozenset[str] = frozenset()
     #: ``related=True``: adds related objects to a page of serialized objects.
-    related: Callable[[Session, list[Any], list[dict]], None] | None = None
+    related: Callable[[ApiCall, list[Any], list[dict]], None] | None = None
 
     @functools.cached_property
     def columns(self) -> frozenset[str]:

@@ -11,7 +11,7 @@ from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.services import contribution
-from pybossa_core.services.scheduling import TaskRequest, scheduler_for
+from pybossa_core.services.scheduling import TaskRequest, pick_tasks
 
 MAX_TASKS = 100
 ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
@@ -61,7 +61,7 @@ def newtask(request):
         # PYBOSSA's answer: a task-shaped object whose info carries the error.
         return {**{column.key: None for column in Task.__table__.columns}, "info": {"error": ANONYMOUS_REFUSED}}
     task_request = _task_request(call, project, caller)
-    tasks = scheduler_for(request.registry["schedulers"], project).pick(task_request)
+    tasks = pick_tasks(request.registry["schedulers"], task_request)
     contribution.hand_out(call.session, project, tasks, caller, task_request.now)
     items = [serialize(call, task_api.RESOURCE, task, request.application_url) for task in tasks]
     if not items:

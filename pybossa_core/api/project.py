@@ -9,7 +9,7 @@ from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.security import is_admin, owned_projects, owns, require_owner
 from pybossa_core.errors import InvalidValue
-from pybossa_core.services import webhooks
+from pybossa_core.services import quality, webhooks
 
 #: Short names that would shadow the web site's own /project/<word> pages.
 RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
@@ -54,6 +54,10 @@ class ProjectRules(Rules):
     def validate(self, call: ApiCall, project: Project) -> None:
         if project.short_name.lower() in RESERVED_SHORT_NAMES:
             raise InvalidValue(f"short_name: {project.short_name!r} is reserved")
+        try:
+            quality.check_settings(project.info or {})
+        except quality.InvalidSetting as invalid:
+            raise InvalidValue(f"info.{invalid}") from None
         if project.category_id is not None and call.session.get(Category, project.category_id) is None:
             raise InvalidValue(f"category_id: category {project.category_id} does not exist")
         # Only a new URL: a project whose webhook a later setting refuses may still change its other fields.

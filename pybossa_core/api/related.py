@@ -7,8 +7,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.api.base import to_dict
+from pybossa_core.api.base import ApiCall, to_dict
 from pybossa_core.models import Result, Task, TaskRun
+from pybossa_core.security import owns
+
+
+def hide_gold_answers(call: ApiCall, task: Task, data: dict[str, Any]) -> dict[str, Any]:
+    """Blank a gold task's expected answer for anyone but its project's owners and admins.
+
+    Wherever a task is shown (the task API, newtask, related objects, exports): a volunteer who
+    could read it would answer gold tasks right and nothing else.
+    """
+    if task.gold_answers is not None and not owns(call.user, call.parent("project", task.project_id)):
+        data["gold_answers"] = None
+    return data
 
 
 def _task_runs_by_task(session: Session, task_ids: set[int]) -> dict[int, list[dict]]:
@@ -24,32 +36,33 @@ def _results_by_task(session: Session, task_ids: set[int]) -> dict[int, dict]:
     return {result.task_id: to_dict(result) for result in session.scalars(query)}
 
 
-def _tasks_by_id(session: Session, task_ids: set[int]) -> dict[int, dict]:
-    return {task.id: to_dict(task) for task in session.scalars(sa.select(Task).where(Task.id.in_(task_ids)))}
+def _tasks_by_id(call: ApiCall, task_ids: set[int]) -> dict[int, dict]:
+    tasks = call.session.scalars(sa.select(Task).where(Task.id.in_(task_ids)))
+    return {task.id: hide_gold_answers(call, task, to_dict(task)) for task in tasks}
 
 
-def task_related(session: Session, tasks: list[Any], items: list[dict]) -> None:
+def task_related(call: ApiCall, tasks: list[Any], items: list[dict]) -> None:
     """Add each task's ``task_runs`` and ``result``."""
     ids = {task.id for task in tasks}
-    task_runs, results = _task_runs_by_task(session, ids), _results_by_task(session, ids)
+    task_runs, results = _task_runs_by_task(call.session, ids), _results_by_task(call.session, ids)
     for task, item in zip(tasks, items):
         item["task_runs"] = task_runs.get(task.id, [])
         item["result"] = results.get(task.id)
 
 
-def task_run_related(session: Session, task_runs: list[Any], items: list[dict]) -> None:
+def task_run_related(call: ApiCall, task_runs: list[Any], items: list[dict]) -> None:
     """Add each task run's ``task`` and ``result``."""
     ids = {task_run.task_id for task_run in task_runs}
-    tasks, results = _tasks_by_id(session, ids), _results_by_task(session, ids)
+    tasks, results = _tasks_by_id(call, ids), _results_by_task(call.session, ids)
     for task_run, item in zip(task_runs, items):
         item["task"] = tasks.get(task_run.task_id)
         item["result"] = results.get(task_run.task_id)
 
 
-def result_related(session: Session, results: list[Any], items: list[dict]) -> None:
+def result_related(call: ApiCall, results: list[Any], items: list[dict]) -> None:
     """Add each result's ``task`` and ``task_runs``."""
     ids = {result.task_id for result in results}
-    tasks, task_runs = _tasks_by_id(session, ids), _task_runs_by_task(session, ids)
+    tasks, task_runs = _tasks_by_id(call, ids), _task_runs_by_task(call.session, ids)
     for result, item in zip(results, items):
         item["task"] = tasks.get(result.task_id)
         item["task_runs"] = task_runs.get(result.task_id, [])

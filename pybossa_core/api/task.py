@@ -8,8 +8,8 @@ import colander
 
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.api.callers import caller_for
-from pybossa_core.api.related import task_related
-from pybossa_core.errors import Unauthorized
+from pybossa_core.api.related import hide_gold_answers, task_related
+from pybossa_core.errors import InvalidValue, Unauthorized
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
@@ -48,6 +48,13 @@ class TaskRules(ProjectOwnersWrite):
         caller = caller_for(call, project, external_uid)
         return [~contribution.answered_by(caller)]
 
+    def present(self, call: ApiCall, task: Task, data: dict) -> dict:
+        return hide_gold_answers(call, task, data)
+
+    def validate(self, call: ApiCall, task: Task) -> None:
+        if task.calibration == 1 and task.gold_answers is None:
+            raise InvalidValue("gold_answers: a gold task (calibration = 1) needs its expected answers")
+
     def updated(self, call: ApiCall, task: Task) -> None:
         result_id = contribution.sync_completion(call.session, task)
         if result_id is not None:
@@ -70,4 +77,5 @@ RESOURCE = ApiResource(
         "calibration": colander.Range(min=0),
     },
     related=task_related,
+    free_json=frozenset({"gold_answers"}),
 )

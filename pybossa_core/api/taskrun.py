@@ -8,7 +8,7 @@ from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import owns, require_user
-from pybossa_core.services import contribution
+from pybossa_core.services import contribution, quality
 from pybossa_core.services.scheduling import scheduler_for
 
 
@@ -34,7 +34,11 @@ class TaskRunRules(Rules):
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
         scheduler = scheduler_for(call.registry["schedulers"], project)
-        result_id = contribution.record_answer(call.session, task_run, allow_overfill=scheduler.allows_overfill)
+        # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
+        gold_overfill = call.parent("task", task_run.task_id).is_gold and quality.gold_rate(project) > 0
+        result_id = contribution.record_answer(
+            call.session, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
+        )
         call.after_commit(
             "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
             task_run_id=task_run.id, user_id=task_run.user_id,

@@ -3,7 +3,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, text
+import sqlalchemy as sa
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pybossa_core.models.meta import Base, JSONDocument, utcnow
@@ -30,6 +32,19 @@ class Task(Base):
     fav_user_ids: Mapped[Any] = mapped_column(JSONDocument, default=list)
     #: Answers received, kept in the same transaction as each answer so no request counts task runs.
     n_task_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: A gold task's expected answer; SQL NULL (not JSON null) for other tasks, so gold tasks are ``IS NOT NULL``.
+    gold_answers: Mapped[Any] = mapped_column(
+        JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"), nullable=True
+    )
+
+    @property
+    def is_gold(self) -> bool:
+        """A gold task: ``calibration = 1`` with its expected answer."""
+        return self.calibration == 1 and self.gold_answers is not None
+
+
+#: SQL true for gold tasks (see ``Task.is_gold``).
+IS_GOLD = sa.and_(Task.calibration == 1, Task.gold_answers.is_not(None))
 
 
 # The schedulers walk a project's open tasks in their order and stop at the first with room:

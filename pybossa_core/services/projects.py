@@ -21,7 +21,8 @@ from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 
 #: The task fields an importer may set besides ``info``.
-IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration")
+IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration", "gold_answers")
+NO_GOLD_ANSWERS = "A gold task (calibration = 1) needs its expected answers (gold_answers)."
 NOT_PUBLISHABLE = "You cannot publish a project without a task presenter and at least one task."
 
 
@@ -222,6 +223,8 @@ def import_tasks(session: Session, project: Project, importer: ImporterSpec, for
         seen.add(key)
         row = {"project_id": project.id, "info": info}
         row.update({field: task[field] for field in IMPORTED_TASK_FIELDS if field in task})
+        if row.get("calibration") == 1 and row.get("gold_answers") is None:
+            raise ImportFailed(NO_GOLD_ANSWERS)
         rows.append(row)
     session.add_all(Task(**row) for row in rows)
     session.flush()

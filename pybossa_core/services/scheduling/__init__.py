@@ -7,6 +7,7 @@ handouts.  The bundled schedulers (``builtin``) are registered through the
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 from collections.abc import Mapping
@@ -17,6 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Task, TaskHandout, TaskRun
+from pybossa_core.models.task import IS_GOLD
+from pybossa_core.services import quality
 from pybossa_core.services.contribution import Caller
 
 # The statements are built once per shape, with the request's values as bound parameters
@@ -33,10 +36,28 @@ IN_FLIGHT = (
 
 
 @functools.cache
-def _open_tasks(caller_column: str, include_completed: bool) -> sa.Select:
+def _open_tasks(caller_column: str, include_completed: bool, ordinary_only: bool = False) -> sa.Select:
     answered = sa.exists().where(TASK_RUN.c.task_id == Task.id, TASK_RUN.c[caller_column] == sa.bindparam("who"))
     query = sa.select(Task).where(Task.project_id == sa.bindparam("project"), ~answered)
+    if ordinary_only:
+        query = query.where(~IS_GOLD)
     return query if include_completed else query.where(Task.state != "completed")
+
+
+@functools.cache
+def _gold_tasks(caller_column: str) -> sa.Select:
+    """The project's gold tasks the caller has not answered, the least answered first (completed ones too)."""
+    return _open_tasks(caller_column, True).where(IS_GOLD).order_by(Task.n_task_runs, Task.id)
+
+
+@functools.cache
+def _answers_so_far(caller_column: str) -> sa.Select:
+    """How many of the project's tasks the caller answered, and how many of them were gold."""
+    return (
+        sa.select(sa.func.count(TASK_RUN.c.id), sa.func.count(TASK_RUN.c.id).filter(IS_GOLD))
+        .select_from(TASK_RUN.join(Task.__table__, Task.id == TASK_RUN.c.task_id))
+        .where(TASK_RUN.c.project_id == sa.bindparam("project"), TASK_RUN.c[caller_column] == sa.bindparam("who"))
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -74,6 +95,8 @@ class TaskRequest:
     #: A task column to order by first (the query's ``orderby``), or None for the scheduler's own order.
     orderby: str | None = None
     desc: bool = False
+    #: Leave gold tasks out of :meth:`open_tasks`: the core hands them out itself (``info.gold_rate``).
+    ordinary_only: bool = False
 
     @property
     def params(self) -> dict[str, Any]:
@@ -82,7 +105,7 @@ class TaskRequest:
 
     def open_tasks(self, *, include_completed: bool = False) -> sa.Select:
         """Tasks of the project the caller has not answered (and, by default, not completed)."""
-        return _open_tasks(self.caller.identity[0], include_completed)
+        return _open_tasks(self.caller.identity[0], include_completed, self.ordinary_only)
 
     def with_room(self, query: sa.Select) -> sa.Select:
         """Keep tasks whose answers plus others' live handouts still leave room for one more answer."""
@@ -97,3 +120,24 @@ class TaskRequest:
 
     def fetch(self, query: sa.Select) -> list[Task]:
         return list(self.session.scalars(query.offset(self.offset).limit(self.limit), self.params))
+
+
+def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task]:
+    """Return the tasks newtask hands out: the project's scheduler's, with gold tasks mixed in.
+
+    A project whose ``info.gold_rate`` is 0 (the default) gets its scheduler's choice, gold
+    tasks being ordinary ones there. Otherwise the caller is given a gold task it has not
+    answered whenever its gold answers fall short of ``gold_rate`` of its answers (counting
+    this one), and also when no ordinary task is left for it; the scheduler never sees gold tasks.
+    """
+    scheduler = scheduler_for(schedulers, request.project)
+    rate = quality.gold_rate(request.project)
+    if rate == 0:
+        return scheduler.pick(request)
+    column = request.caller.identity[0]
+    answered, answered_gold = request.session.execute(_answers_so_far(column), request.params).one()
+    gold = _gold_tasks(column)
+    if answered_gold < rate * (answered + 1) and (tasks := request.fetch(gold)):
+        return tasks
+    ordinary = dataclasses.replace(request, ordinary_only=True)
+    return scheduler.pick(ordinary) or request.fetch(gold)

@@ -10,6 +10,7 @@ the count is exact already.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import sqlalchemy as sa
@@ -102,8 +103,7 @@ def locked(request: TaskRequest) -> list[Task]:
     current = request.session.scalar(_current_reservation(request.open_tasks()), request.params)
     if current is not None:
         return [current]
-    single = TaskRequest(request.session, request.project, request.caller, request.now, orderby=request.orderby,
-                         desc=request.desc)
+    single = dataclasses.replace(request, limit=1)
     return _with_room(single, *PRIORITY_FIRST) or _with_room(single, *PRIORITY_FIRST, wait=True)
 
 

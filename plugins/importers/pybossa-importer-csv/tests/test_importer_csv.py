@@ -123,6 +123,15 @@ def test_task_field_columns_set_the_task_and_the_rest_goes_to_info():
     ]
 
 
+def test_gold_columns_make_a_gold_task_with_its_expected_answers():
+    text = "question,animal_gold,count_gold\nCat?,cat,2\nDog?,,\n"
+
+    assert list(parse_csv(text)) == [
+        {"info": {"question": "Cat?"}, "calibration": 1, "gold_answers": {"animal": "cat", "count": "2"}},
+        {"info": {"question": "Dog?"}},
+    ]
+
+
 def test_empty_task_field_cell_leaves_the_default():
     assert list(parse_csv("question,n_answers\nWhy?,\nHow?,2\n")) == [
         {"info": {"question": "Why?"}},

@@ -1,9 +1,11 @@
 """Import tasks from a CSV file, as PYBOSSA's ``csv`` importer does.
 
 The first row names the columns. A column named after a task field (``n_answers``,
-``priority_0``, ``quorum``, ``calibration``) sets that field; every other column goes into the
-task's ``info``; an empty cell in a task-field column leaves the project's default. The owner
-gives either a link to the file or its text.
+``priority_0``, ``quorum``, ``calibration``) sets that field; a column ``<key>_gold`` holds a
+gold task's expected answer for ``<key>`` (a row with any such cell filled becomes a gold task,
+``calibration = 1``, with ``gold_answers = {<key>: <cell>, ...}``); every other column goes into
+the task's ``info``; an empty cell in a task-field column leaves the project's default. The
+owner gives either a link to the file or its text.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ FETCH_TIMEOUT = 30
 MAX_BYTES = 20 * 1024 * 1024
 
 CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain"})
+#: The suffix of the columns holding a gold task's expected answers.
+GOLD_SUFFIX = "_gold"
 
 
 def http_url(node: colander.SchemaNode, value: str) -> None:
@@ -132,8 +136,12 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
 def _task(cells: dict[str, str], line: int) -> dict[str, Any]:
     """Split one row's cells into task fields and ``info``."""
     task: dict[str, Any] = {"info": {}}
+    gold = {}
     for column, cell in cells.items():
-        if column not in TASK_FIELDS:
+        if column.endswith(GOLD_SUFFIX) and column != GOLD_SUFFIX:
+            if cell.strip():
+                gold[column.removesuffix(GOLD_SUFFIX)] = cell
+        elif column not in TASK_FIELDS:
             task["info"][column] = cell
         elif cell.strip():
             read, expected = TASK_FIELDS[column]
@@ -143,6 +151,9 @@ def _task(cells: dict[str, str], line: int) -> dict[str, Any]:
                 raise ImportFailed(
                     f"Line {line}: {column} must be {expected}, not {cell!r}."
                 ) from None
+    if gold:
+        task["gold_answers"] = gold
+        task.setdefault("calibration", 1)
     return task
 
 
