@@ -106,7 +106,11 @@ def web_view(view, info):
                 return result
             if result.get("flash"):
                 keep_flash(request, result["flash"], result.get("status"))
-            return HTTPFound(location=result["next"])
+            found = HTTPFound(location=result["next"])
+            # Cookies the view set (a protected project's unlocking) go with the redirect.
+            for cookie in request.response.headers.getall("Set-Cookie"):
+                found.headers.add("Set-Cookie", cookie)
+            return found
         if isinstance(result, dict):
             result.setdefault("template", name)
             request.override_renderer = _html_template(request, result["template"]) or "json"

@@ -80,6 +80,11 @@ def owns(user: User | None, project: Project | None) -> bool:
     return user.admin or project.owner_id == user.id or user.id in (project.owners_ids or [])
 
 
+def is_creator(user: User | None, project: Project | None) -> bool:
+    """Tell whether ``user`` is the project's owner itself (or an admin): co-owners may not delete it."""
+    return user is not None and project is not None and (user.admin or project.owner_id == user.id)
+
+
 def require_owner(user: User | None, project: Project | None) -> None:
     """Raise Unauthorized for anonymous callers and Forbidden for non-owners of ``project``."""
     require_user(user)

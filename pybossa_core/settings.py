@@ -101,6 +101,8 @@ def settings_schema() -> colander.SchemaNode:
         _setting(Flag(), "account.confirmation_required", False),
         _setting(colander.Int(), "account.link_expiration", 3600, colander.Range(60)),
         _setting(Flag(), "account.strong_password", False),
+        # How long a protected project stays unlocked for a visitor who gave its password.
+        _setting(colander.Int(), "project.password_cookie_timeout", 1800, colander.Range(60)),
         _setting(Words(), "account.locales", "en es fr de it pt ja el".split()),
         _setting(colander.Int(), "session.max_age", 30 * 24 * 3600, colander.Range(60)),
         _setting(Flag(), "session.secure_cookie", False),

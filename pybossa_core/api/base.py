@@ -67,6 +67,8 @@ class ApiCall:
     params: Mapping[str, str] = field(default_factory=dict)
     #: The ``Authorization`` header when it is not an API key (a project's Bearer JWT).
     authorization: str | None = None
+    #: The request's cookies, for the unlocking of password-protected projects.
+    cookies: Mapping[str, str] = field(default_factory=dict)
     _parents: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -197,6 +199,7 @@ def api_call(request) -> ApiCall:
         transaction_manager=request.tm,
         params=request.GET,
         authorization=authorization if authorization and authorization.lower().startswith("bearer ") else None,
+        cookies=request.cookies,
     )
 
 

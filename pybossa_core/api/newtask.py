@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from pybossa_core.api import task as task_api
 from pybossa_core.api.base import ApiCall, api_call, load, serialize
-from pybossa_core.api.callers import caller_for
+from pybossa_core.api.callers import caller_for, require_unlocked
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
@@ -51,6 +51,7 @@ def _contributing(request, project_key: str) -> tuple[ApiCall, Project, contribu
         raise MethodNotAllowed()
     call = api_call(request)
     project = _project(call, request.matchdict[project_key])
+    require_unlocked(call, project)
     return call, project, caller_for(call, project, call.params.get("external_uid"))
 
 

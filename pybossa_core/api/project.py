@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
-from pybossa_core.security import is_admin, owned_projects, owns, require_owner
-from pybossa_core.errors import InvalidValue
+from pybossa_core.security import is_admin, is_creator, owned_projects, owns, require_owner
+from pybossa_core.errors import Forbidden, InvalidValue
 from pybossa_core.services import quality, webhooks
+from pybossa_core.services.project_passwords import PASSWORD_KEY
 
 #: Short names that would shadow the web site's own /project/<word> pages.
 RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
@@ -36,6 +37,8 @@ class ProjectRules(Rules):
     def present(self, call: ApiCall, project: Project, data: dict) -> dict:
         if not owns(call.user, project):
             del data["secret_key"]
+            if isinstance(data.get("info"), dict):
+                data["info"] = {key: value for key, value in data["info"].items() if key != PASSWORD_KEY}
         return data
 
     def prepare(self, call: ApiCall, project: Project) -> None:
@@ -50,6 +53,12 @@ class ProjectRules(Rules):
 
     def check_update(self, call: ApiCall, project: Project) -> None:
         require_owner(call.user, project)
+
+    def check_delete(self, call: ApiCall, project: Project) -> None:
+        # Co-owners manage a project; only its owner (or an admin) deletes it.
+        require_owner(call.user, project)
+        if not is_creator(call.user, project):
+            raise Forbidden("Only the project's owner may delete it")
 
     def validate(self, call: ApiCall, project: Project) -> None:
         if project.short_name.lower() in RESERVED_SHORT_NAMES:

@@ -5,9 +5,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import colander
+import sqlalchemy as sa
 
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
-from pybossa_core.api.callers import caller_for
+from pybossa_core.api.callers import caller_for, closed_projects, require_unlocked
 from pybossa_core.api.related import hide_gold_answers, task_related
 from pybossa_core.errors import InvalidValue, Unauthorized
 from pybossa_core.models import Project, Task
@@ -28,6 +29,14 @@ class ProjectOwnersWrite(Rules):
 
 
 class TaskRules(ProjectOwnersWrite):
+    def readable(self, call: ApiCall, query: sa.Select) -> sa.Select:
+        closed = closed_projects(call)
+        return query if closed is None else query.where(Task.project_id.not_in(closed))
+
+    def can_read(self, call: ApiCall, task: Task) -> bool:
+        require_unlocked(call, call.parent("project", task.project_id))
+        return True
+
     def list_conditions(self, call: ApiCall, params: Mapping[str, str]) -> list[Any]:
         """``participated=1`` leaves out the tasks the caller answered (``external_uid`` names an app's user)."""
         if not parse_bool("participated", params.get("participated", "0")):

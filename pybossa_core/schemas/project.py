@@ -93,6 +93,37 @@ def update_project_form() -> colander.SchemaNode:
     schema.add(
         colander.SchemaNode(colander.String(), name="webhook", preparer=strip, validator=_webhook_url, missing=None)
     )
+    # PYBOSSA's project password: ``protect`` on with a new ``password`` sets it, on without one keeps
+    # it, off lifts it.
+    schema.add(colander.SchemaNode(Checkbox(), name="protect", missing=False))
+    schema.add(colander.SchemaNode(
+        colander.String(), name="password", missing=None,
+        validator=colander.Length(min=2, max=255, min_err=PROJECT_PASSWORD_LENGTH, max_err=PROJECT_PASSWORD_LENGTH),
+    ))
+    return schema
+
+
+PROJECT_PASSWORD_LENGTH = "The password must have between 2 and 255 characters"
+PROJECT_PASSWORD_NEEDED = "You must enter a password"
+
+
+def project_password_form() -> colander.SchemaNode:
+    """A protected project's password page."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(
+        colander.String(), name="password", missing=colander.required, missing_msg=PROJECT_PASSWORD_NEEDED,
+        validator=colander.Length(max=255, max_err=PROJECT_PASSWORD_LENGTH),
+    ))
+    return schema
+
+
+def transfer_ownership_form() -> colander.SchemaNode:
+    """``/project/<short_name>/transferownership``: the new owner's e-mail address."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(
+        colander.String(), name="email_addr", preparer=strip, missing=colander.required, missing_msg=REQUIRED,
+        validator=colander.Email(msg="Invalid email address."),
+    ))
     return schema
 
 

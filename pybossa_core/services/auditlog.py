@@ -39,7 +39,7 @@ AUDITED = (
     "published", "featured", "zip_download", "category_id", "owner_id", "owners_ids", "secret_key",
 )
 #: Recorded as changed, without their values.
-SECRET = frozenset({"secret_key"})
+SECRET = frozenset({"secret_key", "passwd_hash"})
 #: Where a project's instance state keeps who set its attributes, until its flush.
 _ACTOR = "pybossa.audit_actor"
 

@@ -177,6 +177,44 @@ def create_project(session: Session, owner: User, fields: Mapping[str, Any]) -> 
     return project
 
 
+def owners_of(session: Session, project: Project) -> list[User]:
+    """Return the project's owner and co-owners, the owner first."""
+    ids = [project.owner_id, *(user_id for user_id in project.owners_ids or [] if user_id != project.owner_id)]
+    users = {user.id: user for user in session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return [users[user_id] for user_id in ids if user_id in users]
+
+
+def find_user(session: Session, text: str) -> User | None:
+    """Return the user whose name or e-mail address is ``text`` (case-insensitively)."""
+    text = text.lower()
+    query = sa.select(User).where(sa.or_(sa.func.lower(User.name) == text, sa.func.lower(User.email_addr) == text))
+    return session.scalar(query.order_by(User.id).limit(1))
+
+
+def add_coowner(project: Project, user: User) -> tuple[str, str]:
+    """Make ``user`` a co-owner; return the flash message and its status."""
+    if user.id in (project.owners_ids or []) or user.id == project.owner_id:
+        return "User is already an owner", "warning"
+    project.owners_ids = [*(project.owners_ids or []), user.id]
+    return "User was added to list of owners", "success"
+
+
+def remove_coowner(project: Project, user: User) -> tuple[str, str]:
+    """Take ``user`` off the co-owners (never the owner); return the flash message and its status."""
+    if user.id == project.owner_id:
+        return "Cannot remove project creator", "error"
+    if user.id not in (project.owners_ids or []):
+        return "User is not a project owner", "error"
+    project.owners_ids = [owner_id for owner_id in project.owners_ids if owner_id != user.id]
+    return "User was deleted from the list of owners", "success"
+
+
+def transfer_ownership(project: Project, new_owner: User) -> None:
+    """Make ``new_owner`` the project's owner; the old owner and the co-owners stay co-owners."""
+    project.owner_id = new_owner.id
+    project.owners_ids = [new_owner.id, *(owner_id for owner_id in project.owners_ids or [] if owner_id != new_owner.id)]
+
+
 def reset_secret_key(project: Project) -> None:
     project.secret_key = new_secret_key()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.models import Category, Project, Task, User
@@ -19,8 +19,8 @@ from pybossa_core.plugin_api import ImportFailed
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.security import owns
-from pybossa_core.services import accounts, avatars, contribution, projects
+from pybossa_core.security import is_creator, owns
+from pybossa_core.services import accounts, avatars, contribution, project_passwords, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
@@ -28,7 +28,7 @@ from pybossa_core.views.forms import form_data, show_form, sign_in_required, sub
 
 CORRECT_ERRORS = "Please correct the errors"
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
-UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook")
+UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "protect")
 PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
 EDITOR_NOTE = (
@@ -59,12 +59,33 @@ def _find(request) -> Project:
     return project
 
 
-def readable_project(request) -> Project:
-    """The route's project, if the visitor may see it (drafts only for owners and admins)."""
+def readable_project(request, ask_password: bool = True) -> Project:
+    """The route's project, if the visitor may see it (drafts only for owners and admins).
+
+    A project protected by a password sends a visitor who has not given it to the password page.
+    """
     project = _find(request)
-    if not project.published and not owns(request.identity, project):
+    if owns(request.identity, project):
+        return project
+    if not project.published:
         raise HTTPNotFound()
+    if ask_password and project_passwords.needs_password(project) and not unlocks(request).unlocked(
+        request.cookies, visitor_key(request), project
+    ):
+        raise HTTPFound(
+            location=request.route_path("project.password", short_name=project.short_name, slash="", _query={"next": request.path_qs})
+        )
     return project
+
+
+def unlocks(request) -> project_passwords.Unlocks:
+    settings = request.registry.settings
+    return project_passwords.Unlocks(settings["secret"], settings["project.password_cookie_timeout"])
+
+
+def visitor_key(request) -> str:
+    caller = _caller(request)
+    return project_passwords.visitor_key(caller.user_id, caller.anon_ip)
 
 
 def managed_project(request) -> Project | None:
@@ -258,13 +279,15 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
             "long_description": project.long_description,
             "allow_anonymous_contributors": project.allow_anonymous_contributors,
             "category_id": project.category_id, "webhook": project.webhook,
+            "protect": project_passwords.needs_password(project),
         },
         {},
     )
     upload_fields, upload_errors = upload or ({"avatar": None, **dict.fromkeys(CROP_FIELDS, 0)}, {})
     return {
         **project_page(request, project, " &middot; Update"),
-        "form": show_form(request, {**fields, "id": project.id, "password": None, "protect": False}, errors),
+        # The password is never shown back, not even the one just refused.
+        "form": show_form(request, {**fields, "id": project.id, "password": None}, errors),
         "upload_form": show_form(request, {**upload_fields, "id": project.id}, upload_errors),
     }
 
@@ -285,10 +308,17 @@ def update(request):
     )
     if not errors and values["category_id"] is not None and session.get(Category, values["category_id"]) is None:
         errors = {"category_id": ["Not a valid choice"]}
+    if not errors and values["protect"] and not values["password"] and not project_passwords.needs_password(project):
+        errors = {"password": [project_forms.PROJECT_PASSWORD_NEEDED]}
     if errors:
         return _failed(_update_context(request, project, (submitted(data, UPDATE_FIELDS), errors)))
     if values["category_id"] is None:
         values["category_id"] = project.category_id
+    protect, password = values.pop("protect"), values.pop("password")
+    if not protect:
+        project_passwords.set_password(project, None)
+    elif password:
+        project_passwords.set_password(project, password)
     for name, value in values.items():
         setattr(project, name, value)
     return redirect(
@@ -351,6 +381,8 @@ def delete(request):
     project = managed_project(request)
     if project is None:
         return sign_in_required(request)
+    if not is_creator(request.identity, project):
+        raise HTTPForbidden()
     if request.method != "POST":
         return {**project_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
     projects.delete_project(request.dbsession, project)

@@ -1,0 +1,145 @@
+"""Who owns a project and who may enter it: co-owners, ownership transfer and the password page.
+
+PYBOSSA's paths (``/project/<short_name>/coowners``, ``add_coowner/<name>``, ``del_coowner/<name>``,
+``transferownership``, ``password``).  Changing owners needs a signed-in owner, co-owner or admin
+and is a POST with the CSRF token (the GET links of PYBOSSA's theme changed state); each change
+reaches the audit log through the project's ``owner_id`` and ``owners_ids``.  The password page
+is for anyone who may see the project; a right password sets the unlocking cookie
+(``services/project_passwords.py``) and goes on to ``next``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import escape
+from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.view import view_config
+
+from pybossa_core.models import Project, User
+from pybossa_core.renderers import redirect
+from pybossa_core.schemas import forms
+from pybossa_core.schemas import project as project_forms
+from pybossa_core.services import accounts, project_passwords, projects
+from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required
+from pybossa_core.views.project import managed_project, project_page, readable_project, unlocks, visitor_key
+
+
+def _owner_json(user: User, project: Project) -> dict[str, Any]:
+    return {
+        "id": user.id, "name": user.name, "fullname": user.fullname,
+        "info": {key: value for key, value in (user.info or {}).items() if key in ("avatar", "container")},
+        "is_creator": user.id == project.owner_id,
+    }
+
+
+def _coowners_page(request, project: Project, **extra: Any) -> dict[str, Any]:
+    owners = projects.owners_of(request.dbsession, project)
+    return {
+        **project_page(request, project),
+        "title": "Manage Co-owners",
+        "coowners": [_owner_json(user, project) for user in owners],
+        "found": None,
+        "form": show_form(request, {"user": None}),
+        **extra,
+    }
+
+
+@view_config(route_name="project.coowners", renderer="/projects/coowners.html")
+def coowners(request):
+    """The owners, and a search for a user (by name or e-mail address) to add."""
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return _coowners_page(request, project)
+    text = str(form_data(request).get("user") or "").strip()
+    form = show_form(request, {"user": text})
+    user = projects.find_user(request.dbsession, text) if text else None
+    if user is None:
+        flash = f"<strong>Ooops!</strong> We didn't find a user matching your query: <strong>{escape(text)}</strong>"
+        return _coowners_page(request, project, form=form, flash=flash, status="info")
+    found = {**_owner_json(user, project), "is_coowner": user.id in (project.owners_ids or [])}
+    return _coowners_page(request, project, form=form, found=found)
+
+
+def _change_owners(request, change) -> Any:
+    if request.method != "POST":
+        raise HTTPMethodNotAllowed()
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    user = accounts.find_by_name(request.dbsession, request.matchdict["user_name"])
+    if user is None:
+        raise HTTPNotFound()
+    flash, status = change(project, user)
+    return redirect(request.route_path("project.coowners", short_name=project.short_name, slash=""), flash=flash, status=status)
+
+
+@view_config(route_name="project.add_coowner", renderer="/projects/coowners.html")
+def add_coowner(request):
+    return _change_owners(request, projects.add_coowner)
+
+
+@view_config(route_name="project.del_coowner", renderer="/projects/coowners.html")
+def del_coowner(request):
+    return _change_owners(request, projects.remove_coowner)
+
+
+@view_config(route_name="project.transferownership", renderer="/projects/transferownership.html")
+def transfer_ownership(request):
+    """Give the project to another user, named by e-mail address; the old owner stays a co-owner."""
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    context = {**project_page(request, project, " &middot; Transfer ownership"), "target": ".transfer_ownership"}
+    if request.method != "POST":
+        return {**context, "form": show_form(request, {"email_addr": None})}
+    data = form_data(request)
+    values, errors = forms.validate(project_forms.transfer_ownership_form(), data)
+    email = str(data.get("email_addr") or "")
+    if not errors:
+        new_owner = accounts.find_by_email(request.dbsession, values["email_addr"])
+        if new_owner is None:
+            errors = {"email_addr": ["New project owner not found by email"]}
+        elif new_owner.id == project.owner_id:
+            errors = {"email_addr": ["This user already owns the project"]}
+    if errors:
+        return {**context, "form": show_form(request, {"email_addr": email}, errors),
+                "flash": "Please correct the errors", "status": "error"}
+    projects.transfer_ownership(project, new_owner)
+    return redirect(request.route_path("project.details", short_name=project.short_name, slash="/"),
+                    flash="Project owner updated", status="info")
+
+
+@view_config(route_name="project.password", renderer="/projects/password.html")
+def password(request):
+    """Ask for a protected project's password; the right one unlocks the project and goes on to ``next``."""
+    project = readable_project(request, ask_password=False)
+    next_url = safe_next(request.GET.get("next"), request.route_path("project.details", short_name=project.short_name, slash="/"))
+    context = {
+        "project": projects.public_project(project), "title": f"Project: {project.name} &middot; Password",
+        "next": next_url, "form": show_form(request, {"password": None}),
+    }
+    if request.method != "POST":
+        return context
+    values, errors = forms.validate(project_forms.project_password_form(), form_data(request))
+    if errors:
+        return {**context, "form": show_form(request, {"password": None}, errors),
+                "flash": "Please correct the errors", "status": "error"}
+    if not project_passwords.is_password(project, values["password"]):
+        return {**context, "form": show_form(request, {"password": None}, {"password": ["Sorry, incorrect password"]}),
+                "flash": "Sorry, incorrect password", "status": "error"}
+    unlocks(request).unlock(request.cookies, visitor_key(request), project, request.response)
+    return redirect(next_url)
+
+
+def includeme(config) -> None:
+    """Add the routes (before ``project.details``, which would take ``/project/<short_name>``)."""
+    for name, path in (
+        ("coowners", "coowners"),
+        ("transferownership", "transferownership"),
+        ("password", "password"),
+    ):
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")
+    config.add_route("project.add_coowner", "/project/{short_name}/add_coowner/{user_name}{slash:/?}")
+    config.add_route("project.del_coowner", "/project/{short_name}/del_coowner/{user_name}{slash:/?}")
