@@ -47,6 +47,7 @@ def configure(
     # One statistics calculator per scope: the page it computes.
     config.registry["stats"] = by_name(hooks.register_stats(), key="scope")
     config.registry["schedulers"] = by_name(hooks.register_schedulers())
+    config.registry["aggregators"] = by_name(hooks.register_aggregators())
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
     # The client's address (behind trusted proxies) and the Redis connection, if the site has one.
@@ -88,6 +89,7 @@ def configure(
     config.include("pybossa_core.views.contribute")
     config.include("pybossa_core.views.blog")
     config.include("pybossa_core.views.export")
+    config.include("pybossa_core.views.quality")
     # The site's own pages: home, stats, leaderboard, announcements, help.
     config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pyramid.config import Configurator
 
     from pybossa_core.plugin_api import (
+        AggregatorSpec,
         AuthProviderSpec,
         ImporterSpec,
         PresenterSpec,
@@ -102,6 +103,20 @@ def register_schedulers() -> list[SchedulerSpec]:
 
     :return: A list of :class:`~pybossa_core.plugin_api.SchedulerSpec`; ``None`` or an empty
         list means the plugin provides no scheduler.
+
+    Exceptions propagate and stop the application from starting.
+    """
+
+
+@hookspec
+def register_aggregators() -> list[AggregatorSpec]:
+    """Return the result aggregators this plugin provides.
+
+    Called once while the application is configured, before it serves any request. The
+    core's own ``majority`` is registered the same way, as a built-in default plugin.
+
+    :return: A list of :class:`~pybossa_core.plugin_api.AggregatorSpec`; ``None`` or an empty
+        list means the plugin provides no aggregator.
 
     Exceptions propagate and stop the application from starting.
     """

@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from pybossa_core import models
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import colander
 
 __all__ = [
+    "Aggregate",
+    "AggregatorSpec",
     "AuthProviderSpec",
     "ImportFailed",
     "ImporterSpec",
@@ -29,6 +31,9 @@ __all__ = [
     "PresenterSpec",
     "SchedulerSpec",
     "StatsSpec",
+    "Vote",
+    "exact_match",
+    "plurality",
     "fetch",
     "fetch_json",
     "media_fields",
@@ -150,6 +155,78 @@ class SchedulerSpec:
     title: str
     pick: Callable[..., Any]
     allows_overfill: bool = False
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One volunteer's answer to a task, as an aggregator sees it.
+
+    ``answer`` is the task run's ``info``, or its value under the project's ``info.answer_key``;
+    ``reliability`` is the share of the volunteer's gold answers that were right, smoothed
+    (``(right + 1) / (gold + 2)``: 0.5 for a volunteer without gold answers), ``n_gold`` how
+    many gold answers it rests on.
+    """
+
+    task_run_id: int
+    volunteer: str
+    answer: Any
+    reliability: float = 0.5
+    n_gold: int = 0
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """What an aggregator makes of a task's votes: the answer, how sure it is (0 to 1), and any
+    other keys for the result's ``info`` (``ties``, vote counts)."""
+
+    answer: Any
+    confidence: float
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+def exact_match(answer: Any, expected: Any) -> bool:
+    """Score a gold answer: right when it equals the expected one (JSON equality)."""
+    return answer == expected
+
+
+def plurality(votes: Iterable[Vote], weight: Callable[[Vote], float] = lambda vote: 1.0) -> Aggregate:
+    """Return the answer with the most (weighted) votes, its share of the weight as confidence.
+
+    Answers are compared as JSON values. On a tie the answer voted first wins and ``details``
+    holds ``ties``, every tied answer; without votes (or weight) the answer is ``None``.
+    """
+    totals: dict[str, float] = {}
+    answers: dict[str, Any] = {}
+    for vote in votes:
+        key = json.dumps(vote.answer, sort_keys=True, separators=(",", ":"))
+        totals[key] = totals.get(key, 0.0) + weight(vote)
+        answers.setdefault(key, vote.answer)
+    total = sum(totals.values())
+    if not totals or total <= 0:
+        return Aggregate(None, 0.0)
+    best = max(totals.values())
+    tied = [key for key, value in totals.items() if value == best]
+    details = {"ties": [answers[key] for key in tied]} if len(tied) > 1 else {}
+    return Aggregate(answers[tied[0]], best / total, details)
+
+
+@dataclass(frozen=True)
+class AggregatorSpec:
+    """A result aggregator a project selects in ``info.aggregator``.
+
+    ``aggregate(task, votes)`` receives the task (``{"id": ..., "info": ...}``) and its
+    :class:`Vote` list, in answer order, and returns an :class:`Aggregate`; it is called when a
+    task completes (and, under adaptive retirement, after each answer from ``info.min_answers``
+    on), so it must be quick. ``matches(answer, expected)`` scores a gold answer (exact equality
+    by default; compare fuzzily for boxes or text). ``uses_reliability`` asks the core to look up
+    each volunteer's reliability (otherwise every vote has the defaults).
+    """
+
+    name: str
+    title: str
+    aggregate: Callable[[Mapping[str, Any], list[Vote]], Aggregate]
+    matches: Callable[[Any, Any], bool] = exact_match
+    uses_reliability: bool = False
 
 
 class PluginError(Exception):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import transaction
 
     from pybossa_core.plugin_api import (
+        AggregatorSpec,
         AuthProviderSpec,
         ImporterSpec,
         PresenterSpec,
@@ -49,7 +50,10 @@ ENTRY_POINT_GROUP = "pybossa"
 
 # Modules of the core registered as plugins after the installed ones; their hook
 # implementations are marked trylast=True so an installed plugin is always called first.
-DEFAULT_PLUGINS: tuple[str, ...] = ("pybossa_core.services.scheduling.builtin",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "pybossa_core.services.scheduling.builtin",
+    "pybossa_core.services.aggregation.builtin",
+)
 
 EventName = Literal["on_startup", "on_project_created", "on_task_run_created", "on_task_completed"]
 
@@ -108,6 +112,10 @@ class PluginHooks:
     def register_schedulers(self) -> list[SchedulerSpec]:
         """Return every plugin's schedulers, installed plugins before built-in defaults."""
         return _flatten(self.pm.hook.register_schedulers())
+
+    def register_aggregators(self) -> list[AggregatorSpec]:
+        """Return every plugin's result aggregators, installed plugins before built-in defaults."""
+        return _flatten(self.pm.hook.register_aggregators())
 
     def notify(self, event_name: EventName, **kwargs: Any) -> None:
         """Call every implementation of an event hook, each on its own.

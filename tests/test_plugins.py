@@ -17,6 +17,7 @@ import transaction
 from pybossa_core import hookspecs
 from pybossa_core.config import configure
 from pybossa_core.plugin_api import (
+    AggregatorSpec,
     AuthProviderSpec,
     ImporterSpec,
     PresenterSpec,
@@ -448,6 +449,21 @@ def test_hook_register_schedulers():
     # A built-in default marked trylast comes after every installed plugin, so an installed
     # scheduler of the same name would win.
     assert [scheduler.name for scheduler in hooks.register_schedulers()] == ["random", "default"]
+
+
+def test_hook_register_aggregators():
+    @hookimpl
+    def register_aggregators() -> list[AggregatorSpec]:
+        return [AggregatorSpec(name="first", title="First answer", aggregate=lambda task, votes: None)]
+
+    hooks = load_plugins({}, autoload=False, extra_plugins=[plugin_module("installed", register_aggregators)])
+    assert [aggregator.name for aggregator in hooks.register_aggregators()] == ["first"]
+
+
+@pytest.mark.builtins
+def test_builtin_majority_comes_after_installed_aggregators():
+    hooks = load_plugins({}, autoload=False)
+    assert [aggregator.name for aggregator in hooks.register_aggregators()] == ["majority"]
 
 
 def test_hook_on_startup():

@@ -64,7 +64,9 @@ class ProjectRules(Rules):
         if project.short_name.lower() in RESERVED_SHORT_NAMES:
             raise InvalidValue(f"short_name: {project.short_name!r} is reserved")
         try:
-            quality.check_settings(project.info or {})
+            history = sa.inspect(project).attrs.info.history
+            previous = (history.deleted or history.unchanged or [{}])[0] or {}
+            quality.check_settings(project.info or {}, call.registry["aggregators"], previous)
         except quality.InvalidSetting as invalid:
             raise InvalidValue(f"info.{invalid}") from None
         if project.category_id is not None and call.session.get(Category, project.category_id) is None:

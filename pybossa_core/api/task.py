@@ -14,7 +14,7 @@ from pybossa_core.errors import InvalidValue, Unauthorized
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
-from pybossa_core.services import contribution
+from pybossa_core.services import aggregation, contribution
 from pybossa_core.services.tokens import token_project_id
 
 
@@ -67,9 +67,8 @@ class TaskRules(ProjectOwnersWrite):
     def updated(self, call: ApiCall, task: Task) -> None:
         result_id = contribution.sync_completion(call.session, task)
         if result_id is not None:
-            contribution.announce_completion(
-                call.registry, call.transaction_manager, call.parent("project", task.project_id), task.id, result_id
-            )
+            project = call.parent("project", task.project_id)
+            aggregation.complete_task(call.session, call.registry, call.transaction_manager, project, task.id, result_id)
 
 
 RESOURCE = ApiResource(

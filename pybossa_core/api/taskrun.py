@@ -8,7 +8,7 @@ from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import owns, require_user
-from pybossa_core.services import contribution, quality
+from pybossa_core.services import aggregation, contribution, quality
 from pybossa_core.services.scheduling import scheduler_for
 
 
@@ -44,7 +44,9 @@ class TaskRunRules(Rules):
             task_run_id=task_run.id, user_id=task_run.user_id,
         )
         if result_id is not None:
-            contribution.announce_completion(call.registry, call.transaction_manager, project, task_run.task_id, result_id)
+            aggregation.complete_task(
+                call.session, call.registry, call.transaction_manager, project, task_run.task_id, result_id
+            )
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:
         contribution.forget_answer(call.session, task_run.task_id)

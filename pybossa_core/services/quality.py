@@ -5,10 +5,14 @@ each has a default under which a project behaves as it did before it had the set
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
 from pybossa_core.models import Project
+
+
+#: The aggregator of a project that names none, or one the site no longer has.
+DEFAULT_AGGREGATOR = "majority"
 
 
 class InvalidSetting(ValueError):
@@ -30,8 +34,45 @@ def gold_rate(project: Project) -> float:
     return float(rate) if _number(rate) else 0.0
 
 
-def check_settings(info: Mapping[str, Any]) -> None:
-    """Raise :class:`InvalidSetting` for the first quality setting of ``info`` that is wrong."""
+def aggregator_name(project: Project) -> str:
+    """The name of the project's aggregator (``info.aggregator``, default ``majority``)."""
+    name = (project.info or {}).get("aggregator")
+    return name if isinstance(name, str) and name else DEFAULT_AGGREGATOR
+
+
+def answer_key(project: Project) -> str | None:
+    """The key of an answer that is aggregated (``info.answer_key``); None: the whole answer."""
+    key = (project.info or {}).get("answer_key")
+    return key if isinstance(key, str) and key else None
+
+
+def check_settings(info: Mapping[str, Any], aggregators: Container[str], previous: Mapping[str, Any]) -> None:
+    """Raise :class:`InvalidSetting` for the first quality setting of ``info`` that is wrong.
+
+    ``previous`` is the project's ``info`` before the change: an aggregator that was removed
+    from the site stays accepted on a project that already named it (it runs ``majority``).
+    """
     rate = info.get("gold_rate")
     if rate is not None and not (_number(rate) and 0 <= rate <= 1):
         raise InvalidSetting("gold_rate", "must be a number between 0 and 1")
+    name = info.get("aggregator")
+    if name is not None and name != previous.get("aggregator") and (not isinstance(name, str) or name not in aggregators):
+        raise InvalidSetting("aggregator", f"{name!r} is not an aggregator of this site")
+    key = info.get("answer_key")
+    if key is not None and not isinstance(key, str):
+        raise InvalidSetting("answer_key", "must be the name of a key of the answers")
+
+
+def missing_aggregator(aggregators: Container[str], project: Project) -> str | None:
+    """The aggregator the project names that the site does not have (it runs ``majority``), if any."""
+    name = aggregator_name(project)
+    return None if name in aggregators else name
+
+
+def update_settings(project: Project, values: Mapping[str, Any], aggregators: Container[str]) -> None:
+    """Set the project's quality settings to ``values`` (``None``: back to the default), or raise
+    :class:`InvalidSetting` and change nothing."""
+    info = {key: value for key, value in (project.info or {}).items() if key not in values}
+    info.update((key, value) for key, value in values.items() if value is not None)
+    check_settings(info, aggregators, project.info or {})
+    project.info = info

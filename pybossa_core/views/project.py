@@ -20,7 +20,7 @@ from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import is_creator, owns
-from pybossa_core.services import accounts, avatars, contribution, project_passwords, projects
+from pybossa_core.services import accounts, aggregation, avatars, contribution, project_passwords, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
@@ -482,7 +482,7 @@ def task_n_answers(request):
     if errors:
         return _failed({**context, "form": show_form(request, {"n_answers": data.get("n_answers")}, errors)})
     for task_id, result_id in projects.set_redundancy(request.dbsession, project, values["n_answers"]):
-        contribution.announce_completion(request.registry, request.tm, project, task_id, result_id)
+        aggregation.complete_task(request.dbsession, request.registry, request.tm, project, task_id, result_id)
     return redirect(
         request.route_path("project.tasks", short_name=project.short_name, slash="/"),
         status="success",

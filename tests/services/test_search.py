@@ -1,6 +1,8 @@
 """The search service: parsing the user's words, the triggers that keep search_text, the migration and reindex."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -91,6 +93,10 @@ OLD_USER = sa.text(
     "VALUES (:now, 'old', 'Old', 'old@example.com', 'en', 'key', false, false, true, false, false, false, false, "
     "false, false, '{}', '{}') RETURNING id"
 )
+OLD_TASK = sa.text(
+    "INSERT INTO task (created, project_id, state, quorum, calibration, priority_0, info, n_answers, fav_user_ids) "
+    "VALUES (:now, :project, 'ongoing', 0, 0, 0, :info, 30, '[]')"
+)
 
 
 def test_migration_indexes_existing_rows_and_downgrades(backend, tmp_path_factory):
@@ -99,13 +105,14 @@ def test_migration_indexes_existing_rows_and_downgrades(backend, tmp_path_factor
             command.downgrade(alembic_config(connection), "0003")
             assert not sa.inspect(connection).has_table("search_text")
         with Session(engine) as session, session.begin():
-            # In SQL: the User model has columns later migrations add.
+            # In SQL: the User and Task models have columns later migrations add.
             user_id = session.scalar(OLD_USER, {"now": utcnow()})
             project = Project(name="P", short_name="p", description="", owner_id=user_id, owners_ids=[user_id],
                               info={"about": "Counting penguins"})
             session.add(project)
             session.flush()
-            session.add(Task(project_id=project.id, info={"question": "How many penguins are swimming?"}))
+            info = json.dumps({"question": "How many penguins are swimming?"})
+            session.execute(OLD_TASK, {"now": utcnow(), "project": project.id, "info": info})
         upgrade(engine)
         matches = search.ranked_matches
         with Session(engine) as session:

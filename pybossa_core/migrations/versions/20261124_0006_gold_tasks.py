@@ -17,13 +17,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on SQLite too (3.35+ drops columns): a batch rebuild of ``task`` would lose
+# its full-text search triggers.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('task') as batch:
-        batch.add_column(sa.Column(
-            'gold_answers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True
-        ))
+    op.add_column('task', sa.Column(
+        'gold_answers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True
+    ))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('task') as batch:
-        batch.drop_column('gold_answers')
+    op.drop_column('task', 'gold_answers')

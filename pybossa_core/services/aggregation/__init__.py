@@ -1,0 +1,92 @@
+"""Results filled the moment a task completes, by the project's aggregator.
+
+The aggregator (``info.aggregator``, default ``majority``) is an
+:class:`~pybossa_core.plugin_api.AggregatorSpec` from the ``register_aggregators`` hook. It
+sees the task's answers (``info.answer_key`` of each, or the whole answer) and returns the
+answer and its confidence, written into the result's ``info`` beside the owner's own keys.
+An aggregator that raises is logged and leaves the result as it was: an answer never fails
+because of it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pybossa_core.models import Project, Result, Task, TaskRun
+from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
+from pybossa_core.services import contribution, quality
+
+logger = logging.getLogger("pybossa_core.aggregation")
+
+TASK_RUN, RESULT = TaskRun.__table__, Result.__table__
+RUNS = (
+    sa.select(TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid, TASK_RUN.c.user_ip)
+    .where(TASK_RUN.c.task_id == sa.bindparam("task"))
+    .order_by(TASK_RUN.c.id)
+)
+SET_RESULT_INFO = sa.update(RESULT).where(RESULT.c.id == sa.bindparam("result")).values(info=sa.bindparam("info"))
+
+
+def aggregator_for(aggregators: Mapping[str, AggregatorSpec], project: Project) -> AggregatorSpec:
+    """The project's aggregator; ``majority`` when it names none, or one no longer installed."""
+    return aggregators.get(quality.aggregator_name(project)) or aggregators[quality.DEFAULT_AGGREGATOR]
+
+
+def answer_of(info: Any, key: str | None) -> Any:
+    """The part of an answer that is aggregated: ``info[key]``, or the whole ``info`` without a key."""
+    if key is None:
+        return info
+    return info.get(key) if isinstance(info, dict) else None
+
+
+def task_votes(session: Session, project: Project, task_id: int) -> list[Vote]:
+    """The task's answers as votes, in answer order."""
+    key = quality.answer_key(project)
+    return [
+        Vote(row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
+        for row in session.execute(RUNS, {"task": task_id})
+    ]
+
+
+def aggregate(aggregator: AggregatorSpec, task: Mapping[str, Any], votes: list[Vote]) -> Aggregate | None:
+    """Run ``aggregator``; None (logged) when it raises or returns something else than an Aggregate."""
+    try:
+        outcome = aggregator.aggregate(task, votes)
+        if not isinstance(outcome, Aggregate):
+            raise TypeError(f"returned {outcome!r}, not an Aggregate")
+        return outcome
+    except Exception:
+        logger.exception("aggregator %s failed on task %s", aggregator.name, task["id"])
+        return None
+
+
+def result_info(existing: Any, aggregator: AggregatorSpec, outcome: Aggregate) -> dict[str, Any]:
+    """The result's ``info``: the owner's keys kept, the aggregator's written over them."""
+    kept = existing if isinstance(existing, dict) else {}
+    confidence = min(max(float(outcome.confidence), 0.0), 1.0)
+    return {**kept, **outcome.details, "answer": outcome.answer, "confidence": confidence, "aggregator": aggregator.name}
+
+
+def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
+                result_id: int, existing: Any = None) -> None:
+    """Write the project's aggregate of the task's answers into result ``result_id``, whose
+    ``info`` is ``existing`` (a new result has none)."""
+    aggregator = aggregator_for(aggregators, project)
+    # The task is usually in the session already (the answer was checked against it).
+    task = session.get(Task, task_id)
+    outcome = aggregate(aggregator, {"id": task_id, "info": task.info}, task_votes(session, project, task_id))
+    if outcome is not None:
+        session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
+
+
+def complete_task(session: Session, registry, transaction_manager, project: Project, task_id: int,
+                  result_id: int) -> None:
+    """A task of ``project`` was just completed with result ``result_id``: fill the result, then
+    announce it (plugins and the webhook) once the transaction commits. Every way of completing
+    a task calls this."""
+    fill_result(session, registry["aggregators"], project, task_id, result_id)
+    contribution.announce_completion(registry, transaction_manager, project, task_id, result_id)

@@ -1,0 +1,83 @@
+"""``/project/<short_name>/tasks/quality``: a project's gold rate and aggregator, as its owners set them.
+
+The settings are the project's ``info`` keys the API sets too (``services.quality`` checks
+both); an empty field puts the setting back to its default.
+"""
+from __future__ import annotations
+
+import colander
+from pyramid.view import view_config
+
+from pybossa_core.renderers import redirect
+from pybossa_core.schemas.forms import validate
+from pybossa_core.services import quality
+from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
+from pybossa_core.views.project import CORRECT_ERRORS, managed_project, project_page
+
+FIELDS = ("gold_rate", "aggregator", "answer_key")
+UPDATED = "Quality settings updated!"
+
+
+def _number(value):
+    """A number typed in the form; text that is none is left for ``check_settings`` to refuse."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def quality_form() -> colander.SchemaNode:
+    """The settings as text; their rules are ``quality.check_settings``'s, shared with the API."""
+    schema = colander.SchemaNode(colander.Mapping())
+    schema.add(colander.SchemaNode(colander.String(), name="gold_rate", missing=None, preparer=_number))
+    schema.add(colander.SchemaNode(colander.String(), name="aggregator", missing=None))
+    schema.add(colander.SchemaNode(colander.String(), name="answer_key", missing=None))
+    return schema
+
+
+def _blank_to_missing(data: dict) -> dict:
+    return {key: value for key, value in data.items() if value not in ("", None)}
+
+
+def _context(request, project, form_fields=None, errors=None) -> dict:
+    aggregators = request.registry["aggregators"]
+    info = project.info or {}
+    fields = form_fields or {name: info.get(name) for name in FIELDS}
+    context = {
+        **project_page(request, project, " &middot; Quality"),
+        "form": show_form(request, fields, errors),
+        "aggregator_options": [("", f"Default ({quality.DEFAULT_AGGREGATOR})"),
+                               *((spec.name, spec.title) for spec in aggregators.values())],
+    }
+    missing = quality.missing_aggregator(aggregators, project)
+    if missing is not None:
+        context.update(flash=f"The aggregator {missing!r} is not installed on this site: "
+                             f"results use {quality.DEFAULT_AGGREGATOR!r}.", status="warning")
+    return context
+
+
+@view_config(route_name="project.quality", renderer="/projects/quality.html")
+def quality_settings(request):
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return _context(request, project)
+    data = form_data(request)
+    sent = submitted(data, FIELDS)
+    values, errors = validate(quality_form(), _blank_to_missing(sent))
+    if not errors:
+        try:
+            quality.update_settings(project, {name: values.get(name) for name in FIELDS}, request.registry["aggregators"])
+        except quality.InvalidSetting as invalid:
+            errors = {invalid.field: [invalid.message]}
+    if errors:
+        return {**_context(request, project, sent, errors), "flash": CORRECT_ERRORS, "status": "error"}
+    return redirect(
+        request.route_path("project.quality", short_name=project.short_name, slash=""), status="success", flash=UPDATED
+    )
+
+
+def includeme(config) -> None:
+    """Add the route; the view is found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.quality", "/project/{short_name}/tasks/quality{slash:/?}")
