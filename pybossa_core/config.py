@@ -53,6 +53,8 @@ def configure(
     # The client's address (behind trusted proxies) and the Redis connection, if the site has one.
     config.include("pybossa_core.network")
     config.include("pybossa_core.services.shared_state")
+    # The guarded fetcher's policy for importers (what they may reach, how long, how much).
+    config.include("pybossa_core.outbound")
     # Cached site totals and leaderboard, and background jobs: in process, or in Redis and RQ with redis.url.
     config.include("pybossa_core.services.cache")
     config.include("pybossa_core.services.jobs")

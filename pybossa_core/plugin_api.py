@@ -7,16 +7,16 @@ from the core, so the core can change its internals without breaking them.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from pybossa_core import models
+from pybossa_core import models, outbound
+from pybossa_core.outbound import Response as FetchedResponse
 
 if TYPE_CHECKING:
     import colander
@@ -25,6 +25,8 @@ __all__ = [
     "Aggregate",
     "AggregatorSpec",
     "AuthProviderSpec",
+    "FetchFailed",
+    "FetchedResponse",
     "ImportFailed",
     "ImporterSpec",
     "PluginError",
@@ -36,6 +38,7 @@ __all__ = [
     "plurality",
     "fetch",
     "fetch_json",
+    "fetch_response",
     "media_fields",
     "models",
     "plugin_settings",
@@ -48,11 +51,6 @@ MEDIA_EXTENSIONS = {
     "video_url": frozenset({".mp4", ".m4v", ".ogg", ".ogv", ".webm", ".avi"}),
 }
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif"})
-
-#: Seconds an importer waits for a web service before giving up.
-FETCH_TIMEOUT = 30
-#: The largest answer an importer reads from a web service, in bytes.
-FETCH_MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -245,6 +243,15 @@ class ImportFailed(PluginError):
         self.message = message
 
 
+class FetchFailed(ImportFailed):
+    """Raised by :func:`fetch` when a link gives no usable answer; ``status`` is the HTTP
+    status of an error answer (None when there was no answer at all)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def plugin_settings(settings: Mapping[str, Any], plugin_id: str) -> dict[str, str]:
     """Return the settings of plugin ``plugin_id`` as ``{key: value}``.
 
@@ -275,33 +282,70 @@ def fetch(
     params: Mapping[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
     explain: Callable[[bytes], str | None] | None = None,
-    timeout: float = FETCH_TIMEOUT,
-    max_bytes: int = FETCH_MAX_BYTES,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> bytes:
     """GET ``url`` (with query ``params`` added) for an importer and return the answer's body.
 
-    Every failure raises :class:`ImportFailed` naming ``source`` (the service, as the owner
-    knows it): the service cannot be reached or is too slow, answers with an HTTP error, or
-    sends more than ``max_bytes``. ``explain`` turns an error answer's body into the
-    service's own explanation, added to the message when it gives one.
+    See :func:`fetch_response`, which this is, for the checks, limits and errors.
+    """
+    return fetch_response(
+        url, source=source, params=params, headers=headers, explain=explain, timeout=timeout, max_bytes=max_bytes
+    ).body
+
+
+def fetch_response(
+    url: str,
+    *,
+    source: str,
+    params: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+    explain: Callable[[bytes], str | None] | None = None,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+) -> FetchedResponse:
+    """GET ``url`` (with query ``params`` added) for an importer; return the answer (2xx).
+
+    The request goes through the site's guarded fetcher (``pybossa_core.outbound``): only
+    ``http``/``https``, no host inside a private or local network unless the site allows it
+    (``outbound.allowed_internal_hosts``), checked again on every redirect, within the site's
+    time and size limits (``timeout`` and ``max_bytes`` may only lower them). Importers never
+    call ``urllib``, ``requests`` or ``http.client`` themselves.
+
+    Every failure raises :class:`FetchFailed` naming ``source`` (what the owner knows the
+    link as: "The link", "Flickr"): the link is refused, the server cannot be reached or is
+    too slow, answers with an HTTP error (``status`` set), or sends too much. ``explain``
+    turns an error answer's body into the service's own explanation, added to the message
+    when it gives one.
     """
     if params:
         url += ("&" if urllib.parse.urlsplit(url).query else "?") + urllib.parse.urlencode(params)
-    request = urllib.request.Request(url, headers=dict(headers or {}))
+    policy = outbound.current_policy()
+    limits = {}
+    if timeout is not None:
+        limits["timeout"] = min(timeout, policy.timeout)
+    if max_bytes is not None:
+        limits["max_bytes"] = min(max_bytes, policy.max_bytes)
+    policy = dataclasses.replace(policy, **limits)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(max_bytes + 1)
-    except urllib.error.HTTPError as error:
-        with error:
-            detail = explain(error.read(max_bytes)) if explain else None
-        message = f"{source} answered with HTTP error {error.code}"
-        raise ImportFailed(f"{message}: {detail}" if detail else f"{message}.") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise ImportFailed(f"{source} could not be reached: {reason}.") from None
-    if len(body) > max_bytes:
-        raise ImportFailed(f"{source} sent more than {max_bytes // (1024 * 1024)} MB; import a smaller source.")
-    return body
+        response = outbound.request(url, headers=headers, policy=policy)
+    except outbound.Refused as refusal:
+        raise FetchFailed(f"{source} could not be fetched: {refusal}.") from None
+    except outbound.TooLarge:
+        raise FetchFailed(f"{source} sent more than {_size(policy.max_bytes)}; import a smaller source.") from None
+    except outbound.Unreachable:
+        # The low-level reason stays out: it would tell open ports from closed ones.
+        raise FetchFailed(f"{source} could not be fetched.") from None
+    if response.status >= 300:
+        detail = explain(response.body) if explain else None
+        message = f"{source} answered with HTTP error {response.status}"
+        raise FetchFailed(f"{message}: {detail}" if detail else f"{message}.", status=response.status)
+    return response
+
+
+def _size(limit: int) -> str:
+    megabytes = limit / (1024 * 1024)
+    return f"{megabytes:g} MB" if megabytes >= 1 else f"{limit} bytes"
 
 
 def fetch_json(url: str, *, source: str, **options: Any) -> Any:

@@ -79,11 +79,19 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),
         _setting(colander.Int(), "jobs.retry_interval", 60, colander.Range(0)),
+        # What importers fetch (docs/settings.md, pybossa_core/outbound.py): hosts inside private
+        # networks they may reach, seconds per request, largest answer, redirects followed; and the
+        # seconds all the downloads of one import may take together.
+        _setting(Words(), "outbound.allowed_internal_hosts", []),
+        _setting(colander.Float(), "outbound.timeout", 10.0, colander.Range(0.1, 300)),
+        _setting(colander.Int(), "outbound.max_size", 20 * 1024 * 1024, colander.Range(1024)),
+        _setting(colander.Int(), "outbound.max_redirects", 5, colander.Range(0, 20)),
+        _setting(colander.Float(), "imports.timeout", 60.0, colander.Range(1, 3600)),
         # Project webhooks (docs/webhooks.md): hosts they may call (none listed: any host, or any
         # public one when private networks are blocked), seconds to wait for the receiver, further
         # attempts and the seconds before the first of them.
         _setting(Words(), "webhooks.allowed_hosts", []),
-        _setting(Flag(), "webhooks.block_private_networks", False),
+        _setting(Flag(), "webhooks.block_private_networks", True),
         _setting(colander.Float(), "webhooks.timeout", 10.0, colander.Range(0.1, 300)),
         _setting(colander.Int(), "webhooks.retries", 2, colander.Range(0, 10)),
         _setting(colander.Float(), "webhooks.retry_backoff", 1.0, colander.Range(0, 600)),

@@ -14,8 +14,12 @@ named ``pybossa_*`` so they never clash with a project's own fixtures:
   database of its own, whose requests commit for real (so event hooks are called);
 - ``pybossa_testapp``: a WebTest ``TestApp`` of ``pybossa_app``.
 - ``pybossa_web_service``: a stand-in web service on 127.0.0.1 (:class:`WebService`) for
-  the services importers and sign-in providers call.
+  the services importers and sign-in providers call. The site's guarded fetcher refuses
+  loopback addresses, so while the fixture runs an importer called directly may reach it, and a
+  test site reaches it when ``pybossa_settings`` lists ``pybossa_web_service.host`` in
+  ``outbound.allowed_internal_hosts``.
 
+:func:`reaching` lets importers called directly reach a loopback server of the test's own.
 :func:`create_user`, :func:`create_project`, :func:`create_tasks`, :func:`import_tasks`,
 :func:`answer_next_task` and :func:`signed_in_browser` use that site through its web pages
 and API, as a client would.
@@ -28,6 +32,7 @@ use them (or a coverage run) does not import the site at start-up.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import threading
@@ -59,6 +64,7 @@ __all__ = [
     "create_user",
     "import_tasks",
     "migrated_sqlite_engine",
+    "reaching",
     "signed_in_browser",
 ]
 
@@ -288,6 +294,11 @@ class WebService:
     routes: list[tuple[str, dict[str, str], Answer]] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str], dict[str, str]]] = field(default_factory=list)
 
+    @property
+    def host(self) -> str:
+        """``127.0.0.1:<port>``: what ``outbound.allowed_internal_hosts`` lists to let a site reach it."""
+        return urllib.parse.urlsplit(self.url).netloc
+
     def add(self, path: str, body: Any, *, query: dict[str, str] | None = None, status: int = 200,
             content_type: str = "application/json", delay: float = 0.0) -> str:
         """Answer GET ``path`` (with at least ``query``) with ``body`` (JSON unless bytes or
@@ -306,10 +317,24 @@ class WebService:
         return Answer(404, "text/plain", b"no such fixture")
 
 
+@contextlib.contextmanager
+def reaching(*hosts: str) -> Iterator[None]:
+    """Let importers called directly in the block fetch from ``hosts`` (``127.0.0.1:<port>``)
+    although they are inside a private network, as a site listing them in
+    ``outbound.allowed_internal_hosts`` does."""
+    from pybossa_core import outbound
+
+    with outbound.using(outbound.Policy(allowed_internal_hosts=hosts)):
+        yield
+
+
 @pytest.fixture
 def pybossa_web_service() -> Iterator[WebService]:
     """A loopback stand-in for a web service, with no answers yet: ``add`` answers, point the code
-    under test at ``url`` and read ``requests`` (path, query, headers) afterwards."""
+    under test at ``url`` and read ``requests`` (path, query, headers) afterwards.
+
+    Importers called directly during the test may fetch from it (and from nowhere else inside
+    a private network)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -334,7 +359,8 @@ def pybossa_web_service() -> Iterator[WebService]:
     server = WebService(f"http://127.0.0.1:{httpd.server_port}")
     thread = threading.Thread(target=httpd.serve_forever)
     thread.start()
-    yield server
+    with reaching(server.host):
+        yield server
     httpd.shutdown()
     httpd.server_close()
     thread.join()

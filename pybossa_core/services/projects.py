@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core import outbound
 from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
@@ -241,14 +242,22 @@ def _info_key(info: Any) -> str:
     return json.dumps(info, sort_keys=True, separators=(",", ":"))
 
 
-def import_tasks(session: Session, project: Project, importer: ImporterSpec, form: Mapping[str, Any]) -> int:
-    """Create the tasks ``importer`` makes from ``form``; return how many were new.
+def read_import(importer: ImporterSpec, form: Mapping[str, Any], policy: outbound.Policy) -> list[dict[str, Any]]:
+    """Return every task ``importer`` makes from ``form``, its downloads fetched under ``policy``.
+
+    It is all read before any task is created, so an :class:`ImportFailed` raised half-way
+    imports nothing.
+    """
+    with outbound.using(policy):
+        return list(importer.tasks(form))
+
+
+def store_imported(session: Session, project: Project, imported: Iterable[dict[str, Any]]) -> int:
+    """Create the ``imported`` tasks (from :func:`read_import`) in ``project``; return how many were new.
 
     A task whose ``info`` equals an existing task's of the project (or an earlier one of the same
-    import) is left out.  The importer's tasks are all read before any is created, so an
-    :class:`ImportFailed` raised half-way imports nothing.
+    import) is left out.
     """
-    imported = list(importer.tasks(form))
     seen = {_info_key(info) for info in session.scalars(sa.select(Task.info).where(Task.project_id == project.id))}
     rows = []
     for task in imported:

@@ -11,22 +11,19 @@ row always shows the latest answer.  Nothing here can fail the answer that compl
 the task: the job runs after its commit and the runners never raise a job's error.
 
 Where a webhook may point is the site's choice (:func:`check_url`): only
-``webhooks.allowed_hosts`` when that is set; else, with ``webhooks.block_private_networks``,
-any host whose addresses are public, so a project owner cannot make the server call into
-its own network; else any host, as PYBOSSA does.  URLs are checked when saved (without DNS)
-and again, with the resolved addresses, right before each POST; redirects are not followed,
-and proxies from the environment are not used.
+``webhooks.allowed_hosts`` when that is set; else, with ``webhooks.block_private_networks``
+(the default), any host whose addresses are public, so a project owner cannot make the
+server call into its own network; else any host, as PYBOSSA does.  URLs are checked when
+saved (without DNS) and again by the site's guarded fetcher (:mod:`pybossa_core.outbound`),
+with the resolved addresses it then connects to, on each POST; redirects are not followed.
 """
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import logging
 import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -34,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core import outbound
 from pybossa_core.models import Project, Webhook
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services.jobs import JobContext, JobRunner
@@ -51,15 +49,15 @@ class RefusedURL(ValueError):
     """A webhook URL this site will not call; the message says why."""
 
 
-def check_url(url: str, settings: Mapping[str, Any], *, resolve: bool = False) -> None:
+def check_url(url: str, settings: Mapping[str, Any]) -> None:
     """Raise :class:`RefusedURL` unless the site (its ``settings``) may POST to ``url``.
 
     A host listed in ``webhooks.allowed_hosts`` is always accepted (a test receiver on
     127.0.0.1, a partner inside the network); with a list, no other host is. Without
     one, and with ``webhooks.block_private_networks``, the host must not be loopback,
-    private, link-local or otherwise non-public: written as an address (in any form the
-    resolver accepts), named ``localhost``, or, with ``resolve``, resolving to such an
-    address.
+    private, link-local or otherwise non-public when written as an address (in any form
+    the resolver accepts) or named ``localhost``; a name's addresses are checked by the
+    fetcher when the webhook is sent.
     """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -76,21 +74,32 @@ def check_url(url: str, settings: Mapping[str, Any], *, resolve: bool = False) -
         raise RefusedURL(f"The webhook's host {host} is not one of the hosts this site calls (webhooks.allowed_hosts)")
     if not settings.get("webhooks.block_private_networks"):
         return
-    if any(not address.is_global for address in _addresses(host, resolve)):
+    if any(not outbound.is_public(address) for address in _literal_addresses(host)):
         raise RefusedURL(f"The webhook's host {host} is a private or loopback address")
 
 
-def _addresses(host: str, resolve: bool) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _literal_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses ``host`` names without asking DNS (none for a name other than localhost)."""
     if host == "localhost" or host.endswith(".localhost"):
         return [ipaddress.ip_address("127.0.0.1")]
     try:
-        infos = socket.getaddrinfo(host, None, flags=0 if resolve else socket.AI_NUMERICHOST)
+        infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except socket.gaierror:
-        if resolve:
-            raise RefusedURL(f"The webhook's host {host} does not resolve") from None
-        return []  # a name: checked with its addresses when the webhook is sent
+        return []
     # A scoped IPv6 address ends with "%interface", which ipaddress does not read.
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+
+def delivery_policy(settings: Mapping[str, Any]) -> outbound.Policy:
+    """The fetcher's policy for webhooks: their own hosts and timeout; answers cut to what is kept."""
+    return outbound.Policy(
+        allowed_internal_hosts=(*settings["webhooks.allowed_hosts"], *settings["outbound.allowed_internal_hosts"]),
+        block_private=settings["webhooks.block_private_networks"],
+        timeout=settings["webhooks.timeout"],
+        # Read a little more than is kept: a receiver's answer could be as long as it likes.
+        max_bytes=RESPONSE_KEPT * 4,
+        max_redirects=0,
+    )
 
 
 def task_completed_payload(project: Project, task_id: int, result_id: int) -> dict[str, Any]:
@@ -174,39 +183,25 @@ def deliver(context: JobContext, project_id: int, payload: dict[str, Any], webho
             time.sleep(settings["webhooks.retry_backoff"] * 2**attempt)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Treat a redirect as the receiver's answer: following it could lead into the site's own network."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
-
-
 def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, rerun: bool = False) -> tuple[str, int | None]:
-    """POST ``payload`` to ``url``; return the answer's text and status code (None when there was no answer)."""
+    """POST ``payload`` to ``url``; return the answer's text and status code (None when there was no answer).
+
+    A redirect is the receiver's answer: following it could lead into the site's own network.
+    """
     try:
-        check_url(url, settings, resolve=True)
+        check_url(url, settings)
     except RefusedURL as refusal:
         return f"Not sent: {refusal}", None
     if rerun:
         url += ("&" if urlsplit(url).query else "?") + urlencode({"rerun": "True"})
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode("utf-8"), method="POST",
-        headers={"Content-Type": "application/json", "Accept": "text/plain"},
-    )
     try:
-        with _OPENER.open(request, timeout=settings["webhooks.timeout"]) as answer:
-            return _text(answer), answer.status
-    except urllib.error.HTTPError as answer:
-        with answer:
-            return _text(answer), answer.code
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        return f"{CONNECTION_ERROR}: {reason}", None
-
-
-def _text(answer) -> str:
-    # Read a little more than is kept: a receiver's answer could be as long as it likes.
-    return answer.read(RESPONSE_KEPT * 4).decode("utf-8", errors="replace")
+        answer = outbound.request(
+            url, method="POST", data=json.dumps(payload).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Accept": "text/plain"},
+            policy=delivery_policy(settings), follow_redirects=False, truncate=True,
+        )
+    except outbound.Refused as refusal:
+        return f"Not sent: {refusal}", None
+    except outbound.OutboundError as error:
+        return f"{CONNECTION_ERROR}: {error}", None
+    return answer.body.decode("utf-8", errors="replace"), answer.status

@@ -453,7 +453,9 @@ def import_task(request):
         context["form"] = _importer_form(request, importer, data, errors)
         return _failed(context)
     try:
-        count = projects.import_tasks(request.dbsession, project, importer, values)
+        policy = request.registry["outbound_policy"].until(request.registry.settings["imports.timeout"])
+        imported = projects.read_import(importer, values, policy)
+        count = projects.store_imported(request.dbsession, project, imported)
     except ImportFailed as failure:
         context["form"] = _importer_form(request, importer, data, {"form": [failure.message]})
         return _failed(context, failure.message)

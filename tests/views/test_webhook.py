@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +35,7 @@ REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
 TIMEOUT = 0.5
 RETRIES = 2
 #: A site that refuses webhooks into private networks.
-BLOCKING = {"webhooks.block_private_networks": "true"}
+OPEN = {"webhooks.block_private_networks": "false"}
 PAYLOAD_KEYS = {"fired_at", "project_short_name", "project_id", "task_id", "result_id", "event"}
 
 
@@ -347,20 +348,20 @@ def test_on_rq_a_pybossa_worker_delivers_the_webhook(tmp_path, tmp_path_factory,
     "http://127.0.0.1/hook", "http://localhost:8080/hook", "http://10.1.2.3/hook", "http://192.168.0.1/",
     "http://169.254.169.254/latest/meta-data", "http://[::1]/hook", "http://2130706433/hook", "http://0.0.0.0/",
 ])
-def test_private_and_loopback_addresses_are_refused_when_the_site_blocks_them(site_with, make, url):
+def test_private_and_loopback_addresses_are_refused_by_default(testapp, make, url):
     owner = make.user()
     project = make.project(owner)
-    body = site_with(**BLOCKING).put_json(f"/api/project/{project.id}?api_key={owner.api_key}", {"webhook": url}, status=415).json
+    body = testapp.put_json(f"/api/project/{project.id}?api_key={owner.api_key}", {"webhook": url}, status=415).json
     assert body["exception_msg"].endswith("is a private or loopback address")
     assert project.webhook is None
 
 
-def test_by_default_any_host_is_called_as_pybossa_does(testapp, make):
+def test_without_blocking_any_host_is_called_as_pybossa_does(site_with, make):
     owner = make.user()
     project = make.project(owner)
     url = f"/api/project/{project.id}?api_key={owner.api_key}"
     for webhook in ("http://127.0.0.1:9000/hook", "http://10.1.2.3/hook", "https://hooks.example.com/birds"):
-        assert testapp.put_json(url, {"webhook": webhook}).json["webhook"] == webhook
+        assert site_with(**OPEN).put_json(url, {"webhook": webhook}).json["webhook"] == webhook
 
 
 def test_only_the_allowed_hosts_when_listed(site_with, make):
@@ -375,15 +376,15 @@ def test_only_the_allowed_hosts_when_listed(site_with, make):
         assert site.put_json(url, {"webhook": allowed}).json["webhook"] == allowed
 
 
-def test_a_webhook_refused_by_a_later_setting_does_not_block_other_changes(site_with, make):
+def test_a_webhook_refused_by_a_later_setting_does_not_block_other_changes(testapp, make):
     owner = make.user()
     project = make.project(owner, webhook="http://10.0.0.1/hook")
-    body = site_with(**BLOCKING).put_json(f"/api/project/{project.id}?api_key={owner.api_key}", {"name": "Renamed"}).json
+    body = testapp.put_json(f"/api/project/{project.id}?api_key={owner.api_key}", {"name": "Renamed"}).json
     assert (body["name"], body["webhook"]) == ("Renamed", "http://10.0.0.1/hook")
 
 
-def test_the_update_form_explains_a_refused_webhook(site_with, member, project):
-    browser = site_with(**BLOCKING)
+def test_the_update_form_explains_a_refused_webhook(testapp, member, project):
+    browser = testapp
     sign_in(browser, member)
     form = {"name": "Birds", "short_name": "birds", "description": "d", "long_description": "l"}
     body = post(browser, "/project/birds/update", {**form, "webhook": "http://192.168.1.10/hook"}).json
@@ -392,9 +393,19 @@ def test_the_update_form_explains_a_refused_webhook(site_with, member, project):
     assert post(browser, "/project/birds/update", {**form, "webhook": "https://hooks.example.com/birds"}).json["status"] == "success"
 
 
-def test_a_name_is_checked_with_its_addresses_when_sent():
-    settings = {"webhooks.allowed_hosts": [], "webhooks.block_private_networks": True, "webhooks.timeout": 1}
+def test_a_name_is_checked_with_its_addresses_when_sent(monkeypatch):
+    settings = {"webhooks.allowed_hosts": [], "webhooks.block_private_networks": True, "webhooks.timeout": 1,
+                "outbound.allowed_internal_hosts": []}
     response, status = webhooks.post("http://localhost.localdomain.invalid/hook", {}, settings)
-    assert (response, status) == ("Not sent: The webhook's host localhost.localdomain.invalid does not resolve", None)
+    assert (response, status) == (f"{webhooks.CONNECTION_ERROR}: localhost.localdomain.invalid does not resolve", None)
     response, status = webhooks.post("http://127.0.0.1:1/hook", {}, settings)
     assert (response, status) == ("Not sent: The webhook's host 127.0.0.1 is a private or loopback address", None)
+    # A name passes the check made when it is saved; what it resolves to when sent is refused.
+    resolve = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, flags=0, **kwargs: resolve(
+        "10.0.0.7" if host == "hooks.example.com" and not flags & socket.AI_NUMERICHOST else host,
+        *args, flags=flags, **kwargs))
+    webhooks.check_url("http://hooks.example.com/hook", settings)
+    response, status = webhooks.post("http://hooks.example.com/hook", {}, settings)
+    assert (response, status) == (
+        "Not sent: the host hooks.example.com is in a private or local network, which this site does not call", None)

@@ -120,8 +120,9 @@ def test_form_refuses_bad_input(form, errors):
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-epicollect.api_url": pybossa_web_service.url + "/api",
     }
 

@@ -105,8 +105,9 @@ def test_form_wants_the_album_number():
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-flickr.api_key": "k3y",
         "plugin.importer-flickr.api_url": pybossa_web_service.url + REST,
     }

@@ -82,8 +82,9 @@ def test_base_url_comes_from_the_plugin_settings(pybossa_web_service, pybossa_ho
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-gdocs.base_url": pybossa_web_service.url,
     }
 

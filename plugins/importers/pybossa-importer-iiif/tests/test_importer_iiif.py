@@ -120,9 +120,12 @@ def test_form_refuses_a_link_that_is_not_http(link):
 
 
 @pytest.fixture
-def pybossa_settings():
-    """The test site's settings: the viewer each task's link opens."""
-    return {"plugin.importer-iiif.viewer_url": "https://viewer.example.org/"}
+def pybossa_settings(pybossa_web_service):
+    """The test site's settings: the viewer each task's link opens; the stand-in may be reached."""
+    return {
+        "plugin.importer-iiif.viewer_url": "https://viewer.example.org/",
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
+    }
 
 
 def test_importing_a_manifest_through_the_view_creates_its_tasks(pybossa_web_service, owner):

@@ -119,8 +119,9 @@ def test_form_takes_files_optionally():
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-s3.bucket_url": pybossa_web_service.url + "/{bucket}",
     }
 

@@ -128,8 +128,9 @@ def test_form_defaults_to_200_tweets():
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-twitter.bearer_token": "AAAAT0k3n",
         "plugin.importer-twitter.api_url": pybossa_web_service.url + "/2",
     }

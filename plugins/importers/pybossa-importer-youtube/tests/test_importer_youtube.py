@@ -130,8 +130,9 @@ def test_form_accepts_a_video_link_inside_a_playlist():
 
 @pytest.fixture
 def pybossa_settings(pybossa_web_service):
-    """The test site's settings: the importer calls the stand-in."""
+    """The test site's settings: the importer calls the stand-in, which the site may reach."""
     return {
+        "outbound.allowed_internal_hosts": pybossa_web_service.host,
         "plugin.importer-youtube.api_key": "AIzaK3y",
         "plugin.importer-youtube.api_url": pybossa_web_service.url + "/youtube/v3",
     }

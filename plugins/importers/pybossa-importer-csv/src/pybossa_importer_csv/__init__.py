@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import ImporterSpec, ImportFailed
+from pybossa_core.plugin_api import FetchFailed, ImporterSpec, ImportFailed, fetch_response
 from pybossa_core.plugins import hookimpl
 
 #: Columns that set a task field rather than going into ``info``: how to read a cell, and how
@@ -32,9 +30,7 @@ TASK_FIELDS: dict[str, tuple[Callable[[str], int | float], str]] = {
     "calibration": (int, "a whole number"),
 }
 
-#: Seconds to wait for the server holding a CSV link before giving up.
-FETCH_TIMEOUT = 30
-#: The largest CSV file a link may give, in bytes.
+#: The largest CSV file a link may give, in bytes (the site's ``outbound.max_size`` may be lower).
 MAX_BYTES = 20 * 1024 * 1024
 
 CSV_CONTENT_TYPES = frozenset({"text/csv", "text/plain"})
@@ -67,27 +63,17 @@ def tasks(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 def fetch_csv(url: str) -> str:
-    """Download the CSV file at ``url`` and return its text."""
+    """Download the CSV file at ``url`` (through the site's guarded fetcher) and return its text."""
     try:
-        with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:
-            content_type = response.headers.get_content_type()
-            charset = response.headers.get_content_charset() or "utf-8"
-            body = response.read(MAX_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        error.close()
-        if error.code in (401, 403):
+        response = fetch_response(url, source="The link", max_bytes=MAX_BYTES)
+    except FetchFailed as failure:
+        if failure.status in (401, 403):
             raise ImportFailed(
                 "It looks like you don't have permission to access that file; "
                 "check that the link is shared publicly."
             ) from None
-        raise ImportFailed(f"The link answered with HTTP error {error.code}.") from None
-    except (urllib.error.URLError, TimeoutError) as error:
-        reason = getattr(error, "reason", error)
-        raise ImportFailed(f"The CSV file could not be downloaded: {reason}.") from None
-    if len(body) > MAX_BYTES:
-        raise ImportFailed(
-            f"The CSV file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files."
-        )
+        raise
+    content_type, charset, body = response.content_type, response.charset or "utf-8", response.body
     if content_type not in CSV_CONTENT_TYPES:
         raise ImportFailed(
             f"That link gives a {content_type} file, not a CSV file; "
