@@ -82,6 +82,7 @@ def configure(
     config.include("pybossa_core.api.openapi")
     # The web views: accounts, sign-in providers and projects.
     config.include("pybossa_core.views")
+    config.include("pybossa_core.views.account_leave")
     config.include("pybossa_core.views.category")
     config.include("pybossa_core.views.project")
     config.include("pybossa_core.views.project_owners")

@@ -92,6 +92,11 @@ def require_owner(user: User | None, project: Project | None) -> None:
         raise Forbidden()
 
 
+def may_manage_account(viewer: User, user: User) -> bool:
+    """Tell whether ``viewer`` may change (or export, or delete) the account of ``user``: their own, or any as admin."""
+    return viewer.admin or viewer.id == user.id
+
+
 def require_admin(user: User | None) -> None:
     require_user(user)
     if not user.admin:

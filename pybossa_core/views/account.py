@@ -15,6 +15,7 @@ from pybossa_core import sessions
 from pybossa_core.models import Project, User
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
+from pybossa_core.security import may_manage_account
 from pybossa_core.services import accounts, mail
 from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import check_password
@@ -325,10 +326,6 @@ def projects(request):
 # -- updating a profile ---------------------------------------------------------------------
 
 
-def _may_change(viewer: User, user: User) -> bool:
-    return viewer.admin or viewer.id == user.id
-
-
 def _update_context(request, user: User, *, profile=None, password=None, upload=None) -> dict:
     """The three forms of the update page; each shows what was sent to it, or the account."""
     current = {
@@ -358,7 +355,7 @@ def update(request):
     if viewer is None:
         return sign_in_required(request)
     user = _user_or_404(request)
-    if not _may_change(viewer, user):
+    if not may_manage_account(viewer, user):
         raise HTTPForbidden()
     if request.method != "POST":
         return _update_context(request, user)
@@ -471,7 +468,7 @@ def reset_api_key(request):
     if viewer is None:
         return sign_in_required(request)
     user = _user_or_404(request)
-    if not _may_change(viewer, user):
+    if not may_manage_account(viewer, user):
         raise HTTPForbidden()
     accounts.reset_api_key(user)
     return redirect(f"/account/{user.name}", status="success", flash="New API-KEY generated")

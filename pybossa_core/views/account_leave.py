@@ -1,0 +1,93 @@
+"""Leaving the site: ``/account/<name>/export`` (all of a user's data as a zip) and
+``/account/<name>/delete`` (the erasure of the account, ``services/erasure.py``).
+
+Both are for the user and for admins.  Deleting asks for the password of whoever is signed in
+(a user without one, signed in through a provider, types the account's name instead) and what
+becomes of the user's projects: ``transfer`` to a co-owner, or ``delete``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.response import Response
+from pyramid.view import view_config
+
+from pybossa_core.models import User
+from pybossa_core.renderers import redirect
+from pybossa_core.security import may_manage_account
+from pybossa_core.services import accounts, erasure
+from pybossa_core.services.passwords import check_password
+from pybossa_core.views.forms import form_data, show_form, sign_in_required
+
+WRONG_CONFIRMATION = "That is not your password"
+WRONG_NAME = "Type the account's name to confirm"
+
+
+def _account(request) -> User | None:
+    """The route's account if the visitor may act on it; None for an anonymous visitor."""
+    viewer = request.identity
+    if viewer is None:
+        return None
+    user = accounts.find_by_name(request.dbsession, request.matchdict["name"])
+    if user is None:
+        raise HTTPNotFound()
+    if not may_manage_account(viewer, user):
+        raise HTTPForbidden()
+    return user
+
+
+@view_config(route_name="account.export_data", renderer="json")
+def export_data(request):
+    user = _account(request)
+    if user is None:
+        return sign_in_required(request)
+    response = Response(erasure.export_user_data(request.dbsession, user), content_type="application/zip")
+    response.content_disposition = f'attachment; filename="{user.name}_data.zip"'
+    return response
+
+
+def _delete_page(request, user: User, form: dict[str, Any] | None = None, errors: dict | None = None) -> dict[str, Any]:
+    owned = erasure.owned_projects(request.dbsession, user)
+    return {
+        "title": "Delete your account" if user.id == request.identity.id else f"Delete the account of {user.name}",
+        "user": {"name": user.name, "fullname": user.fullname},
+        "projects": [{"short_name": project.short_name, "name": project.name,
+                      "coowners": len([i for i in project.owners_ids or [] if i != user.id])} for project in owned],
+        "password_needed": request.identity.passwd_hash is not None,
+        "form": show_form(request, form or {"password": None, "projects": erasure.TRANSFER, "confirm": None}, errors),
+    }
+
+
+@view_config(route_name="account.delete", renderer="/account/delete.html")
+def delete(request):
+    user = _account(request)
+    if user is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return _delete_page(request, user)
+    data = form_data(request)
+    choice = str(data.get("projects") or "")
+    shown = {"password": None, "projects": choice, "confirm": data.get("confirm")}
+    viewer = request.identity
+    if viewer.passwd_hash is not None:
+        confirmed = check_password(viewer.passwd_hash, str(data.get("password") or ""))
+        refusal = {"password": [WRONG_CONFIRMATION]}
+    else:
+        confirmed = str(data.get("confirm") or "") == user.name
+        refusal = {"confirm": [WRONG_NAME]}
+    if not confirmed:
+        return {**_delete_page(request, user, shown, refusal), "flash": "Please correct the errors", "status": "error"}
+    name, erasing_self = user.name, user.id == viewer.id
+    try:
+        erasure.erase_user(request.dbsession, user, choice)
+    except erasure.CannotErase as refusal:
+        return {**_delete_page(request, user, shown, {"projects": [str(refusal)]}), "flash": str(refusal), "status": "error"}
+    if erasing_self:
+        return redirect("/", status="success", flash="Your account has been deleted. Thank you for your help.")
+    return redirect(request.route_path("admin.users", slash=""), status="success", flash=f"The account of {name} has been deleted.")
+
+
+def includeme(config) -> None:
+    config.add_route("account.export_data", "/account/{name}/export{slash:/?}")
+    config.add_route("account.delete", "/account/{name}/delete{slash:/?}")
