@@ -10,15 +10,6 @@ from pybossa_core.plugins import load_plugins
 from pybossa_core.settings import load_settings
 
 
-def by_name(specs: Iterable[Any], key: str = "name") -> dict[str, Any]:
-    """Index plugin descriptions by name (or another ``key``); the first wins, so installed plugins
-    override built-in defaults."""
-    registry: dict[str, Any] = {}
-    for spec in specs:
-        registry.setdefault(getattr(spec, key), spec)
-    return registry
-
-
 def configure(
     settings: Mapping[str, Any] | None = None,
     *,
@@ -38,16 +29,13 @@ def configure(
     settings["dbengine"] = dbengine
 
     config = Configurator(settings=settings)
-    # Plugins first: the registries they fill are read by the areas below.
+    # Plugins first: the registries they fill (importers, presenters, ...) are read by the areas
+    # below. Two plugins claiming one name stop startup, as does any failure with plugins.strict.
     hooks = load_plugins(settings, extra_plugins=plugins, autoload=autoload_plugins)
+    hooks.check_startup(settings["plugins.strict"])
     config.registry["plugins"] = hooks
-    config.registry["importers"] = by_name(hooks.register_importers(settings))
-    config.registry["presenters"] = by_name(hooks.register_presenters())
-    config.registry["auth_providers"] = by_name(hooks.register_auth_providers(settings))
-    # One statistics calculator per scope: the page it computes.
-    config.registry["stats"] = by_name(hooks.register_stats(), key="scope")
-    config.registry["schedulers"] = by_name(hooks.register_schedulers())
-    config.registry["aggregators"] = by_name(hooks.register_aggregators())
+    for name, registry in hooks.registries.items():
+        config.registry[name] = registry
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
     # The client's address (behind trusted proxies) and the Redis connection, if the site has one.

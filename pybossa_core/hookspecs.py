@@ -29,8 +29,9 @@ hookspec = pluggy.HookspecMarker("pybossa")
 
 
 # -------------------------------------------------------------------------------------------
-# Registration hooks: called once at startup; the results of all plugins are flattened into
-# registries on config.registry.
+# Registration hooks: called once at startup, each plugin on its own; what they return is
+# indexed by name into registries on config.registry. A name two installed plugins return is a
+# startup error (unless plugins.prefer picks one); an installed plugin may replace a built-in.
 # -------------------------------------------------------------------------------------------
 
 
@@ -44,10 +45,9 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
         with :func:`~pybossa_core.plugin_api.plugin_settings` (base URLs, API keys) and
         binds them into its ``tasks`` function.
     :return: A list of :class:`~pybossa_core.plugin_api.ImporterSpec`; ``None`` or an empty
-        list means the plugin provides no importer. When two plugins return the same name,
-        the one called first (an installed plugin before a built-in default) wins.
+        list means the plugin provides no importer.
 
-    Exceptions propagate and stop the application from starting.
+    A plugin that raises, or returns something else, is left out and listed as failed.
     """
 
 
@@ -60,7 +60,7 @@ def register_presenters() -> list[PresenterSpec]:
     :return: A list of :class:`~pybossa_core.plugin_api.PresenterSpec`; ``None`` or an empty
         list means the plugin provides no presenter.
 
-    Exceptions propagate and stop the application from starting.
+    A plugin that raises, or returns something else, is left out and listed as failed.
     """
 
 
@@ -77,7 +77,7 @@ def register_auth_providers(settings: Mapping[str, Any]) -> list[AuthProviderSpe
         empty list means the plugin provides no provider. Return disabled providers too, so
         the site can say which ones exist but are not configured.
 
-    Exceptions propagate and stop the application from starting.
+    A plugin that raises, or returns something else, is left out and listed as failed.
     """
 
 
@@ -90,7 +90,7 @@ def register_stats() -> list[StatsSpec]:
     :return: A list of :class:`~pybossa_core.plugin_api.StatsSpec`; ``None`` or an empty list
         means the plugin provides no calculator.
 
-    Exceptions propagate and stop the application from starting.
+    A plugin that raises, or returns something else, is left out and listed as failed.
     """
 
 
@@ -104,7 +104,7 @@ def register_schedulers() -> list[SchedulerSpec]:
     :return: A list of :class:`~pybossa_core.plugin_api.SchedulerSpec`; ``None`` or an empty
         list means the plugin provides no scheduler.
 
-    Exceptions propagate and stop the application from starting.
+    A plugin that raises, or returns something else, is left out and listed as failed.
     """
 
 

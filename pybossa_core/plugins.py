@@ -15,9 +15,9 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pluggy
 
@@ -37,9 +37,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PLUGINS",
+    "REGISTRIES",
+    "Conflict",
     "FailedPlugin",
+    "Offer",
+    "Override",
+    "PluginFailed",
     "PluginHooks",
     "PluginInfo",
+    "PluginStartupError",
     "hookimpl",
     "load_plugins",
 ]
@@ -55,9 +61,40 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "pybossa_core.services.aggregation.builtin",
 )
 
+
+class Registry(NamedTuple):
+    """What one registration hook fills: its hook, the ``plugin_api`` class of what it returns,
+    the attribute a description is known by, and what a message calls one."""
+
+    hook: str
+    spec_class: str
+    key: str
+    label: str
+
+
+#: The registries the registration hooks fill, by their name on ``config.registry``.
+REGISTRIES: dict[str, Registry] = {
+    "importers": Registry("register_importers", "ImporterSpec", "name", "importer"),
+    "presenters": Registry("register_presenters", "PresenterSpec", "name", "presenter"),
+    "auth_providers": Registry("register_auth_providers", "AuthProviderSpec", "name", "sign-in provider"),
+    # One statistics calculator per scope: the page it computes.
+    "stats": Registry("register_stats", "StatsSpec", "scope", "statistics scope"),
+    "schedulers": Registry("register_schedulers", "SchedulerSpec", "name", "scheduler"),
+    "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", "aggregator"),
+}
+
 EventName = Literal["on_startup", "on_project_created", "on_task_run_created", "on_task_completed"]
 
 logger = logging.getLogger("pybossa_core.plugins")
+
+
+class PluginFailed(Exception):
+    """A plugin's registration hook raised or returned something else than its descriptions."""
+
+
+class PluginStartupError(Exception):
+    """The plugins stop the site from starting: two claim one name, or (``plugins.strict``)
+    one failed. The message names every plugin concerned."""
 
 
 @dataclass(frozen=True)
@@ -71,51 +108,196 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class FailedPlugin:
-    """A plugin that could not be loaded or validated, and was left out."""
+    """A plugin that could not be loaded, validated or registered, and was left out."""
 
     name: str
     distribution: str | None
     error: str
 
 
+@dataclass(frozen=True)
+class Offer:
+    """One description a plugin registered, and which plugin it came from."""
+
+    registry: str
+    spec: Any
+    plugin: str
+    distribution: str | None
+    builtin: bool
+
+    @property
+    def key(self) -> str:
+        return getattr(self.spec, REGISTRIES[self.registry].key)
+
+    @property
+    def source(self) -> str:
+        """The plugin as a message names it: its name and, when installed, its distribution."""
+        return f"{self.plugin} ({self.distribution})" if self.distribution else self.plugin
+
+
+@dataclass(frozen=True)
+class Override:
+    """A name registered by more than one plugin, where one wins: over a built-in default,
+    or as chosen by ``plugins.prefer``."""
+
+    winner: Offer
+    others: tuple[Offer, ...]
+
+    def __str__(self) -> str:
+        label = REGISTRIES[self.winner.registry].label
+        return f"{label} {self.winner.key} of {', '.join(other.plugin for other in self.others)}"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A name registered by two or more installed plugins, none of them preferred."""
+
+    offers: tuple[Offer, ...]
+
+    def __str__(self) -> str:
+        label = REGISTRIES[self.offers[0].registry].label
+        sources = " and ".join(offer.source for offer in self.offers)
+        return (
+            f"{label} {self.offers[0].key!r} is registered by {sources}: uninstall or disable "
+            "(plugins.disabled) all but one, or name the one to use in plugins.prefer"
+        )
+
+
 class PluginHooks:
     """The typed facade over the plugin manager: one method per registration hook, and
-    ``notify`` for event hooks, so the core never spells ``pm.hook.x(...)`` itself."""
+    ``notify`` for event hooks, so the core never spells ``pm.hook.x(...)`` itself.
+
+    ``registries`` holds what the registration hooks returned at load time, by registry and
+    name, with ``overrides`` and ``conflicts`` saying where plugins claimed one name.
+    """
 
     def __init__(
         self,
         pm: pluggy.PluginManager,
         failed: Sequence[FailedPlugin] = (),
         distributions: Mapping[str, importlib.metadata.Distribution] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        disabled: Sequence[str] = (),
     ) -> None:
         self.pm = pm
         self.failed = list(failed)
+        self.settings = dict(settings or {})
+        #: Installed plugins that ``plugins.disabled`` kept out.
+        self.disabled = list(disabled)
         self._distributions = dict(distributions or {})
+        self.registries: dict[str, dict[str, Any]] = {name: {} for name in REGISTRIES}
+        self.overrides: list[Override] = []
+        self.conflicts: list[Conflict] = []
 
     def register_importers(self, settings: Mapping[str, Any] | None = None) -> list[ImporterSpec]:
-        """Return every plugin's importers for these settings (none: no settings at all),
-        installed plugins before built-in defaults."""
-        return _flatten(self.pm.hook.register_importers(settings=settings or {}))
+        """Return every plugin's importers for these settings (default: the ones the plugins
+        were loaded with), installed plugins before built-in defaults."""
+        return self._specs("importers", settings)
 
     def register_presenters(self) -> list[PresenterSpec]:
         """Return every plugin's presenters, installed plugins before built-in defaults."""
-        return _flatten(self.pm.hook.register_presenters())
+        return self._specs("presenters")
 
-    def register_auth_providers(self, settings: Mapping[str, Any]) -> list[AuthProviderSpec]:
-        """Return every plugin's sign-in providers, enabled or not, for these settings."""
-        return _flatten(self.pm.hook.register_auth_providers(settings=settings))
+    def register_auth_providers(self, settings: Mapping[str, Any] | None = None) -> list[AuthProviderSpec]:
+        """Return every plugin's sign-in providers, enabled or not, for these settings
+        (default: the ones the plugins were loaded with)."""
+        return self._specs("auth_providers", settings)
 
     def register_stats(self) -> list[StatsSpec]:
         """Return every plugin's statistics calculators."""
-        return _flatten(self.pm.hook.register_stats())
+        return self._specs("stats")
 
     def register_schedulers(self) -> list[SchedulerSpec]:
         """Return every plugin's schedulers, installed plugins before built-in defaults."""
-        return _flatten(self.pm.hook.register_schedulers())
+        return self._specs("schedulers")
 
     def register_aggregators(self) -> list[AggregatorSpec]:
         """Return every plugin's result aggregators, installed plugins before built-in defaults."""
-        return _flatten(self.pm.hook.register_aggregators())
+        return self._specs("aggregators")
+
+    def _specs(self, registry: str, settings: Mapping[str, Any] | None = None) -> list[Any]:
+        """Call one registration hook anew; a plugin that fails raises :class:`PluginFailed`."""
+
+        def fail(name: str, error: str, exc: Exception | None) -> None:
+            raise PluginFailed(f"plugin {name}: {error}") from exc
+
+        offers = self._offers(registry, self.settings if settings is None else settings, fail)
+        return [offer.spec for offer in offers]
+
+    def _offers(
+        self, registry: str, settings: Mapping[str, Any], fail: Callable[[str, str, Exception | None], None]
+    ) -> list[Offer]:
+        """Call each plugin's implementation of ``registry``'s hook on its own and check what it
+        returns, so a failure is pinned on its plugin (``fail(name, error, exception)``)."""
+        from pybossa_core import plugin_api
+
+        hook_name, class_name, key, _ = REGISTRIES[registry]
+        spec_class = getattr(plugin_api, class_name)
+        hook = getattr(self.pm.hook, hook_name)
+        impls = hook.get_hookimpls()
+        kwargs = {"settings": settings} if "settings" in hook.spec.argnames else {}
+        offers = []
+        for impl in reversed(impls):  # pluggy's call order: installed plugins first, trylast ones last
+            others = [other.plugin for other in impls if other is not impl]
+            try:
+                results = self.pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+            except Exception as exc:
+                fail(impl.plugin_name, f"{hook_name} raised {_one_line(exc)}", exc)
+                continue
+            specs = results[0] if results else []
+            if not isinstance(specs, (list, tuple)) or not all(
+                isinstance(spec, spec_class) and isinstance(getattr(spec, key), str) for spec in specs
+            ):
+                fail(impl.plugin_name, f"{hook_name} returned {_describe(specs)}, not a list of {class_name}", None)
+                continue
+            distribution = self._distributions.get(impl.plugin_name)
+            offers.extend(
+                Offer(registry, spec, impl.plugin_name, distribution.name if distribution else None,
+                      builtin=impl.plugin_name in DEFAULT_PLUGINS)
+                for spec in specs
+            )
+        return offers
+
+    def _build_registries(self, prefer: Sequence[str]) -> None:
+        """Call every registration hook once, leave out the plugins that fail, and index what
+        the others registered by name; a name two installed plugins claim is a conflict
+        unless ``prefer`` names exactly one of them, and a built-in default gives way."""
+        failures: dict[str, tuple[str, Exception | None]] = {}
+
+        def fail(name: str, error: str, exc: Exception | None) -> None:
+            failures.setdefault(name, (error, exc))
+
+        offers = {registry: self._offers(registry, self.settings, fail) for registry in REGISTRIES}
+        for name, (error, exc) in failures.items():
+            distribution = self._distributions.pop(name, None)
+            self.pm.unregister(name=name)
+            _record_failure(self.failed, name, distribution, error, exc)
+        for registry, registered in offers.items():
+            claims: dict[str, list[Offer]] = {}
+            for offer in registered:
+                if offer.plugin not in failures:
+                    claims.setdefault(offer.key, []).append(offer)
+            for key, claimants in claims.items():
+                installed = [offer for offer in claimants if not offer.builtin]
+                preferred = [offer for offer in installed if offer.plugin in prefer]
+                if len(installed) > 1 and len(preferred) != 1:
+                    self.conflicts.append(Conflict(tuple(installed)))
+                    logger.error("%s", self.conflicts[-1])
+                    continue
+                winner = preferred[0] if len(installed) > 1 else claimants[0]
+                self.registries[registry][key] = winner.spec
+                if len(claimants) > 1:
+                    self.overrides.append(Override(winner, tuple(o for o in claimants if o is not winner)))
+                    logger.warning("plugin %s overrides %s", winner.plugin, self.overrides[-1])
+
+    def check_startup(self, strict: bool) -> None:
+        """Raise :class:`PluginStartupError` when plugins conflict or, with ``strict``
+        (``plugins.strict``), when one failed."""
+        problems = [str(conflict) for conflict in self.conflicts]
+        if strict:
+            problems += [f"plugin {failure.name} failed: {failure.error}" for failure in self.failed]
+        if problems:
+            raise PluginStartupError("; ".join(problems))
 
     def notify(self, event_name: EventName, **kwargs: Any) -> None:
         """Call every implementation of an event hook, each on its own.
@@ -175,14 +357,16 @@ def load_plugins(
     extra_plugins: Iterable[object] = (),
     autoload: bool = True,
 ) -> PluginHooks:
-    """Build the plugin manager and return its facade.
+    """Build the plugin manager, call the registration hooks, and return the facade.
 
     Installed plugins come from the ``pybossa`` entry points (unless ``autoload`` is false)
     minus the names in the ``plugins.disabled`` setting; ``extra_plugins`` are registered as
     given, which is how tests choose exactly the plugins they exercise; the core's
-    ``DEFAULT_PLUGINS`` come last. An installed plugin that fails to import or register, and
-    any plugin implementing an unknown hook, is logged, left out and listed in ``failed``, so
-    one broken plugin never stops the site.
+    ``DEFAULT_PLUGINS`` come last. An installed plugin that fails to import or register, any
+    plugin implementing an unknown hook, and any plugin whose registration hook raises or
+    returns something else than its descriptions, is logged, left out and listed in
+    ``failed``, so one broken plugin never stops the site (unless ``plugins.strict``: see
+    :meth:`PluginHooks.check_startup`).
     """
     pm = pluggy.PluginManager("pybossa")
     pm.add_hookspecs(hookspecs)
@@ -190,8 +374,12 @@ def load_plugins(
         pm.set_blocked(name)
     failed: list[FailedPlugin] = []
     distributions: dict[str, importlib.metadata.Distribution] = {}
+    disabled: list[str] = []
     if autoload:
-        _load_entry_points(pm, failed, distributions)
+        disabled = _load_entry_points(pm, failed, distributions)
+        for name in settings.get("plugins.disabled", []):
+            if name not in disabled:
+                logger.warning("plugins.disabled names %s, which is no installed plugin", name)
     for plugin in extra_plugins:
         pm.register(plugin)
     for module_name in DEFAULT_PLUGINS:
@@ -199,29 +387,34 @@ def load_plugins(
     _drop_invalid_plugins(pm, failed, distributions)
     if os.environ.get("PYBOSSA_TRACE_PLUGINS") == "1":
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
-    return PluginHooks(pm, failed, distributions)
+    hooks = PluginHooks(pm, failed, distributions, settings, disabled)
+    hooks._build_registries(settings.get("plugins.prefer", []))
+    return hooks
 
 
 def _load_entry_points(
     pm: pluggy.PluginManager,
     failed: list[FailedPlugin],
     distributions: dict[str, importlib.metadata.Distribution],
-) -> None:
-    """Register the ``pybossa`` entry points one by one.
+) -> list[str]:
+    """Register the ``pybossa`` entry points one by one; return the names left out as disabled.
 
     pluggy's ``load_setuptools_entrypoints`` stops at the first plugin that fails to import,
     which would take the whole site down with it; here that plugin is recorded and skipped.
     """
+    disabled = []
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if pm.is_blocked(entry_point.name):
+            disabled.append(entry_point.name)
             continue
         try:
             pm.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:
-            _record_failure(failed, entry_point.name, entry_point.dist, exc)
+            _record_failure(failed, entry_point.name, entry_point.dist, _one_line(exc), exc)
         else:
             if entry_point.dist is not None:
                 distributions[entry_point.name] = entry_point.dist
+    return disabled
 
 
 def _drop_invalid_plugins(
@@ -240,7 +433,7 @@ def _drop_invalid_plugins(
             name = pm.get_name(exc.plugin)
             assert name is not None, "check_pending reports registered plugins only"
             pm.unregister(exc.plugin)
-            _record_failure(failed, name, distributions.pop(name, None), exc)
+            _record_failure(failed, name, distributions.pop(name, None), _one_line(exc), exc)
         else:
             return
 
@@ -249,17 +442,26 @@ def _record_failure(
     failed: list[FailedPlugin],
     name: str,
     distribution: importlib.metadata.Distribution | None,
-    exc: Exception,
+    error: str,
+    exc: Exception | None = None,
 ) -> None:
     """Log a plugin that is left out and add it to ``failed``."""
     dist_name = distribution.name if distribution is not None else None
-    logger.error("plugin %s (distribution %s) left out: %s", name, dist_name, exc, exc_info=exc)
-    failed.append(FailedPlugin(name, dist_name, f"{type(exc).__name__}: {exc}"))
+    logger.error("plugin %s (distribution %s) left out: %s", name, dist_name, error, exc_info=exc)
+    failed.append(FailedPlugin(name, dist_name, error))
 
 
-def _flatten(results: Iterable[list[Any]]) -> list[Any]:
-    """Join the lists of a registration hook (pluggy already drops the ``None`` results)."""
-    return [spec for specs in results for spec in specs]
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and its message with the line breaks folded."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def _describe(value: Any) -> str:
+    """What a registration hook returned, for its error message."""
+    if isinstance(value, (list, tuple)):
+        kinds = sorted({type(item).__name__ for item in value})
+        return f"a list of {', '.join(kinds)}"
+    return f"a {type(value).__name__}"
 
 
 def _trace_before(

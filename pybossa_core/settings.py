@@ -70,7 +70,11 @@ def settings_schema() -> colander.SchemaNode:
             "uploads.allowed_extensions",
             "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
+        # Plugins (docs/plugins.md): the ones left out, the ones that win a name two plugins claim,
+        # and whether a failed plugin stops startup.
         _setting(Words(), "plugins.disabled", []),
+        _setting(Words(), "plugins.prefer", []),
+        _setting(Flag(), "plugins.strict", False),
         # Cached site totals and leaderboard (docs/settings.md): seconds a value lives, key prefix in Redis.
         _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
         _setting(colander.String(), "cache.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),

@@ -1,6 +1,8 @@
 """The pybossa command: db upgrade, create-admin, plugins, refresh-stats, and a clear error for bad settings."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from pybossa_core.cli import main
@@ -36,9 +38,25 @@ def test_db_upgrade_then_create_admin_prints_its_api_key(tmp_path, capsys, monke
 
 def test_plugins_lists_the_bundled_plugins(tmp_path, capsys):
     assert main(["-c", write_ini(tmp_path), "plugins"]) == 0
-    out = capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
     for name in ("importer-csv", "presenter-basic", "auth-twitter", "stats-default"):
-        assert name in out
+        [line] = [line for line in lines if line.startswith(f"{name} ")]
+        assert " OK (register_" in line
+
+
+def test_plugins_shows_disabled_plugins_and_misspelled_names_without_a_secret(tmp_path, capsys):
+    ini = Path(write_ini(tmp_path, **{"plugins.disabled": "importer-csv importer-cvs"}))
+    ini.write_text(ini.read_text().replace("secret = a-secret-long-enough\n", ""))
+    ini = str(ini)
+
+    assert main(["-c", ini, "plugins"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert "importer-csv - DISABLED" in lines
+    assert "WARNING plugins.disabled names importer-cvs, which is no installed plugin" in lines
+    assert not [line for line in lines if line.startswith("importer-csv ") and " OK " in line]
+    # Other commands still need the site's secret.
+    assert main(["-c", ini, "refresh-stats"]) == 2
 
 
 def test_a_bad_setting_is_reported_not_raised(tmp_path, capsys):

@@ -303,7 +303,7 @@ def test_walk_through_importer_installs_is_found_and_passes_its_tests(tmp_path):
         [str(Path(sys.executable).with_name("pybossa")), "-c", str(site_ini), "plugins"],
         cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60,
     )
-    assert "importer-lines 0.1.0: register_importers" in listing.stdout.splitlines(), listing.stdout + listing.stderr
+    assert "importer-lines 0.1.0 OK (register_importers)" in listing.stdout.splitlines(), listing.stdout + listing.stderr
     assert listing.returncode == 0, listing.stdout
 
     tests = subprocess.run(

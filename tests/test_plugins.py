@@ -28,8 +28,10 @@ from pybossa_core.plugin_api import (
 from pybossa_core.plugins import (
     EventName,
     FailedPlugin,
+    PluginFailed,
     PluginHooks,
     PluginInfo,
+    PluginStartupError,
     hookimpl,
     load_plugins,
 )
@@ -55,17 +57,20 @@ def no_builtin_plugins(monkeypatch, request):
 
 
 @pytest.mark.builtins
-def test_builtin_schedulers_come_after_installed_plugins():
-    from pybossa_core.config import by_name
-
+def test_an_installed_scheduler_overrides_the_builtin_of_its_name_and_says_so(caplog):
     @hookimpl(specname="register_schedulers")
     def own_default() -> list[SchedulerSpec]:
         return [SchedulerSpec("default", "Mine", lambda request: [])]
 
     hooks = load_plugins({}, autoload=False, extra_plugins=[plugin_module("mine", own_default)])
-    schedulers = by_name(hooks.register_schedulers())
+
+    schedulers = hooks.registries["schedulers"]
     assert schedulers["default"].title == "Mine"
     assert {"depth_first", "breadth_first", "depth_first_all", "incremental", "locked"} <= set(schedulers)
+    [override] = hooks.overrides
+    assert str(override) == "scheduler default of pybossa_core.services.scheduling.builtin"
+    assert hooks.conflicts == []
+    assert "plugin mine overrides scheduler default of pybossa_core.services.scheduling.builtin" in caplog.text
 
 
 def plugin_module(name: str, *functions: Callable[..., Any]) -> types.ModuleType:
@@ -194,6 +199,102 @@ def test_plugin_with_a_misspelled_hook_is_unregistered_and_reported(installed, c
     assert "importer-typo" in caplog.text
 
 
+def sample_importers(module_name: str, *names: str, title: str = "Sample") -> types.ModuleType:
+    @hookimpl
+    def register_importers() -> list[ImporterSpec]:
+        return [ImporterSpec(name, title, SAMPLE_IMPORTER.schema_factory, SAMPLE_IMPORTER.tasks) for name in names]
+
+    return plugin_module(module_name, register_importers)
+
+
+def test_two_plugins_registering_one_name_conflict_naming_both_distributions(installed, caplog):
+    installed.append(FakeEntryPoint("importer-jsonl", sample_importers("a", "jsonl", "a_only"),
+                                    distribution("pybossa-importer-jsonl", "1.0")))
+    installed.append(FakeEntryPoint("importer-lines", sample_importers("b", "jsonl"),
+                                    distribution("pybossa-importer-lines", "0.1")))
+
+    hooks = load_plugins({})
+
+    [conflict] = hooks.conflicts
+    message = str(conflict)
+    assert message.startswith("importer 'jsonl' is registered by ")
+    assert "importer-jsonl (pybossa-importer-jsonl)" in message
+    assert "importer-lines (pybossa-importer-lines)" in message
+    assert "plugins.prefer" in message
+    # Neither wins silently; the names nobody disputes are kept.
+    assert set(hooks.registries["importers"]) == {"a_only"}
+    assert message in caplog.text
+    with pytest.raises(PluginStartupError, match="importer 'jsonl' is registered by"):
+        hooks.check_startup(strict=False)
+
+
+def test_plugins_prefer_picks_the_winner_of_a_conflict_and_lists_it(installed):
+    installed.append(FakeEntryPoint("importer-jsonl", sample_importers("a", "jsonl", title="A")))
+    installed.append(FakeEntryPoint("importer-lines", sample_importers("b", "jsonl", title="B")))
+
+    hooks = load_plugins({"plugins.prefer": ["importer-lines"]})
+
+    assert hooks.conflicts == []
+    assert hooks.registries["importers"]["jsonl"].title == "B"
+    [override] = hooks.overrides
+    assert (override.winner.plugin, str(override)) == ("importer-lines", "importer jsonl of importer-jsonl")
+    hooks.check_startup(strict=True)
+
+
+def test_a_site_with_two_plugins_claiming_one_name_does_not_start(dbengine, uploads_dir):
+    plugins = [sample_importers("first", "jsonl"), sample_importers("second", "jsonl")]
+
+    with pytest.raises(PluginStartupError, match="importer 'jsonl' is registered by (first and second|second and first)"):
+        configure(app_settings(dbengine, uploads_dir), plugins=plugins, autoload_plugins=False, environ={})
+
+
+@pytest.mark.parametrize(
+    ("returned", "error"),
+    [
+        ("csv", "register_importers returned a str, not a list of ImporterSpec"),
+        (["csv"], "register_importers returned a list of str, not a list of ImporterSpec"),
+        (ValueError("no\nluck"), "register_importers raised ValueError: no luck"),
+    ],
+)
+def test_a_registration_hook_that_fails_leaves_its_plugin_out_named(installed, caplog, returned, error):
+    @hookimpl
+    def register_importers():
+        if isinstance(returned, Exception):
+            raise returned
+        return returned
+
+    @hookimpl
+    def on_startup(config):
+        raise AssertionError("a failed plugin is not called again")
+
+    installed.append(FakeEntryPoint("importer-bad", plugin_module("bad", register_importers, on_startup),
+                                    distribution("pybossa-importer-bad", "0.1")))
+    installed.append(FakeEntryPoint("importer-sample", plugin_module("sample_plugin", register_sample_importer)))
+
+    hooks = load_plugins({})
+
+    assert hooks.failed == [FailedPlugin("importer-bad", "pybossa-importer-bad", error)]
+    assert hooks.registries["importers"] == {"sample": SAMPLE_IMPORTER}
+    assert [plugin.name for plugin in hooks.list_plugins()] == ["importer-sample"]
+    assert "importer-bad" in caplog.text
+    hooks.notify("on_startup", config=None)
+    hooks.check_startup(strict=False)
+    with pytest.raises(PluginStartupError, match=f"plugin importer-bad failed: {error}"):
+        hooks.check_startup(strict=True)
+
+
+def test_the_facade_raises_naming_a_plugin_whose_registration_fails():
+    @hookimpl
+    def register_importers():
+        return "csv"
+
+    hooks = load_plugins({}, autoload=False)
+    hooks.pm.register(plugin_module("bad", register_importers), name="bad")
+
+    with pytest.raises(PluginFailed, match="plugin bad: register_importers returned a str"):
+        hooks.register_importers()
+
+
 def test_disabled_plugin_is_not_loaded(installed):
     installed.append(
         FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer))
@@ -204,6 +305,17 @@ def test_disabled_plugin_is_not_loaded(installed):
     assert hooks.register_importers() == []
     assert hooks.list_plugins() == []
     assert hooks.failed == []
+    assert hooks.disabled == ["importer-sample"]
+
+
+def test_a_disabled_name_that_matches_no_plugin_is_a_warning(installed, caplog):
+    installed.append(FakeEntryPoint("importer-sample", plugin_module("p", register_sample_importer)))
+
+    hooks = load_plugins({"plugins.disabled": ["importer-sampel"]})
+
+    assert [plugin.name for plugin in hooks.list_plugins()] == ["importer-sample"]
+    assert hooks.disabled == []
+    assert "plugins.disabled names importer-sampel, which is no installed plugin" in caplog.text
 
 
 def test_list_plugins_shows_each_plugin_with_its_hooks():
