@@ -1,4 +1,5 @@
-# make serve: install everything into .venv, create or upgrade the database, serve the site.
+# make serve: install everything into .venv, create or upgrade the database, serve the site
+#             (with a random secret made once into var/secret).
 # make test:  install everything into .venv and run the whole suite (core and bundled plugins),
 #             on SQLite, and on PostgreSQL and Redis when they answer on 127.0.0.1.
 
@@ -27,9 +28,14 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGI
 
 install: $(VENV)/.installed
 
-serve: install
-	$(BIN)/pybossa db upgrade
-	$(BIN)/pybossa serve
+# The development site's secret: random, made on the first `make serve`, kept in var/ (not in git).
+# PYBOSSA_SECRET, when set, wins.
+var/secret:
+	@mkdir -p var && umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $@
+
+serve: install var/secret
+	PYBOSSA_SECRET="$${PYBOSSA_SECRET:-$$(cat var/secret)}" $(BIN)/pybossa db upgrade
+	PYBOSSA_SECRET="$${PYBOSSA_SECRET:-$$(cat var/secret)}" $(BIN)/pybossa serve
 
 # PYBOSSA_TEST_DATABASE_URL / PYBOSSA_TEST_REDIS_URL are set only when the service answers;
 # with REQUIRE_SERVICES=1 (as CI runs it) a missing service fails the run instead.

@@ -1,5 +1,20 @@
-"""Where a request comes from: the client's address, trusting ``X-Forwarded-For`` only from known proxies."""
+"""Where a request comes from and where it went: the client's address, and the site's public URL.
+
+``X-Forwarded-For`` is trusted only from known proxies.  The ``Host`` header is
+the client's word too: links mailed to a user (a password reset) must never be
+built from it.  With ``site.url`` every absolute link is built from that URL;
+without it, a request whose ``Host`` is not in ``site.allowed_hosts`` is refused.
+"""
 from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+
+from pyramid.tweens import EXCVIEW
+
+from pybossa_core.errors import BadRequest
+
+HOST_NOT_ALLOWED = "This site does not answer to that host name: its admin can set site.url or site.allowed_hosts."
 
 
 def client_ip(request) -> str:
@@ -20,5 +35,43 @@ def client_ip(request) -> str:
     return peer
 
 
+def allowed_hosts(settings) -> frozenset[str]:
+    """Return the host names (no port) a request may name when ``site.url`` is not set.
+
+    By default the address the server listens on, and ``localhost`` beside a loopback one.
+    """
+    if settings["site.allowed_hosts"]:
+        return frozenset(host.lower() for host in settings["site.allowed_hosts"])
+    host = settings["host"].lower()
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    return frozenset({host, "localhost", "127.0.0.1", "::1"} if loopback else {host})
+
+
+def _host_name(netloc: str) -> str:
+    return (urllib.parse.urlsplit(f"//{netloc}").hostname or "").lower()
+
+
+def public_url_tween_factory(handler, registry):
+    """Make the request's URL the site's public one (``site.url``), or refuse a host not allowed."""
+    settings = registry.settings
+    site = urllib.parse.urlsplit(settings["site.url"]) if settings["site.url"] else None
+    allowed = allowed_hosts(settings)
+
+    def public_url_tween(request):
+        if site is not None:
+            request.scheme, request.host = site.scheme, site.netloc
+            request.script_name = site.path.rstrip("/")
+        elif _host_name(request.host) not in allowed:
+            raise BadRequest(HOST_NOT_ALLOWED, target="host")
+        return handler(request)
+
+    return public_url_tween
+
+
 def includeme(config) -> None:
     config.add_request_method(client_ip, reify=True)
+    # Inside the exception view, so a refused host gets the error JSON.
+    config.add_tween("pybossa_core.network.public_url_tween_factory", under=EXCVIEW)

@@ -140,6 +140,17 @@ def session_user(request: Request) -> User | None:
     return request.dbsession.get(User, row.user_id)
 
 
+def signed_in_at(request: Request) -> datetime.datetime | None:
+    """Return when this browser's session began (its sign-in), or None when it has none."""
+    key = _state(request).get("k")
+    if not key or not isinstance(key, str):
+        return None
+    expires = request.dbsession.scalar(sa.select(WebSession.expires).where(WebSession.id == _key_id(key)))
+    if expires is None:
+        return None
+    return expires - datetime.timedelta(seconds=request.registry.settings["session.max_age"])
+
+
 def start_session(request: Request, user: User) -> None:
     """Sign ``user`` in on this browser with a new session key; any previous session of the browser ends."""
     end_session(request)

@@ -9,6 +9,7 @@ whose value does not parse, stops startup with a message naming it.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,26 @@ NON_SETTING_VARIABLES = frozenset(
 
 class SettingsError(Exception):
     """A setting is unknown or malformed; the message names it."""
+
+
+#: Secrets anybody can read in the repository: a site keyed by one has forgeable sessions and links.
+PUBLIC_SECRETS = frozenset({"development-secret-change-me"})
+SECRET_MIN_LENGTH = 32
+HOW_TO_SET_A_SECRET = (
+    "set PYBOSSA_SECRET to a random value of at least 32 characters, e.g. "
+    "export PYBOSSA_SECRET=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\""
+)
+
+
+def _secret_validator(node, value):
+    if len(value) < SECRET_MIN_LENGTH or value in PUBLIC_SECRETS:
+        raise colander.Invalid(node, f"too short or a published value: {HOW_TO_SET_A_SECRET}")
+
+
+def _site_url_validator(node, value):
+    parts = urllib.parse.urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
+        raise colander.Invalid(node, f"{value!r} is not an http:// or https:// URL")
 
 
 class Words(colander.SchemaType):
@@ -59,7 +80,11 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.String(allow_empty=True), "redis.url", ""),
         _setting(colander.String(), "host", "127.0.0.1"),
         _setting(colander.Int(), "port", 5000, colander.Range(1, 65535)),
-        _setting(colander.String(), "secret", colander.required, colander.Length(min=16)),
+        _setting(colander.String(), "secret", colander.required, _secret_validator),
+        # The site's public address, the base of every absolute link (mail, API); without it, links
+        # are built from the request's Host, which must then be one of site.allowed_hosts.
+        _setting(colander.String(allow_empty=True), "site.url", "", _site_url_validator),
+        _setting(Words(), "site.allowed_hosts", []),
         _setting(colander.Int(), "api.default_limit", 20, colander.Range(1, 1000)),
         _setting(colander.Int(), "api.max_limit", 100, colander.Range(1, 1000)),
         _setting(colander.Int(), "api.max_body_size", 10 * 1024 * 1024, colander.Range(1024)),
@@ -183,5 +208,7 @@ def load_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = No
         validated = schema.deserialize(core)
     except colander.Invalid as error:
         key, message = next(iter(error.asdict().items()))
+        if key == "secret" and message == "Required":
+            message = f"Required: {HOW_TO_SET_A_SECRET}"
         raise SettingsError(f"setting {key!r}: {message}") from None
     return {**passthrough, **validated}

@@ -68,7 +68,7 @@ __all__ = [
     "signed_in_browser",
 ]
 
-SECRET = "test-secret-0123456789"
+SECRET = "test-secret-0123456789-abcdefghijklmnop"
 
 #: The WSGI environment of every test request: the host the site's links are made of, and the
 #: client's address.

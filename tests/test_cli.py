@@ -9,7 +9,7 @@ from pybossa_core.cli import main
 
 
 def write_ini(tmp_path, **extra) -> str:
-    lines = ["[app:main]", "use = egg:pybossa-core", "secret = a-secret-long-enough",
+    lines = ["[app:main]", "use = egg:pybossa-core", "secret = a-secret-long-enough-for-thirty-two",
              f"database.url = sqlite:///{tmp_path}/site.sqlite", f"uploads.dir = {tmp_path}/uploads"]
     lines += [f"{key} = {value}" for key, value in extra.items()]
     path = tmp_path / "site.ini"

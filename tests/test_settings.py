@@ -6,7 +6,7 @@ import pytest
 from pybossa_core.config import configure
 from pybossa_core.settings import SettingsError, environment_variable, load_settings
 
-BASE = {"secret": "a-secret-long-enough"}
+BASE = {"secret": "a-secret-long-enough-for-thirty-two"}
 
 
 def test_defaults_fill_what_the_ini_leaves_out():
@@ -65,3 +65,35 @@ def test_library_settings_in_the_ini_can_be_overridden_too():
     assert settings["retry.attempts"] == "5"
     with pytest.raises(SettingsError, match="PYBOSSA_RETRY_ATTEMPTS"):
         load_settings(BASE, environ={"PYBOSSA_RETRY_ATTEMPTS": "5"})
+
+
+@pytest.mark.parametrize("secret", ["development-secret-change-me", "x" * 31])
+def test_a_short_or_published_secret_stops_startup_saying_how_to_set_one(secret):
+    with pytest.raises(SettingsError) as error:
+        load_settings({"secret": secret}, environ={})
+    assert "setting 'secret'" in str(error.value) and "PYBOSSA_SECRET" in str(error.value)
+
+
+def test_the_development_site_ships_no_secret_and_make_serve_makes_one(tmp_path):
+    """development.ini names none; `make serve` makes a random one into var/secret, once."""
+    import subprocess
+    from pathlib import Path
+
+    from pyramid.paster import get_appsettings
+
+    ini = Path(__file__).parent.parent / "development.ini"
+    assert "secret" not in get_appsettings(str(ini))
+    with pytest.raises(SettingsError, match="PYBOSSA_SECRET"):
+        load_settings({}, environ={})
+    made = []
+    for _ in range(2):
+        subprocess.run(["make", "-s", "-f", str(ini.parent / "Makefile"), "var/secret"], cwd=tmp_path, check=True)
+        made.append((tmp_path / "var" / "secret").read_text().strip())
+    assert made[0] == made[1] and load_settings({"secret": made[0]}, environ={})["secret"] == made[0]
+    assert (tmp_path / "var" / "secret").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize("url", ["crowd.example.org", "ftp://crowd.example.org", "https://", "https://x.org/?a=1"])
+def test_site_url_must_be_an_http_url(url):
+    with pytest.raises(SettingsError, match="site.url"):
+        load_settings({**BASE, "site.url": url}, environ={})

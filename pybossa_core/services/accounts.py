@@ -176,9 +176,14 @@ class LinkKeys:
         return json.loads(data)
 
 
-def password_fingerprint(user: User) -> str:
-    """Return a digest of ``user``'s password hash: a reset key holding it dies with the password."""
-    return hashlib.sha256((user.passwd_hash or "").encode("utf-8")).hexdigest()[:32]
+def account_fingerprint(user: User) -> str:
+    """Return a digest of what a mailed key may change: ``user``'s password hash, e-mail and its validation.
+
+    A key holding it works once: using it (a new password, a new or validated address) changes
+    the fingerprint, and so does any other change of those in between.
+    """
+    state = "\0".join((user.passwd_hash or "", user.email_addr.lower(), str(bool(user.valid_email))))
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()[:32]
 
 
 # -- summaries ------------------------------------------------------------------------------

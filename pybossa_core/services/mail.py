@@ -88,6 +88,24 @@ def password_recovery(brand: str, fullname: str, url: str) -> tuple[str, str]:
     )
 
 
+def email_changed(brand: str, fullname: str, new_email: str, undo_url: str) -> tuple[str, str]:
+    """The notice to an account's previous address: a stolen session must not take the account quietly."""
+    return (
+        f"Your {brand} e-mail address was changed",
+        f"Hi {fullname},\n\nThe e-mail address of your {brand} account was changed to {new_email}.\n\n"
+        f"If you did not do this, follow this link within a week to restore this address and sign "
+        f"every browser out:\n\n{undo_url}\n",
+    )
+
+
+def password_changed(brand: str, fullname: str, recovery_url: str) -> tuple[str, str]:
+    return (
+        f"Your {brand} password was changed",
+        f"Hi {fullname},\n\nThe password of your {brand} account was changed. If you did not do this, "
+        f"choose a new one here:\n\n{recovery_url}\n",
+    )
+
+
 def provider_recovery(brand: str, fullname: str, provider_title: str) -> tuple[str, str]:
     return (
         "Account Recovery",

@@ -18,6 +18,7 @@ def includeme(config) -> None:
         ("my_profile", "profile"),
         ("newsletter", "newsletter"),
         ("confirm_email", "confirm-email"),
+        ("email_undo", "email-undo"),
     ):
         config.add_route(f"account.{name}", f"/account/{path}{{slash:/?}}")
     # Without providers the routes exist for the scanned views but match nothing ((?!) never matches).

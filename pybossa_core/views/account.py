@@ -13,6 +13,7 @@ from pyramid.view import view_config
 
 from pybossa_core import sessions
 from pybossa_core.models import Project, User
+from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.security import may_manage_account
@@ -27,6 +28,13 @@ AVATAR_NEEDED = "You have to provide an image file to update your avatar"
 REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")
 PASSWORD_FIELDS = ("confirm", "current_password", "new_password")
 PROFILE_FIELDS = ("ckan_api", "email_addr", "fullname", "locale", "name", "privacy_mode", "subscribed")
+#: A sign-in this recent stands for the password of an account that has none (a provider's).
+FRESH_SIGNIN = 10 * 60
+#: The undo link mailed to an account's previous address works this long.
+UNDO_EXPIRATION = 7 * 24 * 3600
+REAUTHENTICATE = "Please type your current password to change your e-mail address"
+REAUTHENTICATE_PROVIDER = "Please sign in again to change your e-mail address"
+LINK_USED = "This link has already been used. Please ask for a new one."
 AVATAR_FIELDS = ("x1", "y1", "x2", "y2")
 
 
@@ -48,13 +56,13 @@ def _bad_link(request, message: str) -> dict:
     return {"code": 403, "description": message, "flash": message, "status": "error", "template": "403.html"}
 
 
-def _link_payload(request, purpose: str) -> tuple[dict | None, str | None]:
+def _link_payload(request, purpose: str, max_age: int | None = None) -> tuple[dict | None, str | None]:
     """Read the signed ``key`` of an e-mailed link: (its payload, None), or (None, why it is refused)."""
     key = request.GET.get("key")
     if not key:
         return None, accounts.INVALID
     try:
-        return _keys(request).load(purpose, key, max_age=_settings(request)["account.link_expiration"]), None
+        return _keys(request).load(purpose, key, max_age=max_age or _settings(request)["account.link_expiration"]), None
     except accounts.BadKey as error:
         return None, str(error)
 
@@ -130,11 +138,12 @@ def register_confirmation(request):
         user = session.get(User, account["user_id"])
         if user is None:
             return _bad_link(request, accounts.INVALID)
+        if account.get("s") != accounts.account_fingerprint(user):
+            return _bad_link(request, LINK_USED)
         other = accounts.find_by_email(session, account["email_addr"])
         if other is not None and other.id != user.id:
             return _bad_link(request, forms.EMAIL_TAKEN)
-        user.email_addr = account["email_addr"]
-        user.valid_email = True
+        _set_email(request, user, account["email_addr"], valid=True)
         user.confirmation_email_sent = False
         return redirect(f"/account/{user.name}/", status="success", flash="Your email has been validated.")
     taken = session.scalar(
@@ -228,7 +237,7 @@ def forgot_password(request):
         spec = request.registry["auth_providers"].get(provider)
         _send(request, user.email_addr, mail.provider_recovery(brand, user.fullname, spec.title if spec else provider.title()))
     else:
-        key = _keys(request).make("password-reset", {"user_id": user.id, "p": accounts.password_fingerprint(user)})
+        key = _keys(request).make("password-reset", {"user_id": user.id, "s": accounts.account_fingerprint(user)})
         url = request.route_url("account.reset_password", slash="", _query={"key": key})
         _send(request, user.email_addr, mail.password_recovery(brand, user.fullname, url))
     return {**context, "flash": "We've sent you an email with account recovery instructions!", "status": "success"}
@@ -240,8 +249,8 @@ def reset_password(request):
     if refusal is not None:
         return _bad_link(request, refusal)
     user = request.dbsession.get(User, payload.get("user_id"))
-    if user is None or payload.get("p") != accounts.password_fingerprint(user):
-        return _bad_link(request, "This link has already been used. Please ask for a new one.")
+    if user is None or payload.get("s") != accounts.account_fingerprint(user):
+        return _bad_link(request, LINK_USED)
     context = {"form": show_form(request, dict.fromkeys(PASSWORD_FIELDS))}
     if request.method != "POST":
         return context
@@ -333,6 +342,7 @@ def _update_context(request, user: User, *, profile=None, password=None, upload=
         "locale": user.locale, "name": user.name, "privacy_mode": user.privacy_mode, "subscribed": user.subscribed,
     }
     profile_fields, profile_errors = profile or (current, {})
+    profile_fields = {**profile_fields, "current_password": None}
     password_fields, password_errors = password or (dict.fromkeys(PASSWORD_FIELDS), {})
     upload_fields, upload_errors = upload or ({"avatar": None, "x1": 0, "y1": 0, "x2": 0, "y2": 0}, {})
     return {
@@ -377,20 +387,27 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
     values, errors = forms.validate(
         forms.profile_form(settings["account.locales"]), data, session=request.dbsession, user=user
     )
+    new_email = values.get("email_addr", user.email_addr)
+    changes_email = new_email.lower() != user.email_addr.lower()
+    refusal = _reauthentication_refused(request, viewer, data) if changes_email and not errors else None
+    if refusal is not None:
+        errors = {"current_password": [refusal]}
     if errors:
-        return _failed(_update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors)))
+        return _failed(_update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors)), refusal or CORRECT_ERRORS)
     user.fullname = values["fullname"]
     user.name = values["name"]
     user.locale = values["locale"]
     user.privacy_mode = values["privacy_mode"]
     user.subscribed = values["subscribed"]
-    new_email = values["email_addr"]
-    if new_email.lower() == user.email_addr.lower() or not settings["account.confirmation_required"]:
-        if new_email.lower() != user.email_addr.lower():
-            user.valid_email = False
+    if not changes_email:
         user.email_addr = new_email
         return _done(user, PROFILE_UPDATED)
-    key = _keys(request).make("account-validation", {"user_id": user.id, "email_addr": new_email})
+    if not settings["account.confirmation_required"]:
+        _set_email(request, user, new_email, valid=False)
+        return _done(user, PROFILE_UPDATED)
+    key = _keys(request).make(
+        "account-validation", {"user_id": user.id, "email_addr": new_email, "s": accounts.account_fingerprint(user)}
+    )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
     _send(request, new_email, mail.email_change(settings["site.brand"], user.fullname, url))
     user.confirmation_email_sent = True
@@ -398,6 +415,64 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
         f"/account/{user.name}/update",
         status="info",
         flash=f"An email has been sent to verify your new email: {new_email}. Once you verify it, it will be updated.",
+    )
+
+
+def _reauthentication_refused(request, viewer: User, data: dict) -> str | None:
+    """Return why ``viewer`` has not proven they are at the keyboard, or None.
+
+    The proof is the viewer's current password, or for an account without one (a provider's)
+    a sign-in of the last few minutes: a stolen session alone must not move the account.
+    """
+    if viewer.passwd_hash is not None:
+        ok = check_password(viewer.passwd_hash, str(data.get("current_password") or ""))
+        return None if ok else REAUTHENTICATE
+    since = sessions.signed_in_at(request)
+    fresh = since is not None and (utcnow() - since).total_seconds() < FRESH_SIGNIN
+    return None if fresh else REAUTHENTICATE_PROVIDER
+
+
+def _set_email(request, user: User, new_email: str, *, valid: bool) -> None:
+    """Give ``user`` a new address, and mail the previous one a notice with a link to undo it."""
+    old_email, was_valid = user.email_addr, bool(user.valid_email)
+    user.email_addr = new_email
+    user.valid_email = valid
+    if old_email.lower() == new_email.lower():
+        return
+    key = _keys(request).make(
+        "email-undo", {"user_id": user.id, "old": old_email, "new": new_email, "v": was_valid}
+    )
+    url = request.route_url("account.email_undo", slash="", _query={"key": key})
+    _send(request, old_email, mail.email_changed(_settings(request)["site.brand"], user.fullname, new_email, url))
+
+
+@view_config(route_name="account.email_undo", renderer="account/email_undo.html")
+def email_undo(request):
+    """Follow the link mailed to a previous address: show the button (GET), restore it (POST).
+
+    Restoring also signs every browser out and gives a new API key, since whoever changed
+    the address may hold both.
+    """
+    payload, refusal = _link_payload(request, "email-undo", UNDO_EXPIRATION)
+    if refusal is not None:
+        return _bad_link(request, refusal)
+    user = request.dbsession.get(User, payload.get("user_id"))
+    if user is None or user.email_addr.lower() != str(payload.get("new", "")).lower():
+        return _bad_link(request, LINK_USED)
+    context = {"title": "Restore your e-mail address", "email_addr": payload["old"], "form": show_form(request, {})}
+    if request.method != "POST":
+        return context
+    other = accounts.find_by_email(request.dbsession, payload["old"])
+    if other is not None and other.id != user.id:
+        return _bad_link(request, forms.EMAIL_TAKEN)
+    user.email_addr, user.valid_email = payload["old"], bool(payload.get("v"))
+    accounts.reset_api_key(user)
+    sessions.end_all_sessions(request, user)
+    return redirect(
+        request.route_path("account.signin", slash=""),
+        status="success",
+        flash="Your e-mail address is restored and every browser was signed out. "
+        "If someone else knew your password, ask for a new one.",
     )
 
 
@@ -441,6 +516,8 @@ def _update_password(request, viewer: User, user: User, data: dict) -> dict:
     sessions.end_all_sessions(request, user)
     if viewer.id == user.id:
         sessions.start_session(request, user)
+    recovery = request.route_url("account.forgot_password", slash="")
+    _send(request, user.email_addr, mail.password_changed(_settings(request)["site.brand"], user.fullname, recovery))
     return _done(user, "Yay, you changed your password succesfully!")
 
 
@@ -500,7 +577,10 @@ def confirm_email(request):
         raise HTTPNotFound()
     if user.valid_email:
         return redirect(f"/account/{user.name}/", status="info", flash="Your e-mail address is already validated.")
-    key = _keys(request).make("account-validation", {"user_id": user.id, "email_addr": user.email_addr})
+    key = _keys(request).make(
+        "account-validation",
+        {"user_id": user.id, "email_addr": user.email_addr, "s": accounts.account_fingerprint(user)},
+    )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
     _send(request, user.email_addr, mail.email_change(settings["site.brand"], user.fullname, url))
     user.confirmation_email_sent = True

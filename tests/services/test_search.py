@@ -41,12 +41,12 @@ def test_fts_query_quotes_every_phrase():
 
 
 def test_language_is_a_configuration_name_never_sql():
-    assert load_settings({"secret": "s" * 16}, environ={})["fulltextsearch.language"] == "english"
-    assert load_settings({"secret": "s" * 16, "fulltextsearch.language": "spanish"}, environ={})[
+    assert load_settings({"secret": "s" * 32}, environ={})["fulltextsearch.language"] == "english"
+    assert load_settings({"secret": "s" * 32, "fulltextsearch.language": "spanish"}, environ={})[
         "fulltextsearch.language"
     ] == "spanish"
     with pytest.raises(SettingsError, match="fulltextsearch.language"):
-        load_settings({"secret": "s" * 16, "fulltextsearch.language": "english'; DROP TABLE task; --"}, environ={})
+        load_settings({"secret": "s" * 32, "fulltextsearch.language": "english'; DROP TABLE task; --"}, environ={})
     with pytest.raises(ValueError):
         search.regconfig("english'::regconfig")
 

@@ -130,7 +130,7 @@ def test_email_change_waits_for_the_new_address_to_be_confirmed(mail_browser, ma
         "/account/signin", {"email": f"{name}@example.com", "password": "Pass-word-1"}, headers={"X-CSRFToken": csrf(mail_browser)}
     )
     change = {"btn": "Profile", "fullname": "Changed Person", "name": name, "email_addr": f"new-{name}@example.com",
-              "locale": "en", "privacy_mode": True}
+              "locale": "en", "privacy_mode": True, "current_password": "Pass-word-1"}
     body = mail_browser.post_json(f"/account/{name}/update", change, headers={"X-CSRFToken": csrf(mail_browser)}).json
 
     assert body["status"] == "info" and body["flash"].startswith(f"An email has been sent to verify your new email: new-{name}@example.com.")
@@ -138,11 +138,18 @@ def test_email_change_waits_for_the_new_address_to_be_confirmed(mail_browser, ma
     assert (user.email_addr, user.fullname, user.confirmation_email_sent) == (f"{name}@example.com", "Changed Person", True)
     message = inbox.pop()
     assert message["To"] == f"new-{name}@example.com"
+    link = inbox.link(message, "/account/register/confirmation")
 
-    done = mail_browser.get(inbox.link(message, "/account/register/confirmation"), headers=JSON).json
+    done = mail_browser.get(link, headers=JSON).json
     assert done["flash"] == "Your email has been validated."
     user = stored_user(mail_site, name)
     assert (user.email_addr, user.valid_email, user.confirmation_email_sent) == (f"new-{name}@example.com", True, False)
+    # The previous address is told, with a link to undo; the confirmation link is used up.
+    notice = inbox.pop()
+    assert notice["To"] == f"{name}@example.com" and "was changed" in notice["Subject"]
+    inbox.link(notice, "/account/email-undo")
+    reused = mail_browser.get(link, headers=JSON, status=403).json
+    assert reused["description"] == "This link has already been used. Please ask for a new one."
 
 
 def test_nothing_is_mailed_when_the_request_fails(mail_browser, inbox):

@@ -14,7 +14,7 @@ from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, csrf_of, sign_in
 
 PROFILE = {
     "btn": "Profile", "fullname": "Member Renamed", "name": "renamed", "email_addr": "renamed@example.com",
-    "locale": "es", "privacy_mode": False, "subscribed": True,
+    "locale": "es", "privacy_mode": False, "subscribed": True, "current_password": PASSWORD,
 }
 
 
