@@ -123,7 +123,7 @@ def test_every_account_page_renders_for_every_visitor(testapp, make, owner, url,
 
 
 def test_the_password_reset_page_renders_from_a_valid_link_and_refuses_a_bad_one(testapp, owner):
-    key = LinkKeys(SECRET).make("password-reset", {"user_id": owner.id, "p": account_fingerprint(owner)})
+    key = LinkKeys(SECRET).make("password-reset", {"user_id": owner.id, "s": account_fingerprint(owner)})
 
     form = page(testapp, f"/account/reset-password?key={key}", 200, content=('name="new_password"', 'name="confirm"'))
     assert form.html.find("form")["action"] == f"/account/reset-password?key={key}"
