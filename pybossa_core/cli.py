@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = _raw_settings(args.config)
     if not getattr(args, "needs_secret", True):
         # Listing plugins signs nothing: a site without its secret may still be inspected.
-        raw = {"secret": "unused-by-this-command", **raw}
+        raw = {"secret": "unused-by-this-command-it-signs-nothing", **raw}
     try:
         settings = load_settings(raw)
     except SettingsError as error:

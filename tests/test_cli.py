@@ -46,7 +46,7 @@ def test_plugins_lists_the_bundled_plugins(tmp_path, capsys):
 
 def test_plugins_shows_disabled_plugins_and_misspelled_names_without_a_secret(tmp_path, capsys):
     ini = Path(write_ini(tmp_path, **{"plugins.disabled": "importer-csv importer-cvs"}))
-    ini.write_text(ini.read_text().replace("secret = a-secret-long-enough\n", ""))
+    ini.write_text(ini.read_text().replace("secret = a-secret-long-enough-for-thirty-two\n", ""))
     ini = str(ini)
 
     assert main(["-c", ini, "plugins"]) == 0
