@@ -80,18 +80,25 @@ def worker(args, settings: dict[str, Any]) -> int:
 
 
 def jobs(args, settings: dict[str, Any]) -> int:
-    """List the background jobs that failed after their retries."""
+    """List the background jobs: queued, running (with their worker), requeued, failed and lately done."""
     from pybossa_core.services.jobs import RQRunner
 
     client = _redis_or_exit(settings)
     if client is None:
         return 2
-    runner = RQRunner(client, settings["jobs.queue"], settings["jobs.retries"], settings["jobs.retry_interval"])
-    failed = runner.failed()
-    for job in failed:
-        print(f"{job.failed_at or '-'} {job.id} {job.function}: {job.error}")
-    print(f"{len(failed)} failed job(s) on queue {settings['jobs.queue']!r}")
+    listed = RQRunner(client, settings).jobs()
+    for job in listed:
+        project = f" project {job.project_id}" if job.project_id is not None else ""
+        worker = f" on {job.worker}" if job.worker else ""
+        error = f": {job.last_error}" if job.last_error else ""
+        print(f"{job.state:9} {job.at or '-'} {job.id} {job.kind}{project} tries {job.tries}{worker}{error}")
+    counts = {state: sum(job.state == state for job in listed) for state in STATES}
+    print(", ".join(f"{count} {state}" for state, count in counts.items()) + f" job(s) on queue {settings['jobs.queue']!r}")
     return 0
+
+
+#: The states ``pybossa jobs`` counts, in the order it lists them.
+STATES = ("running", "queued", "scheduled", "requeued", "failed", "done")
 
 
 def db_upgrade(args, settings: dict[str, Any]) -> int:

@@ -61,6 +61,23 @@ class Words(colander.SchemaType):
         return cstruct.replace(",", " ").split()
 
 
+class Pairs(colander.SchemaType):
+    """Names with a whole number of seconds each, written ``name=seconds`` space- or comma-separated."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, Mapping):
+            return dict(cstruct)
+        pairs = {}
+        for word in Words().deserialize(node, cstruct):
+            name, _, number = word.partition("=")
+            if not name or not number.isdigit() or int(number) < 1:
+                raise colander.Invalid(node, f"{word!r} is not name=seconds")
+            pairs[name] = int(number)
+        return pairs
+
+
 class Flag(colander.Boolean):
     """A yes/no setting: true, yes, on or 1; false, no, off, 0 or empty."""
 
@@ -108,6 +125,11 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),
         _setting(colander.Int(), "jobs.retry_interval", 60, colander.Range(0)),
+        # Seconds a job may run, per kind (kind=seconds ...) or else; seconds without a heartbeat
+        # after which a job's worker is taken for dead and the job is retried (docs/settings.md).
+        _setting(colander.Int(), "jobs.timeout", 180, colander.Range(1)),
+        _setting(Pairs(), "jobs.timeouts", {"dashboard": 1800}),
+        _setting(colander.Int(), "jobs.abandoned_after", 30, colander.Range(3, 3600)),
         # What importers fetch (docs/settings.md, pybossa_core/outbound.py): hosts inside private
         # networks they may reach, seconds per request, largest answer, redirects followed; and the
         # seconds all the downloads of one import may take together.

@@ -77,4 +77,5 @@ def request_refresh(request, scope: str) -> None:
     """Run the refresh job of ``scope`` once this request's transaction commits."""
     recompute = calculator(request.registry, scope)
     if _claim(request.registry, scope):
-        request.registry["jobs"].enqueue_after_commit(request.tm, refresh_snapshot, scope, function_path(recompute))
+        request.registry["jobs"].enqueue_after_commit(request.tm, refresh_snapshot, scope, function_path(recompute),
+                                                   kind=scope)

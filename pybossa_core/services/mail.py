@@ -5,20 +5,27 @@
 sends through ``mail.host``:``mail.port`` with pyramid_mailer.  A message
 queued by a request leaves only if that request's transaction commits (an
 account that was not created never gets a welcome mail), as a background job
-(:mod:`pybossa_core.services.jobs`): retried when the mail server fails, and
-listed among the failed jobs when it keeps failing.
+on the site's job runner: retried when the mail server fails, listed among the
+failed jobs when it keeps failing, and sent once even when its job runs twice (each
+message carries its own ``Message-ID`` as well).  Jobs know nothing of mail: a job
+finds the mailer as one of the site's services (:meth:`JobContext.service`).
 """
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 from pyramid_mailer.mailer import DebugMailer, Mailer
 from pyramid_mailer.message import Message
 
 from pybossa_core.services.jobs import JobContext, JobRunner
+
+#: The kind of the mail job, as admins see it and ``jobs.timeouts`` names it.
+KIND = "mail"
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class Mail:
 
 
 class MailService:
-    """Sends :class:`Mail` the way the settings say."""
+    """Sends :class:`Mail` the way the settings say; queues it on the site's job runner (``jobs``)."""
 
     def __init__(self, settings: Mapping[str, Any], jobs: JobRunner | None = None):
         self.jobs = jobs
@@ -49,18 +56,27 @@ class MailService:
             os.makedirs(directory, exist_ok=True)
             self.mailer = DebugMailer(directory)
 
-    def send_now(self, mail: Mail) -> None:
-        message = Message(subject=mail.subject, sender=self.sender, recipients=[mail.recipient], body=mail.body)
+    def send_now(self, mail: Mail, message_id: str | None = None) -> None:
+        """Send ``mail``; ``message_id`` (its ``Message-ID``) lets mail clients see a repeat as one message."""
+        headers = {"Message-ID": message_id} if message_id else {}
+        message = Message(subject=mail.subject, sender=self.sender, recipients=[mail.recipient], body=mail.body,
+                          extra_headers=headers)
         self.mailer.send_immediately(message, fail_silently=False)
 
     def send_after_commit(self, transaction_manager, mail: Mail) -> None:
         """Send ``mail`` in a background job once the current transaction commits."""
-        self.jobs.enqueue_after_commit(transaction_manager, send_mail, mail.subject, mail.recipient, mail.body)
+        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
+        message_id = f"<{uuid.uuid4().hex}@{domain}>"
+        self.jobs.enqueue_after_commit(transaction_manager, send_mail, mail.subject, mail.recipient, mail.body,
+                                       message_id, kind=KIND)
 
 
-def send_mail(context: JobContext, subject: str, recipient: str, body: str) -> None:
-    """Job: send one message with the site's mail settings."""
-    context.mail.send_now(Mail(subject, recipient, body))
+def send_mail(context: JobContext, subject: str, recipient: str, body: str, message_id: str | None = None) -> None:
+    """Job: send one message with the site's mail settings, once even if the job runs again."""
+    if context.done("sent"):
+        return
+    context.service("mail", MailService).send_now(Mail(subject, recipient, body), message_id)
+    context.mark_done("sent")
 
 
 def account_validation(brand: str, fullname: str, url: str) -> tuple[str, str]:

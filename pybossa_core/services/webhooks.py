@@ -1,13 +1,15 @@
 """Project webhooks: tell a project's receiver, from a background job, that a task was completed.
 
 When a task of a project whose ``webhook`` is set is completed, the request that
-completed it queues :func:`deliver` to run once its transaction commits (inline, or
-on RQ with ``redis.url``).  The job records the delivery in the ``webhook`` table
-(its payload, the receiver's answer cut to :data:`RESPONSE_KEPT` characters and its
-status code), POSTs the payload as JSON with a ``webhooks.timeout``, and tries again
-up to ``webhooks.retries`` times, ``webhooks.retry_backoff`` seconds apart (doubled
-each time), until the receiver answers 2xx.  Each attempt commits what it got, so the
-row always shows the latest answer.  Nothing here can fail the answer that completed
+completed it records a pending delivery in the ``webhook`` table (its payload) and
+queues :func:`deliver` to run once its transaction commits (inline, or on RQ with
+``redis.url``).  The job POSTs the payload as JSON with a ``webhooks.timeout`` and the
+delivery's id in ``X-Pybossa-Delivery``, and tries again up to ``webhooks.retries``
+times, ``webhooks.retry_backoff`` seconds apart (doubled each time), until the receiver
+answers 2xx.  Each attempt commits what it got (the answer cut to :data:`RESPONSE_KEPT`
+characters and its status code), so the row always shows the latest answer.  Delivery
+is at least once: a job whose worker died runs again with the same delivery id, so a
+receiver that saw it already can tell.  Nothing here can fail the answer that completed
 the task: the job runs after its commit and the runners never raise a job's error.
 
 Where a webhook may point is the site's choice (:func:`check_url`): only
@@ -29,7 +31,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from pybossa_core import outbound
 from pybossa_core.models import Project, Webhook
@@ -43,6 +45,12 @@ EVENT_TASK_COMPLETED = "task_completed"
 RESPONSE_KEPT = 2000
 #: What a failed connection (refused, reset, timed out) is recorded as, as PYBOSSA does.
 CONNECTION_ERROR = "Connection Error"
+#: The header naming a delivery, the same on every attempt: a receiver de-duplicates with it.
+DELIVERY_HEADER = "X-Pybossa-Delivery"
+#: The kind of the delivery job, as admins see it.
+KIND = "webhook"
+#: Seconds a delivery job gets beyond its attempts and waits (the database, the resolver).
+DELIVERY_MARGIN = 30
 
 
 class RefusedURL(ValueError):
@@ -115,15 +123,39 @@ def task_completed_payload(project: Project, task_id: int, result_id: int) -> di
 
 
 def announce_task_completed(jobs: JobRunner, transaction_manager, project: Project, task_id: int, result_id: int) -> None:
-    """Queue the delivery of the task-completed event if ``project`` has a webhook, once the transaction commits."""
+    """If ``project`` has a webhook, record a pending delivery of the task-completed event in the
+    current transaction and queue its sending for when the transaction commits."""
     if project.webhook:
-        jobs.enqueue_after_commit(transaction_manager, deliver, project.id, task_completed_payload(project, task_id, result_id))
+        session = object_session(project)
+        delivery = Webhook(project_id=project.id, payload=task_completed_payload(project, task_id, result_id))
+        session.add(delivery)
+        session.flush()
+        _queue(jobs, transaction_manager, delivery, rerun=False)
 
 
 def resend(jobs: JobRunner, transaction_manager, earlier: list[Webhook]) -> None:
-    """Queue ``earlier`` deliveries to be sent again (marked ``rerun=True``), once the transaction commits."""
+    """Queue ``earlier`` deliveries to be sent again (marked ``rerun=True``), once the transaction commits;
+    each is pending again until its receiver answers."""
     for delivery in earlier:
-        jobs.enqueue_after_commit(transaction_manager, deliver, delivery.project_id, delivery.payload, delivery.id)
+        delivery.response = delivery.response_status_code = None
+        _queue(jobs, transaction_manager, delivery, rerun=True)
+
+
+def _queue(jobs: JobRunner, transaction_manager, delivery: Webhook, rerun: bool) -> None:
+    jobs.enqueue_after_commit(transaction_manager, deliver, delivery.id, rerun,
+                              kind=KIND, project_id=delivery.project_id, min_timeout=_time_needed(jobs.settings))
+
+
+def _time_needed(settings: Mapping[str, Any]) -> float:
+    """Return the seconds a delivery job may take: every attempt's timeout and the waits between them."""
+    retries = settings["webhooks.retries"]
+    waits = sum(settings["webhooks.retry_backoff"] * 2**attempt for attempt in range(retries))
+    return settings["webhooks.timeout"] * (retries + 1) + waits + DELIVERY_MARGIN
+
+
+def pending(delivery: Webhook) -> bool:
+    """Tell whether ``delivery`` still waits for its receiver's answer (queued, or being sent)."""
+    return delivery.response is None and delivery.response_status_code is None
 
 
 def succeeded(status_code: int | None) -> bool:
@@ -148,28 +180,27 @@ def delivery_json(delivery: Webhook) -> dict[str, Any]:
     }
 
 
-def deliver(context: JobContext, project_id: int, payload: dict[str, Any], webhook_id: int | None = None) -> None:
-    """The job: POST ``payload`` to the project's webhook until it answers 2xx or the retries are spent.
+def deliver(context: JobContext, webhook_id: int, rerun: bool = False) -> None:
+    """The job: POST delivery ``webhook_id``'s payload to its project's webhook until it answers 2xx
+    or the retries are spent.
 
-    ``webhook_id`` names an earlier delivery being sent again: its row is updated
-    and the receiver sees ``?rerun=True``, as in PYBOSSA.  A project deleted or
-    left without a webhook since the event is not called.
+    The receiver is told the delivery's id in ``X-Pybossa-Delivery``, the same on every
+    attempt and every run of the job, and sees ``?rerun=True`` on a delivery sent again, as
+    in PYBOSSA.  A delivery already answered 2xx (its job ran again after its worker died)
+    is not sent again; nor is one deleted since, or one whose project lost its webhook.
     """
     settings = context.settings
-    rerun = webhook_id is not None
     with context.dbsession() as session:
-        project = session.get(Project, project_id)
+        delivery = session.get(Webhook, webhook_id)
+        if delivery is None or succeeded(delivery.response_status_code):
+            return
+        project = session.get(Project, delivery.project_id)
         if project is None or not project.webhook:
             return
-        url = project.webhook
-        if webhook_id is None:
-            delivery = Webhook(project_id=project_id, payload=payload)
-            session.add(delivery)
-            session.flush()
-            webhook_id = delivery.id
+        url, payload = project.webhook, delivery.payload
     attempts = settings["webhooks.retries"] + 1
     for attempt in range(attempts):
-        response, status = post(url, payload, settings, rerun=rerun)
+        response, status = post(url, payload, settings, rerun=rerun, delivery_id=webhook_id)
         with context.dbsession() as session:
             delivery = session.get(Webhook, webhook_id)
             if delivery is None:  # deleted meanwhile, with its project or by a publication
@@ -178,12 +209,14 @@ def deliver(context: JobContext, project_id: int, payload: dict[str, Any], webho
             delivery.updated = utcnow()
         if succeeded(status):
             return
-        log.warning("webhook of project %s answered %s (attempt %d of %d)", project_id, status, attempt + 1, attempts)
+        log.warning("webhook of project %s answered %s (attempt %d of %d)", delivery.project_id, status,
+                    attempt + 1, attempts)
         if attempt + 1 < attempts:
             time.sleep(settings["webhooks.retry_backoff"] * 2**attempt)
 
 
-def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, rerun: bool = False) -> tuple[str, int | None]:
+def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, rerun: bool = False,
+         delivery_id: int | None = None) -> tuple[str, int | None]:
     """POST ``payload`` to ``url``; return the answer's text and status code (None when there was no answer).
 
     A redirect is the receiver's answer: following it could lead into the site's own network.
@@ -197,7 +230,8 @@ def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, reru
     try:
         answer = outbound.request(
             url, method="POST", data=json.dumps(payload).encode("utf-8"),
-            headers={"Content-Type": "application/json", "Accept": "text/plain"},
+            headers={"Content-Type": "application/json", "Accept": "text/plain",
+                     **({DELIVERY_HEADER: str(delivery_id)} if delivery_id is not None else {})},
             policy=delivery_policy(settings), follow_redirects=False, truncate=True,
         )
     except outbound.Refused as refusal:

@@ -1,24 +1,35 @@
-"""``/admin/jobs``: the background jobs that failed after their retries, for admins (JSON)."""
+"""``/admin/jobs``: every background job's fate, for admins (HTML, or JSON when asked).
+
+Queued, running (with the worker running it), waiting for a retry, requeued after their
+worker died, failed after their retries and lately done, each with its kind, project,
+tries and last error.  Inline jobs (no ``redis.url``) run inside the request that queued
+them: only those that failed are left to show.
+"""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPForbidden
 
-from pybossa_core.security import is_admin
 from pybossa_core.services.jobs import RQRunner
+from pybossa_core.views.forms import sign_in_required
 
 
-def failed_jobs(request):
-    """Return the runner, its queue and its failed jobs, newest first; 403 for anyone but an admin."""
-    if not is_admin(request.identity):
+def jobs(request):
+    """Return the runner, its queue and its jobs, by state; anonymous visitors sign in first, others get 403."""
+    if request.identity is None:
+        return sign_in_required(request)
+    if not request.identity.admin:
         raise HTTPForbidden()
     runner = request.registry["jobs"]
+    listed = [job.to_json() for job in runner.jobs()]
     return {
+        "title": "Background jobs",
         "runner": "rq" if isinstance(runner, RQRunner) else "inline",
         "queue": request.registry.settings["jobs.queue"],
-        "failed": [job.to_json() for job in runner.failed()],
+        "jobs": listed,
+        "failed": [job for job in listed if job["state"] == "failed"],
     }
 
 
 def includeme(config) -> None:
     config.add_route("admin.jobs", "/admin/jobs{slash:/?}")
-    config.add_view(failed_jobs, route_name="admin.jobs", request_method="GET", renderer="json")
+    config.add_view(jobs, route_name="admin.jobs", request_method="GET", renderer="/admin/jobs.html")

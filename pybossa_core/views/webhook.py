@@ -5,7 +5,7 @@ visitors are sent to sign in, others get 403), as PYBOSSA's ``webhook_handler``:
 
 - ``GET /project/<short_name>/webhook`` lists the deliveries (``responses``), newest first;
   with ``?all=1`` it first queues every delivery to be sent again, with ``?failed=1`` those
-  whose latest answer was not a 2xx.  A POST with the same query does the same (CSRF-checked).
+  whose latest answer was not a 2xx (not those still pending).  A POST with the same query does the same (CSRF-checked).
 - ``POST /project/<short_name>/webhook/<id>`` queues that one delivery again and answers it.
 
 A delivery sent again keeps its row (its answer is replaced) and the receiver sees
@@ -50,7 +50,8 @@ def deliveries(request):
     listed = webhooks.deliveries(session, project)
     resend_all, resend_failed = _asked(request, "all"), _asked(request, "failed")
     if resend_all or resend_failed:
-        again = [delivery for delivery in listed if resend_all or not webhooks.succeeded(delivery.response_status_code)]
+        again = [delivery for delivery in listed if resend_all or not (
+            webhooks.succeeded(delivery.response_status_code) or webhooks.pending(delivery))]
         webhooks.resend(request.registry["jobs"], request.tm, again)
         context.update(flash=QUEUED, status="info")
     return {**context, "responses": [webhooks.delivery_json(delivery) for delivery in listed]}

@@ -48,6 +48,7 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), ReceiverHandler)
         self.mode = "ok"
         self.received: list[tuple[str, dict]] = []
+        self.delivery_ids: list[str | None] = []
         self.lock = threading.Lock()
 
     def handle_error(self, request, client_address):
@@ -63,6 +64,7 @@ class ReceiverHandler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             self.server.received.append((self.path, body))
+            self.server.delivery_ids.append(self.headers.get("X-Pybossa-Delivery"))
         if self.server.mode == "slow":
             time.sleep(TIMEOUT * 3)
         status, text = (500, "receiver is down") if self.server.mode == "fail" else (200, "received")
@@ -89,6 +91,7 @@ def receiver():
 def fresh_receiver(receiver):
     receiver.mode = "ok"
     receiver.received.clear()
+    receiver.delivery_ids.clear()
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +165,7 @@ def test_completing_a_task_posts_the_event_to_the_projects_webhook(site, receive
     assert payload["result_id"] is not None and payload["fired_at"].startswith("20")
     [delivery] = stored(site, project.id)
     assert (delivery.payload, delivery.response, delivery.response_status_code) == (payload, "received", 200)
+    assert receiver.delivery_ids == [str(delivery.id)]
 
 
 def test_a_project_without_webhook_sends_nothing(site, receiver, scene):
@@ -218,15 +222,18 @@ def test_a_failing_receiver_is_retried_then_recorded_and_the_answer_is_kept(site
     assert read(site, sa.select(TaskRun.id).where(TaskRun.id == answer["id"])) == [answer["id"]]
     [delivery] = stored(site, project.id)
     assert (delivery.response, delivery.response_status_code) == ("receiver is down", 500)
+    assert receiver.delivery_ids == [str(delivery.id)] * (RETRIES + 1)  # one delivery, tried three times
     # The receiver recovers and its owner sends the failed deliveries again.
     receiver.mode = "ok"
     receiver.received.clear()
+    receiver.delivery_ids.clear()
     body = as_owner(site, owner).get(f"/project/{project.short_name}/webhook?failed=true", headers=JSON).json
     assert body["flash"] == "All webhooks enqueued"
     [(path, payload)] = receiver.received
     assert path == "/hook?rerun=True" and payload == delivery.payload
     [again] = stored(site, project.id)
     assert (again.id, again.response, again.response_status_code) == (delivery.id, "received", 200)
+    assert receiver.delivery_ids == [str(delivery.id)]
 
 
 def test_a_closed_port_and_a_slow_receiver_are_connection_errors(site, receiver, scene):
@@ -257,7 +264,7 @@ def test_a_crashing_job_never_fails_the_answer(site, receiver, scene, monkeypatc
     monkeypatch.setattr(webhooks, "post", crash)
     answer = complete_a_task(site, project, volunteer)
     assert read(site, sa.select(TaskRun.id).where(TaskRun.id == answer["id"])) == [answer["id"]]
-    assert any("the job crashed" in job.error for job in site.app.registry["jobs"].failed())
+    assert any("the job crashed" in job.last_error for job in site.app.registry["jobs"].jobs())
 
 
 def test_owners_see_the_deliveries_and_send_one_or_all_again(site, receiver, scene):
@@ -268,6 +275,7 @@ def test_owners_see_the_deliveries_and_send_one_or_all_again(site, receiver, sce
     first, second = stored(site, project.id)
     receiver.mode = "ok"
     receiver.received.clear()
+    receiver.delivery_ids.clear()
     as_owner(site, owner)
     body = site.get(f"/project/{project.short_name}/webhook", headers=JSON).json
     assert body["template"] == "/projects/webhook.html" and body["pro_features"]["webhooks_enabled"] is True
@@ -282,6 +290,7 @@ def test_owners_see_the_deliveries_and_send_one_or_all_again(site, receiver, sce
     site.post_json(f"/project/{project.short_name}/webhook/{first.id}", {}, headers={"X-CSRFToken": "bad"}, status=400)
     # All of them.
     receiver.received.clear()
+    receiver.delivery_ids.clear()
     site.post_json(f"/project/{project.short_name}/webhook?all=1", {}, headers={"X-CSRFToken": token})
     assert sorted(payload["task_id"] for _, payload in receiver.received) == sorted(
         delivery.payload["task_id"] for delivery in (first, second))
@@ -326,7 +335,9 @@ def test_on_rq_a_pybossa_worker_delivers_the_webhook(tmp_path, tmp_path_factory,
             make.task(project, n_answers=1)
         try:
             complete_a_task(site, project, volunteer)
-            assert receiver.received == []  # queued for a worker
+            assert receiver.received == []  # queued for a worker, and pending on the owner's page
+            [pending] = stored(site, project.id)
+            assert (pending.response, pending.response_status_code) == (None, None)
             worker = subprocess.run(
                 [sys.executable, "-m", "pybossa_core.cli", "-c", str(ini), "worker", "--burst"],
                 env={key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")},
@@ -337,6 +348,7 @@ def test_on_rq_a_pybossa_worker_delivers_the_webhook(tmp_path, tmp_path_factory,
             assert payload["project_id"] == project.id
             [delivery] = stored(site, project.id)
             assert (delivery.response, delivery.response_status_code) == ("received", 200)
+            assert receiver.delivery_ids == [str(delivery.id)]
         finally:
             app.registry["jobs"].queue.delete(delete_jobs=True)
 
