@@ -104,6 +104,7 @@ def site(tmp_path, tmp_path_factory, receiver):
             jobs.retry_interval = 0
             jobs.abandoned_after = 3
             webhooks.timeout = 120
+            webhooks.allowed_hosts = 127.0.0.1
             """))
         yield ini, ids
     client = redis.Redis.from_url(REDIS_URL)
