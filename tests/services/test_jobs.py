@@ -102,7 +102,7 @@ def test_inline_job_that_keeps_failing_is_retried_then_logged_and_listed(tmp_pat
 
 def test_jobs_are_shown_to_admins_only(site_with, make, tmp_path):
     site = site_with()
-    site.get("/admin/jobs", headers=JSON, status=401)
+    assert site.get("/admin/jobs", headers=JSON, status=302).json["next"] == "/account/signin?next=%2Fadmin%2Fjobs"
     site.get("/admin/jobs", headers={"Authorization": make.user().api_key, **JSON}, status=403)
     runner = site.app.app.registry["jobs"]
     runner.run(fail, str(tmp_path / "attempts"), kind="mail", project_id=7)
