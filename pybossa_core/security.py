@@ -103,6 +103,37 @@ def require_admin(user: User | None) -> None:
         raise Forbidden()
 
 
+def may_see_project(user: User | None, project: Project) -> bool:
+    """Tell whether ``user`` may see ``project`` and what belongs to it: a private project is for
+    its owners, co-owners, admins and invited users only (drafts are a separate rule)."""
+    return not project.private or owns(user, project) or (user is not None and user.id in (project.invited_ids or []))
+
+
+def visible_projects(session: Session, user: User | None) -> sa.ColumnElement[bool]:
+    """SQL true for the projects ``user`` may see (:func:`may_see_project` as a condition on ``Project``)."""
+    if is_admin(user):
+        return sa.true()
+    public = Project.private.is_(False)
+    if user is None:
+        return public
+    return sa.or_(
+        public, Project.owner_id == user.id,
+        json_array_contains(session, Project.owners_ids, user.id), json_array_contains(session, Project.invited_ids, user.id),
+    )
+
+
+def hidden_projects(session: Session, user: User | None) -> sa.Select | None:
+    """The ids of the private projects ``user`` may not see; None when they may see every project."""
+    if is_admin(user):
+        return None
+    return sa.select(Project.id).where(Project.private.is_(True), ~visible_projects(session, user))
+
+
+def listed_publicly() -> sa.ColumnElement[bool]:
+    """SQL true for the projects the site's shared lists show everyone (home, categories, stats, feeds)."""
+    return sa.and_(Project.published.is_(True), Project.private.is_(False))
+
+
 def owned_projects(session: Session, user: User) -> sa.Select:
     """Return a query of the ids of the projects ``user`` owns or co-owns."""
     coowned = json_array_contains(session, Project.owners_ids, user.id)

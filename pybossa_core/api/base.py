@@ -28,7 +28,7 @@ from pybossa_core.errors import (
 from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.api import body_schema, first_error, integer_bounds
 from pybossa_core.schemas.query import ListParams
-from pybossa_core.security import owned_projects, require_user
+from pybossa_core.security import hidden_projects, may_see_project, owned_projects, require_user
 from pybossa_core.services import search as fulltext
 from pybossa_core.services.uploads import LocalUploader, remove_quietly
 
@@ -178,6 +178,13 @@ class ApiResource:
     list_keys: frozenset[str] = frozenset()
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[ApiCall, list[Any], list[dict]], None] | None = None
+
+    @functools.cached_property
+    def project_column(self) -> str | None:
+        """The column naming the project an object belongs to (a private project hides its objects)."""
+        if self.model is Project:
+            return "id"
+        return "project_id" if "project" in self.parents else None
 
     @functools.cached_property
     def columns(self) -> frozenset[str]:
@@ -349,6 +356,9 @@ class ResourceService:
         resource, model = self.resource, self.resource.model
         query = resource.rules.readable(call, sa.select(model)).where(*params.conditions)
         query = query.where(*resource.rules.list_conditions(call, call.params))
+        hidden = hidden_projects(call.session, call.user) if resource.project_column else None
+        if hidden is not None:
+            query = query.where(getattr(model, resource.project_column).not_in(hidden))
         if resource.owned_by and call.user is not None and not params.all:
             query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
         return query
@@ -384,9 +394,16 @@ class ResourceService:
 
     def read(self, call: ApiCall, object_id: int) -> Any:
         obj = self.get_or_404(call, object_id)
-        if not self.resource.rules.can_read(call, obj):
+        if not (self._in_visible_project(call, obj) and self.resource.rules.can_read(call, obj)):
             raise NotFound()
         return obj
+
+    def _in_visible_project(self, call: ApiCall, obj: Any) -> bool:
+        column = self.resource.project_column
+        if column is None:
+            return True
+        project = obj if column == "id" else call.parent("project", getattr(obj, column))
+        return project is None or may_see_project(call.user, project)
 
     def create(self, call: ApiCall, body: Body) -> Any:
         resource = self.resource

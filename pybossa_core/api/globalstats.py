@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.models import Category, Project, Task, User
+from pybossa_core.security import listed_publicly
 from pybossa_core.services.cache import SITE
 
 
@@ -19,15 +20,15 @@ def globalstats(request):
 
 
 def site_totals(session: Session) -> dict[str, Any]:
-    """Count the site's published projects, users and task runs, and published projects per category."""
+    """Count the site's published (not private) projects, users and task runs, and those projects per category."""
     per_category = session.execute(
         sa.select(Category.short_name, sa.func.count(Project.id))
-        .join(Project, sa.and_(Project.category_id == Category.id, Project.published.is_(True)), isouter=True)
+        .join(Project, sa.and_(Project.category_id == Category.id, listed_publicly()), isouter=True)
         .group_by(Category.id, Category.short_name)
         .order_by(Category.id)
     )
     return {
-        "n_projects": session.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(True))),
+        "n_projects": session.scalar(sa.select(sa.func.count(Project.id)).where(listed_publicly())),
         "n_users": session.scalar(sa.select(sa.func.count(User.id))),
         # The tasks' answer counters (kept in the task run's own transaction) sum the task runs
         # without reading that table, the site's largest.

@@ -10,6 +10,7 @@ from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.query import parse_bool, parse_int
+from pybossa_core.security import may_see_project
 from pybossa_core.services import contribution
 from pybossa_core.services.scheduling import TaskRequest, pick_tasks
 
@@ -23,7 +24,7 @@ def _project(call: ApiCall, reference: str) -> Project:
         project = load(call.session, Project, int(reference))
     else:
         project = call.session.scalar(sa.select(Project).where(Project.short_name == reference))
-    if project is None:
+    if project is None or not may_see_project(call.user, project):
         raise NotFound()
     return project
 

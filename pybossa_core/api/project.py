@@ -37,6 +37,7 @@ class ProjectRules(Rules):
     def present(self, call: ApiCall, project: Project, data: dict) -> dict:
         if not owns(call.user, project):
             del data["secret_key"]
+            del data["invited_ids"]
             if isinstance(data.get("info"), dict):
                 data["info"] = {key: value for key, value in data["info"].items() if key != PASSWORD_KEY}
         return data
@@ -84,7 +85,8 @@ RESOURCE = ApiResource(
     model=Project,
     rules=ProjectRules(),
     reserved=frozenset(
-        {"id", "created", "updated", "contacted", "published", "featured", "secret_key", "owner_id", "owners_ids"}
+        {"id", "created", "updated", "contacted", "published", "featured", "secret_key", "owner_id", "owners_ids",
+         "invited_ids"}
     ),
     server_set=frozenset({"owner_id"}),
     owned_by="id",

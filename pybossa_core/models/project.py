@@ -4,7 +4,7 @@ import datetime
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pybossa_core.models.meta import Base, JSONDocument, utcnow
@@ -35,5 +35,8 @@ class Project(Base):
     contacted: Mapped[bool] = mapped_column(Boolean, default=False)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     owners_ids: Mapped[Any] = mapped_column(JSONDocument, default=list)
+    #: A private project is seen only by its owners, admins and the users in ``invited_ids``.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    invited_ids: Mapped[Any] = mapped_column(JSONDocument, default=list, server_default="[]")
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"), index=True)
     info: Mapped[Any] = mapped_column(JSONDocument, default=dict)

@@ -95,6 +95,7 @@ def update_project_form() -> colander.SchemaNode:
     )
     # PYBOSSA's project password: ``protect`` on with a new ``password`` sets it, on without one keeps
     # it, off lifts it.
+    schema.add(colander.SchemaNode(Checkbox(), name="private", missing=False))
     schema.add(colander.SchemaNode(Checkbox(), name="protect", missing=False))
     schema.add(colander.SchemaNode(
         colander.String(), name="password", missing=None,

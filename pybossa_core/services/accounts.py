@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from pybossa_core.models import Announcement, Blogpost, Project, Task, TaskRun, User, UserIdentity
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.user import new_api_key
+from pybossa_core.security import listed_publicly
 from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.passwords import check_password, hash_password
 
@@ -437,19 +438,19 @@ def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     announcements. Each kind is one indexed query for its newest ``limit`` rows."""
     users = session.scalars(sa.select(User).order_by(User.created.desc(), User.id.desc()).limit(limit)).all()
     projects = session.scalars(
-        sa.select(Project).where(Project.published.is_(True)).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
+        sa.select(Project).where(listed_publicly()).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
     ).all()
     contributions = session.execute(
         sa.select(TaskRun.created, User, Project)
         .join(User, User.id == TaskRun.user_id)
         .join(Project, Project.id == TaskRun.project_id)
-        .where(Project.published.is_(True))
+        .where(listed_publicly())
         .order_by(TaskRun.created.desc(), TaskRun.id.desc())
         .limit(limit * 5)
     ).all()
     posts = session.execute(
         sa.select(Blogpost, Project).join(Project, Project.id == Blogpost.project_id)
-        .where(Blogpost.published.is_(True), Project.published.is_(True))
+        .where(Blogpost.published.is_(True), listed_publicly())
         .order_by(Blogpost.created.desc(), Blogpost.id.desc()).limit(limit)
     ).all()
     announcements = session.scalars(

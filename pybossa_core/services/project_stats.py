@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.models import Category, Project, Task, TaskRun, User
 from pybossa_core.models.meta import utcnow
+from pybossa_core.security import listed_publicly
 from pybossa_core.services.accounts import format_time, pretty_date
 from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.projects import ProjectStats, public_project
@@ -58,7 +59,8 @@ def _listing_query(published: bool):
                   volunteers, last)
         .join(User, User.id == Project.owner_id)
         .outerjoin(tasks, tasks.c.project_id == Project.id)
-        .where(Project.published.is_(published))
+        # Private projects are never in the shared listings (drafts are listed to owners and admins).
+        .where(listed_publicly() if published else Project.published.is_(False))
     )
 
 
@@ -109,7 +111,7 @@ def draft_projects(session: Session, owner: User | None) -> list[dict[str, Any]]
 
 
 def has_featured(session: Session) -> bool:
-    query = sa.select(Project.id).where(Project.featured.is_(True), Project.published.is_(True)).limit(1)
+    query = sa.select(Project.id).where(Project.featured.is_(True), listed_publicly()).limit(1)
     return session.scalar(query) is not None
 
 

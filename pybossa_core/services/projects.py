@@ -5,6 +5,8 @@ session and what they parsed.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -208,6 +210,34 @@ def remove_coowner(project: Project, user: User) -> tuple[str, str]:
         return "User is not a project owner", "error"
     project.owners_ids = [owner_id for owner_id in project.owners_ids if owner_id != user.id]
     return "User was deleted from the list of owners", "success"
+
+
+def invite(project: Project, user: User) -> tuple[str, str]:
+    """Let ``user`` see the private ``project``; return the flash message and its status."""
+    if user.id == project.owner_id or user.id in (project.owners_ids or []):
+        return "This user already owns the project", "warning"
+    if user.id in (project.invited_ids or []):
+        return "This user is already invited", "warning"
+    project.invited_ids = [*(project.invited_ids or []), user.id]
+    return f"{user.name} may now see the project", "success"
+
+
+def uninvite(project: Project, user: User) -> tuple[str, str]:
+    if user.id not in (project.invited_ids or []):
+        return "This user is not invited", "error"
+    project.invited_ids = [user_id for user_id in project.invited_ids if user_id != user.id]
+    return f"{user.name} may no longer see the project", "success"
+
+
+def invited_users(session: Session, project: Project) -> list[User]:
+    ids = project.invited_ids or []
+    return list(session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.name))) if ids else []
+
+
+def invitation_key(project: Project, secret: str) -> str:
+    """The key of the project's invitation link; resetting the project's secret key revokes it."""
+    message = f"invitation:{project.id}:{project.secret_key}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
 def transfer_ownership(project: Project, new_owner: User) -> None:

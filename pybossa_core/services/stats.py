@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import Announcement, Category, Project, Task
+from pybossa_core.security import listed_publicly
 from pybossa_core.services.accounts import format_time, project_summaries
 
 #: How many projects the home page shows as the most active, and how many users as the top ones.
@@ -51,10 +52,10 @@ def category_json(category: Category) -> dict[str, Any]:
 def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the home page's lists: categories (Featured first when any project is featured, Other
     projects last when a published project has no category), their published projects, the most active projects (most answers) and ``top_users``."""
-    published = sa.select(Project).where(Project.published.is_(True))
+    published = sa.select(Project).where(listed_publicly())
     used = session.scalars(
         sa.select(Category)
-        .where(sa.exists().where(Project.category_id == Category.id, Project.published.is_(True)))
+        .where(sa.exists().where(Project.category_id == Category.id, listed_publicly()))
         .order_by(Category.name)
     ).all()
     categories = [category_json(category) for category in used]
@@ -84,7 +85,7 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     active_ids = session.scalars(
         sa.select(Task.project_id)
         .join(Project, Project.id == Task.project_id)
-        .where(Project.published.is_(True))
+        .where(listed_publicly())
         .group_by(Task.project_id)
         .having(answers > 0)
         .order_by(answers.desc(), Task.project_id)
@@ -139,4 +140,4 @@ def announcement_json(announcement: Announcement) -> dict[str, Any]:
 
 def example_project_id(session: Session) -> int | None:
     """Return the id of a published project for the API help's examples (the oldest), or None."""
-    return session.scalar(sa.select(Project.id).where(Project.published.is_(True)).order_by(Project.id).limit(1))
+    return session.scalar(sa.select(Project.id).where(listed_publicly()).order_by(Project.id).limit(1))

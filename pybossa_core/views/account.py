@@ -16,7 +16,7 @@ from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
-from pybossa_core.security import may_manage_account
+from pybossa_core.security import may_manage_account, visible_projects
 from pybossa_core.services import accounts, mail
 from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import check_password
@@ -291,12 +291,14 @@ def _public_profile(request, user: User) -> dict:
         if viewer is not None and viewer.admin
         else accounts.owned_projects_query(user, published=True)
     )
+    # Another user's private projects stay out of sight unless the viewer may see them.
+    visible = visible_projects(session, viewer)
     return {
         "template": "/account/public_profile.html",
         "title": f"{user.fullname} &middot; User Profile",
         "user": accounts.public_user(user, accounts.rank_and_score(session, user, request.registry["cache"])),
-        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user)),
-        "projects_created": accounts.project_summaries(session, created_query),
+        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user).where(visible)),
+        "projects_created": accounts.project_summaries(session, created_query.where(visible)),
     }
 
 

@@ -19,7 +19,7 @@ from pybossa_core.plugin_api import ImportFailed
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.security import is_creator, owns
+from pybossa_core.security import is_creator, may_see_project, owns
 from pybossa_core.services import accounts, aggregation, avatars, contribution, project_passwords, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
@@ -28,7 +28,7 @@ from pybossa_core.views.forms import form_data, show_form, sign_in_required, sub
 
 CORRECT_ERRORS = "Please correct the errors"
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
-UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "protect")
+UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "private", "protect")
 PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
 EDITOR_NOTE = (
@@ -67,7 +67,7 @@ def readable_project(request, ask_password: bool = True) -> Project:
     project = _find(request)
     if owns(request.identity, project):
         return project
-    if not project.published:
+    if not (project.published and may_see_project(request.identity, project)):
         raise HTTPNotFound()
     if ask_password and project_passwords.needs_password(project) and not unlocks(request).unlocked(
         request.cookies, visitor_key(request), project
@@ -279,7 +279,7 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
             "long_description": project.long_description,
             "allow_anonymous_contributors": project.allow_anonymous_contributors,
             "category_id": project.category_id, "webhook": project.webhook,
-            "protect": project_passwords.needs_password(project),
+            "private": project.private, "protect": project_passwords.needs_password(project),
         },
         {},
     )

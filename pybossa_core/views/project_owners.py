@@ -1,14 +1,17 @@
-"""Who owns a project and who may enter it: co-owners, ownership transfer and the password page.
+"""Who owns a project and who may enter it: co-owners, ownership transfer, invitations and the password page.
 
 PYBOSSA's paths (``/project/<short_name>/coowners``, ``add_coowner/<name>``, ``del_coowner/<name>``,
 ``transferownership``, ``password``).  Changing owners needs a signed-in owner, co-owner or admin
 and is a POST with the CSRF token (the GET links of PYBOSSA's theme changed state); each change
 reaches the audit log through the project's ``owner_id`` and ``owners_ids``.  The password page
 is for anyone who may see the project; a right password sets the unlocking cookie
-(``services/project_passwords.py``) and goes on to ``next``.
+(``services/project_passwords.py``) and goes on to ``next``.  A private project is seen by the
+users its owners invite (by name or e-mail address, ``/invitations``) or who confirm its
+invitation link (``/join/<key>``, revoked by resetting the project's secret key).
 """
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from markupsafe import escape
@@ -111,6 +114,68 @@ def transfer_ownership(request):
                     flash="Project owner updated", status="info")
 
 
+# -- invitations to a private project ---------------------------------------------------------
+
+
+def _invitations_page(request, project: Project, **extra: Any) -> dict[str, Any]:
+    key = projects.invitation_key(project, request.registry.settings["secret"])
+    return {
+        **project_page(request, project, " &middot; Invitations"),
+        "invited": [_owner_json(user, project) for user in projects.invited_users(request.dbsession, project)],
+        "invitation_link": request.route_url("project.join", short_name=project.short_name, key=key, slash=""),
+        "form": show_form(request, {"user": None}),
+        **extra,
+    }
+
+
+@view_config(route_name="project.invitations", renderer="/projects/invitations.html")
+def invitations(request):
+    """Who may see a private project besides its owners; POST ``user`` (a name or e-mail address) invites one."""
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return _invitations_page(request, project)
+    text = str(form_data(request).get("user") or "").strip()
+    user = projects.find_user(request.dbsession, text) if text else None
+    if user is None:
+        errors = {"user": [f"We didn't find a user matching your query: {text}" if text else forms.FIELD_REQUIRED]}
+        return _invitations_page(request, project, form=show_form(request, {"user": text}, errors),
+                                 flash="Please correct the errors", status="error")
+    flash, status = projects.invite(project, user)
+    return redirect(request.route_path("project.invitations", short_name=project.short_name, slash=""), flash=flash, status=status)
+
+
+@view_config(route_name="project.uninvite", renderer="/projects/invitations.html")
+def uninvite(request):
+    if request.method != "POST":
+        raise HTTPMethodNotAllowed()
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    user = accounts.find_by_name(request.dbsession, request.matchdict["user_name"])
+    if user is None:
+        raise HTTPNotFound()
+    flash, status = projects.uninvite(project, user)
+    return redirect(request.route_path("project.invitations", short_name=project.short_name, slash=""), flash=flash, status=status)
+
+
+@view_config(route_name="project.join", renderer="/projects/join.html")
+def join(request):
+    """An invitation link: a signed-in visitor who follows it and confirms (POST) may see the private project."""
+    project = request.route_project
+    key = projects.invitation_key(project, request.registry.settings["secret"]) if project is not None else None
+    if key is None or not hmac.compare_digest(key, request.matchdict["key"]):
+        raise HTTPNotFound()
+    if request.identity is None:
+        return sign_in_required(request)
+    if request.method != "POST":
+        return {"project": projects.public_project(project), "title": f"Join {project.name}"}
+    projects.invite(project, request.identity)
+    return redirect(request.route_path("project.details", short_name=project.short_name, slash="/"),
+                    flash=f"Welcome to {project.name}", status="success")
+
+
 @view_config(route_name="project.password", renderer="/projects/password.html")
 def password(request):
     """Ask for a protected project's password; the right one unlocks the project and goes on to ``next``."""
@@ -139,7 +204,10 @@ def includeme(config) -> None:
         ("coowners", "coowners"),
         ("transferownership", "transferownership"),
         ("password", "password"),
+        ("invitations", "invitations"),
     ):
         config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")
     config.add_route("project.add_coowner", "/project/{short_name}/add_coowner/{user_name}{slash:/?}")
     config.add_route("project.del_coowner", "/project/{short_name}/del_coowner/{user_name}{slash:/?}")
+    config.add_route("project.uninvite", "/project/{short_name}/uninvite/{user_name}{slash:/?}")
+    config.add_route("project.join", "/project/{short_name}/join/{key}{slash:/?}")

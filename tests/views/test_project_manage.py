@@ -30,7 +30,7 @@ def test_update_form_shows_the_project(browser, project):
     assert body["form"] == {
         "allow_anonymous_contributors": True, "category_id": None, "csrf": body["form"]["csrf"],
         "description": "Count birds", "errors": {}, "id": project.id, "long_description": "Long birds",
-        "name": "Birds", "password": None, "protect": False, "short_name": "birds", "webhook": None,
+        "name": "Birds", "password": None, "private": False, "protect": False, "short_name": "birds", "webhook": None,
     }
     assert set(body["upload_form"]) == {"avatar", "csrf", "errors", "id", "x1", "x2", "y1", "y2"}
     assert {"n_tasks", "n_task_runs", "owner", "project", "pro_features", "last_activity"} <= set(body)

@@ -67,7 +67,7 @@ def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
 
 
 def top_projects_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the published projects that got the most answers since ``since`` (an index range on ``created``)."""
+    """Return the published, public projects that got the most answers since ``since`` (an index range on ``created``)."""
     recent = (
         sa.select(TaskRun.project_id, sa.func.count(TaskRun.id).label("n_answers"))
         .where(TaskRun.created >= since)
@@ -77,7 +77,8 @@ def top_projects_since(session: Session, since: datetime.datetime, size: int = T
     rows = session.execute(
         sa.select(Project, recent.c.n_answers)
         .join(recent, recent.c.project_id == Project.id)
-        .where(Project.published.is_(True))
+        # A private project is never named in the site's shared figures.
+        .where(Project.published.is_(True), Project.private.is_(False))
         .order_by(recent.c.n_answers.desc(), Project.id)
         .limit(size)
     ).all()
