@@ -112,5 +112,6 @@ def includeme(config) -> None:
         config.add_api_resource(resource)
     config.include("pybossa_core.api.globalstats")
     config.include("pybossa_core.api.newtask")
+    config.include("pybossa_core.api.reliability")
     config.include("pybossa_core.api.auth")
     config.include("pybossa_core.api.favorites")

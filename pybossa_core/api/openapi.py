@@ -532,6 +532,7 @@ SPECIAL_ROUTES: dict[str, Callable[[str, Callable], dict[str, Any]]] = {
     "api.project.newtask": _newtask,
     "api.userprogress": _simple_get(_ref("UserProgress"), "contribution", [EXTERNAL_UID]),
     "api.project.userprogress": _simple_get(_ref("UserProgress"), "contribution", [EXTERNAL_UID]),
+    "api.project.reliability": _simple_get({"type": "array", "items": _ref("Reliability")}, "quality"),
     "api.auth.project_token": _project_token,
     "api.favorites": _favorites,
     "api.favorites.item": _favorite,
@@ -568,6 +569,20 @@ SHARED_SCHEMAS: dict[str, Any] = {
             "categories": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "integer"}}},
         },
         "required": ["n_projects", "n_users", "n_task_runs", "categories"],
+        "additionalProperties": False,
+    },
+    "Reliability": {
+        "type": "object",
+        "properties": {
+            "volunteer": {"type": "string"},
+            "user_id": {"type": ["integer", "null"]},
+            "external_uid": {"type": ["string", "null"]},
+            "n_gold": {"type": "integer", "minimum": 1},
+            "n_correct": {"type": "integer", "minimum": 0},
+            "accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+            "reliability": {"type": "number", "minimum": 0, "maximum": 1},
+        },
+        "required": ["volunteer", "user_id", "external_uid", "n_gold", "n_correct", "accuracy", "reliability"],
         "additionalProperties": False,
     },
     "UserProgress": {

@@ -34,11 +34,14 @@ class TaskRunRules(Rules):
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
         scheduler = scheduler_for(call.registry["schedulers"], project)
+        task = call.parent("task", task_run.task_id)
         # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
-        gold_overfill = call.parent("task", task_run.task_id).is_gold and quality.gold_rate(project) > 0
+        gold_overfill = task.is_gold and quality.gold_rate(project) > 0
         result_id = contribution.record_answer(
             call.session, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
         )
+        if task.is_gold:
+            aggregation.score_answer(call.session, call.registry["aggregators"], project, task, task_run)
         call.after_commit(
             "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
             task_run_id=task_run.id, user_id=task_run.user_id,

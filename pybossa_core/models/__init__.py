@@ -7,6 +7,7 @@ from pybossa_core.models.content import Announcement, Blogpost, HelpingMaterial,
 from pybossa_core.models.handout import TaskHandout
 from pybossa_core.models.meta import Base
 from pybossa_core.models.project import Project
+from pybossa_core.models.reliability import VolunteerReliability
 from pybossa_core.models.result import Result
 from pybossa_core.models.session import UserIdentity, WebSession
 from pybossa_core.models.snapshot import SiteSnapshot
@@ -19,6 +20,7 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
-    "Page", "Project", "Result", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "Webhook",
+    "Page", "Project", "Result", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
+    "Webhook",
     "WebSession",
 ]

@@ -111,7 +111,8 @@ def _write_csv(stream: IO[str], objects: Iterator[dict[str, Any]], keys: list[st
     for data in objects:
         if writer is None:
             # Every object of a resource is presented with the same fields: the first one names them.
-            fields = [*(key for key in data if key != "info"), "info", *(f"{INFO_PREFIX}{key}" for key in keys)]
+            fields = [*(key for key in data if key != "info"), *(["info"] if "info" in data else []),
+                      *(f"{INFO_PREFIX}{key}" for key in keys)]
             writer = csv.DictWriter(stream, fields, extrasaction="ignore")
             writer.writeheader()
         writer.writerow(csv_row(data))
@@ -125,7 +126,7 @@ def write_export(
     ``kind`` names them in the file's name (``task_run``); ``present`` turns one object into the
     dict the REST API answers for it.
     """
-    keys = info_keys(session, model, project.id) if file_format == "csv" else []
+    keys = info_keys(session, model, project.id) if file_format == "csv" and hasattr(model, "info") else []
     objects = (present(obj) for obj in rows(session, model, project.id))
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)
     with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

@@ -34,6 +34,13 @@ def gold_rate(project: Project) -> float:
     return float(rate) if _number(rate) else 0.0
 
 
+def min_reliability(project: Project) -> float | None:
+    """The share of gold answers right below which a volunteer's answers are left out of results
+    (``info.min_reliability``); None: nobody is left out."""
+    threshold = (project.info or {}).get("min_reliability")
+    return float(threshold) if _number(threshold) else None
+
+
 def aggregator_name(project: Project) -> str:
     """The name of the project's aggregator (``info.aggregator``, default ``majority``)."""
     name = (project.info or {}).get("aggregator")
@@ -55,6 +62,9 @@ def check_settings(info: Mapping[str, Any], aggregators: Container[str], previou
     rate = info.get("gold_rate")
     if rate is not None and not (_number(rate) and 0 <= rate <= 1):
         raise InvalidSetting("gold_rate", "must be a number between 0 and 1")
+    threshold = info.get("min_reliability")
+    if threshold is not None and not (_number(threshold) and 0 <= threshold <= 1):
+        raise InvalidSetting("min_reliability", "must be a number between 0 and 1")
     name = info.get("aggregator")
     if name is not None and name != previous.get("aggregator") and (not isinstance(name, str) or name not in aggregators):
         raise InvalidSetting("aggregator", f"{name!r} is not an aggregator of this site")

@@ -16,14 +16,16 @@ from pyramid.view import view_config
 
 from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
-from pybossa_core.models import Project
+from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.security import owns
-from pybossa_core.services import exports
+from pybossa_core.services import exports, reliability
 from pybossa_core.views.forms import sign_in_required
 from pybossa_core.views.project import project_page, readable_project
 
 #: The API resource whose presenter writes each exported type.
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
+#: The volunteers' reliability (their gold answers), exported for the project's owners only.
+RELIABILITY = "reliability"
 LOADING_TEXT = "Exporting data..., this may take a while"
 #: Query keys that do not ask for a download.
 PAGE_KEYS = {"response_format"}
@@ -38,19 +40,18 @@ def _downloads(request, project: Project) -> list[dict[str, str]]:
                 "project.export", short_name=project.short_name, slash="", _query={"type": kind, "format": file_format}
             ),
         }
-        for kind in RESOURCES
+        for kind in [*RESOURCES, *([RELIABILITY] if owns(request.identity, project) else [])]
         for file_format in exports.FORMATS
     ]
 
 
 def _download(request, project: Project, kind: str, file_format: str) -> Response:
-    resource = RESOURCES[kind]
-    call = api_call(request)
-    base_url = request.application_url
-    archive = exports.write_export(
-        request.dbsession, project, resource.model, kind, file_format,
-        lambda obj: serialize(call, resource, obj, base_url),
-    )
+    if kind == RELIABILITY:
+        model, present = VolunteerReliability, lambda row: reliability.describe(row.volunteer, row.n_gold, row.n_correct)
+    else:
+        resource, call, base_url = RESOURCES[kind], api_call(request), request.application_url
+        model, present = resource.model, lambda obj: serialize(call, resource, obj, base_url)
+    archive = exports.write_export(request.dbsession, project, model, kind, file_format, present)
     size = archive.seek(0, 2)
     archive.seek(0)
     response = Response(content_type="application/zip", app_iter=FileIter(archive), content_length=size)
@@ -77,7 +78,7 @@ def export(request) -> Any:
         }
     if file_format not in exports.FORMATS:
         raise HTTPUnsupportedMediaType()
-    if kind not in RESOURCES:
+    if kind not in RESOURCES and not (kind == RELIABILITY and owns(request.identity, project)):
         raise HTTPNotFound()
     return _download(request, project, kind, file_format)
 

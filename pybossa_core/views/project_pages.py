@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from pybossa_core.models import User
 from pybossa_core.security import owns
-from pybossa_core.services import figures, project_stats, projects
+from pybossa_core.services import figures, project_stats, projects, reliability
 from pybossa_core.views.project import owner_json, project_figures, project_page, project_json, readable_project
 
 
@@ -29,6 +29,9 @@ def stats(request):
     computed = project_stats.cached_stats(request.dbsession, project, request.registry["cache"], recompute)
     if computed is None:
         return {**context, "template": "/projects/non_stats.html"}
+    if owns(request.identity, project):
+        volunteers = reliability.project_reliability(request.dbsession, project)
+        context["reliability"] = {"volunteers": volunteers, "histogram": reliability.histogram(volunteers)}
     return {**context, **computed}
 
 

@@ -1,4 +1,5 @@
-"""``/project/<short_name>/tasks/quality``: a project's gold rate and aggregator, as its owners set them.
+"""``/project/<short_name>/tasks/quality``: a project's gold rate, aggregator and reliability threshold,
+as its owners set them.
 
 The settings are the project's ``info`` keys the API sets too (``services.quality`` checks
 both); an empty field puts the setting back to its default.
@@ -14,7 +15,7 @@ from pybossa_core.services import quality
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
 from pybossa_core.views.project import CORRECT_ERRORS, managed_project, project_page
 
-FIELDS = ("gold_rate", "aggregator", "answer_key")
+FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability")
 UPDATED = "Quality settings updated!"
 
 
@@ -32,6 +33,7 @@ def quality_form() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(colander.String(), name="gold_rate", missing=None, preparer=_number))
     schema.add(colander.SchemaNode(colander.String(), name="aggregator", missing=None))
     schema.add(colander.SchemaNode(colander.String(), name="answer_key", missing=None))
+    schema.add(colander.SchemaNode(colander.String(), name="min_reliability", missing=None, preparer=_number))
     return schema
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Result, Task, TaskRun
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
-from pybossa_core.services import contribution, quality
+from pybossa_core.services import contribution, quality, reliability
 
 logger = logging.getLogger("pybossa_core.aggregation")
 
@@ -43,13 +43,32 @@ def answer_of(info: Any, key: str | None) -> Any:
     return info.get(key) if isinstance(info, dict) else None
 
 
-def task_votes(session: Session, project: Project, task_id: int) -> list[Vote]:
-    """The task's answers as votes, in answer order."""
+def task_votes(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int) -> list[Vote]:
+    """The task's answers as votes, in answer order, with their volunteers' reliability when the
+    aggregator weighs it; without the volunteers under the project's ``info.min_reliability``."""
     key = quality.answer_key(project)
-    return [
-        Vote(row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
+    answers = [
+        (row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
         for row in session.execute(RUNS, {"task": task_id})
     ]
+    threshold = quality.min_reliability(project)
+    if not aggregator.uses_reliability and threshold is None:
+        return [Vote(run_id, volunteer, answer) for run_id, volunteer, answer in answers]
+    known = reliability.of_volunteers(session, project.id, (volunteer for _, volunteer, _ in answers))
+    left_out = reliability.below(known, threshold) if threshold is not None else set()
+    return [
+        Vote(run_id, volunteer, answer, reliability.smoothed(*known.get(volunteer, (0, 0))), known.get(volunteer, (0, 0))[0])
+        for run_id, volunteer, answer in answers
+        if volunteer not in left_out
+    ]
+
+
+def score_answer(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task: Task,
+                 task_run: TaskRun) -> None:
+    """Score an answer to a gold task against its expected answer, for the volunteer's reliability."""
+    key = quality.answer_key(project)
+    reliability.score_gold(session, aggregator_for(aggregators, project), task,
+                           contribution.caller_of_task_run(task_run).key, answer_of(task_run.info, key), key)
 
 
 def aggregate(aggregator: AggregatorSpec, task: Mapping[str, Any], votes: list[Vote]) -> Aggregate | None:
@@ -78,7 +97,7 @@ def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], pro
     aggregator = aggregator_for(aggregators, project)
     # The task is usually in the session already (the answer was checked against it).
     task = session.get(Task, task_id)
-    outcome = aggregate(aggregator, {"id": task_id, "info": task.info}, task_votes(session, project, task_id))
+    outcome = aggregate(aggregator, {"id": task_id, "info": task.info}, task_votes(session, aggregator, project, task_id))
     if outcome is not None:
         session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
 
