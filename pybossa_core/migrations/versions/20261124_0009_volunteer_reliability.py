@@ -1,7 +1,7 @@
 """volunteer reliability: each volunteer's gold answers per project
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 19:40:00.000000
 
 ``volunteer_reliability`` counts, per project and volunteer (``user:<id>``,
@@ -11,8 +11,8 @@ given and how many were right; each gold answer adds to it in its own transactio
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
