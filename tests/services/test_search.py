@@ -93,6 +93,12 @@ OLD_USER = sa.text(
     "VALUES (:now, 'old', 'Old', 'old@example.com', 'en', 'key', false, false, true, false, false, false, false, "
     "false, false, '{}', '{}') RETURNING id"
 )
+OLD_PROJECT = sa.text(
+    "INSERT INTO project (created, updated, name, short_name, description, long_description, "
+    "allow_anonymous_contributors, published, featured, secret_key, zip_download, contacted, owner_id, owners_ids, "
+    "info) VALUES (:now, :now, 'P', 'p', '', '', true, false, false, 'key', true, false, :owner, :owners, :info) "
+    "RETURNING id"
+)
 OLD_TASK = sa.text(
     "INSERT INTO task (created, project_id, state, quorum, calibration, priority_0, info, n_answers, fav_user_ids) "
     "VALUES (:now, :project, 'ongoing', 0, 0, 0, :info, 30, '[]')"
@@ -105,14 +111,12 @@ def test_migration_indexes_existing_rows_and_downgrades(backend, tmp_path_factor
             command.downgrade(alembic_config(connection), "0003")
             assert not sa.inspect(connection).has_table("search_text")
         with Session(engine) as session, session.begin():
-            # In SQL: the User and Task models have columns later migrations add.
+            # In SQL: the models have columns later migrations add.
             user_id = session.scalar(OLD_USER, {"now": utcnow()})
-            project = Project(name="P", short_name="p", description="", owner_id=user_id, owners_ids=[user_id],
-                              info={"about": "Counting penguins"})
-            session.add(project)
-            session.flush()
+            project_id = session.scalar(OLD_PROJECT, {"now": utcnow(), "owner": user_id, "owners": json.dumps([user_id]),
+                                                      "info": json.dumps({"about": "Counting penguins"})})
             info = json.dumps({"question": "How many penguins are swimming?"})
-            session.execute(OLD_TASK, {"now": utcnow(), "project": project.id, "info": info})
+            session.execute(OLD_TASK, {"now": utcnow(), "project": project_id, "info": info})
         upgrade(engine)
         matches = search.ranked_matches
         with Session(engine) as session:
