@@ -65,12 +65,16 @@ class ImporterSpec:
     :class:`ImportFailed` when the source cannot be turned into tasks. An importer needing
     settings (a service's URL or key) receives them in the ``register_importers`` hook and
     binds them into ``tasks``.
+
+    ``form_template`` names the template of its form in the plugin package's ``templates/``
+    folder (``"form.html"``); without one the site draws the form from the schema.
     """
 
     name: str
     title: str
     schema_factory: Callable[[], colander.SchemaNode]
     tasks: Callable[[Mapping[str, Any]], Iterable[dict[str, Any]]]
+    form_template: str | None = None
 
 
 @dataclass(frozen=True)

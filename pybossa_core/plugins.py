@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import os
+import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -124,6 +125,8 @@ class Offer:
     plugin: str
     distribution: str | None
     builtin: bool
+    #: The Python package whose ``templates/`` and ``static/`` folders hold the plugin's pages.
+    package: str | None = None
 
     @property
     def key(self) -> str:
@@ -186,6 +189,7 @@ class PluginHooks:
         self.disabled = list(disabled)
         self._distributions = dict(distributions or {})
         self.registries: dict[str, dict[str, Any]] = {name: {} for name in REGISTRIES}
+        self._in_use: dict[str, dict[str, Offer]] = {name: {} for name in REGISTRIES}
         self.overrides: list[Override] = []
         self.conflicts: list[Conflict] = []
 
@@ -253,7 +257,7 @@ class PluginHooks:
             distribution = self._distributions.get(impl.plugin_name)
             offers.extend(
                 Offer(registry, spec, impl.plugin_name, distribution.name if distribution else None,
-                      builtin=impl.plugin_name in DEFAULT_PLUGINS)
+                      builtin=impl.plugin_name in DEFAULT_PLUGINS, package=_package_of(impl.plugin))
                 for spec in specs
             )
         return offers
@@ -286,9 +290,20 @@ class PluginHooks:
                     continue
                 winner = preferred[0] if len(installed) > 1 else claimants[0]
                 self.registries[registry][key] = winner.spec
+                self._in_use[registry][key] = winner
                 if len(claimants) > 1:
                     self.overrides.append(Override(winner, tuple(o for o in claimants if o is not winner)))
                     logger.warning("plugin %s overrides %s", winner.plugin, self.overrides[-1])
+
+    def offers_in_use(self, registry: str) -> dict[str, Offer]:
+        """The offers ``registries[registry]`` holds, by name: which plugin each came from."""
+        return dict(self._in_use[registry])
+
+    def packages(self) -> list[str]:
+        """The Python packages of the registered plugins (the core's own left out), whose
+        ``templates/`` and ``static/`` folders hold the plugins' pages."""
+        found = {_package_of(plugin) for _, plugin in self.pm.list_name_plugin() if plugin is not None}
+        return sorted(package for package in found if package and package.partition(".")[0] != "pybossa_core")
 
     def check_startup(self, strict: bool) -> None:
         """Raise :class:`PluginStartupError` when plugins conflict or, with ``strict``
@@ -449,6 +464,13 @@ def _record_failure(
     dist_name = distribution.name if distribution is not None else None
     logger.error("plugin %s (distribution %s) left out: %s", name, dist_name, error, exc_info=exc)
     failed.append(FailedPlugin(name, dist_name, error))
+
+
+def _package_of(plugin: object) -> str | None:
+    """The package a plugin module belongs to (itself, for a package); None for other objects."""
+    if not isinstance(plugin, types.ModuleType):
+        return None
+    return plugin.__package__ or None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -24,7 +24,8 @@ gets the page ``<status>.html`` instead when it exists (403, 404 and 500).
 Every HTML page sees ``csrf_token`` (the visitor's token, for forms and for the
 ``csrf-token`` meta tag that pybossa.js reads) beside Pyramid's ``request``.
 Static files are served under ``/static/`` from ``pybossa_core/static/``, each
-replaceable by a file of the same path in the ``theme.static`` folder.
+replaceable by a file of the same path in the ``theme.static`` folder; the plugins' pages and
+static files come from their own packages (``plugin_pages``).
 """
 from __future__ import annotations
 
@@ -169,7 +170,10 @@ def includeme(config) -> None:
     config.add_subscriber(add_page_globals, BeforeRender)
     # After pyramid_jinja2 has built the environment (its actions run at lower orders).
     config.action(None, lambda: _add_template_globals(config.get_jinja2_environment(TEMPLATE_SUFFIX)), order=999)
-    # The site's one static view (the API docs' Swagger UI is served from it too).
+    # The plugins' templates and static files, their static views before the core's, which
+    # would answer their URLs too.
+    config.include("pybossa_core.plugin_pages")
+    # The site's static view (the API docs' Swagger UI is served from it too).
     config.add_static_view("static", STATIC_ASSETS, cache_max_age=3600)
     if settings["theme.static"]:
         config.override_asset(to_override=STATIC_ASSETS, override_with=_theme_folder(settings, "theme.static"))

@@ -16,6 +16,7 @@ from pyramid.view import view_config
 from pybossa_core.models import Category, Project, Task, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
+from pybossa_core.plugin_pages import importer_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
@@ -444,7 +445,8 @@ def import_task(request):
     importer = importers.get(kind)
     if importer is None:
         raise HTTPNotFound()
-    context["template"] = f"/projects/importers/{importer.name}.html"
+    # PYBOSSA's name; plugin_pages draws it with the plugin's own template or the generic form.
+    context["template"] = "/" + importer_page(importer.name)
     context["form"] = _importer_form(request, importer)
     if request.method != "POST":
         return context

@@ -151,6 +151,7 @@ def register_importers() -> list[ImporterSpec]:
             name="csv",
             title="CSV file",
             schema_factory=CSVImportForm,
+            form_template="form.html",
             tasks=tasks,
         )
     ]

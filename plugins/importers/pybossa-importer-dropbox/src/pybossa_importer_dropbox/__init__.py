@@ -55,6 +55,7 @@ class DropboxImportForm(colander.MappingSchema):
         colander.Sequence(accept_scalar=True),
         colander.SchemaNode(colander.String(), name="file"),
         validator=chooser_files,
+        description="Dropbox links of the files, one task each.",
     )
 
 

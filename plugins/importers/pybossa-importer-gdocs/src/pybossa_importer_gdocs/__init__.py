@@ -74,6 +74,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
             name="gdocs",
             title="Google Sheets spreadsheet",
             schema_factory=GoogleSheetImportForm,
+            form_template="form.html",
             tasks=functools.partial(tasks, base_url=base_url),
         )
     ]

@@ -127,6 +127,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
             name="iiif",
             title="IIIF manifest",
             schema_factory=IIIFImportForm,
+            form_template="form.html",
             tasks=functools.partial(tasks, viewer_url=viewer_url),
         )
     ]

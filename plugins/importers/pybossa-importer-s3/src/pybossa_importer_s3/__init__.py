@@ -40,6 +40,7 @@ class S3ImportForm(colander.MappingSchema):
         colander.Sequence(accept_scalar=True),
         colander.SchemaNode(colander.String(), name="file"),
         missing=colander.drop,
+        description="The files of the bucket to import.",
     )
 
 

@@ -111,6 +111,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
             name="twitter",
             title="Tweets",
             schema_factory=TwitterImportForm,
+            form_template="form.html",
             tasks=functools.partial(
                 tasks, bearer_token=own.get("bearer_token"), api_url=own.get("api_url") or DEFAULT_API_URL
             ),

@@ -126,6 +126,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
             name="youtube",
             title="YouTube playlist",
             schema_factory=YouTubeImportForm,
+            form_template="form.html",
             tasks=functools.partial(tasks, api_key=own.get("api_key"), api_url=own.get("api_url") or DEFAULT_API_URL),
         )
     ]
