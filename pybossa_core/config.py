@@ -74,6 +74,7 @@ def configure(
     config.include("pybossa_core.views.category")
     config.include("pybossa_core.views.project")
     config.include("pybossa_core.views.project_owners")
+    config.include("pybossa_core.views.review")
     config.include("pybossa_core.views.project_pages")
     config.include("pybossa_core.views.webhook")
     config.include("pybossa_core.views.auditlog")

@@ -55,16 +55,26 @@ class TaskRunRules(Rules):
         contribution.forget_answer(call.session, task_run.task_id)
 
     def check_update(self, call: ApiCall, task_run: TaskRun) -> None:
+        """Owners change any answer; a volunteer changes their own only where the project allows it
+        (``info.allow_taskrun_edit``) and while its task is not completed."""
         user = require_user(call.user)
-        if task_run.user_id != user.id and not owns(user, call.parent("project", task_run.project_id)):
+        project = call.parent("project", task_run.project_id)
+        if owns(user, project):
+            return
+        if task_run.user_id != user.id:
             raise Forbidden()
+        if not (project.info or {}).get("allow_taskrun_edit"):
+            raise Forbidden("This project does not let volunteers change their answers")
+        if call.parent("task", task_run.task_id).state == "completed":
+            raise Forbidden("The task is completed: its answers can no longer change")
 
 
 RESOURCE = ApiResource(
     name="taskrun",
     model=TaskRun,
     rules=TaskRunRules(),
-    reserved=frozenset({"id", "created", "user_id", "user_ip", "finish_time"}),
+    # An answer's review is the owners', given on the review page.
+    reserved=frozenset({"id", "created", "user_id", "user_ip", "finish_time", "review", "review_note"}),
     set_once=frozenset({"project_id", "task_id", "external_uid"}),
     parents=("project", "task"),
     uploads=True,

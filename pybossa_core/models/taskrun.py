@@ -35,3 +35,6 @@ class TaskRun(Base):
     calibration: Mapped[int | None] = mapped_column(Integer)
     media_url: Mapped[str | None] = mapped_column(Text)
     info: Mapped[Any] = mapped_column(JSONDocument, nullable=True)
+    #: An owner's verdict (``accepted``, ``rejected``; None until reviewed) and note.
+    review: Mapped[str | None] = mapped_column(String(16))
+    review_note: Mapped[str | None] = mapped_column(Text)

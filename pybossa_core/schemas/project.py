@@ -96,6 +96,8 @@ def update_project_form() -> colander.SchemaNode:
     # PYBOSSA's project password: ``protect`` on with a new ``password`` sets it, on without one keeps
     # it, off lifts it.
     schema.add(colander.SchemaNode(Checkbox(), name="private", missing=False))
+    # Kept in ``info``: may volunteers change their answers until the task is completed?
+    schema.add(colander.SchemaNode(Checkbox(), name="allow_taskrun_edit", missing=False))
     schema.add(colander.SchemaNode(Checkbox(), name="protect", missing=False))
     schema.add(colander.SchemaNode(
         colander.String(), name="password", missing=None,

@@ -29,7 +29,9 @@ from pybossa_core.views.forms import form_data, show_form, sign_in_required, sub
 
 CORRECT_ERRORS = "Please correct the errors"
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
-UPDATE_FIELDS = (*NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "private", "protect")
+UPDATE_FIELDS = (
+    *NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "private", "allow_taskrun_edit", "protect",
+)
 PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
 EDITOR_NOTE = (
@@ -281,6 +283,7 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
             "allow_anonymous_contributors": project.allow_anonymous_contributors,
             "category_id": project.category_id, "webhook": project.webhook,
             "private": project.private, "protect": project_passwords.needs_password(project),
+            "allow_taskrun_edit": bool((project.info or {}).get("allow_taskrun_edit")),
         },
         {},
     )
@@ -315,6 +318,9 @@ def update(request):
         return _failed(_update_context(request, project, (submitted(data, UPDATE_FIELDS), errors)))
     if values["category_id"] is None:
         values["category_id"] = project.category_id
+    allow_edit = values.pop("allow_taskrun_edit")
+    if allow_edit != bool((project.info or {}).get("allow_taskrun_edit")):
+        project.info = {**(project.info or {}), "allow_taskrun_edit": allow_edit}
     protect, password = values.pop("protect"), values.pop("password")
     if not protect:
         project_passwords.set_password(project, None)

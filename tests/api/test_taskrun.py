@@ -138,17 +138,38 @@ def test_external_user_answers_with_the_project_token(testapp, make, dbsession):
 
 def test_only_author_owner_or_admin_change_an_answer(testapp, make, dbsession):
     owner, author, stranger = make.user(), make.user(), make.user()
-    run = make.task_run(make.task(make.project(owner)), author)
+    project = make.project(owner, info={"allow_taskrun_edit": True})
+    task = make.task(project, n_answers=2)
+    run = make.task_run(task, author)
     testapp.put_json(f"/api/taskrun/{run.id}?api_key={stranger.api_key}", {"info": "x"}, status=403)
     testapp.delete(f"/api/taskrun/{run.id}", status=401)
     testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"info": "fixed"})
     assert dbsession.get(TaskRun, run.id).info == "fixed"
+    reviewed = testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"review": "accepted"}, status=415).json
+    assert reviewed["exception_cls"] == "AttributeError"
+    testapp.put_json(f"/api/taskrun/{run.id}?api_key={owner.api_key}", {"info": "by the owner"})
     testapp.delete(f"/api/taskrun/{run.id}?api_key={owner.api_key}", status=204)
+
+
+def test_volunteers_change_answers_only_where_the_project_allows_and_until_completion(testapp, make, dbsession):
+    owner, author = make.user(), make.user()
+    project = make.project(owner)
+    task = make.task(project, n_answers=2)
+    run = make.task_run(task, author, info="first")
+    refused = testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"info": "second"}, status=403).json
+    assert refused["exception_msg"] == "This project does not let volunteers change their answers"
+    project.info = {"allow_taskrun_edit": True}
+    testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"info": "second"})
+    task.state = "completed"
+    dbsession.flush()
+    done = testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"info": "third"}, status=403).json
+    assert done["exception_msg"] == "The task is completed: its answers can no longer change"
+    assert dbsession.get(TaskRun, run.id).info == "second"
 
 
 def test_an_answer_cannot_be_moved_to_another_task(testapp, make, dbsession):
     author = make.user()
-    project = make.project(make.user())
+    project = make.project(make.user(), info={"allow_taskrun_edit": True})
     task, other = make.task(project), make.task(project)
     run = make.task_run(task, author)
     body = testapp.put_json(f"/api/taskrun/{run.id}?api_key={author.api_key}", {"task_id": other.id}, status=415).json

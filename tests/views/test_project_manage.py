@@ -28,7 +28,7 @@ def test_update_form_shows_the_project(browser, project):
     body = browser.get("/project/birds/update", headers=JSON).json
     assert body["template"] == "/projects/update.html" and body["title"] == "Project: Birds &middot; Update"
     assert body["form"] == {
-        "allow_anonymous_contributors": True, "category_id": None, "csrf": body["form"]["csrf"],
+        "allow_anonymous_contributors": True, "allow_taskrun_edit": False, "category_id": None, "csrf": body["form"]["csrf"],
         "description": "Count birds", "errors": {}, "id": project.id, "long_description": "Long birds",
         "name": "Birds", "password": None, "private": False, "protect": False, "short_name": "birds", "webhook": None,
     }
@@ -44,6 +44,9 @@ def test_update_changes_the_project(browser, project, make):
         "Birds Renamed", "birds2", "New description", "New long")
     assert project.allow_anonymous_contributors is False and project.webhook == "https://hooks.example.com/birds"
     assert project.category_id == category.id
+    assert not project.info.get("allow_taskrun_edit")
+    post(browser, "/project/birds2/update", {**UPDATE, "short_name": "birds2", "allow_taskrun_edit": True})
+    assert project.info["allow_taskrun_edit"] is True and project.info["task_presenter"] == "<div>birds</div>"
 
 
 def test_update_refuses_bad_input(browser, make, project):

@@ -23,9 +23,11 @@ from pybossa_core.services import contribution, quality, reliability
 logger = logging.getLogger("pybossa_core.aggregation")
 
 TASK_RUN, RESULT = TaskRun.__table__, Result.__table__
+#: A task's answers, those an owner rejected left out (``services/review.py``).
 RUNS = (
     sa.select(TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid, TASK_RUN.c.user_ip)
     .where(TASK_RUN.c.task_id == sa.bindparam("task"))
+    .where(sa.or_(TASK_RUN.c.review.is_(None), TASK_RUN.c.review != "rejected"))
     .order_by(TASK_RUN.c.id)
 )
 SET_RESULT_INFO = sa.update(RESULT).where(RESULT.c.id == sa.bindparam("result")).values(info=sa.bindparam("info"))
