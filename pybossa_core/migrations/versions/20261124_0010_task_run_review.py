@@ -1,7 +1,7 @@
 """task run review: an owner's verdict on an answer
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 19:45:00.000000
 
 ``task_run.review`` is ``accepted``, ``rejected`` or NULL (not reviewed); ``task_run.review_note``
@@ -10,8 +10,8 @@ the owner's note. A rejected answer is left out of its task's aggregated result.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
