@@ -107,11 +107,14 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.Int(), "api.max_body_size", 10 * 1024 * 1024, colander.Range(1024)),
         _setting(colander.String(), "uploads.dir", "var/uploads"),
         _setting(colander.Int(), "uploads.max_size", 10 * 1024 * 1024, colander.Range(1)),
+        # SVG can hold scripts: not allowed unless a deployer adds it (then served as an attachment).
         _setting(
             Words(),
             "uploads.allowed_extensions",
-            "png jpg jpeg gif svg webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
+            "png jpg jpeg gif webp pdf mp3 mp4 ogg oga ogv wav webm csv json txt".split(),
         ),
+        # Where the stored files' links point: this site's /uploads/, or another origin serving uploads.dir.
+        _setting(colander.String(), "uploads.base_url", "/uploads/", colander.Regex(r"^(/(?!/)|https?://[^/\s]+/?)\S*$")),
         # Plugins (docs/plugins.md): the ones left out, the ones that win a name two plugins claim,
         # and whether a failed plugin stops startup.
         _setting(Words(), "plugins.disabled", []),
