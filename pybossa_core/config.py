@@ -79,6 +79,7 @@ def configure(
     config.include("pybossa_core.views.webhook")
     config.include("pybossa_core.views.auditlog")
     config.include("pybossa_core.views.contribute")
+    config.include("pybossa_core.views.presenter_frame")
     config.include("pybossa_core.views.blog")
     config.include("pybossa_core.views.export")
     config.include("pybossa_core.views.quality")

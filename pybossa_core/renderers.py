@@ -34,7 +34,7 @@ from typing import Any
 
 from jinja2 import TemplateNotFound
 from pyramid.events import BeforeRender
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently
 from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import IJinja2Environment
 
@@ -44,6 +44,15 @@ from pybossa_core.settings import SettingsError
 
 TEMPLATE_SUFFIX = ".html"
 STATIC_ASSETS = "pybossa_core:static/"
+#: The old PYBOSSA theme's addresses of the assets published presenters load themselves, and
+#: the site's file each now is (its presenter frame: views.presenter_frame).
+CLASSIC_ASSETS = {
+    "js/pybossa/pybossa.js": "js/pybossa.js",
+    "js/pybossa-player/dist/pybossa-player.min.js": "js/pybossa-player.js",
+    "js/pybossa-player/dist/pybossa-player.js": "js/pybossa-player.js",
+    "js/throbber/throbber.js": "js/throbber.js",
+    "vendor/jquery.js": "vendor/jquery2/jquery.min.js",
+}
 
 
 class Redirect(dict):
@@ -151,6 +160,13 @@ def _add_template_globals(environment) -> None:
     environment.globals["page_csrf_token"] = _page_csrf_token
 
 
+def _moved_to(asset: str):
+    """A view sending an old asset address to the site's file."""
+    def moved(request):
+        return HTTPMovedPermanently(location=request.static_path(asset))
+    return moved
+
+
 def _theme_folder(settings, name: str) -> str:
     """The folder a ``theme.*`` setting names, with a trailing separator; a missing one stops startup."""
     path = settings[name]
@@ -173,6 +189,10 @@ def includeme(config) -> None:
     # The plugins' templates and static files, their static views before the core's, which
     # would answer their URLs too.
     config.include("pybossa_core.plugin_pages")
+    # The old theme's asset addresses, matched before the static view that would answer 404.
+    for number, (old, new) in enumerate(sorted(CLASSIC_ASSETS.items())):
+        config.add_route(f"static.classic.{number}", f"/static/{old}")
+        config.add_view(_moved_to(STATIC_ASSETS + new), route_name=f"static.classic.{number}")
     # The site's static view (the API docs' Swagger UI is served from it too).
     config.add_static_view("static", STATIC_ASSETS, cache_max_age=3600)
     if settings["theme.static"]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -100,6 +101,20 @@ def project_stats(session: Session, project: Project) -> ProjectStats:
             ).where(TaskRun.project_id == project.id)
         ).scalar_one()
     return ProjectStats(int(n_tasks), int(n_completed), int(n_task_runs), int(volunteers), format_time(last))
+
+
+#: The environments a presenter can run in (views.presenter_frame): PYBOSSA's old theme, or the site's own.
+PRESENTER_ENVIRONMENTS = ("classic", "modern")
+#: How a presenter written for the site's own environment says so.
+MODERN_DECLARATION = re.compile(r"""<meta\s+name=["']pybossa-environment["']\s+content=["']modern["']""", re.IGNORECASE)
+
+
+def presenter_environment(project: Project, presenter: str) -> str:
+    """The owner's choice (``info.presenter_environment``), else what the presenter declares, else classic."""
+    chosen = (project.info or {}).get("presenter_environment")
+    if chosen in PRESENTER_ENVIRONMENTS:
+        return chosen
+    return "modern" if MODERN_DECLARATION.search(presenter or "") else "classic"
 
 
 def has_presenter(project: Project) -> bool:

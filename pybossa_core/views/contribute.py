@@ -1,9 +1,10 @@
 """``/project/<short_name>/newtask``: the page where volunteers answer a project's tasks.
 
 The page is the site's layout around the project's task presenter (``info.task_presenter``,
-HTML and JavaScript written by its owner), with jQuery and ``pybossa.js`` loaded before it;
-the presenter's ``pybossa.run(short_name)`` then fetches tasks from the API and saves the
-answers (docs/browser.md).  ``/project/<short_name>/task/<id>`` (``views.project.task``)
+HTML and JavaScript written by its owner), which runs in a sandboxed frame
+(``views.presenter_frame``) with jQuery and ``pybossa.js``; the presenter's
+``pybossa.run(short_name)`` then fetches tasks from the API and saves the answers through the
+page (docs/browser.md).  ``/project/<short_name>/task/<id>`` (``views.project.task``)
 renders the same template with that task preset.
 
 The JSON of both pages is PYBOSSA's (owner, project, title), where a visitor who does not
@@ -18,10 +19,13 @@ from pyramid.view import view_config
 from pybossa_core.models import User
 from pybossa_core.renderers import redirect
 from pybossa_core.services import projects
+from pybossa_core.views.presenter_frame import SANDBOX, frame_path
 from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
+#: The pages that show a presenter frame: the presenter's, the tutorial's, the presenter editor's preview.
+FRAMED_TEMPLATES = (PRESENTER_TEMPLATE.lstrip("/"), TUTORIAL_TEMPLATE.lstrip("/"), "projects/task_presenter_editor.html")
 ANONYMOUS_WARNING = "Ooops! You are an anonymous user and will not get any credit for your contributions. Sign in now!"
 NO_PRESENTER = "Sorry, but this project is still a draft and does not have a task presenter."
 
@@ -59,13 +63,15 @@ def newtask(request):
 
 @subscriber(BeforeRender)
 def presenter_page(event) -> None:
-    """Give the presenter page's template the presenter and the preset task (never in the JSON)."""
-    if event.get("renderer_name") != PRESENTER_TEMPLATE.lstrip("/"):
+    """Give the pages with a presenter frame what it needs (never in the JSON)."""
+    if event.get("renderer_name") not in FRAMED_TEMPLATES:
         return
+    event["presenter_sandbox"] = SANDBOX
     request = event["request"]
     project = request.route_project
-    event["task_presenter"] = (project.info or {}).get("task_presenter") or ""
-    event["preset_task_id"] = request.matchdict.get("task_id")
+    task_id = request.matchdict.get("task_id")
+    if event["renderer_name"] == PRESENTER_TEMPLATE.lstrip("/") and projects.has_presenter(project):
+        event["frame_src"] = frame_path(project.short_name, "task" if task_id else "newtask", task_id)
 
 
 def includeme(config) -> None:

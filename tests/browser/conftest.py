@@ -69,6 +69,11 @@ class Visit:
         assert answer.ok, answer.text()
         return answer.json()
 
+    @property
+    def presenter(self):
+        """The page's sandboxed presenter frame (views.presenter_frame)."""
+        return self.page.frame_locator("iframe[data-pybossa-presenter]")
+
     def screenshot(self, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

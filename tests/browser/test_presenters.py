@@ -141,22 +141,22 @@ def project_with(live_factories, presenter: str, infos: list[dict], **fields):
 
 
 def click(selector: str):
-    return lambda page: page.click(selector)
+    return lambda presenter: presenter.locator(selector).click()
 
 
 def fill_and_click(values: dict[str, str], selector: str):
-    def act(page):
+    def act(presenter):
         for field, value in values.items():
-            page.fill(field, value)
-        page.click(selector)
+            presenter.locator(field).fill(value)
+        presenter.locator(selector).click()
 
     return act
 
 
-def click_map_centre(page):
+def click_map_centre(presenter):
     """Click the middle of the world grid: latitude 0, longitude 0."""
-    page.click("#map")
-    page.click("#save-location")
+    presenter.locator("#map").click()
+    presenter.locator("#save-location").click()
 
 
 #: For each bundled presenter: the two tasks' info, how to answer each, and the answers stored.
@@ -190,15 +190,15 @@ MEDIA_ELEMENTS = {
 
 def answer_every_task(visit, actions, screenshot: str) -> list[int]:
     """Answer the presented tasks with ``actions`` in turn; return the ids in the order shown."""
-    page, shown = visit.page, []
+    presenter, shown = visit.presenter, []
     for number, act in enumerate(actions):
-        expect(page.locator("#task-id")).not_to_have_text("#" if not shown else str(shown[-1]))
-        shown.append(int(page.locator("#task-id").inner_text()))
-        expect(page.locator("#done")).to_have_text(str(number))
+        expect(presenter.locator("#task-id")).not_to_have_text("#" if not shown else str(shown[-1]))
+        shown.append(int(presenter.locator("#task-id").inner_text()))
+        expect(presenter.locator("#done")).to_have_text(str(number))
         if number == 0:
             visit.screenshot(screenshot)
-        act(page)
-    expect(page.locator("#finish")).to_be_visible()
+        act(presenter)
+    expect(presenter.locator("#finish")).to_be_visible()
     return shown
 
 
@@ -224,9 +224,9 @@ def test_bundled_presenter_saves_answers_and_moves_on(name, visit, live_server, 
     visit.page.goto(f"{visit.site_url}/project/{project.short_name}/newtask")
     if name in MEDIA_ELEMENTS:
         selector, attribute, value = MEDIA_ELEMENTS[name]
-        expect(visit.page.locator(selector)).to_have_attribute(attribute, value)
+        expect(visit.presenter.locator(selector)).to_have_attribute(attribute, value)
     if name == "image":
-        assert visit.page.eval_on_selector("#photo", "image => image.naturalWidth") == 64
+        assert visit.presenter.locator("#photo").evaluate("image => image.naturalWidth") == 64
 
     shown = answer_every_task(visit, actions, f"presenter-{name}")
 
@@ -235,7 +235,13 @@ def test_bundled_presenter_saves_answers_and_moves_on(name, visit, live_server, 
     assert {task_id: approximately(answer) for task_id, answer in answers.items()} == {
         task_id: approximately(answer) for task_id, answer in zip(shown, expected)
     }
-    assert visit.foreign_requests() == [] and visit.errors == []
+    errors = visit.errors
+    if name == "pdf":
+        # Chromium shows no PDF in a sandboxed frame (it says so once per <object>): the
+        # presenter's own fallback, a link to the document, shows instead.
+        expect(visit.presenter.locator("#pdf-link")).to_have_attribute("href", re.compile(re.escape(MEDIA + "doc.pdf")))
+        errors = [error for error in errors if not error.endswith("the frame into which the plugin is loading is sandboxed.")]
+    assert visit.foreign_requests() == [] and errors == []
 
 
 def test_a_presenter_written_for_pybossa_runs_unchanged(visit, live_factories, media):

@@ -11,11 +11,17 @@
  * Every call that talks to the server returns a jQuery-style promise (done, fail, always, then,
  * catch, state): jQuery's own Deferred when the page loaded jQuery, else a small one below with
  * the same behaviour.  Writes carry the page's CSRF token (the csrf-token meta tag), which the
- * site requires from API writes signed in by the session cookie.
+ * site requires from API writes signed in by the session cookie.  Inside the sandboxed presenter
+ * frame (static/js/presenter-frame.js) the page around the frame sends the requests and shows
+ * each task's address instead.
+ *
+ * Presenters written for the old theme load this file again from its old address
+ * (/static/js/pybossa/pybossa.js): the second copy keeps the first, and what it was told.
  */
 (function (window, document) {
   "use strict";
 
+  if (window.pybossa && window.pybossa.Deferred) { return; }
   var pybossa = window.pybossa = window.pybossa || {};
   var endpoint = "/";
   var currentTask = null;
@@ -183,6 +189,16 @@
     return endpoint + "project/" + shortName + "/task/" + taskId;
   }
 
+  /* Put the task's own address in the location bar: the page's, when the presenter runs in its frame. */
+  function showAddress(path) {
+    var bridge = window.pybossaBridge;
+    if (bridge && bridge.framed) {
+      bridge.showAddress(path);
+    } else if (window.history && window.history.pushState && window.location.pathname !== path) {
+      window.history.pushState({}, document.title, path);
+    }
+  }
+
   /* Present the project's tasks one after another.  While the volunteer answers one task, the
      next is fetched and loaded (offset 1: the one after it in the scheduler's order), so it
      shows as soon as the answer is saved.  When that guess fails (it is the task just answered,
@@ -199,10 +215,7 @@
         var solved = Deferred();
         var preloaded = task && task.id ? nextTask(1) : null;
         currentTask = task;
-        if (task && task.id && window.history && window.history.pushState &&
-            window.location.pathname !== taskPath(shortName, task.id)) {
-          window.history.pushState({}, document.title, taskPath(shortName, task.id));
-        }
+        if (task && task.id) { showAddress(taskPath(shortName, task.id)); }
         presentTaskHook(task, solved);
         solved.done(function () {
           if (!preloaded) { return; }
@@ -226,6 +239,7 @@
 
   // -- the public API (PYBOSSA's names) -------------------------------------------------------
 
+  /* PYBOSSA's second argument (a window to read the task id from) is not needed: the page says. */
   pybossa.run = function (shortName) { return run(shortName); };
   pybossa.taskLoaded = function (userFunction) { taskLoadedHook = userFunction; };
   pybossa.presentTask = function (userFunction) { presentTaskHook = userFunction; };
@@ -252,8 +266,10 @@
   pybossa.getTask = getTask;
   pybossa.getCurrentTask = function () { return currentTask; };
 
-  /* The task id in a path such as /project/<name>/task/<id> (the page's own by default), else false. */
+  /* The task id in a path such as /project/<name>/task/<id>, else false; by default the task
+     presented now (whose address pybossa.run showed), else the page's own path. */
   pybossa.getCurrentTaskId = function (path) {
+    if (path === undefined && currentTask && currentTask.id) { return String(currentTask.id); }
     var segments = (path === undefined ? window.location.pathname : path).split("/");
     var index = segments.indexOf("task");
     return index !== -1 && segments[index + 1] ? segments[index + 1] : false;
@@ -264,6 +280,7 @@
     endpoint = url.charAt(url.length - 1) === "/" ? url : url + "/";
     return endpoint;
   };
+  pybossa.setPybossaUrl = pybossa.setEndpoint;
 
   pybossa.csrfToken = csrfToken;
   pybossa.Deferred = Deferred;

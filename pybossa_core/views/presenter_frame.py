@@ -1,0 +1,90 @@
+"""The sandboxed frame a project's presenter (or tutorial) runs in, inside the contribution page.
+
+A presenter is HTML and JavaScript written by the project's owner.  It runs in an
+``<iframe sandbox>`` of the contribution page, whose document comes from these routes with a
+``Content-Security-Policy: sandbox`` of its own: the browser gives the document an opaque
+origin however it is opened (even as a page of its own), so the owner's code can read nothing
+of the site with the volunteer's session, and the document holds no CSRF token or key.  The
+page around it sends the presenter's API requests (static/js/presenter-host.js) and decides
+which carry the session; docs/browser.md says what a presenter can and cannot do.
+
+The frame draws the presenter in the environment it was written for (``projects.presenter_environment``):
+``classic`` is the old PYBOSSA theme's (jQuery 2, Bootstrap 3, Font Awesome 4, pybossa-player),
+``modern`` is the site's own style and jQuery 3.  Both have pybossa.js and the hidden
+``#PYBOSSA_USER_LOCALE`` element PYBOSSA's documentation promises.
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config
+
+from pybossa_core.models import Task
+from pybossa_core.security import owns
+from pybossa_core.services import projects
+from pybossa_core.views.project import readable_project
+
+FRAME_TEMPLATE = "projects/presenter_frame.html"
+#: What the owner's code may do in its frame: run scripts, post forms, open pop-ups (sandboxed
+#: too), dialogs, downloads, and take the whole tab only when the volunteer clicks a link.
+SANDBOX = ("allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-pointer-lock "
+           "allow-top-navigation-by-user-activation")
+
+
+def frame_path(short_name: str, page: str, task_id: int | None = None) -> str:
+    """The frame's address for the contribution page ``page`` (newtask, tutorial, task, preview)."""
+    return f"/project/{short_name}/frame/task/{task_id}" if page == "task" else f"/project/{short_name}/frame/{page}"
+
+
+def frame_response(request, project, content: str, page_path: str, *, preset_task_id: int | None = None):
+    """The frame's document (HTML whatever the caller accepts: it has no JSON form), sandboxed
+    wherever it is shown and framable only by the site's own pages.  Its links resolve against
+    ``page_path``, the page around it, as they did when presenters were part of that page."""
+    locales = request.registry.settings["account.locales"]
+    locale = request.identity.locale if request.identity is not None else None
+    response = render_to_response(FRAME_TEMPLATE, {
+        "short_name": project.short_name,
+        "page_path": page_path,
+        "content": content,
+        "environment": projects.presenter_environment(project, content),
+        "locale": locale if locale in locales else locales[0],
+        "preset_task_id": preset_task_id,
+    }, request=request)
+    response.headers["Content-Security-Policy"] = f"sandbox {SANDBOX}; frame-ancestors 'self'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@view_config(route_name="project.frame", request_method="GET")
+def frame(request):
+    """The project's presenter (``newtask``) or tutorial (``tutorial``), alone in its frame."""
+    project = readable_project(request)
+    page = request.matchdict["page"]
+    key = "tutorial" if page == "tutorial" else "task_presenter"
+    return frame_response(request, project, (project.info or {}).get(key) or "", f"/project/{project.short_name}/{page}")
+
+
+@view_config(route_name="project.frame_task", request_method="GET")
+def frame_task(request):
+    """The presenter, starting with the task of ``/project/<short_name>/task/<id>``."""
+    project = readable_project(request)
+    task = request.dbsession.get(Task, int(request.matchdict["task_id"]))
+    if task is None or task.project_id != project.id:
+        raise HTTPNotFound()
+    return frame_response(request, project, (project.info or {}).get("task_presenter") or "",
+                          f"/project/{project.short_name}/task/{task.id}", preset_task_id=task.id)
+
+
+@view_config(route_name="project.frame", request_method="POST", match_param="page=preview")
+def preview(request):
+    """The presenter editor's preview: the posted, unsaved presenter, in the same sandbox (owners only)."""
+    project = readable_project(request)
+    if not owns(request.identity, project):
+        raise HTTPForbidden()
+    return frame_response(request, project, request.POST.get("editor", ""), f"/project/{project.short_name}/newtask")
+
+
+def includeme(config) -> None:
+    """Add the routes; the views are found by the scan of ``pybossa_core.views``."""
+    config.add_route("project.frame", "/project/{short_name}/frame/{page:newtask|tutorial|preview}")
+    config.add_route("project.frame_task", r"/project/{short_name}/frame/task/{task_id:\d+}")
