@@ -61,7 +61,7 @@ def pick_and_save_a_presenter(visit, short_name: str) -> None:
     # CodeMirror replaces the textarea; the preview runs the template with pybossa.js.
     expect(page.locator(".CodeMirror")).to_be_visible()
     assert f"pybossa.run('{short_name}')" in page.evaluate("presenterEditor.getValue()")
-    preview = page.frame_locator("#preview")
+    preview = page.frame_locator("iframe[name=preview]")
     expect(preview.locator("body")).to_contain_text("answered", timeout=10_000)
     page.evaluate("presenterEditor.replaceRange('<p id=\"edited\">My own note</p>\\n', {line: 0, ch: 0})")
     page.click("#preview-button")
@@ -119,9 +119,9 @@ def test_an_owner_builds_publishes_and_exports_a_project(visit, owner, live_fact
 
     # One answer through the saved presenter gives the statistics page its charts.
     page.goto(f"{visit.site_url}/project/{short_name}/newtask")
-    expect(page.locator("#edited")).to_have_text("My own note")
-    page.click('.btn-answer[value="Yes"]')
-    expect(page.locator("#success")).to_be_visible()
+    expect(visit.presenter.locator("#edited")).to_have_text("My own note")
+    visit.presenter.locator('.btn-answer[value="Yes"]').click()
+    expect(visit.presenter.locator("#success")).to_be_visible()
     assert [run["info"] for run in visit.api("/api/taskrun", project_id=project["id"])] == ["Yes"]
     page.goto(f"{visit.site_url}/project/{short_name}/stats")
     expect(page.locator("#day-stats")).to_be_visible()

@@ -106,7 +106,7 @@ def pages(site):
         (f"{birds}/tasks/redundancy", MANAGING, ['name="n_answers"', 'type="number"', 'name="csrf_token"']),
         *[(f"{birds}/tasks/import?type={name}", MANAGING, ['name="type" value="' + name + '"', 'name="csrf_token"'])
           for name in IMPORTERS],
-        (f"{birds}/tasks/taskpresentereditor", MANAGING, ["the presenter", "codemirror.js", 'id="preview"']),
+        (f"{birds}/tasks/taskpresentereditor", MANAGING, ["the presenter", "codemirror.js", 'name="preview"']),
         (f"{birds}/tasks/taskpresentereditor?template=basic", MANAGING, ["pybossa.run(&#39;birds&#39;)"]),
         ("/project/sketch/tasks/taskpresentereditor", MANAGING, ["?template=basic", "?template=image"]),
         (f"{birds}/new-blogpost", MANAGING, ['name="title"', 'name="published"']),

@@ -2,6 +2,8 @@
 tasks through the image presenter, and watch the progress count them."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from tests.browser.test_pages_account import NEW_ACCOUNT, fill
@@ -23,11 +25,12 @@ def test_a_visitor_registers_and_answers_three_tasks_through_the_image_presenter
 
     page.goto(f"{visit.site_url}/project/{project.short_name}/")
     page.click("text=Start contributing")
-    expect(page).to_have_url(f"{visit.site_url}/project/{project.short_name}/newtask")
+    # pybossa.run may already have put the first task's own address in the bar: either is the page.
+    expect(page).to_have_url(re.compile(re.escape(f"{visit.site_url}/project/{project.short_name}/") + r"(newtask|task/\d+)$"))
     shown = answer_every_task(visit, [click('.btn-answer[value="Yes"]')] * 3, "journey-image")
 
     assert sorted(shown) == [task.id for task in tasks]
-    expect(page.locator("#done")).to_have_text("3")
+    expect(visit.presenter.locator("#done")).to_have_text("3")
     assert visit.api(f"/api/project/{project.short_name}/userprogress") == {"done": 3, "total": 3}
     [me] = visit.api("/api/user", name="rosalind")
     runs = visit.api("/api/taskrun", project_id=project.id, all=1)
