@@ -9,9 +9,11 @@ named ``pybossa_*`` so they never clash with a project's own fixtures:
 - ``pybossa_settings``: extra site settings, ``{}`` unless overridden
   (``{"plugin.twitter.consumer_key": "..."}``);
 - ``pybossa_hooks``: the :class:`~pybossa_core.plugins.PluginHooks` of exactly those
-  plugins (plus the core's built-in defaults), without a site;
+  plugins (plus the core's built-in defaults), without a site, its registration hooks called
+  with those settings; it raises when a plugin under test fails to validate or register;
 - ``pybossa_app``: a site configured with exactly those plugins on a fresh, migrated SQLite
-  database of its own, whose requests commit for real (so event hooks are called);
+  database of its own, whose requests commit for real (so event hooks are called); a plugin
+  that fails stops it (``plugins.strict``);
 - ``pybossa_testapp``: a WebTest ``TestApp`` of ``pybossa_app``.
 - ``pybossa_web_service``: a stand-in web service on 127.0.0.1 (:class:`WebService`) for
   the services importers and sign-in providers call. The site's guarded fetcher refuses
@@ -131,10 +133,20 @@ def pybossa_settings() -> Mapping[str, Any]:
 
 @pytest.fixture
 def pybossa_hooks(pybossa_plugins: Sequence[object], pybossa_settings: Mapping[str, Any]) -> PluginHooks:
-    """The hooks of exactly the plugins under test, as the core calls them, without a site."""
-    from pybossa_core.plugins import load_plugins
+    """The hooks of exactly the plugins under test, as the core calls them, without a site.
 
-    return load_plugins(pybossa_settings, autoload=False, extra_plugins=pybossa_plugins)
+    The registration hooks are called with the site settings ``pybossa_settings`` makes
+    (validated as a site's are, so an unknown setting fails too); a plugin that implements an
+    unknown hook, or whose registration hook raises or returns something else than its
+    descriptions, fails the test, as two plugins claiming one name do.
+    """
+    from pybossa_core.plugins import load_plugins
+    from pybossa_core.settings import load_settings
+
+    settings = load_settings({"secret": SECRET, **pybossa_settings}, environ={})
+    hooks = load_plugins(settings, autoload=False, extra_plugins=pybossa_plugins)
+    hooks.check_startup(strict=True)
+    return hooks
 
 
 @pytest.fixture
@@ -144,12 +156,13 @@ def pybossa_app(
     """A site with exactly the plugins under test, on a fresh SQLite database in ``tmp_path``.
 
     Neither the installed plugins nor the environment's ``PYBOSSA_*`` variables are read, so
-    the test sees the same site on every machine. Requests commit, as on a real site.
+    the test sees the same site on every machine. Requests commit, as on a real site. The site
+    is strict (``plugins.strict``): a plugin under test that fails stops it, failing the test.
     """
     from pybossa_core.config import configure
 
     engine = migrated_sqlite_engine(tmp_path / "pybossa.sqlite")
-    settings = app_settings(engine, tmp_path / "uploads", **pybossa_settings)
+    settings = app_settings(engine, tmp_path / "uploads", **{**pybossa_settings, "plugins.strict": "true"})
     try:
         yield configure(settings, plugins=pybossa_plugins, autoload_plugins=False, environ={}).make_wsgi_app()
     finally:
