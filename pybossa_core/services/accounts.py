@@ -45,10 +45,29 @@ def find_by_name(session: Session, name: str) -> User | None:
     return session.scalar(sa.select(User).where(User.name == name))
 
 
+#: The PostgreSQL advisory lock under which a new site's first account is decided.
+FIRST_ADMIN_LOCK = 0x70B055A1
+
+
+def _is_first_user(session: Session) -> bool:
+    """Tell whether the site has no account yet, so the one being created is its admin.
+
+    Racing registrations on a new site must not all see an empty table: on PostgreSQL
+    the answer is decided under a transaction-wide advisory lock (each statement of a READ
+    COMMITTED transaction then sees the account a previous holder committed); SQLite's
+    writers already run one at a time (a writing request begins IMMEDIATE).
+    """
+    if session.scalar(sa.select(User.id).limit(1)) is not None:
+        return False
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(FIRST_ADMIN_LOCK)))
+        return session.scalar(sa.select(User.id).limit(1)) is None
+    return True
+
+
 def create_user(session: Session, **fields: Any) -> User:
-    """Create a user; the first account of a new site is its admin."""
-    first = session.scalar(sa.select(User.id).limit(1)) is None
-    user = User(admin=first, **fields)
+    """Create a user; the first account of a new site, and only it, is its admin."""
+    user = User(admin=_is_first_user(session), **fields)
     session.add(user)
     session.flush()
     return user
