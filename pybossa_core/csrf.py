@@ -56,19 +56,24 @@ def needs_csrf_check(request) -> bool:
     return sessions.has_session_cookie(request) and request.identity is not None
 
 
-def require_token_from_browsers(request) -> None:
-    """Check the token of a GET that changes something (PYBOSSA's admin links), unless a script sent it.
+def may_act_on_get(request) -> bool:
+    """Tell whether this request may do one of the actions PYBOSSA's spec keeps as GETs.
 
-    Pyramid checks only unsafe methods; a GET that changes state needs the same proof, or a
-    link on another site could make a signed-in admin's browser change it.  Such a link is a
-    top-level navigation, which cannot ask for JSON in its headers; a script asking for JSON
-    from another site is a cross-site subrequest, which never carries our SameSite=Lax cookie.
-    So a GET asking for JSON by its headers, as the spec's clients do, needs no token.
+    Sign out, the newsletter, confirm-email, admin users add/del and re-sending webhooks are
+    GETs in the spec.  Pyramid checks the token only on unsafe methods (a POST got here with
+    it), and a link on another site, or a script in a page of this one (an owner's presenter),
+    can make a signed-in browser GET anything, asking for JSON too.  So a GET acts only with
+    the token in the ``X-CSRFToken`` header, which a link cannot set; the site's own pages
+    use POST forms.
     """
-    if request.content_type == "application/json" or "application/json" in request.headers.get("Accept", ""):
-        return
-    supplied = request.headers.get(HEADER) or request.GET.get(FORM_FIELD) or ""
-    if not SessionCookieCSRF().check_csrf_token(request, supplied):
+    if request.method != "GET":
+        return True
+    return SessionCookieCSRF().check_csrf_token(request, request.headers.get(HEADER, ""))
+
+
+def require_token_on_get(request) -> None:
+    """Refuse (400) a GET action that does not carry the token in its header (see :func:`may_act_on_get`)."""
+    if not may_act_on_get(request):
         raise BadCSRFToken()
 
 

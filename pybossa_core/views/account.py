@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedMediaType
 from pyramid.view import view_config
 
-from pybossa_core import sessions
+from pybossa_core import csrf, sessions
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
@@ -205,6 +205,9 @@ def signin(request):
 
 @view_config(route_name="account.signout", renderer="account/signin.html")
 def signout(request):
+    """Sign out: a POST, or a GET with the token in its header (the spec's); a bare GET asks first."""
+    if not csrf.may_act_on_get(request):
+        return {"title": "Sign out", "template": "account/signout.html", "form": show_form(request, {})}
     sessions.end_session(request)
     return redirect("/", status="success", flash="You are now signed out", message="success")
 
@@ -558,15 +561,15 @@ def newsletter(request):
     user = request.identity
     if user is None:
         return sign_in_required(request)
-    next_url = safe_next(request.GET.get("next"))
+    next_url = safe_next(request.params.get("next"))
+    choice = (request.params.get("subscribe") or "").lower()
+    if choice not in ("true", "false") or not csrf.may_act_on_get(request):
+        return {"title": "Subscribe to our Newsletter", "next": next_url}
     user.newsletter_prompted = True
-    choice = (request.GET.get("subscribe") or "").lower()
     if choice == "true":
         user.subscribed = True
         return redirect(next_url, status="success", flash="You are subscribed to our newsletter")
-    if choice == "false":
-        return redirect(next_url)
-    return {"title": "Subscribe to our Newsletter", "next": next_url}
+    return redirect(next_url)
 
 
 @view_config(route_name="account.confirm_email", renderer="account/profile.html")
@@ -579,6 +582,9 @@ def confirm_email(request):
         raise HTTPNotFound()
     if user.valid_email:
         return redirect(f"/account/{user.name}/", status="info", flash="Your e-mail address is already validated.")
+    if not csrf.may_act_on_get(request):
+        return {"title": "Validate your e-mail address", "template": "account/confirm_email.html",
+                "email_addr": user.email_addr, "form": show_form(request, {})}
     key = _keys(request).make(
         "account-validation",
         {"user_id": user.id, "email_addr": user.email_addr, "s": accounts.account_fingerprint(user)},

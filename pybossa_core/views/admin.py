@@ -145,8 +145,7 @@ def users(request):
 def _set_admin(request, value: bool):
     if (refusal := _refusal(request)) is not None:
         return refusal
-    if request.method == "GET":
-        csrf.require_token_from_browsers(request)
+    csrf.require_token_on_get(request)
     user = _get(request, User, "user_id")
     user.admin = value
     return redirect(request.route_path("admin.users", slash=""))

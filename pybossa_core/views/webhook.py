@@ -5,7 +5,8 @@ visitors are sent to sign in, others get 403), as PYBOSSA's ``webhook_handler``:
 
 - ``GET /project/<short_name>/webhook`` lists the deliveries (``responses``), newest first;
   with ``?all=1`` it first queues every delivery to be sent again, with ``?failed=1`` those
-  whose latest answer was not a 2xx (not those still pending).  A POST with the same query does the same (CSRF-checked).
+  whose latest answer was not a 2xx (not those still pending).  A POST with the same query does
+  the same; a GET does it only with the CSRF token in the ``X-CSRFToken`` header (400 without).
 - ``POST /project/<short_name>/webhook/<id>`` queues that one delivery again and answers it.
 
 A delivery sent again keeps its row (its answer is replaced) and the receiver sees
@@ -18,6 +19,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core import csrf
 from pybossa_core.models import Project, Webhook
 from pybossa_core.schemas.query import parse_bool
 from pybossa_core.services import webhooks
@@ -50,6 +52,7 @@ def deliveries(request):
     listed = webhooks.deliveries(session, project)
     resend_all, resend_failed = _asked(request, "all"), _asked(request, "failed")
     if resend_all or resend_failed:
+        csrf.require_token_on_get(request)
         again = [delivery for delivery in listed if resend_all or not (
             webhooks.succeeded(delivery.response_status_code) or webhooks.pending(delivery))]
         webhooks.resend(request.registry["jobs"], request.tm, again)

@@ -26,6 +26,12 @@ from tests.conftest import SECRET
 from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, sign_in
 
 HTML = {"Accept": "text/html"}
+
+
+def sign_out(testapp):
+    """Sign out as the nav bar's button does: a POST with the page's token (anonymous visitors too)."""
+    token = testapp.get("/account/register", headers=JSON).json["form"]["csrf"]
+    return testapp.post("/account/signout", {"csrf_token": token}, headers=HTML, status=302)
 #: src/href/action values that leave the site (another host, or a protocol-relative URL).
 FOREIGN_URL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 VISITORS = ("anonymous", "owner", "other", "admin")
@@ -104,7 +110,7 @@ PAGES = {
                         'value="External"', 'enctype="multipart/form-data"', 'value="Member One"')),
         "admin": (200, ("Update the profile of member", 'value="Profile"', 'value="Member One"')),
     },
-    "/account/newsletter": {"anonymous": 302, **dict.fromkeys(("owner", "other", "admin"), (200, ("subscribe=true",)))},
+    "/account/newsletter": {"anonymous": 302, **dict.fromkeys(("owner", "other", "admin"), (200, ('name="subscribe" value="true"',)))},
     "/account/nobody/": dict.fromkeys(VISITORS, 404),
 }
 
@@ -152,7 +158,11 @@ def test_the_nav_shows_who_is_signed_in_and_marks_the_current_section(testapp, m
     mine = page(testapp, "/account/member/", 200)
     nav = mine.html.select_one(".nav-bar")
     assert nav.select_one('a[aria-current="page"]').get_text() == "Member One"
-    assert nav.find("a", string="Sign out")["href"] == "/account/signout"
+    # Signing out is a button of a POST form carrying the token, not a link.
+    assert nav.find("button", string="Sign out")["form"] == "signout-form"
+    signout_form = mine.html.find("form", id="signout-form")
+    assert (signout_form["method"], signout_form["action"]) == ("post", "/account/signout")
+    assert signout_form.find("input", attrs={"name": "csrf_token"})["value"]
     assert nav.find("a", href="/admin/") is None
 
     admin = make.user("boss", admin=True, passwd_hash=PASSWORD_HASH)
@@ -300,7 +310,7 @@ def test_signing_in_and_out_keeps_each_flash_for_the_next_page_only(testapp, own
     assert flashes(welcomed) == ["Welcome back Member One"]
     assert welcomed.html.select_one(".alert-success.flash")
 
-    signed_out = testapp.get("/account/signout", headers=HTML, status=302).follow(headers=HTML)
+    signed_out = sign_out(testapp).follow(headers=HTML)
     assert flashes(signed_out) == ["You are now signed out"]
     assert flashes(testapp.get("/account/", headers=HTML)) == []
     assert "Sign in" in testapp.get("/account/", headers=HTML).html.select_one(".nav-bar").text
@@ -314,7 +324,7 @@ def test_json_answers_keep_their_flash_and_leave_nothing_for_the_next_page(testa
 
 
 def test_a_kept_flash_is_signed_and_a_forged_one_is_ignored(testapp, owner):
-    testapp.get("/account/signout", headers=HTML, status=302)
+    sign_out(testapp)
     cookie = testapp.cookies["pybossa_session"]
     testapp.set_cookie("pybossa_session", cookie[:-4] + ("AAAA" if not cookie.endswith("AAAA") else "BBBB"))
 
@@ -323,7 +333,7 @@ def test_a_kept_flash_is_signed_and_a_forged_one_is_ignored(testapp, owner):
 
 def test_a_kept_flash_not_shown_in_time_is_dropped(testapp, owner, monkeypatch):
     monkeypatch.setattr(sessions, "FLASH_AGE", -1)  # every kept message is already too old
-    testapp.get("/account/signout", headers=HTML, status=302)
+    sign_out(testapp)
 
     assert flashes(testapp.get("/account/", headers=HTML)) == []
 

@@ -221,22 +221,22 @@ def test_an_empty_announcement_is_shown_again_with_its_errors(admin_browser, row
     assert page.html.find("textarea", id="body").text == "Text kept"
 
 
-def test_the_admin_links_grant_and_revoke_rights_with_the_token(admin_browser, rows, dbsession):
+def test_the_admin_buttons_grant_and_revoke_rights_by_post(admin_browser, rows, dbsession):
     search = admin_browser.get("/admin/users", headers=HTML).forms[0]
     search["user"] = "owner"
     found = search.submit(headers=HTML)
-    grant = found.html.find("table", id="found").find("a", string="Make admin")["href"]
-    assert "csrf_token=" in grant
-    # The link without its token is refused: a page on another site could not make an admin.
-    admin_browser.get(grant.split("?")[0], headers=HTML, status=400)
-    assert admin_browser.get(grant, headers=HTML).status_int == 302
+    grant_path = f"/admin/users/add/{rows['owner'].id}"
+    # A link is refused: a page on another site could not make an admin.
+    admin_browser.get(grant_path, headers=HTML, status=400)
+    grant = [form for form in found.forms.values() if form.action == grant_path][0]
+    assert grant.method.upper() == "POST" and grant["csrf_token"].value
+    assert grant.submit(headers=HTML).status_int == 302
     owner = dbsession.get(User, rows["owner"].id)
     dbsession.refresh(owner)
     assert owner.admin
-    admins = admin_browser.get("/admin/users", headers=HTML).html.find("table", id="admins")
-    revoke = admins.find("a", string="Remove admin rights")["href"]
-    assert revoke.startswith(f"/admin/users/del/{owner.id}?csrf_token=")
-    admin_browser.get(revoke, headers=HTML, status=302)
+    admins = admin_browser.get("/admin/users", headers=HTML)
+    revoke = [form for form in admins.forms.values() if form.action == f"/admin/users/del/{owner.id}"][0]
+    revoke.submit(headers=HTML, status=302)
     dbsession.refresh(owner)
     assert not owner.admin
 

@@ -225,7 +225,7 @@ def test_repeated_failed_signins_from_one_address_are_refused(site_with, member)
 
 def test_signing_out_ends_the_session_so_a_replayed_cookie_is_anonymous(browser, member, dbsession):
     old_cookie = browser.cookies["pybossa_session"]
-    body = browser.get("/account/signout", headers=JSON).json
+    body = browser.get("/account/signout", headers={**JSON, "X-CSRFToken": csrf_of(browser)}).json
 
     assert body == {"next": "/", "flash": "You are now signed out", "status": "success", "message": "success"}
     assert dbsession.scalar(sa.select(sa.func.count()).select_from(WebSession)) == 0

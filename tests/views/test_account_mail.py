@@ -73,7 +73,7 @@ def confirmed_account(browser, inbox) -> str:
     name = f"member{next(_numbers)}"
     register(browser, name)
     browser.get(inbox.link(inbox.pop(), "/account/register/confirmation"), headers=JSON)
-    browser.get("/account/signout", headers=JSON)
+    browser.get("/account/signout", headers={**JSON, "X-CSRFToken": csrf(browser)})
     return name
 
 
@@ -113,7 +113,7 @@ def test_forgotten_password_is_reset_through_the_mailed_link_once(mail_browser, 
     ).json
     assert done == {"status": "success", "flash": "You reset your password successfully!", "next": "/"}
     assert stored_user(mail_site, name).passwd_hash != before
-    mail_browser.get("/account/signout", headers=JSON)
+    mail_browser.get("/account/signout", headers={**JSON, "X-CSRFToken": csrf(mail_browser)})
     signin = mail_browser.post_json(
         "/account/signin", {"email": f"{name}@example.com", "password": "Brand-new-1"},
         headers={"X-CSRFToken": csrf(mail_browser)},

@@ -219,9 +219,13 @@ def test_reset_api_key_of_another_user_is_for_admins(testapp, make, member, dbse
 def test_newsletter(browser, member, testapp, dbsession):
     body = browser.get("/account/newsletter", headers=JSON).json
     assert body == {"template": "account/newsletter.html", "title": "Subscribe to our Newsletter", "next": "/"}
-    assert member.newsletter_prompted is True and member.subscribed is False
+    # A link subscribes nobody: the spec's GET answer needs the token in its header.
+    assert browser.get("/account/newsletter?subscribe=true", headers=JSON).json == body
+    dbsession.refresh(member)
+    assert member.newsletter_prompted is False and member.subscribed is False
 
-    body = browser.get("/account/newsletter?subscribe=true&next=/project/x", headers=JSON).json
+    body = browser.get("/account/newsletter?subscribe=true&next=/project/x",
+                       headers={**JSON, "X-CSRFToken": csrf_of(browser)}).json
     assert body == {"flash": "You are subscribed to our newsletter", "status": "success", "next": "/project/x"}
     dbsession.refresh(member)
     assert member.subscribed is True

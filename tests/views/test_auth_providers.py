@@ -85,7 +85,7 @@ def test_twitter_round_trip_creates_the_account_and_keeps_the_tokens(site, dbses
     assert site.get("/api/token/twitter").json == {"twitter_token": {"oauth_token": "tw-access", "oauth_token_secret": "tw-access-secret"}}
     assert site.get("/account/profile", headers=JSON).json["user"]["twitter_user_id"] == "6253282"
 
-    site.get("/account/signout", headers=JSON)
+    site.get("/account/signout", headers={**JSON, "X-CSRFToken": site.get("/account/register", headers=JSON).json["form"]["csrf"]})
     start(site, "twitter")
     site.get("/account/twitter/oauth-authorized?oauth_token=req-token&oauth_verifier=verifier", headers=JSON)
     assert dbsession.scalar(sa.select(sa.func.count()).select_from(UserIdentity)) == 1

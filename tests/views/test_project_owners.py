@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from pybossa_core.models import Auditlog, Project
-from tests.views.conftest import sign_in
+from tests.views.conftest import csrf_of, sign_in
 from tests.views.project_fixtures import JSON, as_user, post
 
 UPDATE = {"name": "Birds", "short_name": "birds", "description": "Count birds", "long_description": "Long birds",
@@ -127,7 +127,7 @@ def test_visitors_give_the_password_once_then_contribute(testapp, make, member, 
     sign_in(testapp, member)
     protect(testapp)
     assert "passwd_hash" in testapp.get(f"/api/project/{project.id}?api_key={member.api_key}").json["info"]
-    testapp.get("/account/signout")
+    testapp.get("/account/signout", headers={"X-CSRFToken": csrf_of(testapp)})
     testapp.reset()
     assert "passwd_hash" not in testapp.get(f"/api/project/{project.id}").json["info"]
 
@@ -166,7 +166,7 @@ def test_visitors_give_the_password_once_then_contribute(testapp, make, member, 
 def test_a_browser_is_sent_back_where_it_was_going(testapp, make, member, project):
     sign_in(testapp, member)
     protect(testapp)
-    testapp.get("/account/signout")
+    testapp.get("/account/signout", headers={"X-CSRFToken": csrf_of(testapp)})
     testapp.reset()
     asked = testapp.get("/project/birds/newtask", headers={"Accept": "text/html"}, status=302).follow(headers={"Accept": "text/html"})
     form = asked.forms[0]

@@ -222,7 +222,7 @@ def test_redundancy_refuses_bad_values_and_strangers(browser, testapp, make, pro
         body = post(browser, "/project/birds/tasks/redundancy", {"n_answers": value}).json
         assert body["status"] == "error" and body["form"]["errors"]["n_answers"], value
     assert stored_tasks(dbsession, project)[0].n_answers == 3
-    browser.get("/account/signout")
+    browser.get("/account/signout", headers={"X-CSRFToken": csrf_of(browser)})
     assert testapp.get("/project/birds/tasks/redundancy", headers=JSON, status=302).json["status"] == "not_signed_in"
     as_user(testapp, make, "stranger")
     post(testapp, "/project/birds/tasks/redundancy", {"n_answers": "1"}, status=403)

@@ -227,7 +227,8 @@ def test_a_failing_receiver_is_retried_then_recorded_and_the_answer_is_kept(site
     receiver.mode = "ok"
     receiver.received.clear()
     receiver.delivery_ids.clear()
-    body = as_owner(site, owner).get(f"/project/{project.short_name}/webhook?failed=true", headers=JSON).json
+    browser = as_owner(site, owner)
+    body = browser.get(f"/project/{project.short_name}/webhook?failed=true", headers={**JSON, "X-CSRFToken": csrf_of(browser)}).json
     assert body["flash"] == "All webhooks enqueued"
     [(path, payload)] = receiver.received
     assert path == "/hook?rerun=True" and payload == delivery.payload
