@@ -81,7 +81,7 @@ def _path(pattern: str, values: dict, route_name: str, ids: dict) -> str:
 
     def fill(match):
         name = match.group(1).split(":")[0]
-        return "" if name == "slash" else str(value_of[name])
+        return "" if name == "slash" else str(value_of.get(name, "x"))
 
     return "/" + re.sub(r"\{([^}]+)\}", fill, pattern).replace("*subpath", "x").lstrip("/")
 
