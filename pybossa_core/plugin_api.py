@@ -165,8 +165,8 @@ class Vote:
 
     ``answer`` is the task run's ``info``, or its value under the project's ``info.answer_key``;
     ``reliability`` is the share of the volunteer's gold answers that were right, smoothed
-    (``(right + 1) / (gold + 2)``: 0.5 for a volunteer without gold answers), ``n_gold`` how
-    many gold answers it rests on.
+    (``(right + 1) / (gold + 2)``: 0.5 for a volunteer without gold answers), ``n_gold`` and
+    ``n_correct`` the counts it rests on (for an aggregator that smooths otherwise).
     """
 
     task_run_id: int
@@ -174,6 +174,7 @@ class Vote:
     answer: Any
     reliability: float = 0.5
     n_gold: int = 0
+    n_correct: int = 0
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.security import is_admin, is_creator, owned_projects, owns, require_owner
 from pybossa_core.errors import Forbidden, InvalidValue
-from pybossa_core.services import quality, webhooks
+from pybossa_core.services import aggregation, quality, webhooks
 from pybossa_core.services.project_passwords import PASSWORD_KEY
 
 #: Short names that would shadow the web site's own /project/<word> pages.
@@ -54,6 +54,9 @@ class ProjectRules(Rules):
 
     def check_update(self, call: ApiCall, project: Project) -> None:
         require_owner(call.user, project)
+
+    def updated(self, call: ApiCall, project: Project) -> None:
+        aggregation.apply_max_answers(call.session, call.registry, call.transaction_manager, project)
 
     def check_delete(self, call: ApiCall, project: Project) -> None:
         # Co-owners manage a project; only its owner (or an admin) deletes it.

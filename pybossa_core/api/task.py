@@ -14,7 +14,7 @@ from pybossa_core.errors import InvalidValue, Unauthorized
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
-from pybossa_core.services import aggregation, contribution
+from pybossa_core.services import aggregation, contribution, quality
 from pybossa_core.services.tokens import token_project_id
 
 
@@ -56,6 +56,11 @@ class TaskRules(ProjectOwnersWrite):
                 return [Task.id.is_(None)]
         caller = caller_for(call, project, external_uid)
         return [~contribution.answered_by(caller)]
+
+    def prepare(self, call: ApiCall, task: Task) -> None:
+        if task.n_answers is None:
+            task.n_answers = Task.__table__.c.n_answers.default.arg
+        task.n_answers = quality.task_limit(call.parent("project", task.project_id), task.n_answers)
 
     def present(self, call: ApiCall, task: Task, data: dict) -> dict:
         return hide_gold_answers(call, task, data)

@@ -37,8 +37,8 @@ class TaskRunRules(Rules):
         task = call.parent("task", task_run.task_id)
         # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
         gold_overfill = task.is_gold and quality.gold_rate(project) > 0
-        result_id = contribution.record_answer(
-            call.session, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
+        result_id, outcome = aggregation.record_answer(
+            call.session, call.registry, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
         )
         if task.is_gold:
             aggregation.score_answer(call.session, call.registry["aggregators"], project, task, task_run)
@@ -48,7 +48,7 @@ class TaskRunRules(Rules):
         )
         if result_id is not None:
             aggregation.complete_task(
-                call.session, call.registry, call.transaction_manager, project, task_run.task_id, result_id
+                call.session, call.registry, call.transaction_manager, project, task_run.task_id, result_id, outcome
             )
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:

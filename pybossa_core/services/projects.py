@@ -20,7 +20,7 @@ from pybossa_core import outbound
 from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
-from pybossa_core.services import auditlog
+from pybossa_core.services import auditlog, quality
 from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 
@@ -315,6 +315,8 @@ def store_imported(session: Session, project: Project, imported: Iterable[dict[s
         seen.add(key)
         row = {"project_id": project.id, "info": info}
         row.update({field: task[field] for field in IMPORTED_TASK_FIELDS if field in task})
+        if "n_answers" in row or quality.retirement(project) is not None:
+            row["n_answers"] = quality.task_limit(project, row.get("n_answers", Task.__table__.c.n_answers.default.arg))
         if row.get("calibration") == 1 and row.get("gold_answers") is None:
             raise ImportFailed(NO_GOLD_ANSWERS)
         rows.append(row)

@@ -6,6 +6,7 @@ each has a default under which a project behaves as it did before it had the set
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pybossa_core.models import Project
@@ -13,6 +14,8 @@ from pybossa_core.models import Project
 
 #: The aggregator of a project that names none, or one the site no longer has.
 DEFAULT_AGGREGATOR = "majority"
+#: The most answers a task may need, as the redundancy page allows.
+MAX_ANSWERS = 1000
 
 
 class InvalidSetting(ValueError):
@@ -41,6 +44,37 @@ def min_reliability(project: Project) -> float | None:
     return float(threshold) if _number(threshold) else None
 
 
+@dataclass(frozen=True)
+class Retirement:
+    """Adaptive retirement: a task completes once its aggregate is ``confidence`` sure, after at
+    least ``min_answers`` answers; ``max_answers`` (when set) is every open task's limit."""
+
+    confidence: float
+    min_answers: int
+    max_answers: int | None
+
+
+def retirement(project: Project) -> Retirement | None:
+    """The project's adaptive retirement (``info.retire_confidence`` sets it on), or None."""
+    info = project.info or {}
+    confidence = info.get("retire_confidence")
+    if not _number(confidence):
+        return None
+    minimum, maximum = info.get("min_answers"), info.get("max_answers")
+    return Retirement(float(confidence), minimum if _whole(minimum) else 1, maximum if _whole(maximum) else None)
+
+
+def task_limit(project: Project, n_answers: int) -> int:
+    """The answers a new task of ``project`` may take: ``n_answers``, capped by ``info.max_answers``
+    under adaptive retirement."""
+    rule = retirement(project)
+    return min(n_answers, rule.max_answers) if rule is not None and rule.max_answers is not None else n_answers
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def aggregator_name(project: Project) -> str:
     """The name of the project's aggregator (``info.aggregator``, default ``majority``)."""
     name = (project.info or {}).get("aggregator")
@@ -62,6 +96,15 @@ def check_settings(info: Mapping[str, Any], aggregators: Container[str], previou
     rate = info.get("gold_rate")
     if rate is not None and not (_number(rate) and 0 <= rate <= 1):
         raise InvalidSetting("gold_rate", "must be a number between 0 and 1")
+    confidence = info.get("retire_confidence")
+    if confidence is not None and not (_number(confidence) and 0 <= confidence <= 1):
+        raise InvalidSetting("retire_confidence", "must be a number between 0 and 1")
+    for name in ("min_answers", "max_answers"):
+        value = info.get(name)
+        if value is not None and not (_whole(value) and 1 <= value <= MAX_ANSWERS):
+            raise InvalidSetting(name, f"must be a whole number between 1 and {MAX_ANSWERS}")
+    if _whole(info.get("min_answers")) and _whole(info.get("max_answers")) and info["min_answers"] > info["max_answers"]:
+        raise InvalidSetting("min_answers", "must not be more than max_answers")
     threshold = info.get("min_reliability")
     if threshold is not None and not (_number(threshold) and 0 <= threshold <= 1):
         raise InvalidSetting("min_reliability", "must be a number between 0 and 1")

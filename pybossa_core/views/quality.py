@@ -1,5 +1,5 @@
-"""``/project/<short_name>/tasks/quality``: a project's gold rate, aggregator and reliability threshold,
-as its owners set them.
+"""``/project/<short_name>/tasks/quality``: a project's gold rate, aggregator, reliability threshold
+and adaptive retirement, as its owners set them.
 
 The settings are the project's ``info`` keys the API sets too (``services.quality`` checks
 both); an empty field puts the setting back to its default.
@@ -11,11 +11,11 @@ from pyramid.view import view_config
 
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
-from pybossa_core.services import quality
+from pybossa_core.services import aggregation, quality
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
 from pybossa_core.views.project import CORRECT_ERRORS, managed_project, project_page
 
-FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability")
+FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 UPDATED = "Quality settings updated!"
 
 
@@ -27,6 +27,14 @@ def _number(value):
         return value
 
 
+def _whole(value):
+    """A whole number typed in the form; other text is left for ``check_settings`` to refuse."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def quality_form() -> colander.SchemaNode:
     """The settings as text; their rules are ``quality.check_settings``'s, shared with the API."""
     schema = colander.SchemaNode(colander.Mapping())
@@ -34,6 +42,9 @@ def quality_form() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(colander.String(), name="aggregator", missing=None))
     schema.add(colander.SchemaNode(colander.String(), name="answer_key", missing=None))
     schema.add(colander.SchemaNode(colander.String(), name="min_reliability", missing=None, preparer=_number))
+    schema.add(colander.SchemaNode(colander.String(), name="retire_confidence", missing=None, preparer=_number))
+    schema.add(colander.SchemaNode(colander.String(), name="min_answers", missing=None, preparer=_whole))
+    schema.add(colander.SchemaNode(colander.String(), name="max_answers", missing=None, preparer=_whole))
     return schema
 
 
@@ -73,6 +84,8 @@ def quality_settings(request):
             quality.update_settings(project, {name: values.get(name) for name in FIELDS}, request.registry["aggregators"])
         except quality.InvalidSetting as invalid:
             errors = {invalid.field: [invalid.message]}
+        else:
+            aggregation.apply_max_answers(request.dbsession, request.registry, request.tm, project)
     if errors:
         return {**_context(request, project, sent, errors), "flash": CORRECT_ERRORS, "status": "error"}
     return redirect(

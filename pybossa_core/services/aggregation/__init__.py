@@ -59,9 +59,10 @@ def task_votes(session: Session, aggregator: AggregatorSpec, project: Project, t
     known = reliability.of_volunteers(session, project.id, (volunteer for _, volunteer, _ in answers))
     left_out = reliability.below(known, threshold) if threshold is not None else set()
     return [
-        Vote(run_id, volunteer, answer, reliability.smoothed(*known.get(volunteer, (0, 0))), known.get(volunteer, (0, 0))[0])
+        Vote(run_id, volunteer, answer, reliability.smoothed(n_gold, n_correct), n_gold, n_correct)
         for run_id, volunteer, answer in answers
         if volunteer not in left_out
+        for n_gold, n_correct in [known.get(volunteer, (0, 0))]
     ]
 
 
@@ -92,22 +93,79 @@ def result_info(existing: Any, aggregator: AggregatorSpec, outcome: Aggregate) -
     return {**kept, **outcome.details, "answer": outcome.answer, "confidence": confidence, "aggregator": aggregator.name}
 
 
-def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
-                result_id: int, existing: Any = None) -> None:
-    """Write the project's aggregate of the task's answers into result ``result_id``, whose
-    ``info`` is ``existing`` (a new result has none)."""
-    aggregator = aggregator_for(aggregators, project)
+def aggregate_task(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int) -> Aggregate | None:
+    """The aggregate of the task's answers so far (None when the aggregator failed)."""
     # The task is usually in the session already (the answer was checked against it).
     task = session.get(Task, task_id)
-    outcome = aggregate(aggregator, {"id": task_id, "info": task.info}, task_votes(session, aggregator, project, task_id))
+    return aggregate(aggregator, {"id": task_id, "info": task.info}, task_votes(session, aggregator, project, task_id))
+
+
+def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
+                result_id: int, existing: Any = None, outcome: Aggregate | None = None) -> None:
+    """Write the project's aggregate of the task's answers (``outcome`` when already computed)
+    into result ``result_id``, whose ``info`` is ``existing`` (a new result has none)."""
+    aggregator = aggregator_for(aggregators, project)
+    outcome = outcome or aggregate_task(session, aggregator, project, task_id)
     if outcome is not None:
         session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
 
 
 def complete_task(session: Session, registry, transaction_manager, project: Project, task_id: int,
-                  result_id: int) -> None:
+                  result_id: int, outcome: Aggregate | None = None) -> None:
     """A task of ``project`` was just completed with result ``result_id``: fill the result, then
     announce it (plugins and the webhook) once the transaction commits. Every way of completing
     a task calls this."""
-    fill_result(session, registry["aggregators"], project, task_id, result_id)
+    fill_result(session, registry["aggregators"], project, task_id, result_id, outcome=outcome)
     contribution.announce_completion(registry, transaction_manager, project, task_id, result_id)
+
+
+# -- adaptive retirement --------------------------------------------------------------------
+
+#: Complete a task at the answers it has: lowering ``n_answers`` to them is what makes any
+#: answer racing this one find the task full (the row stays locked until this transaction ends).
+RETIRE = (
+    sa.update(Task.__table__)
+    .where(Task.__table__.c.id == sa.bindparam("task"), Task.__table__.c.state != "completed")
+    .values(n_answers=Task.__table__.c.n_task_runs, state="completed")
+    .returning(Task.__table__.c.n_task_runs)
+)
+
+
+def record_answer(session: Session, registry, project: Project, task: Task, task_run: TaskRun, *,
+                  allow_overfill: bool) -> tuple[int | None, Aggregate | None]:
+    """Count an answer (``contribution.record_answer``); under adaptive retirement also complete
+    its task early when the aggregate of its answers is sure enough. Return the id of the task's
+    result when the answer completed it, and the aggregate when it was computed already."""
+    result_id = contribution.record_answer(session, task_run, allow_overfill=allow_overfill)
+    rule = quality.retirement(project)
+    if result_id is not None or rule is None or task.is_gold:
+        return result_id, None
+    votes = task_votes(session, aggregator := aggregator_for(registry["aggregators"], project), project, task.id)
+    if len(votes) < rule.min_answers:
+        return None, None
+    outcome = aggregate(aggregator, {"id": task.id, "info": task.info}, votes)
+    if outcome is None or outcome.confidence < rule.confidence:
+        return None, None
+    if session.execute(RETIRE, {"task": task.id}).first() is None:
+        return None, None
+    session.expire(task, ["n_answers", "n_task_runs", "state"])
+    return contribution.create_result(session, project.id, task.id), outcome
+
+
+def apply_max_answers(session: Session, registry, transaction_manager, project: Project) -> None:
+    """Make ``info.max_answers`` every open task's limit; the tasks that have as many answers
+    already are completed with their results."""
+    rule = quality.retirement(project)
+    if rule is None or rule.max_answers is None:
+        return
+    table = Task.__table__
+    open_tasks = sa.and_(table.c.project_id == project.id, table.c.state != "completed")
+    completing = session.scalars(sa.select(table.c.id).where(open_tasks, table.c.n_task_runs >= rule.max_answers)).all()
+    session.execute(sa.update(table).where(open_tasks).values(
+        n_answers=rule.max_answers,
+        state=sa.case((table.c.n_task_runs >= rule.max_answers, "completed"), else_=table.c.state),
+    ))
+    for task_id in completing:
+        complete_task(session, registry, transaction_manager, project, task_id,
+                      contribution.create_result(session, project.id, task_id))
+    session.expire_all()
