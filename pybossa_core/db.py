@@ -1,7 +1,9 @@
 """The database engine and the one way to get a session joined to a transaction."""
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,6 +119,30 @@ def includeme(config) -> None:
         return session
 
     config.add_request_method(dbsession, reify=True)
+
+
+@contextlib.contextmanager
+def outside_transaction(request) -> Iterator[None]:
+    """Run the block with no database transaction open: commit what the request did so far,
+    then begin a new transaction (taking SQLite's write lock at once) with the objects it had
+    loaded attached again.
+
+    For work that waits on others (an import's download): holding a transaction meanwhile
+    would hold a pooled connection, row locks, and on SQLite the one write lock of the site.
+    """
+    if request.environ.get("app.dbsession") is not None:
+        # The tests' requests share one transaction that is rolled back: nothing to release.
+        yield
+        return
+    session = request.dbsession
+    loaded = list(session.identity_map.values())
+    request.tm.commit()
+    try:
+        yield
+    finally:
+        request.tm.begin()
+        session.connection(execution_options={"sqlite_write": True})
+        session.add_all(loaded)
 
 
 def mark_writing_route(config, route_name: str) -> None:

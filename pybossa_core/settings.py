@@ -135,12 +135,13 @@ def settings_schema() -> colander.SchemaNode:
         _setting(colander.Int(), "jobs.abandoned_after", 30, colander.Range(3, 3600)),
         # What importers fetch (docs/settings.md, pybossa_core/outbound.py): hosts inside private
         # networks they may reach, seconds per request, largest answer, redirects followed; and the
-        # seconds all the downloads of one import may take together.
+        # seconds all the downloads of one import may take together; imports one user may run at once.
         _setting(Words(), "outbound.allowed_internal_hosts", []),
         _setting(colander.Float(), "outbound.timeout", 10.0, colander.Range(0.1, 300)),
         _setting(colander.Int(), "outbound.max_size", 20 * 1024 * 1024, colander.Range(1024)),
         _setting(colander.Int(), "outbound.max_redirects", 5, colander.Range(0, 20)),
         _setting(colander.Float(), "imports.timeout", 60.0, colander.Range(1, 3600)),
+        _setting(colander.Int(), "imports.max_per_user", 2, colander.Range(1, 100)),
         # Project webhooks (docs/webhooks.md): hosts they may call (none listed: any host, or any
         # public one when private networks are blocked), seconds to wait for the receiver, further
         # attempts and the seconds before the first of them.

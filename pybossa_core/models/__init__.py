@@ -9,6 +9,7 @@ from pybossa_core.models.meta import Base
 from pybossa_core.models.project import Project
 from pybossa_core.models.reliability import VolunteerReliability
 from pybossa_core.models.result import Result
+from pybossa_core.models.running_import import RunningImport
 from pybossa_core.models.session import UserIdentity, WebSession
 from pybossa_core.models.snapshot import SiteSnapshot
 from pybossa_core.models.task import Task
@@ -20,7 +21,7 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
-    "Page", "Project", "Result", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
+    "Page", "Project", "Result", "RunningImport", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
     "Webhook",
     "WebSession",
 ]

@@ -21,7 +21,8 @@ from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import is_creator, may_see_project, owns
-from pybossa_core.services import accounts, aggregation, avatars, contribution, project_passwords, projects
+from pybossa_core.db import outside_transaction
+from pybossa_core.services import accounts, aggregation, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
@@ -34,6 +35,8 @@ UPDATE_FIELDS = (
 )
 PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
+#: Seconds an import's claim outlives its time limit before it counts as left by a dead process.
+IMPORT_GRACE = 60
 EDITOR_NOTE = (
     "Your code will be <em>automagically</em> rendered in                       the "
     "<strong>preview section</strong>. Click in the                       preview button!"
@@ -428,6 +431,18 @@ def _importer_form(request, importer, data=None, errors=None) -> dict[str, Any]:
     return show_form(request, {**submitted(data or {}, names), "type": importer.name}, errors)
 
 
+def _run_import(request, project: Project, importer, values, timeout: float, max_per_user: int) -> int:
+    """Claim the import, download its source with no transaction open, then store its tasks."""
+    claim = imports.claim(request.dbsession, project.id, request.identity.id, max_per_user=max_per_user,
+                          lasts=timeout + IMPORT_GRACE)
+    try:
+        with outside_transaction(request):
+            imported = projects.read_import(importer, values, request.registry["outbound_policy"].until(timeout))
+    finally:
+        imports.release(request.dbsession, claim)
+    return projects.store_imported(request.dbsession, project, imported)
+
+
 @view_config(route_name="project.import_task", renderer="/projects/task_import_options.html")
 def import_task(request):
     project = managed_project(request)
@@ -460,10 +475,9 @@ def import_task(request):
     if errors:
         context["form"] = _importer_form(request, importer, data, errors)
         return _failed(context)
+    settings = request.registry.settings
     try:
-        policy = request.registry["outbound_policy"].until(request.registry.settings["imports.timeout"])
-        imported = projects.read_import(importer, values, policy)
-        count = projects.store_imported(request.dbsession, project, imported)
+        count = _run_import(request, project, importer, values, settings["imports.timeout"], settings["imports.max_per_user"])
     except ImportFailed as failure:
         context["form"] = _importer_form(request, importer, data, {"form": [failure.message]})
         return _failed(context, failure.message)
