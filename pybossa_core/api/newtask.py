@@ -12,6 +12,7 @@ from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import may_see_project
 from pybossa_core.services import contribution
+from pybossa_core.services.quiz import QuizFailed
 from pybossa_core.services.scheduling import TaskRequest, pick_tasks
 
 MAX_TASKS = 100
@@ -56,14 +57,21 @@ def _contributing(request, project_key: str) -> tuple[ApiCall, Project, contribu
     return call, project, caller_for(call, project, call.params.get("external_uid"))
 
 
+def _refusal(message: str) -> dict:
+    """PYBOSSA's way of refusing a task: a task-shaped object whose ``info`` carries the error."""
+    return {**{column.key: None for column in Task.__table__.columns}, "info": {"error": message}}
+
+
 def newtask(request):
     """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
     call, project, caller = _contributing(request, "project_id")
     if caller.is_anonymous and not project.allow_anonymous_contributors:
-        # PYBOSSA's answer: a task-shaped object whose info carries the error.
-        return {**{column.key: None for column in Task.__table__.columns}, "info": {"error": ANONYMOUS_REFUSED}}
+        return _refusal(ANONYMOUS_REFUSED)
     task_request = _task_request(call, project, caller)
-    tasks = pick_tasks(request.registry["schedulers"], task_request)
+    try:
+        tasks = pick_tasks(request.registry["schedulers"], task_request)
+    except QuizFailed as failed:
+        return _refusal(str(failed))
     contribution.hand_out(call.session, project, tasks, caller, task_request.now)
     items = [serialize(call, task_api.RESOURCE, task, request.application_url) for task in tasks]
     if not items:

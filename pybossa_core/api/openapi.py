@@ -533,6 +533,7 @@ SPECIAL_ROUTES: dict[str, Callable[[str, Callable], dict[str, Any]]] = {
     "api.userprogress": _simple_get(_ref("UserProgress"), "contribution", [EXTERNAL_UID]),
     "api.project.userprogress": _simple_get(_ref("UserProgress"), "contribution", [EXTERNAL_UID]),
     "api.project.reliability": _simple_get({"type": "array", "items": _ref("Reliability")}, "quality"),
+    "api.project.quiz": _simple_get({"type": "array", "items": _ref("QuizResult")}, "quality"),
     "api.auth.project_token": _project_token,
     "api.favorites": _favorites,
     "api.favorites.item": _favorite,
@@ -569,6 +570,17 @@ SHARED_SCHEMAS: dict[str, Any] = {
             "categories": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "integer"}}},
         },
         "required": ["n_projects", "n_users", "n_task_runs", "categories"],
+        "additionalProperties": False,
+    },
+    "QuizResult": {
+        "type": "object",
+        "properties": {
+            "volunteer": {"type": "string"},
+            "answered": {"type": "integer", "minimum": 0},
+            "correct": {"type": "integer", "minimum": 0},
+            "status": {"type": "string", "enum": ["in_progress", "passed", "failed"]},
+        },
+        "required": ["volunteer", "answered", "correct", "status"],
         "additionalProperties": False,
     },
     "Reliability": {

@@ -9,7 +9,7 @@ from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.security import is_admin, is_creator, owned_projects, owns, require_owner
 from pybossa_core.errors import Forbidden, InvalidValue
-from pybossa_core.services import aggregation, quality, webhooks
+from pybossa_core.services import aggregation, quality, quiz, webhooks
 from pybossa_core.services.project_passwords import PASSWORD_KEY
 
 #: Short names that would shadow the web site's own /project/<word> pages.
@@ -73,6 +73,12 @@ class ProjectRules(Rules):
             quality.check_settings(project.info or {}, call.registry["aggregators"], previous)
         except quality.InvalidSetting as invalid:
             raise InvalidValue(f"info.{invalid}") from None
+        try:
+            # Only a new quiz: gold tasks deleted later do not lock the project's other changes.
+            if (project.info or {}).get("quiz") != previous.get("quiz"):
+                quiz.check_settings(call.session, project)
+        except quiz.InvalidQuiz as invalid:
+            raise InvalidValue(f"info.quiz: {invalid}") from None
         if project.category_id is not None and call.session.get(Category, project.category_id) is None:
             raise InvalidValue(f"category_id: category {project.category_id} does not exist")
         # Only a new URL: a project whose webhook a later setting refuses may still change its other fields.

@@ -1,15 +1,15 @@
-"""``/api/project/<id>/reliability``: each volunteer's gold answers in a project, for its owners and admins."""
+"""``/api/project/<id>/reliability`` and ``/quiz``: each volunteer's gold answers in a project, and
+where they stand in its qualification quiz, for its owners and admins."""
 from __future__ import annotations
 
-from pybossa_core.api.base import api_call, load
+from pybossa_core.api.base import ApiCall, api_call, load
 from pybossa_core.errors import MethodNotAllowed, NotFound
 from pybossa_core.models import Project
 from pybossa_core.security import require_owner
-from pybossa_core.services import reliability
+from pybossa_core.services import quiz, reliability
 
 
-def project_reliability(request):
-    """List the project's volunteers with gold answers: counts, share right, smoothed reliability."""
+def _owned_project(request) -> tuple[ApiCall, Project]:
     if request.method != "GET":
         raise MethodNotAllowed()
     call = api_call(request)
@@ -17,9 +17,23 @@ def project_reliability(request):
     if project is None:
         raise NotFound()
     require_owner(call.user, project)
+    return call, project
+
+
+def project_reliability(request):
+    """List the project's volunteers with gold answers: counts, share right, smoothed reliability."""
+    call, project = _owned_project(request)
     return reliability.project_reliability(call.session, project)
+
+
+def project_quiz(request):
+    """List the volunteers who started the project's quiz: answers, right answers, and their status."""
+    call, project = _owned_project(request)
+    return quiz.results(call.session, project)
 
 
 def includeme(config) -> None:
     config.add_route("api.project.reliability", r"/api/project/{project_id:\d+}/reliability{slash:/?}")
     config.add_view(project_reliability, route_name="api.project.reliability", renderer="json")
+    config.add_route("api.project.quiz", r"/api/project/{project_id:\d+}/quiz{slash:/?}")
+    config.add_view(project_quiz, route_name="api.project.quiz", renderer="json")

@@ -18,9 +18,9 @@ from pyramid.view import view_config
 
 from pybossa_core.models import User
 from pybossa_core.renderers import redirect
-from pybossa_core.services import projects
+from pybossa_core.services import projects, quiz
 from pybossa_core.views.presenter_frame import SANDBOX, frame_path
-from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project
+from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project, web_caller
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
@@ -58,6 +58,8 @@ def newtask(request):
         return {**context, "tutorial": tutorial, "template": TUTORIAL_TEMPLATE}
     if not projects.has_presenter(project):
         context.update(flash=NO_PRESENTER, status="error")
+    elif quiz.volunteer_status(request.dbsession, project, web_caller(request).key) == quiz.FAILED:
+        context.update(flash=quiz.REFUSAL, status="info")
     return context
 
 

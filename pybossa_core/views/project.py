@@ -90,7 +90,7 @@ def unlocks(request) -> project_passwords.Unlocks:
 
 
 def visitor_key(request) -> str:
-    caller = _caller(request)
+    caller = web_caller(request)
     return project_passwords.visitor_key(caller.user_id, caller.anon_ip)
 
 
@@ -104,7 +104,8 @@ def managed_project(request) -> Project | None:
     return project
 
 
-def _caller(request) -> contribution.Caller:
+def web_caller(request) -> contribution.Caller:
+    """Who contributes through the web pages: the signed-in user, or the visitor by anonymised address."""
     if request.identity is not None:
         return contribution.Caller(user_id=request.identity.id)
     return contribution.Caller(anon_ip=anonymize_ip(request.client_ip, request.registry.settings["secret"]))
@@ -143,7 +144,7 @@ def project_json(request, project: Project, stats: projects.ProjectStats) -> dic
             "secret_key": project.secret_key,
             "webhook": project.webhook,
             "info": project.info or {},
-            "contrib_button": projects.contrib_button(session, project, stats, _caller(request)),
+            "contrib_button": projects.contrib_button(session, project, stats, web_caller(request)),
             "n_blogposts": projects.count_blogposts(session, project),
             "n_results": projects.count_results(session, project),
         }
@@ -265,7 +266,7 @@ def task(request):
             status="warning",
             flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
         )
-    contribution.hand_out(request.dbsession, project, [found], _caller(request), utcnow())
+    contribution.hand_out(request.dbsession, project, [found], web_caller(request), utcnow())
     session = request.dbsession
     return {
         "owner": owner_json(request, session.get(User, project.owner_id)),

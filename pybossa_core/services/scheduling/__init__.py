@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Task, TaskHandout, TaskRun
 from pybossa_core.models.task import IS_GOLD
-from pybossa_core.services import quality
+from pybossa_core.services import quality, quiz
 from pybossa_core.services.contribution import Caller
 
 # The statements are built once per shape, with the request's values as bound parameters
@@ -129,8 +129,16 @@ def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task
     tasks being ordinary ones there. Otherwise the caller is given a gold task it has not
     answered whenever its gold answers fall short of ``gold_rate`` of its answers (counting
     this one), and also when no ordinary task is left for it; the scheduler never sees gold tasks.
+    A project's qualification quiz (``services/quiz.py``) comes before all this: raises
+    :class:`~pybossa_core.services.quiz.QuizFailed` for a volunteer who failed it.
     """
     scheduler = scheduler_for(schedulers, request.project)
+    # A project's quiz comes first: only gold tasks until it is passed, nothing once it is failed.
+    standing = quiz.volunteer_status(request.session, request.project, request.caller.key)
+    if standing == quiz.IN_PROGRESS:
+        return request.fetch(_gold_tasks(request.caller.identity[0]))
+    if standing == quiz.FAILED:
+        raise quiz.QuizFailed(quiz.REFUSAL)
     rate = quality.gold_rate(request.project)
     if rate == 0:
         return scheduler.pick(request)
