@@ -268,3 +268,76 @@ def report_pages(base: str, pages: dict[str, tuple[str, dict]], warm_requests: i
         warm = [time_get(session, url, **params) for _ in range(warm_requests)]
         print(f"{label:44} {cold * 1000:9.1f} {after_write * 1000:15.1f} {percentile(warm, 0.5) * 1000:9.2f} "
               f"{percentile(warm, 0.99) * 1000:9.2f} {max(beside, default=0) * 1000:14.1f}")
+
+
+# -- server CPU ------------------------------------------------------------------------------
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (0 when it is gone)."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # Fields 14 and 15 of proc(5), counted after the command name: utime and stime, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process descended from it (a server's workers)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, ()))
+    return tree
+
+
+class CpuMeter:
+    """CPU seconds spent by a server's process tree and, on PostgreSQL, by the backends serving its database.
+
+    ``sample()`` returns (server, database) seconds so far; the difference of two samples is what
+    the site spent between them.  Backends are found in ``pg_stat_activity`` by database name at
+    each sample; a backend that started and ended between two samples is missed (the server keeps
+    its connections pooled, so there are few).
+    """
+
+    def __init__(self, server_pid: int | None, database_url: str):
+        self.server_pid, self.database_url = server_pid, database_url
+        self._engine, self._seen = None, {}
+        if database_url.startswith("postgresql"):
+            import sqlalchemy as sa
+
+            from pybossa_core.db import get_engine
+
+            self._engine = get_engine({"database.url": database_url})
+            self._backends = sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    def sample(self) -> tuple[float | None, float | None]:
+        server = None
+        if self.server_pid is not None:
+            server = sum(_cpu_seconds(pid) for pid in process_tree(self.server_pid))
+        database = None
+        if self._engine is not None:
+            with self._engine.connect() as connection:
+                pids = connection.execute(self._backends).scalars().all()
+            for pid in pids:
+                self._seen[pid] = _cpu_seconds(pid)
+            # A backend that ended keeps its last reading: its CPU was spent.
+            database = sum(self._seen.values())
+        return server, database
