@@ -19,12 +19,16 @@ MAX_TASKS = 100
 ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
 
 
+PROJECT_BY_SHORT_NAME = sa.select(*Project.__table__.columns).where(Project.short_name == sa.bindparam("short_name"))
+
+
 def _project(call: ApiCall, reference: str) -> Project:
-    """Find a project by id or short name (drafts too: testers contribute before publication)."""
+    """Find a project by id or short name (drafts too: testers contribute before publication), as a
+    read-only row: the volunteer's side only reads it."""
     if reference.isdigit():
-        project = load(call.session, Project, int(reference))
+        project = load(call.session, Project, int(reference), row=True)
     else:
-        project = call.session.scalar(sa.select(Project).where(Project.short_name == reference))
+        project = call.session.execute(PROJECT_BY_SHORT_NAME, {"short_name": reference}).one_or_none()
     if project is None or not may_see_project(call.user, project):
         raise NotFound()
     return project

@@ -144,8 +144,11 @@ def count_results(session: Session, project: Project) -> int:
     return session.scalar(sa.select(sa.func.count(Result.id)).where(Result.project_id == project.id)) or 0
 
 
+PROJECT_BY_SHORT_NAME = sa.select(Project).where(Project.short_name == sa.bindparam("short_name"))
+
+
 def find_by_short_name(session: Session, short_name: str) -> Project | None:
-    return session.scalar(sa.select(Project).where(Project.short_name == short_name))
+    return session.scalar(PROJECT_BY_SHORT_NAME, {"short_name": short_name})
 
 
 def short_name_taken(session: Session, short_name: str, *, besides: Project | None = None) -> bool:

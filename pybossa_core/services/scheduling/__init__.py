@@ -119,7 +119,8 @@ class TaskRequest:
         return _ordered(query, self.orderby, self.desc, default_order)
 
     def fetch(self, query: sa.Select) -> list[Task]:
-        return list(self.session.scalars(query.offset(self.offset).limit(self.limit), self.params))
+        params = {**self.params, "offset": self.offset, "limit": self.limit}
+        return list(self.session.scalars(_paged(query), params))
 
 
 def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task]:
@@ -149,3 +150,10 @@ def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task
         return tasks
     ordinary = dataclasses.replace(request, ordinary_only=True)
     return scheduler.pick(ordinary) or request.fetch(gold)
+
+
+@functools.lru_cache(maxsize=256)
+def _paged(query: sa.Select) -> sa.Select:
+    # Built once per scheduler query (they are module constants or cached): building the page
+    # and its cache key on every newtask cost a tenth of the call.
+    return query.offset(sa.bindparam("offset", type_=sa.Integer)).limit(sa.bindparam("limit", type_=sa.Integer))
