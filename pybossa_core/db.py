@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 import transaction
 import zope.sqlalchemy
@@ -41,6 +43,15 @@ def _begin_sqlite(connection) -> None:
     connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
+def loads_json(text: str | bytes) -> Any:
+    """Decode a JSON column with orjson (several times faster than ``json``: every ``info`` read
+    goes through it); what orjson refuses (an integer beyond 64 bits) goes through ``json``."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def get_engine(settings: dict[str, Any]) -> Engine:
     """Create the engine for ``database.url`` (a test may pass ``dbengine`` instead)."""
     if settings.get("dbengine") is not None:
@@ -49,14 +60,14 @@ def get_engine(settings: dict[str, Any]) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20, json_deserializer=loads_json)
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
     # No pre-ping: it costs a round trip on every request; connections are recycled hourly instead.
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, json_deserializer=loads_json)
 
 
 #: Sessions start "changed": zope.sqlalchemy sees ORM writes but not Core statements run

@@ -192,6 +192,11 @@ class ApiResource:
         return frozenset(column.key for column in self.model.__table__.columns)
 
     @functools.cached_property
+    def parent_keys(self) -> tuple[tuple[str, str], ...]:
+        """Each parent and the column naming it (``("project", "project_id")``)."""
+        return tuple((parent, f"{parent}_id") for parent in self.parents)
+
+    @functools.cached_property
     def writable(self) -> list[str]:
         return sorted(self.columns - self.reserved)
 
@@ -259,12 +264,10 @@ def serialize(
 ) -> dict[str, Any]:
     """Return what ``call`` may see of ``obj``, with its links, and its ``headline`` and ``rank`` if searched."""
     data = to_dict(obj, resource.model)
-    data["link"] = link(base_url, "self", resource.name, obj.id)
+    data["link"] = link(base_url, "self", resource.name, data["id"])
     if resource.parents:
         data["links"] = [
-            link(base_url, "parent", parent, getattr(obj, f"{parent}_id"))
-            for parent in resource.parents
-            if getattr(obj, f"{parent}_id") is not None
+            link(base_url, "parent", parent, data[key]) for parent, key in resource.parent_keys if data[key] is not None
         ]
     data = resource.rules.present(call, obj, data)
     if hit is not None:

@@ -104,13 +104,17 @@ def _write_json(member: IO[bytes], pages: Iterator[list[dict[str, Any]]]) -> Non
     member.write(b"]")
 
 
+#: Cells written as they are (``type(value) in PLAIN``: a bool is JSON, not a number).
+PLAIN = frozenset({str, int, float})
+
+
 def _cell(value: Any) -> Any:
     """A CSV cell: text and numbers as they are, nothing for null, JSON for the rest."""
+    if type(value) in PLAIN:
+        return value
     if value is None:
         return ""
-    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value
-    return json.dumps(value)
+    return _dumps(value).decode("utf-8")
 
 
 def csv_row(data: dict[str, Any], fields: list[str], info_keys: list[str]) -> list[Any]:
@@ -120,11 +124,11 @@ def csv_row(data: dict[str, Any], fields: list[str], info_keys: list[str]) -> li
     An ``info`` that is not an object (a task run's answer may be any JSON) stays in ``info``;
     an object's keys go to their ``info_<key>`` columns and ``info`` itself stays empty.
     """
-    row = [_cell(data.get(key)) for key in fields]
+    row = [value if type(value) in PLAIN else _cell(value) for value in map(data.get, fields)]
     info = data.get("info")
     if isinstance(info, dict):
         row.append("")
-        row.extend(_cell(info.get(key)) for key in info_keys)
+        row.extend(value if type(value) in PLAIN else _cell(value) for value in map(info.get, info_keys))
     else:
         row.append(_cell(info))
         row.extend("" for _ in info_keys)
