@@ -7,6 +7,7 @@ from pybossa_core.api.related import task_run_related
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
+from pybossa_core.models.task import is_gold
 from pybossa_core.security import owns, require_user
 from pybossa_core.services import aggregation, contribution, quality
 from pybossa_core.services.scheduling import scheduler_for
@@ -36,11 +37,11 @@ class TaskRunRules(Rules):
         scheduler = scheduler_for(call.registry["schedulers"], project)
         task = call.parent("task", task_run.task_id)
         # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
-        gold_overfill = task.is_gold and quality.gold_rate(project) > 0
+        gold_overfill = is_gold(task) and quality.gold_rate(project) > 0
         result_id, outcome = aggregation.record_answer(
             call.session, call.registry, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
         )
-        if task.is_gold:
+        if is_gold(task):
             aggregation.score_answer(call.session, call.registry["aggregators"], project, task, task_run)
         call.after_commit(
             "on_task_run_created", project_id=project.id, task_id=task_run.task_id,

@@ -40,7 +40,13 @@ class Task(Base):
     @property
     def is_gold(self) -> bool:
         """A gold task: ``calibration = 1`` with its expected answer."""
-        return self.calibration == 1 and self.gold_answers is not None
+        return is_gold(self)
+
+
+def is_gold(task: Any) -> bool:
+    """Tell whether ``task`` (a Task, or a row of its columns) is a gold task: ``calibration = 1``
+    with its expected answer."""
+    return task.calibration == 1 and task.gold_answers is not None
 
 
 #: SQL true for gold tasks (see ``Task.is_gold``).

@@ -190,13 +190,14 @@ def create_result(session: Session, project_id: int, task_id: int) -> int:
                                        "last_version": True})
 
 
-def announce_completion(registry, transaction_manager, project: Project, task_id: int, result_id: int) -> None:
+def announce_completion(session: Session, registry, transaction_manager, project: Project, task_id: int,
+                        result_id: int) -> None:
     """Once the transaction commits, tell plugins a task of ``project`` was completed, and send the
     project's webhook: every way of completing a task (an answer, a lower ``n_answers``) calls this."""
     registry["plugins"].notify_after_commit(
         transaction_manager, "on_task_completed", project_id=project.id, task_id=task_id, result_id=result_id
     )
-    webhooks.announce_task_completed(registry["jobs"], transaction_manager, project, task_id, result_id)
+    webhooks.announce_task_completed(session, registry["jobs"], transaction_manager, project, task_id, result_id)
 
 
 def sync_completion(session: Session, task: Task) -> int | None:

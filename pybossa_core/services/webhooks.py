@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
 from pybossa_core.models import Project, Webhook
@@ -122,11 +122,11 @@ def task_completed_payload(project: Project, task_id: int, result_id: int) -> di
     }
 
 
-def announce_task_completed(jobs: JobRunner, transaction_manager, project: Project, task_id: int, result_id: int) -> None:
-    """If ``project`` has a webhook, record a pending delivery of the task-completed event in the
-    current transaction and queue its sending for when the transaction commits."""
+def announce_task_completed(session: Session, jobs: JobRunner, transaction_manager, project: Project, task_id: int,
+                            result_id: int) -> None:
+    """If ``project`` (an object or a row) has a webhook, record a pending delivery of the
+    task-completed event in ``session``'s transaction and queue its sending for when it commits."""
     if project.webhook:
-        session = object_session(project)
         delivery = Webhook(project_id=project.id, payload=task_completed_payload(project, task_id, result_id))
         session.add(delivery)
         session.flush()

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Result, Task, TaskRun
+from pybossa_core.models.task import is_gold
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
 from pybossa_core.services import contribution, quality, reliability
 
@@ -116,7 +117,7 @@ def complete_task(session: Session, registry, transaction_manager, project: Proj
     announce it (plugins and the webhook) once the transaction commits. Every way of completing
     a task calls this."""
     fill_result(session, registry["aggregators"], project, task_id, result_id, outcome=outcome)
-    contribution.announce_completion(registry, transaction_manager, project, task_id, result_id)
+    contribution.announce_completion(session, registry, transaction_manager, project, task_id, result_id)
 
 
 # -- adaptive retirement --------------------------------------------------------------------
@@ -138,7 +139,7 @@ def record_answer(session: Session, registry, project: Project, task: Task, task
     result when the answer completed it, and the aggregate when it was computed already."""
     result_id = contribution.record_answer(session, task_run, allow_overfill=allow_overfill)
     rule = quality.retirement(project)
-    if result_id is not None or rule is None or task.is_gold:
+    if result_id is not None or rule is None or is_gold(task):
         return result_id, None
     votes = task_votes(session, aggregator := aggregator_for(registry["aggregators"], project), project, task.id)
     if len(votes) < rule.min_answers:
