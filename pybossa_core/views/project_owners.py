@@ -65,7 +65,8 @@ def coowners(request):
     return _coowners_page(request, project, form=form, found=found)
 
 
-def _change_owners(request, change) -> Any:
+def _change_for_user(request, change, page: str) -> Any:
+    """POST ``.../<user_name>``: apply ``change(project, user)`` and go back to ``page`` with its flash."""
     if request.method != "POST":
         raise HTTPMethodNotAllowed()
     project = managed_project(request)
@@ -75,17 +76,17 @@ def _change_owners(request, change) -> Any:
     if user is None:
         raise HTTPNotFound()
     flash, status = change(project, user)
-    return redirect(request.route_path("project.coowners", short_name=project.short_name, slash=""), flash=flash, status=status)
+    return redirect(request.route_path(page, short_name=project.short_name, slash=""), flash=flash, status=status)
 
 
 @view_config(route_name="project.add_coowner", renderer="/projects/coowners.html")
 def add_coowner(request):
-    return _change_owners(request, projects.add_coowner)
+    return _change_for_user(request, projects.add_coowner, "project.coowners")
 
 
 @view_config(route_name="project.del_coowner", renderer="/projects/coowners.html")
 def del_coowner(request):
-    return _change_owners(request, projects.remove_coowner)
+    return _change_for_user(request, projects.remove_coowner, "project.coowners")
 
 
 @view_config(route_name="project.transferownership", renderer="/projects/transferownership.html")
@@ -148,16 +149,7 @@ def invitations(request):
 
 @view_config(route_name="project.uninvite", renderer="/projects/invitations.html")
 def uninvite(request):
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    user = accounts.find_by_name(request.dbsession, request.matchdict["user_name"])
-    if user is None:
-        raise HTTPNotFound()
-    flash, status = projects.uninvite(project, user)
-    return redirect(request.route_path("project.invitations", short_name=project.short_name, slash=""), flash=flash, status=status)
+    return _change_for_user(request, projects.uninvite, "project.invitations")
 
 
 @view_config(route_name="project.join", renderer="/projects/join.html")
