@@ -10,6 +10,7 @@ import sqlalchemy as sa
 import transaction
 
 from pybossa_core.plugins import PluginStartupError
+from pybossa_core.redaction import protect
 from pybossa_core.settings import SettingsError, load_settings
 
 
@@ -220,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"pybossa: {error}", file=sys.stderr)
         return 2
+    protect(settings)
     return args.run(args, settings)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.config import Configurator
 
 from pybossa_core.plugins import load_plugins
+from pybossa_core.redaction import protect
 from pybossa_core.settings import load_settings
 
 
@@ -27,6 +28,8 @@ def configure(
     dbengine = settings.pop("dbengine", None)
     settings = load_settings(settings, environ)
     settings["dbengine"] = dbengine
+    # Before any plugin runs: no log line of this process shows a secret of these settings.
+    protect(settings, environ)
 
     config = Configurator(settings=settings)
     # Plugins first: the registries they fill (importers, presenters, ...) are read by the areas
