@@ -83,8 +83,14 @@ class AlreadyExists(PybossaError):
 
 
 class TooManyRequests(PybossaError):
+    """A limit is spent; ``retry_after`` says in how many seconds (the ``Retry-After`` header)."""
+
     status_code = 429
     default_message = "429 Too Many Requests"
+
+    def __init__(self, message: str | None = None, *, target: str | None = None, retry_after: int | None = None):
+        super().__init__(message, target=target)
+        self.retry_after = retry_after
 
 
 #: Pyramid's own HTTP errors under /api, mapped onto PYBOSSA's classes.
@@ -114,6 +120,8 @@ def _is_api(request) -> bool:
 def _render(request, error: PybossaError):
     response = request.response
     response.status_code = error.status_code
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
     return error_body(request, error)
 
 

@@ -95,8 +95,15 @@ def settings_schema() -> colander.SchemaNode:
     for node in (
         _setting(colander.String(), "database.url", "sqlite:///var/pybossa.sqlite"),
         _setting(colander.String(allow_empty=True), "redis.url", ""),
+        # Every key the site writes to Redis starts with it: sites sharing one Redis need different ones.
+        _setting(colander.String(), "redis.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),
+        # Without Redis: the file the server processes share rate limits, the sign-in throttle and
+        # the cache's invalidations in.
+        _setting(colander.String(), "shared_state.path", "var/shared_state.sqlite"),
         _setting(colander.String(), "host", "127.0.0.1"),
         _setting(colander.Int(), "port", 5000, colander.Range(1, 65535)),
+        # Server processes of `pybossa serve` (docs/settings.md: about one per core).
+        _setting(colander.Int(), "workers", 1, colander.Range(1, 64)),
         _setting(colander.String(), "secret", colander.required, _secret_validator),
         # The site's public address, the base of every absolute link (mail, API); without it, links
         # are built from the request's Host, which must then be one of site.allowed_hosts.
@@ -120,9 +127,8 @@ def settings_schema() -> colander.SchemaNode:
         _setting(Words(), "plugins.disabled", []),
         _setting(Words(), "plugins.prefer", []),
         _setting(Flag(), "plugins.strict", False),
-        # Cached site totals and leaderboard (docs/settings.md): seconds a value lives, key prefix in Redis.
+        # Cached site totals and leaderboard (docs/settings.md): seconds a value lives.
         _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
-        _setting(colander.String(), "cache.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "cache.max_lag", 0, colander.Range(0)),
         # Background jobs: the RQ queue (with redis.url), how often and how far apart a failed job is retried.
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
@@ -169,7 +175,11 @@ def settings_schema() -> colander.SchemaNode:
         _setting(Words(), "account.locales", "en es fr de it pt ja el".split()),
         _setting(colander.Int(), "session.max_age", 30 * 24 * 3600, colander.Range(60)),
         _setting(Flag(), "session.secure_cookie", False),
+        # Failed sign-ins (and password-reset requests) per window: per account and address, per
+        # address, per account (docs/accounts.md).
         _setting(colander.Int(), "signin.max_failures", 10, colander.Range(1)),
+        _setting(colander.Int(), "signin.max_failures_per_address", 100, colander.Range(1)),
+        _setting(colander.Int(), "signin.max_failures_per_account", 100, colander.Range(1)),
         _setting(colander.Int(), "signin.window", 15 * 60, colander.Range(1)),
         _setting(colander.String(), "mail.delivery", "file", colander.OneOf(["file", "smtp"])),
         _setting(colander.String(), "mail.dir", "var/mail"),

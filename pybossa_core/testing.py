@@ -40,6 +40,7 @@ import json
 import threading
 import time
 import urllib.parse
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,8 @@ def app_settings(engine: sa.Engine, uploads_dir: Path | str, **overrides: Any) -
         "uploads.max_size": "2048",
         # Tests send far more than 300 requests per endpoint; rate limits are tested on their own.
         "ratelimit.enabled": "false",
+        # Each site its own shared counters (rate limits, throttle, cache generations).
+        "shared_state.path": str(Path(uploads_dir).parent / f"shared-state-{uuid.uuid4().hex}.sqlite"),
         **overrides,
     }
 

@@ -1,8 +1,10 @@
 """Every API endpoint is rate-limited per client IP, with PYBOSSA's ``X-RateLimit-*`` headers."""
 from __future__ import annotations
 
+import time
+
 from pybossa_core.errors import TooManyRequests
-from pybossa_core.services.ratelimit import MemoryRateLimiter, RedisRateLimiter, Window
+from pybossa_core.services.ratelimit import RateLimiter, Window
 
 
 def _endpoint(route_name: str) -> str:
@@ -31,13 +33,12 @@ def rate_limited_view(view, info):
         window = request.registry["ratelimiter"].hit(f"{request.client_ip}:{endpoint}", limit, per)
         request.add_response_callback(_set_headers(window))
         if window.exceeded:
-            raise TooManyRequests()
+            raise TooManyRequests(retry_after=max(1, window.reset - int(time.time())))
         return view(context, request)
 
     return wrapper
 
 
 def includeme(config) -> None:
-    client = config.registry["redis"]
-    config.registry["ratelimiter"] = RedisRateLimiter(client) if client is not None else MemoryRateLimiter()
+    config.registry["ratelimiter"] = RateLimiter(config.registry["counters"])
     config.add_view_deriver(rate_limited_view)

@@ -1,10 +1,11 @@
 """Cached expensive reads (site totals, the leaderboard), in dogpile.cache regions.
 
 A region lives in process memory by default, or in Redis when the site has
-one, so that every server process shares it.  Each cached value belongs to a
-*namespace* (``site``) whose *generation* is part of its key: invalidating a
-namespace is one increment of its generation (in memory or in Redis), never a
-recount, so the contribution hot path can afford it.  Values of an old
+one.  Each cached value belongs to a *namespace* (``site``) whose *generation*
+is part of its key: invalidating a namespace is one increment of its generation
+in the site's shared counters (Redis, or the shared-state file), never a
+recount, so the contribution hot path can afford it, and every server process
+sees it before its next read.  Values of an old
 generation are never read again and age out (Redis expiry, a bounded memory
 dict).
 
@@ -20,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import redis
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ from pyramid.threadlocal import get_current_request
 from sqlalchemy.orm import Session, sessionmaker
 
 from pybossa_core.models import Announcement, Blogpost, Category, Project, Task, TaskRun, User
+from pybossa_core.services.shared_state import SharedCounters
 
 T = TypeVar("T")
 
@@ -44,42 +46,19 @@ MEMORY_ENTRIES = 10_000
 _DIRTY = "pybossa.cache_dirty"
 
 
-class Generations(Protocol):
-    """The current generation of each namespace, shared by every process that uses the cache."""
+class Generations:
+    """The current generation of each namespace, in the site's shared counters (every process sees a bump)."""
+
+    def __init__(self, counters: SharedCounters):
+        self.counters = counters
 
     def current(self, namespace: str) -> int:
         """Return ``namespace``'s generation."""
+        return self.counters.get([f"generation:{namespace}"])[0]
 
     def bump(self, namespace: str) -> None:
         """Make every value cached in ``namespace`` stale."""
-
-
-class MemoryGenerations:
-    """Generations in this process: right for one server process (the embedded site, tests)."""
-
-    def __init__(self):
-        self._values: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def current(self, namespace: str) -> int:
-        return self._values.get(namespace, 0)
-
-    def bump(self, namespace: str) -> None:
-        with self._lock:
-            self._values[namespace] = self._values.get(namespace, 0) + 1
-
-
-class RedisGenerations:
-    """Generations in Redis, shared by every process of the site."""
-
-    def __init__(self, client: redis.Redis, prefix: str):
-        self._client, self._prefix = client, prefix
-
-    def current(self, namespace: str) -> int:
-        return int(self._client.get(f"{self._prefix}:generation:{namespace}") or 0)
-
-    def bump(self, namespace: str) -> None:
-        self._client.incr(f"{self._prefix}:generation:{namespace}")
+        self.counters.add([f"generation:{namespace}"], 1, None)
 
 
 class BoundedDict(OrderedDict):
@@ -133,11 +112,12 @@ class Cache:
         self.generations.bump(namespace)
 
 
-def memory_cache(expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
+def memory_cache(counters: SharedCounters, expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
+    """Return a cache whose values live in this process, made stale by the generations in ``counters``."""
     region = make_region().configure(
         "dogpile.cache.memory", expiration_time=expiration, arguments={"cache_dict": BoundedDict(MEMORY_ENTRIES)}
     )
-    return Cache(region, MemoryGenerations(), prefix, max_lag)
+    return Cache(region, Generations(counters), prefix, max_lag)
 
 
 class RedisBackend(BytesBackend):
@@ -174,12 +154,14 @@ class RedisBackend(BytesBackend):
 register_backend("pybossa.redis", __name__, "RedisBackend")
 
 
-def redis_cache(client: redis.Redis, expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
+def redis_cache(
+    client: redis.Redis, counters: SharedCounters, expiration: int, prefix: str = "pybossa", max_lag: float = 0
+) -> Cache:
     """Return a cache in Redis through ``client``; values expire there a minute after they go stale."""
     region = make_region().configure(
         "pybossa.redis", expiration_time=expiration, arguments={"client": client, "expiration": expiration + 60}
     )
-    return Cache(region, RedisGenerations(client, prefix), prefix, max_lag)
+    return Cache(region, Generations(counters), prefix, max_lag)
 
 
 def _touches_site(session: Session) -> bool:
@@ -228,15 +210,15 @@ def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
             sa.event.listen(Session, event, listener)
 
 
-def cache_for(settings: dict[str, Any], client: redis.Redis | None) -> Cache:
-    """Return the site's cache: in Redis when it has a Redis client, else in process memory."""
-    expiration, prefix, max_lag = settings["cache.expiration"], settings["cache.prefix"], settings["cache.max_lag"]
+def cache_for(settings: dict[str, Any], client: redis.Redis | None, counters: SharedCounters) -> Cache:
+    """Return the site's cache: values in Redis when it has a Redis client, else in process memory."""
+    expiration, prefix, max_lag = settings["cache.expiration"], settings["redis.prefix"], settings["cache.max_lag"]
     if client is not None:
-        return redis_cache(client, expiration, prefix, max_lag)
-    return memory_cache(expiration, prefix, max_lag)
+        return redis_cache(client, counters, expiration, prefix, max_lag)
+    return memory_cache(counters, expiration, prefix, max_lag)
 
 
 def includeme(config) -> None:
-    cache = cache_for(config.get_settings(), config.registry["redis"])
+    cache = cache_for(config.get_settings(), config.registry["redis"], config.registry["counters"])
     config.registry["cache"] = cache
     watch_writes(config.registry["dbsession_factory"], cache)

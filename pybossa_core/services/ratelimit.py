@@ -1,16 +1,15 @@
 """Rate limits: at most ``limit`` requests per ``per`` seconds for one key (an IP and an endpoint).
 
-Fixed windows counted in process memory by default, or in Redis when the
-site has one, so that every server process shares the same counters.
+Fixed windows counted in the site's shared counters (Redis, or the shared-state file), so
+that every server process of the site counts against one limit.
 """
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
-import redis
+from pybossa_core.services.shared_state import SharedCounters
 
 
 @dataclass(frozen=True)
@@ -30,46 +29,14 @@ class Window:
         return self.count > self.limit
 
 
-class RateLimiter(Protocol):
+class RateLimiter:
+    """Counts requests per key in fixed windows of the shared counters: one round trip a hit."""
+
+    def __init__(self, counters: SharedCounters, clock: Callable[[], float] = time.time):
+        self.counters, self.clock = counters, clock
+
     def hit(self, key: str, limit: int, per: int) -> Window:
         """Count one request for ``key`` and return its window."""
-
-
-def _window_start(per: int, now: float) -> int:
-    return int(now // per * per)
-
-
-class MemoryRateLimiter:
-    """Counters in this process: right for one server process (the embedded site, tests)."""
-
-    def __init__(self, clock=time.time):
-        self._counts: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-        self._clock = clock
-
-    def hit(self, key: str, limit: int, per: int) -> Window:
-        start = _window_start(per, self._clock())
-        with self._lock:
-            count = self._counts.get((key, start), 0) + 1
-            self._counts[(key, start)] = count
-            if len(self._counts) > 100_000:
-                # Forget windows that are over so memory stays bounded.
-                self._counts = {k: v for k, v in self._counts.items() if k[1] >= start}
+        start = int(self.clock() // per * per)
+        (count,) = self.counters.add([f"ratelimit:{key}:{start}"], 1, per + 1)
         return Window(limit, count, start + per)
-
-
-class RedisRateLimiter:
-    """Counters in Redis, shared by every process of the site."""
-
-    def __init__(self, client: redis.Redis, clock=time.time):
-        self._client = client
-        self._clock = clock
-
-    def hit(self, key: str, limit: int, per: int) -> Window:
-        start = _window_start(per, self._clock())
-        name = f"pybossa:ratelimit:{key}:{start}"
-        pipeline = self._client.pipeline()
-        pipeline.incr(name)
-        pipeline.expire(name, per + 1)
-        count, _ = pipeline.execute()
-        return Window(limit, int(count), start + per)

@@ -5,6 +5,7 @@ exist, the HTML of the template it names); messages and rules are PYBOSSA's.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedM
 from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
+from pybossa_core.errors import TooManyRequests, error_body
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
@@ -164,6 +166,15 @@ def register_confirmation(request):
 # -- signing in and out ---------------------------------------------------------------------
 
 
+def _throttled(request, context: dict, field: str, retry_after: int, reason: str) -> dict:
+    """Refuse a throttled attempt: 429 with ``Retry-After``, PYBOSSA's error JSON, and the form's error."""
+    message = f"{reason} Please try again in {math.ceil(retry_after / 60)} minute(s)."
+    request.response.status_code = 429
+    request.response.headers["Retry-After"] = str(retry_after)
+    context["form"]["errors"] = {**context["form"].get("errors", {}), field: [message]}
+    return {**context, **error_body(request, TooManyRequests(message, target="account")), "flash": message}
+
+
 def _auth_providers(request) -> dict[str, bool]:
     auth = {"twitter": False, "facebook": False, "google": False}
     auth.update({name: spec.enabled for name, spec in request.registry["auth_providers"].items()})
@@ -185,20 +196,18 @@ def signin(request):
         return context
     data = form_data(request)
     context["form"] = show_form(request, submitted(data, ("email", "password")))
-    throttle = request.registry["signin_throttle"]
-    client = request.client_ip
-    if throttle.blocked(client):
-        request.response.status_code = 429
-        return {**context, "flash": "Too many failed sign-in attempts. Please try again later.", "status": "error"}
     values, errors = forms.validate(forms.signin_form(), data)
     if errors:
         context["form"]["errors"] = errors
         return {**context, "flash": CORRECT_ERRORS, "status": "error"}
+    throttle = request.registry["signin_throttle"]
+    retry_after = throttle.attempt(values["email"], request.client_ip)
+    if retry_after:
+        return _throttled(request, context, "email", retry_after, "Too many failed sign-in attempts for this account.")
     user = accounts.authenticate(request.dbsession, values["email"], values["password"])
     if user is None:
-        throttle.failed(client)
         return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
-    throttle.succeeded(client)
+    throttle.succeeded(values["email"], request.client_ip)
     sessions.start_session(request, user)
     return redirect(safe_next(next_url), status="success", flash=f"Welcome back {user.fullname}")
 
@@ -225,6 +234,10 @@ def forgot_password(request):
     context["form"] = show_form(request, submitted(data, ("email_addr",)), errors)
     if errors:
         return {**context, "flash": "Something went wrong, please correct the errors on the form", "status": "error"}
+    # Each request mails someone: counted per account and address like sign-ins, never taken back.
+    retry_after = request.registry["reset_throttle"].attempt(values["email_addr"], request.client_ip)
+    if retry_after:
+        return _throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
     user = accounts.find_by_email(request.dbsession, values["email_addr"])
     if user is None:
         return {

@@ -1,4 +1,4 @@
-"""Rate limits per IP and endpoint (in memory, and shared through Redis), trusted proxies, CORS."""
+"""Rate limits per IP and endpoint (in the shared-state file, or shared through Redis), trusted proxies, CORS."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from pybossa_core.services.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from pybossa_core.services.ratelimit import RateLimiter
+from pybossa_core.services.shared_state import FileCounters, RedisCounters
 
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
 
@@ -25,6 +26,7 @@ def test_headers_count_down_then_429(site_with, make):
                             "exception_msg": "429 Too Many Requests", "status_code": 429,
                             "exception_cls": "TooManyRequests"}
     assert refused.headers["X-RateLimit-Limit"] == "3" and int(refused.headers["X-RateLimit-Reset"]) > 0
+    assert 0 < int(refused.headers["Retry-After"]) <= 900
     # Another endpoint, and another client, have their own windows; a resource's items share its window.
     assert get(app, "/api/task", "10.0.0.1").headers["X-RateLimit-Remaining"] == "2"
     assert get(app, "/api/project", "10.0.0.2").headers["X-RateLimit-Remaining"] == "2"
@@ -47,21 +49,25 @@ def test_limits_can_be_turned_off(site_with):
         assert "X-RateLimit-Limit" not in get(app, "/api/project", "10.0.0.7").headers
 
 
-@pytest.mark.skipif(not REDIS_URL, reason="needs PYBOSSA_TEST_REDIS_URL (make test sets it when Redis answers)")
-def test_two_app_instances_share_one_limit_through_redis(site_with):
-    settings = {"ratelimit.enabled": "true", "ratelimit.limit": "2", "redis.url": REDIS_URL}
+@pytest.mark.parametrize("store", ["file", pytest.param("redis", marks=pytest.mark.skipif(
+    not REDIS_URL, reason="needs PYBOSSA_TEST_REDIS_URL (make test sets it when Redis answers)"))])
+def test_two_app_instances_share_one_limit(site_with, tmp_path, store):
+    settings = {"ratelimit.enabled": "true", "ratelimit.limit": "2", "shared_state.path": str(tmp_path / "state.sqlite")}
+    if store == "redis":
+        settings.update({"redis.url": REDIS_URL, "redis.prefix": f"test-{uuid.uuid4().hex}"})
     first, second = site_with(**settings), site_with(**settings)
-    ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-    assert first.app.app.registry["ratelimiter"].__class__ is RedisRateLimiter
+    ip = "10.1.2.3"
+    counters = first.app.app.registry["ratelimiter"].counters
+    assert type(counters) is (RedisCounters if store == "redis" else FileCounters)
     get(first, "/api/category", ip)
     get(second, "/api/category", ip)
     get(first, "/api/category", ip, status=429)
     get(second, "/api/category", ip, status=429)
 
 
-def test_memory_windows_roll_over():
+def test_windows_roll_over(tmp_path):
     clock = [1000.0]
-    limiter = MemoryRateLimiter(clock=lambda: clock[0])
+    limiter = RateLimiter(FileCounters(str(tmp_path / "state.sqlite"), clock=lambda: clock[0]), clock=lambda: clock[0])
     assert [limiter.hit("k", 2, 60).exceeded for _ in range(3)] == [False, False, True]
     clock[0] += 60
     window = limiter.hit("k", 2, 60)

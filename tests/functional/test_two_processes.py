@@ -27,8 +27,6 @@ DATABASE_URL = os.environ.get("PYBOSSA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 4
-#: A window length of this run's own: Redis keeps other runs' counts for 127.0.0.1 in theirs.
-RATELIMIT_PER = 10**6 + uuid.uuid4().int % 10**6
 
 pytestmark = pytest.mark.skipif(
     not (DATABASE_URL and REDIS_URL),
@@ -56,7 +54,8 @@ def wait_until_up(url: str, process: subprocess.Popen, deadline: float) -> None:
 
 @pytest.fixture
 def site(tmp_path, tmp_path_factory):
-    """Committed set-up data and the ini file both processes read."""
+    """Committed set-up data and the ini file both processes read, every Redis key under a prefix of its own."""
+    prefix = f"test-{uuid.uuid4().hex}"
     with fresh_engine("postgresql", tmp_path_factory, "twoprocs") as engine:
         with Session(engine) as session:
             make = factories.Factories(session)
@@ -74,15 +73,13 @@ def site(tmp_path, tmp_path_factory):
             secret = {SECRET}
             uploads.dir = {tmp_path / "uploads"}
             ratelimit.limit = {LIMIT}
-            ratelimit.per = {RATELIMIT_PER}
-            cache.prefix = test-{uuid.uuid4().hex}
+            redis.prefix = {prefix}
             jobs.queue = test-{uuid.uuid4().hex}
             """))
         yield ini, ids
     client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter("pybossa:ratelimit:127.0.0.1:*"):
-        if int(key.rsplit(b":", 1)[1]) % RATELIMIT_PER == 0:
-            client.delete(key)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
     client.close()
 
 

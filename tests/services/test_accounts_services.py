@@ -1,4 +1,4 @@
-"""Password hashes, signed link keys and the failed sign-in counter."""
+"""Password hashes, signed link keys and the sign-in throttle."""
 from __future__ import annotations
 
 import time
@@ -7,7 +7,8 @@ import pytest
 
 from pybossa_core.services.accounts import EXPIRED, INVALID, BadKey, LinkKeys
 from pybossa_core.services.passwords import check_password, hash_password, password_strength_errors
-from pybossa_core.services.signin_throttle import InProcessThrottle
+from pybossa_core.services.shared_state import FileCounters
+from pybossa_core.services.signin_throttle import Throttle
 
 
 def test_password_hashes_are_salted_scrypt_and_checked():
@@ -38,15 +39,37 @@ def test_link_keys_expire_and_are_bound_to_their_purpose():
         LinkKeys("t" * 20).load("password-reset", key, max_age=60)
 
 
-def test_throttle_counts_failures_per_client_within_the_window():
-    now = [1000.0]
-    throttle = InProcessThrottle(max_failures=2, window=60, clock=lambda: now[0])
-    throttle.failed("a")
-    assert not throttle.blocked("a")
-    throttle.failed("a")
-    assert throttle.blocked("a") and not throttle.blocked("b")
-    now[0] += 61
-    assert not throttle.blocked("a")
-    throttle.failed("a"), throttle.failed("a")
-    throttle.succeeded("a")
-    assert not throttle.blocked("a")
+@pytest.fixture
+def clock():
+    return [1000.0]
+
+
+@pytest.fixture
+def throttle(tmp_path, clock):
+    counters = FileCounters(str(tmp_path / "state.sqlite"), clock=lambda: clock[0])
+    return Throttle(counters, "signin", window=60, per_pair=2, per_address=5, per_account=4, clock=lambda: clock[0])
+
+
+def test_throttle_stops_the_pair_until_its_window_ends(throttle, clock):
+    assert [throttle.attempt("a@x", "10.0.0.1") for _ in range(2)] == [0, 0]
+    assert throttle.attempt("A@x ", "10.0.0.1") == 20
+    # The same account from elsewhere, and another account from the same address, go on.
+    assert throttle.attempt("a@x", "10.0.0.2") == 0
+    assert throttle.attempt("b@x", "10.0.0.1") == 0
+    clock[0] += 20
+    assert throttle.attempt("a@x", "10.0.0.1") == 0
+
+
+def test_a_success_forgets_only_its_own_pair(throttle):
+    throttle.attempt("victim@x", "10.0.0.1")
+    for _ in range(3):
+        throttle.attempt("mine@x", "10.0.0.1")
+        throttle.succeeded("mine@x", "10.0.0.1")
+    assert throttle.attempt("victim@x", "10.0.0.1") == 0
+    assert throttle.attempt("victim@x", "10.0.0.1") > 0
+
+
+def test_looser_limits_per_address_and_per_account(throttle):
+    assert [throttle.attempt(f"{n}@x", "10.0.0.1") for n in range(6)] == [0] * 5 + [20]
+    # Refused attempts are taken back: they do not use up the account's own limit.
+    assert [throttle.attempt("many@x", f"10.0.1.{n}") for n in range(5)] == [0] * 4 + [20]

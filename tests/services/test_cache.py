@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from pybossa_core.models import User
-from pybossa_core.services.cache import SITE, MemoryGenerations, RedisGenerations, memory_cache, redis_cache
-from pybossa_core.services.shared_state import redis_client
+from pybossa_core.services.cache import SITE, memory_cache, redis_cache
+from pybossa_core.services.shared_state import FileCounters, RedisCounters, redis_client
 
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
 NEEDS_REDIS = pytest.mark.skipif(not REDIS_URL, reason="needs PYBOSSA_TEST_REDIS_URL (make test sets it when Redis answers)")
@@ -21,7 +21,7 @@ def site(request, site_with):
     """A site whose cache is in process memory, or in Redis under a prefix of this test's own."""
     if request.param == "memory":
         return site_with()
-    return site_with(**{"redis.url": REDIS_URL, "cache.prefix": f"test-{uuid.uuid4().hex}"})
+    return site_with(**{"redis.url": REDIS_URL, "redis.prefix": f"test-{uuid.uuid4().hex}"})
 
 
 def registry_of(site):
@@ -36,8 +36,8 @@ def hand_and_answer(site, project, api_key: str) -> dict:
 
 def test_the_cache_lives_where_the_settings_say(site):
     generations = registry_of(site)["cache"].generations
-    expected = RedisGenerations if registry_of(site).settings["redis.url"] else MemoryGenerations
-    assert type(generations) is expected
+    expected = RedisCounters if registry_of(site).settings["redis.url"] else FileCounters
+    assert type(generations.counters) is expected
 
 
 def test_globalstats_is_served_from_the_cache_without_counting_again(site, make, dbsession, queries):
@@ -95,8 +95,8 @@ def test_leaderboard_is_cached_and_follows_new_answers(site, make):
     assert [(user["name"], user["rank"], user["score"]) for user in top] == [("owner", 1, 1), ("volunteer", 2, 1)]
 
 
-def test_invalidation_is_one_step_of_the_generation():
-    cache = memory_cache(300)
+def test_invalidation_is_one_step_of_the_generation(tmp_path):
+    cache = memory_cache(FileCounters(str(tmp_path / "state.sqlite")), 300)
     computed = []
 
     def compute():
@@ -113,7 +113,7 @@ def test_invalidation_is_one_step_of_the_generation():
 @NEEDS_REDIS
 def test_two_processes_caches_share_values_and_invalidations_through_redis():
     client, prefix = redis_client(REDIS_URL), f"test-{uuid.uuid4().hex}"
-    first, second = redis_cache(client, 300, prefix), redis_cache(client, 300, prefix)
+    first, second = (redis_cache(client, RedisCounters(client, prefix), 300, prefix) for _ in range(2))
     assert first.get_or_create(SITE, "totals", lambda: {"n": 1}) == {"n": 1}
     assert second.get_or_create(SITE, "totals", lambda: {"n": 2}) == {"n": 1}
     second.invalidate(SITE)
@@ -123,10 +123,13 @@ def test_two_processes_caches_share_values_and_invalidations_through_redis():
 
 
 @pytest.mark.parametrize("cache_of", ["memory", pytest.param("redis", marks=NEEDS_REDIS)])
-def test_figures_that_may_lag_are_served_until_max_lag_then_recomputed(cache_of, monkeypatch):
+def test_figures_that_may_lag_are_served_until_max_lag_then_recomputed(cache_of, monkeypatch, tmp_path):
     prefix = f"test-{uuid.uuid4().hex}"
-    cache = (memory_cache(300, prefix, max_lag=30) if cache_of == "memory"
-             else redis_cache(redis_client(REDIS_URL), 300, prefix, max_lag=30))
+    if cache_of == "memory":
+        cache = memory_cache(FileCounters(str(tmp_path / "state.sqlite")), 300, prefix, max_lag=30)
+    else:
+        client = redis_client(REDIS_URL)
+        cache = redis_cache(client, RedisCounters(client, prefix), 300, prefix, max_lag=30)
     clock = [1000.0]
     monkeypatch.setattr("pybossa_core.services.cache.time.time", lambda: clock[0])
     counts = iter(range(1, 100))

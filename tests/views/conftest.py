@@ -22,8 +22,9 @@ PASSWORD_HASH = hash_password(PASSWORD)
 
 @pytest.fixture(autouse=True)
 def fresh_signin_counts(app):
-    """Each test starts with no failed sign-ins counted."""
+    """Each test starts with no failed sign-ins (nor password-reset requests) counted."""
     app.registry["signin_throttle"].clear()
+    app.registry["reset_throttle"].clear()
 
 
 def csrf_of(testapp) -> str:
@@ -114,6 +115,7 @@ def mail_site(backend, tmp_path_factory, smtp_server):
 @pytest.fixture
 def mail_browser(mail_site):
     mail_site.registry["signin_throttle"].clear()
+    mail_site.registry["reset_throttle"].clear()
     return webtest.TestApp(mail_site, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
 
 

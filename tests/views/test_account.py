@@ -205,22 +205,77 @@ def test_signin_without_a_password_says_so(testapp, member):
     assert set(body) >= {"auth", "form", "next", "template", "title"}
 
 
-def test_repeated_failed_signins_from_one_address_are_refused(site_with, member):
-    site = site_with(**{"signin.max_failures": "3"})
-    token = csrf_of(site)
-    for _ in range(3):
-        site.post_json("/account/signin", {"email": "member@example.com", "password": "guess"}, headers={"X-CSRFToken": token})
+def _signin(site, email: str, password: str, address: str = "10.0.0.1", status: int = 200, json: bool = True):
+    headers = {"X-CSRFToken": csrf_of(site), **(JSON if json else {})}
+    body = {"email": email, "password": password}
+    post = site.post_json if json else site.post
+    return post("/account/signin", body, headers=headers, extra_environ={"REMOTE_ADDR": address}, status=status)
 
-    refused = site.post_json(
-        "/account/signin", {"email": "member@example.com", "password": PASSWORD}, headers={"X-CSRFToken": token}, status=429
-    )
-    assert refused.json["flash"] == "Too many failed sign-in attempts. Please try again later."
+
+def _assert_refused_for_a_while(refused, window: int = 900) -> str:
+    assert 0 < int(refused.headers["Retry-After"]) <= window
+    body = refused.json
+    assert {key: body[key] for key in ("status", "action", "target", "status_code", "exception_cls")} == {
+        "status": "failed", "action": "POST", "target": "account", "status_code": 429, "exception_cls": "TooManyRequests"}
+    assert "try again in" in body["exception_msg"]
+    return body["exception_msg"]
+
+
+def test_repeated_failed_signins_stop_the_guessed_account_from_that_address_only(site_with, make, member):
+    site = site_with(**{"signin.max_failures": "3"})
+    colleague = make.user("colleague", passwd_hash=PASSWORD_HASH)
+    for _ in range(3):
+        assert _signin(site, "member@example.com", "guess").json["flash"] == "Ooops, Incorrect email/password"
+
+    refused = _signin(site, "member@example.com", PASSWORD, status=429)
+    message = _assert_refused_for_a_while(refused)
+    assert refused.json["form"]["errors"] == {"email": [message]}
     assert site.get("/account/profile", headers=JSON).json["status"] == "not_signed_in"
-    other_address = site.post_json(
-        "/account/signin", {"email": "member@example.com", "password": PASSWORD},
-        headers={"X-CSRFToken": token}, extra_environ={"REMOTE_ADDR": "10.0.0.9"},
-    )
-    assert other_address.json["status"] == "success"
+    # Behind the same address (a NAT), someone else signs in; the member does from elsewhere.
+    assert _signin(site, colleague.email_addr, PASSWORD).json["status"] == "success"
+    site.get("/account/signout", headers=JSON)
+    assert _signin(site, "member@example.com", PASSWORD, address="10.0.0.9").json["status"] == "success"
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_guesses_at_another(site_with, make, member):
+    site = site_with(**{"signin.max_failures": "4"})
+    attacker = make.user("attacker", passwd_hash=PASSWORD_HASH)
+    statuses = []
+    for _ in range(3):
+        statuses += [_signin(site, "member@example.com", "guess", status="*").status_code for _ in range(2)]
+        assert _signin(site, attacker.email_addr, PASSWORD).json["status"] == "success"
+        site.get("/account/signout", headers=JSON)
+    assert statuses == [200] * 4 + [429] * 2
+
+
+def test_one_address_trying_many_accounts_and_many_addresses_trying_one_are_stopped(site_with, make):
+    site = site_with(**{"signin.max_failures_per_address": "5", "signin.max_failures_per_account": "4"})
+    statuses = [_signin(site, f"user{n}@example.com", "guess", status="*").status_code for n in range(6)]
+    assert statuses == [200] * 5 + [429]
+    statuses = [_signin(site, "one@example.com", "guess", address=f"10.0.1.{n}", status="*").status_code for n in range(5)]
+    assert statuses == [200] * 4 + [429]
+
+
+def test_a_throttled_html_signin_shows_the_error_on_the_form(site_with, member):
+    site = site_with(**{"signin.max_failures": "1"})
+    _signin(site, "member@example.com", "guess", json=False)
+    page = _signin(site, "member@example.com", PASSWORD, json=False, status=429)
+    assert int(page.headers["Retry-After"]) > 0 and page.content_type == "text/html"
+    assert "Too many failed sign-in attempts for this account." in page.html.select_one("form").get_text()
+
+
+def test_password_reset_requests_are_limited_per_account(site_with, member):
+    site = site_with(**{"signin.max_failures": "2"})
+
+    def forgot(email: str, status: int = 200):
+        return site.post_json("/account/forgot-password", {"email_addr": email}, status=status,
+                              headers={"X-CSRFToken": csrf_of(site)})
+
+    assert [forgot("member@example.com").json["status"] for _ in range(2)] == ["success"] * 2
+    refused = forgot("member@example.com", status=429)
+    message = _assert_refused_for_a_while(refused)
+    assert refused.json["form"]["errors"] == {"email_addr": [message]}
+    assert forgot("other@example.com").json["status"] == "error"  # not ours, but not refused
 
 
 def test_signing_out_ends_the_session_so_a_replayed_cookie_is_anonymous(browser, member, dbsession):

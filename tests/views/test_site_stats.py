@@ -23,7 +23,7 @@ def site(request, site_with):
     """A site whose cache is in process memory, or (when the tests have Redis) in Redis under its own prefix."""
     if request.param == "memory":
         return site_with()
-    return site_with(**{"redis.url": REDIS_URL, "cache.prefix": f"test-{uuid.uuid4().hex}"})
+    return site_with(**{"redis.url": REDIS_URL, "redis.prefix": f"test-{uuid.uuid4().hex}"})
 
 
 @pytest.fixture
