@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from pybossa_core.cli import main
@@ -10,7 +11,8 @@ from pybossa_core.cli import main
 
 def write_ini(tmp_path, **extra) -> str:
     lines = ["[app:main]", "use = egg:pybossa-core", "secret = a-secret-long-enough-for-thirty-two",
-             f"database.url = sqlite:///{tmp_path}/site.sqlite", f"uploads.dir = {tmp_path}/uploads"]
+             f"database.url = sqlite:///{tmp_path}/site.sqlite", f"uploads.dir = {tmp_path}/uploads",
+             f"shared_state.path = {tmp_path}/shared_state.sqlite", f"mail.dir = {tmp_path}/mail"]
     lines += [f"{key} = {value}" for key, value in extra.items()]
     path = tmp_path / "site.ini"
     path.write_text("\n".join(lines) + "\n")
@@ -62,6 +64,22 @@ def test_plugins_shows_disabled_plugins_and_misspelled_names_without_a_secret(tm
 def test_a_bad_setting_is_reported_not_raised(tmp_path, capsys):
     assert main(["-c", write_ini(tmp_path, port="eighty"), "db", "upgrade"]) == 2
     assert "port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers, message", [
+    ("0", "--workers must be at least 1, not 0"),
+    ("-2", "--workers must be at least 1, not -2"),
+    ("two", "--workers takes a whole number of processes, not 'two'"),
+])
+def test_serve_refuses_a_bad_number_of_workers_at_once(tmp_path, capsys, workers, message):
+    with pytest.raises(SystemExit) as stopped:
+        main(["-c", write_ini(tmp_path), "serve", "--workers", workers])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_workers_setting_is_checked_like_every_setting(tmp_path, capsys):
+    assert main(["-c", write_ini(tmp_path, workers="0"), "serve"]) == 2
+    assert "setting 'workers'" in capsys.readouterr().err
 
 
 def test_serve_lets_the_site_judge_forwarded_addresses(tmp_path):

@@ -1,0 +1,18 @@
+"""The site as a WSGI application, for any WSGI server: ``pybossa_core.wsgi:application``.
+
+The settings come from the ini file named by ``PYBOSSA_CONFIG`` (else ``./development.ini``
+when present, else the ``PYBOSSA_*`` environment alone), as for the ``pybossa`` command.
+Each server process that imports this module builds its own application.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from pybossa_core.cli import SWITCH_INTERVAL, default_config, site_application
+
+# Requests make many short database round trips; a thread back from one waits for the GIL up
+# to the switch interval (5 ms by default), so every server process sets a shorter one.
+sys.setswitchinterval(SWITCH_INTERVAL)
+
+application = site_application(os.environ.get("PYBOSSA_CONFIG") or default_config())
