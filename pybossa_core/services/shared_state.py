@@ -75,13 +75,14 @@ class RedisCounters:
 
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS counter (key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL) WITHOUT ROWID"
-# A counter past its expiry starts again from the amount, with the new expiry.
+# A counter past its expiry starts again from the amount, with the new expiry. One statement
+# for every key: its own transaction, so one write (and one lock) per addition.
 _UPSERT = """
-INSERT INTO counter (key, value, expires) VALUES (:key, :amount, :expires)
+INSERT INTO counter (key, value, expires) VALUES {rows}
 ON CONFLICT (key) DO UPDATE SET
-  value = CASE WHEN counter.expires <= :now THEN excluded.value ELSE counter.value + excluded.value END,
-  expires = CASE WHEN counter.expires <= :now THEN excluded.expires ELSE counter.expires END
-RETURNING value
+  value = CASE WHEN counter.expires <= ? THEN excluded.value ELSE counter.value + excluded.value END,
+  expires = CASE WHEN counter.expires <= ? THEN excluded.expires ELSE counter.expires END
+RETURNING key, value
 """
 #: Seconds between two sweeps of expired counters by one process.
 SWEEP_INTERVAL = 60
@@ -90,8 +91,8 @@ SWEEP_INTERVAL = 60
 class FileCounters:
     """Counters in a SQLite file that every server process of the site on this machine opens.
 
-    Writers take an exclusive ``flock`` on a lock file beside it (and a thread lock within a
-    process) for the few microseconds of their transaction: the kernel wakes the next writer
+    A write is one statement (its own transaction).  Writers take an exclusive ``flock`` on a
+    lock file beside it (and a thread lock within a process) for the few microseconds it takes: the kernel wakes the next writer
     at once, where SQLite's own busy handler would sleep a millisecond or more.  Readers never
     wait (WAL).  Durability is not needed (counters that expire), so nothing is synced to disk.
     """
@@ -122,33 +123,26 @@ class FileCounters:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
+        """Yield this thread's connection while it alone may write; each statement is a transaction."""
         with self._write_lock:
             fd = self._lock_fd()
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                connection = self._connection()
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield connection
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
+                yield self._connection()
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def add(self, keys: Sequence[str], amount: int, ttl: int | None) -> list[int]:
         now = self.clock()
         expires = None if ttl is None else now + ttl
+        statement = _UPSERT.format(rows=", ".join(["(?, ?, ?)"] * len(keys)))
+        parameters = [value for key in keys for value in (key, amount, expires)] + [now, now]
         with self._writing() as connection:
-            values = [
-                connection.execute(_UPSERT, {"key": key, "amount": amount, "expires": expires, "now": now}).fetchone()[0]
-                for key in keys
-            ]
+            values = dict(connection.execute(statement, parameters).fetchall())
             if now - self._swept > SWEEP_INTERVAL:
                 self._swept = now
                 connection.execute("DELETE FROM counter WHERE expires <= ?", (now,))
-        return values
+        return [values[key] for key in keys]
 
     def get(self, keys: Sequence[str]) -> list[int]:
         if len(keys) == 1:
@@ -165,7 +159,7 @@ class FileCounters:
 
     def delete(self, keys: Sequence[str]) -> None:
         with self._writing() as connection:
-            connection.executemany("DELETE FROM counter WHERE key = ?", [(key,) for key in keys])
+            connection.execute(f"DELETE FROM counter WHERE key IN ({', '.join('?' * len(keys))})", list(keys))
 
     def clear(self, start: str) -> None:
         with self._writing() as connection:
