@@ -60,7 +60,7 @@ def _claim(registry: Mapping[str, Any], scope: str) -> bool:
     if client is None:
         # Inline jobs run in the request that asks: the transaction serialises them.
         return True
-    key = f"{registry.settings['cache.prefix']}:refresh:{scope}"
+    key = f"{registry.settings['redis.prefix']}:refresh:{scope}"
     return bool(client.set(key, 1, nx=True, ex=REFRESH_CLAIM_SECONDS))
 
 

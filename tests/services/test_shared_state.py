@@ -98,11 +98,12 @@ def test_every_key_a_site_writes_to_redis_is_under_its_prefix(site_with, make, p
     client = redis.Redis.from_url(REDIS_URL)
     before = set(client.scan_iter(count=1000))
     site = site_with(**{"redis.url": REDIS_URL, "redis.prefix": prefix, "ratelimit.enabled": "true"})
-    owner = make.user()
+    owner = make.user(admin=True)
     project = make.project(owner)
     make.task(project)
     site.get("/api/globalstats")
     site.get("/stats/", headers=JSON)
+    site.get("/admin/dashboard/", {"refresh": "1", "api_key": owner.api_key}, headers=JSON)
     task = site.get(f"/api/{project.id}/newtask", {"api_key": owner.api_key}).json
     site.post_json(f"/api/taskrun?api_key={owner.api_key}", {"project_id": project.id, "task_id": task["id"], "info": 1})
     site.post_json("/account/signin", {"email": owner.email_addr, "password": "wrong"},
@@ -111,5 +112,5 @@ def test_every_key_a_site_writes_to_redis_is_under_its_prefix(site_with, make, p
                    headers={**JSON, "X-CSRFToken": site.get("/account/register", headers=JSON).json["form"]["csrf"]})
     written = {name.decode() for name in set(client.scan_iter(count=1000)) - before}
     kinds = {name.split(":")[1] for name in written}
-    assert {"ratelimit", "generation", "signin", "reset", "site"} <= kinds
+    assert {"ratelimit", "generation", "signin", "reset", "site", "refresh"} <= kinds
     assert all(name.startswith(f"{prefix}:") for name in written), sorted(written)
