@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import math
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,22 +55,66 @@ def loads_json(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def get_engine(settings: dict[str, Any]) -> Engine:
-    """Create the engine for ``database.url`` (a test may pass ``dbengine`` instead)."""
+#: An execution option lifting the statement deadline (jobs, which may scan a whole project).
+NO_DEADLINE = "pybossa_no_deadline"
+#: SQLite calls the deadline check every this many virtual machine instructions.
+DEADLINE_CHECK_INSTRUCTIONS = 10_000
+
+
+def _install_sqlite_deadline(dbapi_connection, connection_record) -> None:
+    deadline = connection_record.info["pybossa_deadline"] = [math.inf]
+    # A true answer makes SQLite interrupt the statement ("interrupted").
+    dbapi_connection.set_progress_handler(lambda: time.monotonic() > deadline[0], DEADLINE_CHECK_INSTRUCTIONS)
+
+
+def _start_sqlite_deadline(seconds: float, conn, cursor, statement, parameters, context, executemany) -> None:
+    lifted = conn.get_execution_options().get(NO_DEADLINE)
+    conn.connection.info["pybossa_deadline"][0] = math.inf if lifted else time.monotonic() + seconds
+
+
+def get_engine(settings: dict[str, Any], *, statement_timeout: float = 0) -> Engine:
+    """Create the engine for ``database.url`` (a test may pass ``dbengine`` instead).
+
+    With ``statement_timeout`` (seconds), no statement runs longer: PostgreSQL's own
+    ``statement_timeout``, or on SQLite a progress handler that interrupts it.  The server
+    asks for one, so that one request cannot hold the database; commands and workers do not.
+    """
     if settings.get("dbengine") is not None:
         return settings["dbengine"]
     url = make_url(settings["database.url"])
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20, json_deserializer=loads_json)
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20, json_deserializer=loads_json, hide_parameters=True)
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
+        if statement_timeout:
+            event.listen(engine, "connect", _install_sqlite_deadline)
+            event.listen(engine, "before_cursor_execute", functools.partial(_start_sqlite_deadline, statement_timeout))
         return engine
     if url.get_backend_name() == "postgresql" and url.get_driver_name() in ("", "psycopg2"):
         url = url.set(drivername="postgresql+psycopg")
+    connect_args = {"options": f"-c statement_timeout={math.ceil(statement_timeout * 1000)}"} if statement_timeout else {}
     # No pre-ping: it costs a round trip on every request; connections are recycled hourly instead.
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, json_deserializer=loads_json)
+    # hide_parameters: a failed statement's error (logged) never shows its values (hashes, keys).
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
+                            json_deserializer=loads_json, hide_parameters=True)
+
+
+def without_statement_timeout(session: Session) -> None:
+    """Lift the statement deadline for the rest of ``session``'s transaction (a job's)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL statement_timeout = 0"))
+    else:
+        session.connection(execution_options={NO_DEADLINE: True})
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """Tell whether ``error`` is a statement stopped at its deadline (either back end)."""
+    if not isinstance(error, OperationalError):
+        return False
+    original = error.orig
+    return getattr(original, "sqlstate", None) == "57014" or str(original) == "interrupted"
 
 
 #: Sessions start "changed": zope.sqlalchemy sees ORM writes but not Core statements run
@@ -107,7 +154,7 @@ def includeme(config) -> None:
     # transaction, where it takes the ordinary "already exists" path.
     config.add_tween("pybossa_core.db.retryable_errors_tween", over="pyramid_tm.tm_tween_factory")
 
-    engine = get_engine(settings)
+    engine = get_engine(settings, statement_timeout=settings["database.statement_timeout"])
     session_factory = get_session_factory(engine)
     config.registry["dbengine"] = engine
     config.registry["dbsession_factory"] = session_factory

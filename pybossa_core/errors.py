@@ -9,14 +9,17 @@ exception views below turn them into PYBOSSA's error object::
 from __future__ import annotations
 
 import logging
+import urllib.parse
 
 from pyramid.httpexceptions import HTTPException
 from pyramid.view import exception_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
 
-from pybossa_core.db import mark_if_retryable
+from pybossa_core.db import is_statement_timeout, mark_if_retryable
 
 log = logging.getLogger(__name__)
+
+QUERY_TOO_LONG = "This request needs more work than the site gives one request: ask for less (filters, limit)."
 
 
 class PybossaError(Exception):
@@ -97,6 +100,22 @@ class TooManyRequests(PybossaError):
 _HTTP_ERRORS = {404: NotFound, 405: MethodNotAllowed, 403: Forbidden, 400: BadRequest}
 
 
+#: Query parameters that carry a secret (API keys, mailed keys, tokens, passwords): never logged.
+SECRET_PARAMETERS = frozenset({
+    "api_key", "key", "token", "access_token", "oauth_token", "oauth_verifier", "code", "state",
+    "password", "passwd", "secret", "secret_key", "csrf_token",
+})
+
+
+def masked_path(request) -> str:
+    """Return the request's path and query string with every secret parameter's value masked."""
+    if not request.query_string:
+        return request.path
+    pairs = urllib.parse.parse_qsl(request.query_string, keep_blank_values=True)
+    shown = [(name, "***" if name.lower() in SECRET_PARAMETERS else value) for name, value in pairs]
+    return f"{request.path}?{urllib.parse.urlencode(shown, safe='*:|[],')}"
+
+
 def error_body(request, error: PybossaError) -> dict:
     """Return PYBOSSA's error object for ``error`` raised while serving ``request``."""
     target = error.target
@@ -158,7 +177,11 @@ def http_error(exc, request):
 def unexpected_error(exc, request):
     if mark_if_retryable(exc) and not is_last_attempt(request):
         raise exc  # pyramid_tm aborts and pyramid_retry replays the request
-    log.exception("unexpected error serving %s %s", request.method, request.path_qs)
+    if is_statement_timeout(exc):
+        # database.statement_timeout stopped it: the request asked for too much work at once.
+        log.warning("statement deadline reached serving %s %s", request.method, request.path)
+        return _render(request, BadRequest(QUERY_TOO_LONG))
+    log.exception("unexpected error serving %s %s", request.method, masked_path(request))
     return _render(request, PybossaError())
 
 

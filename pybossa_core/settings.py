@@ -94,6 +94,8 @@ def settings_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
     for node in (
         _setting(colander.String(), "database.url", "sqlite:///var/pybossa.sqlite"),
+        # Seconds one statement of a request may run (0: no limit); jobs and commands have none.
+        _setting(colander.Float(), "database.statement_timeout", 5.0, colander.Range(0, 3600)),
         _setting(colander.String(allow_empty=True), "redis.url", ""),
         # Every key the site writes to Redis starts with it: sites sharing one Redis need different ones.
         _setting(colander.String(), "redis.prefix", "pybossa", colander.Regex(r"^[\w.-]+$")),

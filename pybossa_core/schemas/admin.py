@@ -1,11 +1,14 @@
 """The admin forms: categories and announcements, with PYBOSSA's rules and messages.
 
-A category's short name is made from its name (lower case, spaces removed), as PYBOSSA
-does, so a name is refused when either it or the short name it makes is taken by another
+A category's short name is made from its name (lower case, spaces removed, as PYBOSSA
+does; anything else but ASCII letters and digits becomes ``-``), so a name is refused when either it or the short name it makes is taken by another
 category (``category`` is the one being updated).  Validate with
 :func:`pybossa_core.schemas.forms.validate`.
 """
 from __future__ import annotations
+
+import re
+import unicodedata
 
 import colander
 import sqlalchemy as sa
@@ -20,8 +23,13 @@ TOO_LONG = "Field cannot be longer than 255 characters."
 
 
 def category_short_name(name: str) -> str:
-    """Return the short name PYBOSSA makes from a category's name."""
-    return name.lower().replace(" ", "")
+    """Return the short name of a category's page: letters, digits and ``-`` only.
+
+    PYBOSSA lower-cases the name and drops its spaces; any other character that is not an
+    ASCII letter or digit (a ``/`` made the page unreachable) becomes ``-``, accents dropped.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace(" ", "")).strip("-") or "category"
 
 
 #: A required field that is only spaces is empty (the preparer strips it after colander's own check).

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
 from pybossa_core.schemas.api import INT64, integer_bounds
-from pybossa_core.services.search import FullTextQuery, parse_query
+from pybossa_core.services.search import MAX_KEYS, FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.
 CONTROL_KEYS = frozenset(
@@ -123,9 +123,20 @@ def _date_condition(column: sa.Column, key: str, value: str):
     return sa.and_(column >= start, column < end)
 
 
+#: ``info=k1::v1|k2::v2`` filters: at most this many keys, this many characters in all. Each key is
+#: one more JSON lookup in the WHERE clause; thousands of them held PostgreSQL's CPU for minutes.
+MAX_INFO_KEYS = MAX_KEYS
+MAX_INFO_LENGTH = 2000
+
+
 def _info_conditions(dialect: str, column, value: str) -> list[Any]:
+    if len(value) > MAX_INFO_LENGTH:
+        raise BadRequest(f"info filter is longer than {MAX_INFO_LENGTH} characters")
+    pairs = value.split("|")
+    if len(pairs) > MAX_INFO_KEYS:
+        raise BadRequest(f"info filter takes at most {MAX_INFO_KEYS} keys")
     conditions = []
-    for pair in value.split("|"):
+    for pair in pairs:
         key, separator, wanted = pair.partition("::")
         if not separator or not key:
             raise BadRequest(f"info filter {pair!r} is not of the form key::value")

@@ -86,11 +86,14 @@ class JobContext:
         Its own transaction manager, not the thread's: an inline job runs while
         the request's transaction is finishing its commit.
         """
-        from pybossa_core.db import get_tm_session
+        from pybossa_core.db import get_tm_session, without_statement_timeout
 
         manager = transaction.TransactionManager(explicit=True)
         with manager:
-            yield get_tm_session(self.session_factory, manager)
+            session = get_tm_session(self.session_factory, manager)
+            # An inline job shares the server's engine, whose statements have a deadline.
+            without_statement_timeout(session)
+            yield session
 
     def done(self, step: str) -> bool:
         """Tell whether an earlier run of this RQ job already did ``step`` (never, inline)."""

@@ -20,9 +20,14 @@ def form_data(request) -> dict[str, Any]:
     return {key: value for key, value in request.POST.items() if isinstance(value, str)}
 
 
+#: Fields never sent back: a form shown again (after an error) must not carry a password.
+PASSWORD_FIELDS = frozenset({"password", "confirm", "current_password", "new_password", "passwd"})
+
+
 def show_form(request, fields: Mapping[str, Any], errors: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
-    """Return a form as PYBOSSA's JSON shows it: its fields, ``csrf`` and ``errors``."""
-    return {**fields, "csrf": csrf_token(request), "errors": dict(errors or {})}
+    """Return a form as PYBOSSA's JSON shows it: its fields (passwords empty), ``csrf`` and ``errors``."""
+    shown = {name: None if name in PASSWORD_FIELDS else value for name, value in fields.items()}
+    return {**shown, "csrf": csrf_token(request), "errors": dict(errors or {})}
 
 
 def submitted(data: Mapping[str, Any], names: tuple[str, ...], defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -32,8 +37,18 @@ def submitted(data: Mapping[str, Any], names: tuple[str, ...], defaults: Mapping
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """Return ``url`` if it is a path on this site, else ``default`` (no open redirects)."""
-    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+    """Return ``url`` if it is a path on this site, else ``default`` (no open redirects).
+
+    Only printable ASCII: a browser drops tabs and newlines from a URL (``/\\n/evil.example``
+    becomes ``//evil.example``), and a header cannot carry them, nor characters outside Latin-1.
+    """
+    if (
+        url
+        and url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and all("!" <= char <= "~" for char in url)
+    ):
         return url
     return default
 
