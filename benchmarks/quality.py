@@ -15,15 +15,18 @@ adaptive retirement, ``retire_confidence``, ``min_answers`` and ``max_answers``.
 
 ``--workers`` threads then run the volunteers through the loop (``GET newtask``, ``POST
 taskrun`` with ``{"label": ...}``), each volunteer taking one task at a time in turn, until no
-volunteer gets a task. The script reads the results back through ``GET /api/result`` (owner,
+volunteer gets an ordinary task (a volunteer handed two gold tasks in a row has none left: at
+a gold rate up to 0.5 gold tasks never come twice in a row otherwise). The script reads the results back through ``GET /api/result`` (owner,
 ``all=1``, keyset paging) and prints, per scenario: the results' accuracy against the truth,
 answers per ordinary task, gold answers, and the time the project's aggregation takes per
 completed task, measured against the server's database with ``aggregation.fill_result`` (the
 code the answer runs: its queries and the aggregator) in a transaction rolled back.
 
-Scenarios: each of ``--aggregators`` (``majority weighted``) with a fixed ``n_answers`` of
-``--answers`` (5), and again with adaptive retirement (``--retire-confidence`` 0.75,
-``--min-answers`` 2, ``--max-answers`` as ``--answers``). Start the server with its API rate
+Scenarios: each of ``--aggregators`` (``majority weighted``) collects its answers with a fixed
+``n_answers`` of ``--answers`` (5), after which the results are filled again on the very same
+answers with each of ``--reaggregate`` (``weighted dawid-skene``: ``PUT`` the aggregator, then
+``POST /api/project/<id>/aggregate``, timed); then each collects again with adaptive retirement
+(``--retire-confidence`` 0.75, ``--min-answers`` 2, ``--max-answers`` as ``--answers``). Start the server with its API rate
 limit off (``PYBOSSA_RATELIMIT_ENABLED=false``) and the aggregator plugins installed.
 """
 from __future__ import annotations
@@ -106,6 +109,7 @@ def run_scenario(args, crowd: Crowd, aggregator: str, retire: bool) -> dict:
         turns.put(volunteer)
     counts = {"ordinary": 0, "gold": 0, "refused": 0, "errors": 0}
     lock = threading.Lock()
+    last_kind = ["ordinary"] * args.volunteers
 
     def work() -> None:
         session = _session()
@@ -118,13 +122,17 @@ def run_scenario(args, crowd: Crowd, aggregator: str, retire: bool) -> dict:
             task = session.get(f"{args.url}/api/{site.project_id}/newtask", params=params, timeout=60).json()
             if not task:
                 continue  # this volunteer is done
+            kind = task["info"]["kind"]
+            if kind == "gold" and last_kind[volunteer] == "gold":
+                continue  # two gold tasks in a row: no ordinary task is left for this volunteer
+            last_kind[volunteer] = kind
             number = task["info"]["n"]
             label = crowd.answer(volunteer, number, truth_of(args.seed, number, args.classes))
             response = session.post(f"{args.url}/api/taskrun", params=params, timeout=60, json={
                 "project_id": site.project_id, "task_id": task["id"], "info": {"label": label}})
             with lock:
                 if response.status_code == 200:
-                    counts[task["info"]["kind"]] += 1
+                    counts[kind] += 1
                 elif response.status_code == 403:
                     counts["refused"] += 1
                 else:
@@ -139,35 +147,47 @@ def run_scenario(args, crowd: Crowd, aggregator: str, retire: bool) -> dict:
         worker.join()
     elapsed = time.perf_counter() - started
 
-    results, last_id = {}, 0
+    row = {"aggregator": aggregator, "retire": retire, "answers_per_task": counts["ordinary"] / n_tasks,
+           "gold_answers": counts["gold"], "refused": counts["refused"], "errors": counts["errors"], "seconds": elapsed}
+    return {**row, **measure(args, owner, site, aggregator)}, (owner, site, info)
+
+
+def _pages(session: requests.Session, url: str, params: dict) -> list[dict]:
+    items, last_id = [], 0
     while True:
-        page = owner.get(f"{args.url}/api/result", timeout=60, params={
-            **key, "project_id": site.project_id, "all": 1, "limit": PAGE, "last_id": last_id}).json()
+        page = session.get(url, timeout=60, params={**params, "all": 1, "limit": PAGE, "last_id": last_id}).json()
         if not page:
-            break
-        for result in page:
-            results[result["task_id"]] = result
+            return items
+        items += page
         last_id = page[-1]["id"]
-    tasks, last_id = {}, 0
-    while True:
-        page = owner.get(f"{args.url}/api/task", timeout=60, params={
-            **key, "project_id": site.project_id, "all": 1, "limit": PAGE, "last_id": last_id}).json()
-        if not page:
-            break
-        tasks.update((task["id"], task) for task in page)
-        last_id = page[-1]["id"]
-    ordinary = {task_id: task for task_id, task in tasks.items() if task["info"]["kind"] == "ordinary"}
+
+
+def measure(args, owner: requests.Session, site, aggregator: str) -> dict:
+    """The results' accuracy against the truth, and the time aggregation takes per result."""
+    params = {"api_key": site.owner_key, "project_id": site.project_id}
+    results = {result["task_id"]: result for result in _pages(owner, f"{args.url}/api/result", params)}
+    ordinary = [task for task in _pages(owner, f"{args.url}/api/task", params) if task["info"]["kind"] == "ordinary"]
     right = sum(
-        1 for task_id, task in ordinary.items()
-        if task_id in results and (results[task_id]["info"] or {}).get("answer") == truth_of(args.seed, task["info"]["n"], args.classes)
+        1 for task in ordinary
+        if task["id"] in results
+        and (results[task["id"]]["info"] or {}).get("answer") == truth_of(args.seed, task["info"]["n"], args.classes)
+        and results[task["id"]]["info"].get("aggregator") == aggregator
     )
     return {
-        "aggregator": aggregator, "retire": retire, "accuracy": right / len(ordinary),
-        "completed": sum(1 for task_id in ordinary if task_id in results),
-        "answers_per_task": counts["ordinary"] / len(ordinary), "gold_answers": counts["gold"],
-        "refused": counts["refused"], "errors": counts["errors"], "seconds": elapsed,
+        "accuracy": right / len(ordinary), "completed": sum(1 for task in ordinary if task["id"] in results),
         "aggregation_ms": aggregation_time(args.database_url, site.project_id, list(results)[: args.timed]),
     }
+
+
+def reaggregate(args, owner: requests.Session, site, info: dict, aggregator: str) -> dict:
+    """Switch the project to ``aggregator``, fill its results again (``POST .../aggregate``) and measure."""
+    key = {"api_key": site.owner_key}
+    owner.put(f"{args.url}/api/project/{site.project_id}", params=key, timeout=30,
+              json={"info": {**info, "aggregator": aggregator}}).raise_for_status()
+    began = time.perf_counter()
+    # Inline jobs run before the answer; with a worker (redis.url) the figures would come too early.
+    owner.post(f"{args.url}/api/project/{site.project_id}/aggregate", params=key, timeout=600, json={}).raise_for_status()
+    return {"aggregator": aggregator, "job_seconds": time.perf_counter() - began, **measure(args, owner, site, aggregator)}
 
 
 def aggregation_time(database_url: str, project_id: int, task_ids: list[int]) -> float:
@@ -208,7 +228,10 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=5)
     parser.add_argument("--retire-confidence", type=float, default=0.75)
     parser.add_argument("--min-answers", type=int, default=2)
-    parser.add_argument("--aggregators", nargs="+", default=["majority", "weighted"])
+    parser.add_argument("--aggregators", nargs="+", default=["majority", "weighted"],
+                        help="each collects its own answers")
+    parser.add_argument("--reaggregate", nargs="*", default=["weighted", "dawid-skene"],
+                        help="after each fixed scenario, fill its results again with these (same answers)")
     parser.add_argument("--no-retirement", action="store_true", help="only the fixed n_answers scenarios")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timed", type=int, default=500, help="results whose aggregation is timed")
@@ -218,13 +241,20 @@ def main() -> int:
     rows = []
     for retire in (False,) if args.no_retirement else (False, True):
         for aggregator in args.aggregators:
-            row = run_scenario(args, crowd, aggregator, retire)
+            row, (owner, site, info) = run_scenario(args, crowd, aggregator, retire)
             rows.append(row)
-            print(f"{aggregator:>10} {'adaptive' if retire else f'n_answers {args.answers}':>12}: "
-                  f"accuracy {100 * row['accuracy']:.1f}%, {row['answers_per_task']:.2f} answers/task, "
-                  f"{row['gold_answers']} gold answers, {row['completed']}/{args.tasks} completed, "
-                  f"aggregation {row['aggregation_ms']:.2f} ms/task, {row['refused']} refused, "
-                  f"{row['errors']} errors, {row['seconds']:.0f} s", flush=True)
+            mode = "adaptive" if retire else f"n_answers {args.answers}"
+            print(f"{aggregator:>11} {mode:>12}: accuracy {100 * row['accuracy']:.1f}%, "
+                  f"{row['answers_per_task']:.2f} answers/task, {row['gold_answers']} gold answers, "
+                  f"{row['completed']}/{args.tasks} completed, aggregation {row['aggregation_ms']:.2f} ms/result, "
+                  f"{row['refused']} refused, {row['errors']} errors, {row['seconds']:.0f} s", flush=True)
+            if retire:
+                continue
+            for other in args.reaggregate:
+                again = reaggregate(args, owner, site, info, other)
+                print(f"{other:>11} {mode:>12}: accuracy {100 * again['accuracy']:.1f}% on the same answers "
+                      f"(filled again in {again['job_seconds']:.1f} s), aggregation {again['aggregation_ms']:.2f} ms/result",
+                      flush=True)
     return 1 if any(row["errors"] for row in rows) else 0
 
 

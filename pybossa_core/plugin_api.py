@@ -223,6 +223,9 @@ class AggregatorSpec:
     on), so it must be quick. ``matches(answer, expected)`` scores a gold answer (exact equality
     by default; compare fuzzily for boxes or text). ``uses_reliability`` asks the core to look up
     each volunteer's reliability (otherwise every vote has the defaults).
+    ``aggregate_project(votes_by_task)``, when given, re-aggregates a whole project at once (in a
+    background job the owner asks for): it receives ``{task_id: [Vote, ...]}`` for every
+    completed task and returns ``{task_id: Aggregate}``, the results to write.
     """
 
     name: str
@@ -230,6 +233,7 @@ class AggregatorSpec:
     aggregate: Callable[[Mapping[str, Any], list[Vote]], Aggregate]
     matches: Callable[[Any, Any], bool] = exact_match
     uses_reliability: bool = False
+    aggregate_project: Callable[[Mapping[int, list[Vote]]], Mapping[int, Aggregate]] | None = None
 
 
 class PluginError(Exception):

@@ -491,6 +491,16 @@ def _favorite(route_name: str, view: Callable) -> dict[str, Any]:
     return {"delete": _operation("remove_favorite", _summary(view), {"200": _json(_ref("Task"))}, tag="favorites")}
 
 
+def _aggregate(route_name: str, view: Callable) -> dict[str, Any]:
+    queued = {
+        "type": "object",
+        "properties": {"status": {"const": "queued"}, "aggregator": {"type": "string"}},
+        "required": ["status", "aggregator"],
+        "additionalProperties": False,
+    }
+    return {"post": _operation("aggregate_project", _summary(view), {"200": _json(queued)}, tag="quality")}
+
+
 def _project_token(route_name: str, view: Callable) -> dict[str, Any]:
     answer = {"description": "the JWT", "content": {"text/plain": {"schema": {"type": "string"}}}}
     return {"get": _operation("project_token", _summary(view), {"200": answer}, tag="auth",
@@ -534,6 +544,7 @@ SPECIAL_ROUTES: dict[str, Callable[[str, Callable], dict[str, Any]]] = {
     "api.project.userprogress": _simple_get(_ref("UserProgress"), "contribution", [EXTERNAL_UID]),
     "api.project.reliability": _simple_get({"type": "array", "items": _ref("Reliability")}, "quality"),
     "api.project.quiz": _simple_get({"type": "array", "items": _ref("QuizResult")}, "quality"),
+    "api.project.aggregate": _aggregate,
     "api.auth.project_token": _project_token,
     "api.favorites": _favorites,
     "api.favorites.item": _favorite,

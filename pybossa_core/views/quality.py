@@ -17,6 +17,7 @@ from pybossa_core.views.project import CORRECT_ERRORS, managed_project, project_
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 UPDATED = "Quality settings updated!"
+AGGREGATING = "The results are being aggregated again."
 
 
 def _number(value):
@@ -93,6 +94,20 @@ def quality_settings(request):
     )
 
 
+@view_config(route_name="project.quality_aggregate", request_method="POST", renderer="/projects/quality.html")
+def aggregate_again(request):
+    """Fill the project's results again with its aggregator, in a background job."""
+    project = managed_project(request)
+    if project is None:
+        return sign_in_required(request)
+    aggregation.request_reaggregation(request.registry, request.tm, project)
+    return redirect(
+        request.route_path("project.quality", short_name=project.short_name, slash=""), status="success",
+        flash=AGGREGATING,
+    )
+
+
 def includeme(config) -> None:
-    """Add the route; the view is found by the scan of ``pybossa_core.views``."""
+    """Add the routes; the views are found by the scan of ``pybossa_core.views``."""
     config.add_route("project.quality", "/project/{short_name}/tasks/quality{slash:/?}")
+    config.add_route("project.quality_aggregate", "/project/{short_name}/tasks/quality/aggregate{slash:/?}")

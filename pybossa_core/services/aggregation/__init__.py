@@ -10,6 +10,7 @@ because of it.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,18 +20,20 @@ from sqlalchemy.orm import Session
 from pybossa_core.models import Project, Result, Task, TaskRun
 from pybossa_core.models.task import is_gold
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
+from pybossa_core.plugins import load_plugins
 from pybossa_core.services import contribution, quality, reliability
 
 logger = logging.getLogger("pybossa_core.aggregation")
 
 TASK_RUN, RESULT = TaskRun.__table__, Result.__table__
-#: A task's answers, those an owner rejected left out (``services/review.py``).
-RUNS = (
-    sa.select(TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid, TASK_RUN.c.user_ip)
-    .where(TASK_RUN.c.task_id == sa.bindparam("task"))
+#: Answers, those an owner rejected left out (``services/review.py``).
+ANSWERS = (
+    sa.select(TASK_RUN.c.task_id, TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid,
+              TASK_RUN.c.user_ip)
     .where(sa.or_(TASK_RUN.c.review.is_(None), TASK_RUN.c.review != "rejected"))
-    .order_by(TASK_RUN.c.id)
 )
+#: A task's answers.
+RUNS = ANSWERS.where(TASK_RUN.c.task_id == sa.bindparam("task")).order_by(TASK_RUN.c.id)
 SET_RESULT_INFO = sa.update(RESULT).where(RESULT.c.id == sa.bindparam("result")).values(info=sa.bindparam("info"))
 
 
@@ -49,22 +52,28 @@ def answer_of(info: Any, key: str | None) -> Any:
 def task_votes(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int) -> list[Vote]:
     """The task's answers as votes, in answer order, with their volunteers' reliability when the
     aggregator weighs it; without the volunteers under the project's ``info.min_reliability``."""
+    rows = session.execute(RUNS, {"task": task_id}).all()
+    return _votes(session, aggregator, project, rows)[task_id]
+
+
+def _votes(session: Session, aggregator: AggregatorSpec, project: Project, rows) -> dict[int, list[Vote]]:
+    """Task runs (rows of ``RUNS`` with ``task_id``) as each task's votes, in the order given."""
     key = quality.answer_key(project)
     answers = [
-        (row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
-        for row in session.execute(RUNS, {"task": task_id})
+        (row.task_id, row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
+        for row in rows
     ]
     threshold = quality.min_reliability(project)
-    if not aggregator.uses_reliability and threshold is None:
-        return [Vote(run_id, volunteer, answer) for run_id, volunteer, answer in answers]
-    known = reliability.of_volunteers(session, project.id, (volunteer for _, volunteer, _ in answers))
+    known: dict[str, tuple[int, int]] = {}
+    if aggregator.uses_reliability or threshold is not None:
+        known = reliability.of_volunteers(session, project.id, {volunteer for _, _, volunteer, _ in answers})
     left_out = reliability.below(known, threshold) if threshold is not None else set()
-    return [
-        Vote(run_id, volunteer, answer, reliability.smoothed(n_gold, n_correct), n_gold, n_correct)
-        for run_id, volunteer, answer in answers
-        if volunteer not in left_out
-        for n_gold, n_correct in [known.get(volunteer, (0, 0))]
-    ]
+    votes: dict[int, list[Vote]] = defaultdict(list)
+    for task_id, run_id, volunteer, answer in answers:
+        if volunteer not in left_out:
+            n_gold, n_correct = known.get(volunteer, (0, 0))
+            votes[task_id].append(Vote(run_id, volunteer, answer, reliability.smoothed(n_gold, n_correct), n_gold, n_correct))
+    return votes
 
 
 def score_answer(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task: Task,
@@ -170,3 +179,57 @@ def apply_max_answers(session: Session, registry, transaction_manager, project: 
         complete_task(session, registry, transaction_manager, project, task_id,
                       contribution.create_result(session, project.id, task_id))
     session.expire_all()
+
+
+# -- aggregating a whole project again --------------------------------------------------------
+
+
+def reaggregate_project(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project) -> int:
+    """Fill every last result of ``project`` again with its aggregator; return how many were filled.
+
+    An aggregator with ``aggregate_project`` (Dawid-Skene) sees all the project's results' votes
+    at once; the others each task's. The owner's own keys in a result's ``info`` are kept.
+    """
+    aggregator = aggregator_for(aggregators, project)
+    results = session.execute(
+        sa.select(RESULT.c.id, RESULT.c.task_id, RESULT.c.info)
+        .where(RESULT.c.project_id == project.id, RESULT.c.last_version.is_(True))
+    ).all()
+    tasks = {row.task_id for row in results}
+    runs = session.execute(ANSWERS.where(TASK_RUN.c.project_id == project.id).order_by(TASK_RUN.c.id)).all()
+    votes = _votes(session, aggregator, project, [row for row in runs if row.task_id in tasks])
+    infos = dict(session.execute(sa.select(Task.__table__.c.id, Task.__table__.c.info).where(
+        Task.__table__.c.project_id == project.id)).all())
+    if aggregator.aggregate_project is not None:
+        try:
+            outcomes = dict(aggregator.aggregate_project({task_id: votes.get(task_id, []) for task_id in tasks}))
+        except Exception:
+            logger.exception("aggregator %s failed on project %s", aggregator.name, project.id)
+            return 0
+    else:
+        outcomes = {task_id: aggregate(aggregator, {"id": task_id, "info": infos[task_id]}, votes.get(task_id, []))
+                    for task_id in tasks}
+    filled = [
+        {"result": row.id, "info": result_info(row.info, aggregator, outcomes[row.task_id])}
+        for row in results
+        if isinstance(outcomes.get(row.task_id), Aggregate)
+    ]
+    if filled:
+        session.execute(SET_RESULT_INFO, filled)
+    return len(filled)
+
+
+def reaggregate_job(context, project_id: int) -> None:
+    """The job: aggregate project ``project_id``'s results again (``POST /api/project/<id>/aggregate``)."""
+    aggregators = context.service("aggregators", lambda settings: load_plugins(settings).registries["aggregators"])
+    with context.dbsession() as session:
+        project = session.get(Project, project_id)
+        if project is not None:
+            logger.info("aggregated %s results of project %s again",
+                        reaggregate_project(session, aggregators, project), project_id)
+
+
+def request_reaggregation(registry, transaction_manager, project: Project) -> None:
+    """Aggregate ``project``'s results again in a background job, once this transaction commits."""
+    registry["jobs"].enqueue_after_commit(transaction_manager, reaggregate_job, project.id, kind="aggregate",
+                                          project_id=project.id)

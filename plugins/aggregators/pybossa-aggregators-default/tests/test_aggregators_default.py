@@ -11,7 +11,9 @@ from pybossa_core.testing import answer_next_task, create_project, create_tasks,
 def test_entry_point_registers_weighted():
     assert "aggregators-default" in [plugin.name for plugin in load_plugins({}).list_plugins()]
     mine = load_plugins({}, autoload=False, extra_plugins=[pybossa_aggregators_default]).register_aggregators()
-    assert [(spec.name, spec.uses_reliability) for spec in mine] == [("weighted", True), ("majority", False)]
+    assert [(spec.name, spec.uses_reliability) for spec in mine] == [
+        ("weighted", True), ("dawid-skene", False), ("majority", False)
+    ]
 
 
 def test_volunteers_right_on_gold_tasks_outvote_a_wrong_majority(pybossa_testapp):
@@ -50,3 +52,33 @@ def test_unknown_volunteers_get_their_plurality(pybossa_testapp):
     [result] = testapp.get("/api/result", {"task_id": task["id"], "all": 1}).json
     assert result["info"]["answer"] == "bird"
     assert abs(result["info"]["confidence"] - 2 / 3) < 1e-9
+
+
+def test_dawid_skene_sees_through_a_volunteer_who_always_answers_the_same(pybossa_testapp):
+    testapp = pybossa_testapp
+    owner = create_user(testapp, "owner")
+    project = create_project(testapp, owner, "birds", info={"aggregator": "dawid-skene"})
+    truths = ["bird", "plane", "kite", "bird", "plane", "kite"]
+    clear = [create_tasks(testapp, owner, project, [{"n": n}], n_answers=3, priority_0=1 - n / 10)[0]
+             for n in range(len(truths))]
+    [tied] = create_tasks(testapp, owner, project, [{"n": "tied"}], n_answers=2, priority_0=0)
+    stubborn, careful, other = (create_user(testapp, name) for name in ("stubborn", "careful", "other"))
+    for _ in range(len(truths) + 1):
+        answer_next_task(testapp, stubborn, project, "bird")
+    for truth in [*truths, "plane"]:
+        answer_next_task(testapp, careful, project, truth)
+    for truth in truths:
+        answer_next_task(testapp, other, project, truth)
+
+    def answers():
+        results = {result["task_id"]: result["info"] for result in
+                   testapp.get("/api/result", {"project_id": project["id"], "all": 1, "limit": 100}).json}
+        return [results[task["id"]]["answer"] for task in [*clear, tied]], results[tied["id"]]
+
+    # When each task completes: its plurality; the tie goes to the answer given first.
+    assert answers()[0] == [*truths, "bird"]
+    queued = testapp.post_json(f"/api/project/{project['id']}/aggregate?api_key={owner.api_key}", {}).json
+    assert queued == {"status": "queued", "aggregator": "dawid-skene"}
+    found, tied_info = answers()
+    assert found == [*truths, "plane"]
+    assert tied_info["aggregator"] == "dawid-skene" and 0.5 < tied_info["confidence"] <= 1

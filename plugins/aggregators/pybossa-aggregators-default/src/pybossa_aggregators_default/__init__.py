@@ -1,4 +1,5 @@
-"""Result aggregators beside the core's ``majority``: ``weighted``, votes weighted by reliability.
+"""Result aggregators beside the core's ``majority``: ``weighted``, votes weighted by reliability,
+and ``dawid-skene``, each volunteer's confusion between answers estimated over the whole project.
 
 A volunteer's vote weighs the log-odds of it being right, ``log((K - 1) * r / (1 - r))``, with
 ``K`` the number of different answers the task got (at least 2) and ``r`` its share of gold
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, plurality
 from pybossa_core.plugins import hookimpl
@@ -39,7 +42,89 @@ def weighted(task: dict, votes: list[Vote]) -> Aggregate:
     return plurality(votes, weight)
 
 
+#: EM rounds at most, and the change of every task's answer probabilities that ends them sooner.
+EM_ROUNDS, EM_TOLERANCE = 50, 1e-6
+#: Pseudo-counts added to each volunteer's confusion counts (right answers weigh more).
+SMOOTH_RIGHT, SMOOTH_WRONG = 2.0, 0.5
+
+
+def _key(answer: Any) -> str:
+    return json.dumps(answer, sort_keys=True, separators=(",", ":"))
+
+
+def dawid_skene(votes_by_task: Mapping[int, list[Vote]]) -> dict[int, Aggregate]:
+    """Dawid and Skene's EM over a project's categorical answers.
+
+    Each volunteer gets a confusion matrix (how often it answers ``l`` when the truth is ``k``)
+    and the answers a prior; starting from each task's vote shares, the two are estimated in
+    turn until the tasks' answer probabilities settle. A task's answer is its most probable one,
+    the confidence that probability. Answers are compared as JSON values.
+    """
+    answers: dict[str, Any] = {}
+    for votes in votes_by_task.values():
+        for vote in votes:
+            answers.setdefault(_key(vote.answer), vote.answer)
+    labels = list(answers)
+    index = {label: number for number, label in enumerate(labels)}
+    k = len(labels)
+    tasks = {task_id: [(vote.volunteer, index[_key(vote.answer)]) for vote in votes]
+             for task_id, votes in votes_by_task.items() if votes}
+    # Start from the vote shares.
+    belief = {}
+    for task_id, given in tasks.items():
+        shares = [0.0] * k
+        for _, label in given:
+            shares[label] += 1 / len(given)
+        belief[task_id] = shares
+    for _ in range(EM_ROUNDS):
+        prior = [sum(shares[label] for shares in belief.values()) + 1.0 for label in range(k)]
+        total = sum(prior)
+        log_prior = [math.log(value / total) for value in prior]
+        counts: dict[str, list[list[float]]] = {}
+        for task_id, given in tasks.items():
+            shares = belief[task_id]
+            for volunteer, label in given:
+                matrix = counts.setdefault(volunteer, [
+                    [SMOOTH_RIGHT if truth == answer else SMOOTH_WRONG for answer in range(k)] for truth in range(k)
+                ])
+                for truth in range(k):
+                    matrix[truth][label] += shares[truth]
+        log_confusion = {
+            volunteer: [[math.log(cell / sum(row)) for cell in row] for row in matrix]
+            for volunteer, matrix in counts.items()
+        }
+        change = 0.0
+        for task_id, given in tasks.items():
+            scores = list(log_prior)
+            for volunteer, label in given:
+                row = log_confusion[volunteer]
+                for truth in range(k):
+                    scores[truth] += row[truth][label]
+            top = max(scores)
+            weights = [math.exp(score - top) for score in scores]
+            norm = sum(weights)
+            shares = [weight / norm for weight in weights]
+            change = max(change, max(abs(new - old) for new, old in zip(shares, belief[task_id])))
+            belief[task_id] = shares
+        if change < EM_TOLERANCE:
+            break
+    outcomes = {}
+    for task_id, shares in belief.items():
+        best = max(range(k), key=lambda label: shares[label])
+        outcomes[task_id] = Aggregate(answers[labels[best]], shares[best])
+    return outcomes
+
+
+def dawid_skene_one(task: Mapping[str, Any], votes: list[Vote]) -> Aggregate:
+    """A task completing on its own: its plurality, until the project is aggregated again."""
+    return plurality(votes)
+
+
 @hookimpl
 def register_aggregators() -> list[AggregatorSpec]:
-    """Register ``weighted``."""
-    return [AggregatorSpec("weighted", "Votes weighted by reliability", weighted, uses_reliability=True)]
+    """Register ``weighted`` and ``dawid-skene``."""
+    return [
+        AggregatorSpec("weighted", "Votes weighted by reliability", weighted, uses_reliability=True),
+        AggregatorSpec("dawid-skene", "Dawid-Skene (each volunteer's confusion, over the project)", dawid_skene_one,
+                       aggregate_project=dawid_skene),
+    ]
