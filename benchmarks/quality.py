@@ -232,14 +232,15 @@ def main() -> int:
                         help="each collects its own answers")
     parser.add_argument("--reaggregate", nargs="*", default=["weighted", "dawid-skene"],
                         help="after each fixed scenario, fill its results again with these (same answers)")
-    parser.add_argument("--no-retirement", action="store_true", help="only the fixed n_answers scenarios")
+    parser.add_argument("--modes", nargs="+", choices=["fixed", "adaptive"], default=["fixed", "adaptive"],
+                        help="fixed n_answers, adaptive retirement, or both")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--timed", type=int, default=500, help="results whose aggregation is timed")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args()
     crowd = make_crowd(args.seed, args.volunteers, args.spammers, args.classes)
     rows = []
-    for retire in (False,) if args.no_retirement else (False, True):
+    for retire in [mode == "adaptive" for mode in args.modes]:
         for aggregator in args.aggregators:
             row, (owner, site, info) = run_scenario(args, crowd, aggregator, retire)
             rows.append(row)
