@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from pybossa_core.models import Project, Result, Task, TaskRun
 from pybossa_core.models.task import is_gold
@@ -158,7 +159,9 @@ def record_answer(session: Session, registry, project: Project, task: Task, task
         return None, None
     if session.execute(RETIRE, {"task": task.id}).first() is None:
         return None, None
-    session.expire(task, ["n_answers", "n_task_runs", "state"])
+    loaded = session.identity_map.get(identity_key(Task, task.id))
+    if loaded is not None:
+        session.expire(loaded, ["n_answers", "n_task_runs", "state"])
     return contribution.create_result(session, project.id, task.id), outcome
 
 
