@@ -164,6 +164,9 @@ def settings_schema() -> colander.SchemaNode:
         _setting(Flag(), "ratelimit.enabled", True),
         _setting(colander.Int(), "ratelimit.limit", 300, colander.Range(1)),
         _setting(colander.Int(), "ratelimit.per", 15 * 60, colander.Range(1)),
+        # The web views that send mail or cost much (sign-up, password recovery, exports...), per view.
+        _setting(colander.Int(), "ratelimit.views_limit", 30, colander.Range(1)),
+        _setting(colander.Int(), "ratelimit.views_per", 15 * 60, colander.Range(1)),
         # Proxies whose X-Forwarded-For is believed; origins allowed to call /api from browsers.
         _setting(Words(), "proxies.trusted", []),
         _setting(Words(), "cors.origins", ["*"]),

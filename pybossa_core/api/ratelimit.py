@@ -1,4 +1,9 @@
-"""Every API endpoint is rate-limited per client IP, with PYBOSSA's ``X-RateLimit-*`` headers."""
+"""Every API endpoint is rate-limited per client IP, with PYBOSSA's ``X-RateLimit-*`` headers.
+
+So are the web views that send mail or cost much (``ratelimit.views_limit`` per
+``ratelimit.views_per`` seconds, each view on its own): their form submissions and their costly
+GETs, counted in the same shared counters as the API's.
+"""
 from __future__ import annotations
 
 import time
@@ -21,15 +26,33 @@ def _set_headers(window: Window):
     return callback
 
 
+#: Web views whose submissions send mail or change an account.
+MAILING_VIEWS = frozenset({
+    "account.register", "account.forgot_password", "account.reset_password", "account.update",
+    "account.email_undo", "account.confirm_email", "account.delete",
+})
+#: Web views whose every request is costly (a project's or a user's data built into a file).
+COSTLY_VIEWS = frozenset({"project.export", "account.export_data", "account.confirm_email"})
+
+
 def rate_limited_view(view, info):
     """View deriver: count the request against its IP and endpoint before the view runs."""
     route_name = info.options.get("route_name") or ""
     settings = info.registry.settings
-    if not route_name.startswith("api.") or not settings["ratelimit.enabled"]:
+    if not settings["ratelimit.enabled"]:
         return view
-    endpoint, limit, per = _endpoint(route_name), settings["ratelimit.limit"], settings["ratelimit.per"]
+    if route_name.startswith("api."):
+        endpoint, limit, per = _endpoint(route_name), settings["ratelimit.limit"], settings["ratelimit.per"]
+    elif route_name in MAILING_VIEWS or route_name in COSTLY_VIEWS:
+        endpoint, limit, per = f"view:{route_name}", settings["ratelimit.views_limit"], settings["ratelimit.views_per"]
+    else:
+        return view
+    # A mailing view's form is shown by a GET, which costs nothing: only what it does is counted.
+    forms_free = route_name in MAILING_VIEWS and route_name not in COSTLY_VIEWS
 
     def wrapper(context, request):
+        if forms_free and request.method == "GET":
+            return view(context, request)
         window = request.registry["ratelimiter"].hit(f"{request.client_ip}:{endpoint}", limit, per)
         request.add_response_callback(_set_headers(window))
         if window.exceeded:
