@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import colander
 
 __all__ = [
+    "PLUGIN_API_VERSION",
     "Aggregate",
     "AggregatorSpec",
     "AuthProviderSpec",
@@ -43,6 +44,11 @@ __all__ = [
     "models",
     "plugin_settings",
 ]
+
+#: The version of what plugins may import (this module, ``pybossa_core.plugins`` and
+#: ``pybossa_core.testing``): every pybossa-core release ``<PLUGIN_API_VERSION>.x`` keeps it, so
+#: a plugin depends on ``pybossa-core>=0.1,<0.2`` (the next version may change it).
+PLUGIN_API_VERSION = "0.1"
 
 #: File name extensions by the ``info`` field PYBOSSA's presenters read a file of that kind from.
 MEDIA_EXTENSIONS = {
