@@ -282,12 +282,6 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _close_uploaded_files(request) -> None:
-    for value in request.POST.values():
-        if hasattr(value, "file"):
-            value.file.close()
-
-
 @dataclass
 class Body:
     """A POST or PUT body: its attributes, and the uploaded file of a form."""
@@ -304,12 +298,11 @@ def read_body(request, resource: ApiResource) -> Body:
     if (request.content_length or 0) > limit:
         raise BadRequest(f"the request body is larger than {limit} bytes")
     if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        request.add_finished_callback(_close_uploaded_files)
         if not resource.uploads:
             raise BadRequest(f"{resource.name} takes a JSON body, not a form")
         fields = {key: value for key, value in request.POST.items() if isinstance(value, str)}
         upload = request.POST.get("file")
-        if upload is not None and isinstance(upload, str):
+        if upload is not None and not hasattr(upload, "file"):
             raise BadRequest("file must be an uploaded file")
         return Body(fields, upload, from_form=True)
     raw = request.body

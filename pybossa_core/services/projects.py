@@ -20,6 +20,7 @@ from pybossa_core import outbound
 from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
+from pybossa_core.schemas.api import INT32
 from pybossa_core.services import auditlog, quality
 from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
@@ -313,11 +314,17 @@ def store_imported(session: Session, project: Project, imported: Iterable[dict[s
         if not isinstance(info, dict):
             raise ImportFailed("The importer gave a task without info.")
         key = _info_key(info)
+        if "\\u0000" in key:
+            # PostgreSQL refuses NUL in JSON; refuse it on every back end alike, as the API does.
+            raise ImportFailed("The tasks must not hold NUL characters.")
         if key in seen:
             continue
         seen.add(key)
         row = {"project_id": project.id, "info": info}
         row.update({field: task[field] for field in IMPORTED_TASK_FIELDS if field in task})
+        for field in ("n_answers", "quorum", "calibration"):
+            if field in row and not INT32[0] <= row[field] <= INT32[1]:
+                raise ImportFailed(f"{field} {row[field]} is out of range.")
         if "n_answers" in row or quality.retirement(project) is not None:
             row["n_answers"] = quality.task_limit(project, row.get("n_answers", Task.__table__.c.n_answers.default.arg))
         if row.get("calibration") == 1 and row.get("gold_answers") is None:

@@ -464,7 +464,7 @@ def import_task(request):
         if request.method == "POST":
             return _failed(context, "Choose an importer: type is missing.")
         return context
-    importer = importers.get(kind)
+    importer = importers.get(kind) if isinstance(kind, str) else None
     if importer is None:
         raise HTTPNotFound()
     # PYBOSSA's name; plugin_pages draws it with the plugin's own template or the generic form.

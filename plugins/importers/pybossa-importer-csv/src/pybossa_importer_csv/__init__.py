@@ -40,7 +40,10 @@ GOLD_SUFFIX = "_gold"
 
 def http_url(node: colander.SchemaNode, value: str) -> None:
     """Accept only absolute http:// and https:// links."""
-    parts = urllib.parse.urlsplit(value)
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:  # an unclosed "[" of an IPv6 address, say
+        raise colander.Invalid(node, "Enter a link starting with http:// or https://.") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise colander.Invalid(node, "Enter a link starting with http:// or https://.")
 
@@ -94,7 +97,7 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
     # Spreadsheet programs often save UTF-8 with a byte-order mark, which would otherwise
     # become part of the first column's name.
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    headers = [header.strip() for header in next(reader, [])]
+    headers = [header.strip() for header in next(_rows(reader), [])]
     if not headers:
         raise ImportFailed("The file you uploaded is empty: its first row must name the columns.")
     if "" in headers:
@@ -108,7 +111,7 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
             + ", ".join(duplicates)
             + "."
         )
-    for row in reader:
+    for row in _rows(reader):
         if not row:
             continue
         if len(row) != len(headers):
@@ -117,6 +120,18 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
                 f"but the header names {len(headers)} columns."
             )
         yield _task(dict(zip(headers, row, strict=True)), reader.line_num)
+
+
+def _rows(reader) -> Iterator[list[str]]:
+    """The reader's rows; a row the csv module cannot read (a cell over its size limit) fails the import."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFailed(f"Line {reader.line_num} of the file you uploaded cannot be read: {error}.") from None
+        yield row
 
 
 def _task(cells: dict[str, str], line: int) -> dict[str, Any]:
