@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import socket
 import sys
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,14 +37,59 @@ def default_config() -> str | None:
     return path if os.path.exists(path) else None
 
 
-def site_application(config_uri: str | None):
-    """Return the site's WSGI application built from ``config_uri`` (None: the environment alone)."""
-    from pybossa_core.config import configure
+def _checked(settings: dict[str, Any]) -> bool:
+    """Check the site's database and Redis before serving it or running its jobs; print why not."""
+    from pybossa_core.startup import NotReady, check_site
 
+    try:
+        check_site(settings)
+    except NotReady as problem:
+        print(f"pybossa: {problem}", file=sys.stderr)
+        return False
+    return True
+
+
+def _setup_logging(config_uri: str | None) -> None:
+    """Log as the ini file says; without one, INFO and above to stderr (the address, each request)."""
     if config_uri:
         from pyramid.paster import setup_logging
 
         setup_logging(config_uri)
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s")
+
+
+def access_log(app):
+    """Wrap ``app`` so each request is logged (method, path, status, milliseconds) to ``pybossa_core.access``."""
+    logger = logging.getLogger("pybossa_core.access")
+
+    def logged(environ, start_response):
+        started, status = time.perf_counter(), []
+
+        def start(code, headers, exc_info=None):
+            status.append(code.split(" ", 1)[0])
+            return start_response(code, headers, exc_info)
+
+        try:
+            return app(environ, start)
+        finally:
+            logger.info("%s %s %s %s %.1fms", environ.get("REMOTE_ADDR", "-"), environ["REQUEST_METHOD"],
+                        environ.get("PATH_INFO", ""), status[0] if status else "-",
+                        (time.perf_counter() - started) * 1000)
+
+    return logged
+
+
+def _cannot_listen(settings: dict[str, Any], error: OSError) -> int:
+    print(f"pybossa: cannot listen on {settings['host']}:{settings['port']}: {error.strerror or error}", file=sys.stderr)
+    return 2
+
+
+def site_application(config_uri: str | None):
+    """Return the site's WSGI application built from ``config_uri`` (None: the environment alone)."""
+    from pybossa_core.config import configure
+
+    _setup_logging(config_uri)
     return configure(_raw_settings(config_uri)).make_wsgi_app()
 
 
@@ -68,13 +116,25 @@ def serve(args, settings: dict[str, Any]) -> int:
     except PluginStartupError as error:
         print(f"pybossa: {error}", file=sys.stderr)
         return 2
+    # Then what the site needs from outside: its database, Redis and its port.
+    if not _checked(settings):
+        return 2
     if workers == 1:
         import waitress
 
-        # The site decides whom to believe about X-Forwarded-For (proxies.trusted): waitress must pass it on.
-        waitress.serve(app, host=settings["host"], port=settings["port"], threads=args.threads,
-                       clear_untrusted_proxy_headers=False)
+        try:
+            # The site decides whom to believe about X-Forwarded-* (proxies.trusted): waitress must pass them on.
+            server = waitress.create_server(access_log(app), host=settings["host"], port=settings["port"],
+                                            threads=args.threads, clear_untrusted_proxy_headers=False)
+        except OSError as error:
+            return _cannot_listen(settings, error)
+        logging.getLogger(__name__).info("serving on http://%s:%s", settings["host"], settings["port"])
+        server.run()
         return 0
+    try:
+        socket.create_server((settings["host"], settings["port"])).close()
+    except OSError as error:
+        return _cannot_listen(settings, error)
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -106,10 +166,9 @@ def worker(args, settings: dict[str, Any]) -> int:
     client = _redis_or_exit(settings)
     if client is None:
         return 2
-    if args.config:
-        from pyramid.paster import setup_logging
-
-        setup_logging(args.config)
+    _setup_logging(args.config)
+    if not _checked(settings):
+        return 2
     # The scheduler re-queues jobs waiting for their retry interval.
     worker_for(settings, client).work(burst=args.burst, with_scheduler=True)
     return 0
@@ -139,16 +198,17 @@ STATES = ("running", "queued", "scheduled", "requeued", "failed", "done")
 
 def db_upgrade(args, settings: dict[str, Any]) -> int:
     """Create the database's tables or bring them up to date."""
-    from pybossa_core.db import get_engine, get_session_factory, get_tm_session
+    from sqlalchemy.orm import Session
+
+    from pybossa_core.db import get_engine
     from pybossa_core.migrations import upgrade
     from pybossa_core.services.projects import add_default_categories
 
+    def fill(connection) -> None:
+        add_default_categories(Session(bind=connection))
+
     engine = get_engine(settings)
-    new_site = not sa.inspect(engine).has_table("alembic_version")
-    upgrade(engine, args.revision)
-    if new_site and args.revision == "head":
-        with transaction.manager:
-            add_default_categories(get_tm_session(get_session_factory(engine), transaction.manager))
+    upgrade(engine, args.revision, on_new_site=fill if args.revision == "head" else None)
     print(f"database at {engine.url.render_as_string(hide_password=True)} is at revision {args.revision}")
     return 0
 

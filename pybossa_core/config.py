@@ -56,6 +56,8 @@ def configure(
     config.include("pybossa_core.csrf")
     # The error JSON for everything under /api.
     config.include("pybossa_core.errors")
+    # A body no view could read (a multipart form without boundary, an unknown charset): 400 or 415.
+    config.include("pybossa_core.content_types")
     # Uploaded files, stored and served under /uploads/.
     config.include("pybossa_core.services.uploads")
     # JSON or the template for the web views, per request.
@@ -86,6 +88,8 @@ def configure(
     config.include("pybossa_core.views.blog")
     config.include("pybossa_core.views.export")
     config.include("pybossa_core.views.quality")
+    # /health and /ready, for orchestrators.
+    config.include("pybossa_core.startup")
     # The site's own pages: home, stats, leaderboard, announcements, help.
     config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.

@@ -86,6 +86,13 @@ class AlreadyExists(PybossaError):
     exception_cls = "DBIntegrityError"
 
 
+class UnsupportedMediaType(PybossaError):
+    """A body in a form or encoding the site cannot read (an unknown charset)."""
+
+    status_code = 415
+    default_message = "415 Unsupported Media Type"
+
+
 class TooManyRequests(PybossaError):
     """A limit is spent; ``retry_after`` says in how many seconds (the ``Retry-After`` header)."""
 

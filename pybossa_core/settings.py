@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import colander
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 #: Setting prefixes owned by Pyramid and the libraries it includes; passed through untouched.
 PASSTHROUGH_PREFIXES = ("pyramid.", "tm.", "retry.", "jinja2.", "plugin.")
@@ -85,6 +87,16 @@ class Flag(colander.Boolean):
         super().__init__(false_choices=("false", "no", "off", "0", ""), true_choices=("true", "yes", "on", "1"))
 
 
+def database_url(node, value: str) -> None:
+    """Accept a SQLAlchemy URL of SQLite or PostgreSQL, the two databases the site runs on."""
+    try:
+        backend = make_url(value).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise colander.Invalid(node, f"{value!r} is not a database URL (sqlite:///path or postgresql://user@host/name)") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise colander.Invalid(node, f"{backend} is not supported: use sqlite:///path or postgresql://user@host/name")
+
+
 def _setting(type_, name, default, validator=None):
     return colander.SchemaNode(type_, name=name, missing=default, validator=validator)
 
@@ -93,7 +105,7 @@ def settings_schema() -> colander.SchemaNode:
     """Return the schema every setting of the core is validated against."""
     schema = colander.SchemaNode(colander.Mapping(unknown="raise"))
     for node in (
-        _setting(colander.String(), "database.url", "sqlite:///var/pybossa.sqlite"),
+        _setting(colander.String(), "database.url", "sqlite:///var/pybossa.sqlite", database_url),
         # Seconds one statement of a request may run (0: no limit); jobs and commands have none.
         _setting(colander.Float(), "database.statement_timeout", 5.0, colander.Range(0, 3600)),
         _setting(colander.String(allow_empty=True), "redis.url", ""),

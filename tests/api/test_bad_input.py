@@ -106,3 +106,36 @@ def test_a_form_body_where_json_is_expected_is_400(testapp, make):
     user = make.user()
     testapp.post(f"/api/project?api_key={user.api_key}", {"name": "a", "short_name": "a"}, status=400)
     testapp.post(f"/api/project?api_key={user.api_key}", upload_files=[("file", "a.png", b"x")], status=400)
+
+
+UNREADABLE_BODIES = [
+    ("multipart/form-data", 400, "BadRequest"),
+    ("multipart/form-data; boundary=", 400, "BadRequest"),
+    ('multipart/form-data; boundary=""', 400, "BadRequest"),
+    ("application/x-www-form-urlencoded; charset=bogus-9", 415, "UnsupportedMediaType"),
+    ("application/json; charset=bogus-9", 415, "UnsupportedMediaType"),
+    ('multipart/form-data; boundary=x; charset="no-such"', 415, "UnsupportedMediaType"),
+]
+
+
+@pytest.mark.parametrize("content_type, status, cls", UNREADABLE_BODIES)
+@pytest.mark.parametrize("url", ["/api/project", "/api/taskrun", "/api/task/1", "/account/signin", "/account/register"])
+def test_a_body_that_cannot_be_read_is_refused_with_the_error_json(testapp, make, dbsession, url, content_type, status, cls):
+    user = make.user()
+    method = testapp.put if url == "/api/task/1" else testapp.post
+    error = method(f"{url}?api_key={user.api_key}", b"name=x&short_name=x", headers={"Content-Type": content_type},
+                   status=status).json
+    assert set(error) == ERROR_KEYS
+    assert (error["status_code"], error["exception_cls"], error["target"]) == (status, cls, "body")
+    assert dbsession.scalar(sa.select(sa.func.count(Project.id))) == 0
+
+
+def test_a_readable_multipart_form_and_a_known_charset_are_read(testapp, make):
+    user = make.user()
+    body = testapp.post_json(f"/api/project?api_key={user.api_key}", {"name": "Birds", "short_name": "birds"},
+                             headers={"Content-Type": "application/json; charset=latin-1"}).json
+    assert body["short_name"] == "birds"
+    page = testapp.post("/account/signin", {"email": "nobody@example.com", "password": "x"},
+                        upload_files=[("unused", "a.txt", b"a")], headers={"Accept": "application/json"}, status="*")
+    # The form was read, found without its CSRF token: the check's own answer, not a 500.
+    assert (page.status_code, page.json["description"]) == (400, "CSRF token missing or incorrect.")

@@ -1,0 +1,49 @@
+"""Request bodies the site can read, checked once for every request before any view reads one.
+
+WebOb raises a bare ``ValueError`` for a multipart form without a boundary and a
+``LookupError`` for a charset Python does not know, wherever ``request.POST``,
+``request.json_body`` or ``request.text`` is first read (a view, the CSRF check): a 500.
+Here such a request gets 400 (no boundary) or 415 (unknown charset) with the error JSON.
+"""
+from __future__ import annotations
+
+import codecs
+
+from pyramid.tweens import EXCVIEW
+
+from pybossa_core.errors import BadRequest, UnsupportedMediaType
+
+
+def check_body(request) -> None:
+    """Raise the error a request whose ``Content-Type`` names an unreadable body deserves."""
+    header = request.headers.get("Content-Type", "")
+    if not header:
+        return
+    parameters = _parameters(header)
+    charset = parameters.get("charset")
+    if charset is not None:
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            raise UnsupportedMediaType(f"Unknown charset {charset!r} in the Content-Type", target="body") from None
+    if request.content_type.startswith("multipart/") and not parameters.get("boundary"):
+        raise BadRequest(f"{request.content_type} needs a boundary in the Content-Type", target="body")
+
+
+def _parameters(header: str) -> dict[str, str]:
+    """Return the ``name=value`` parameters of a ``Content-Type`` header, names lower-cased, quotes removed."""
+    pairs = (part.partition("=") for part in header.split(";")[1:])
+    return {name.strip().lower(): value.strip().strip('"') for name, _, value in pairs}
+
+
+def body_check_tween_factory(handler, registry):
+    def body_check_tween(request):
+        check_body(request)
+        return handler(request)
+
+    return body_check_tween
+
+
+def includeme(config) -> None:
+    # Inside the exception view, so the refusal gets the error JSON.
+    config.add_tween("pybossa_core.content_types.body_check_tween_factory", under=EXCVIEW)
