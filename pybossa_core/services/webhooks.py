@@ -143,10 +143,10 @@ def resend(jobs: JobRunner, transaction_manager, earlier: list[Webhook]) -> None
 
 def _queue(jobs: JobRunner, transaction_manager, delivery: Webhook, rerun: bool) -> None:
     jobs.enqueue_after_commit(transaction_manager, deliver, delivery.id, rerun,
-                              kind=KIND, project_id=delivery.project_id, min_timeout=_time_needed(jobs.settings))
+                              kind=KIND, project_id=delivery.project_id, min_timeout=time_needed(jobs.settings))
 
 
-def _time_needed(settings: Mapping[str, Any]) -> float:
+def time_needed(settings: Mapping[str, Any]) -> float:
     """Return the seconds a delivery job may take: every attempt's timeout and the waits between them."""
     retries = settings["webhooks.retries"]
     waits = sum(settings["webhooks.retry_backoff"] * 2**attempt for attempt in range(retries))

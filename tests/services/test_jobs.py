@@ -18,10 +18,11 @@ import transaction
 
 from pybossa_core.cli import main
 from pybossa_core.models import User
-from pybossa_core.services.jobs import InlineRunner, JobContext, RQRunner
+from pybossa_core.services import webhooks
+from pybossa_core.services.jobs import InlineRunner, JobContext, RQRunner, timeout_for
 from pybossa_core.services.mail import send_mail
 from pybossa_core.services.shared_state import redis_client
-from pybossa_core.settings import load_settings
+from pybossa_core.settings import SettingsError, load_settings
 from tests.conftest import SECRET, fresh_engine
 
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
@@ -354,3 +355,32 @@ def test_a_mail_job_run_again_does_not_send_its_mail_twice(rq_site, tmp_path):
     assert "Message-Id: <one@example.com>" in mailed.read_text()
     [done] = runner.jobs()
     assert (done.state, done.kind, done.tries) == ("done", "mail", 2)
+
+
+def test_a_job_runs_under_its_kinds_timeout_and_a_webhook_job_under_what_its_attempts_need():
+    settings = load_settings({"secret": SECRET, "jobs.timeout": "120", "jobs.timeouts": "mail=30, webhook=40",
+                              "webhooks.timeout": "10", "webhooks.retries": "2", "webhooks.retry_backoff": "1"},
+                             environ={})
+    assert (settings["jobs.timeouts"], timeout_for(settings, "dashboard")) == ({"mail": 30, "webhook": 40}, 120)
+    assert timeout_for(settings, "mail") == 30
+    # Three attempts of 10 s, 1 + 2 s between them, and the margin: more than the kind's 40 s.
+    assert timeout_for(settings, webhooks.KIND, webhooks.time_needed(settings)) == 3 * 10 + 3 + webhooks.DELIVERY_MARGIN
+
+
+def test_a_timeouts_setting_that_does_not_parse_is_refused():
+    with pytest.raises(SettingsError, match="'mail:30' is not name=seconds"):
+        load_settings({"secret": SECRET, "jobs.timeouts": "mail:30"}, environ={})
+
+
+@NEEDS_REDIS
+def test_a_job_that_outlives_its_kinds_timeout_is_stopped_and_listed_as_failed(rq_site, tmp_path):
+    ini, runner, _ = rq_site
+    ini.write_text(ini.read_text().replace("jobs.retries = 2", "jobs.retries = 0") + "jobs.timeouts = slow=1\n")
+    runner = RQRunner(runner.queue.connection, load_settings(
+        {"secret": SECRET, "jobs.queue": runner.queue.name, "jobs.retries": "0", "jobs.timeouts": "slow=1"}, environ={}))
+    job = runner.enqueue(hang, str(tmp_path / "attempts"), kind="slow")
+    assert job.timeout == 1
+    assert pybossa(ini, "worker", "--burst").returncode == 0
+    [failed] = runner.jobs()
+    assert (failed.id, failed.state, failed.tries) == (job.id, "failed", 1)
+    assert failed.last_error.startswith("JobTimeoutException: Task exceeded maximum timeout value (1 seconds)")

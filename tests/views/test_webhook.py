@@ -331,14 +331,20 @@ def test_on_rq_a_pybossa_worker_delivers_the_webhook(tmp_path, tmp_path_factory,
         app = configure({**settings, "uploads.dir": str(tmp_path / "uploads")}, environ={}).make_wsgi_app()
         site = webtest.TestApp(app, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
         with committed(site) as make:
-            volunteer = make.user()
-            project = make.project(make.user(), webhook=receiver.url)
+            volunteer, owner = make.user(), make.user()
+            project = make.project(owner, webhook=receiver.url)
             make.task(project, n_answers=1)
         try:
             complete_a_task(site, project, volunteer)
             assert receiver.received == []  # queued for a worker, and pending on the owner's page
             [pending] = stored(site, project.id)
             assert (pending.response, pending.response_status_code) == (None, None)
+            page = site.get(f"/project/{project.short_name}/webhook", {"api_key": owner.api_key})
+            row = page.html.select_one("table.data-table tbody tr")
+            assert row.select_one("td").text == str(pending.id) and "pending" in row.text
+            # A pending delivery is not "failed": sending the failed ones again leaves it alone.
+            site.get(f"/project/{project.short_name}/webhook", {"api_key": owner.api_key, "failed": "1"}, headers=JSON)
+            assert app.registry["jobs"].queue.count == 1
             worker = subprocess.run(
                 [sys.executable, "-m", "pybossa_core.cli", "-c", str(ini), "worker", "--burst"],
                 env={key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")},
