@@ -99,7 +99,7 @@ def site(tmp_path, tmp_path_factory, receiver):
             secret = {SECRET}
             uploads.dir = {tmp_path / "uploads"}
             ratelimit.enabled = false
-            cache.prefix = test-{uuid.uuid4().hex}
+            redis.prefix = test-{uuid.uuid4().hex}
             jobs.queue = {queue}
             jobs.retry_interval = 0
             jobs.abandoned_after = 3
