@@ -62,6 +62,7 @@ def configure(
     config.include("pybossa_core.services.uploads")
     # JSON or the template for the web views, per request.
     config.include("pybossa_core.renderers")
+    config.include("pybossa_core.security_headers")
     # E-mail (files under var/mail/ or SMTP) and the failed sign-in counter.
     config.include("pybossa_core.services.mail")
     config.include("pybossa_core.services.signin_throttle")

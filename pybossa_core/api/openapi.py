@@ -735,7 +735,7 @@ DOCS_PAGE = """<!doctype html>
 <body>
 <div id="swagger-ui"></div>
 <script src="{js}"></script>
-<script>
+<script nonce="{nonce}">
 SwaggerUIBundle({{url: {spec}, dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null}});
 </script>
 </body>
@@ -751,6 +751,7 @@ def api_docs(request):
         css=html.escape(request.static_url(SWAGGER_UI + "swagger-ui.css")),
         js=html.escape(request.static_url(SWAGGER_UI + "swagger-ui-bundle.js")),
         icon=html.escape(request.static_url(SWAGGER_UI + "favicon-32x32.png")),
+        nonce=request.csp_nonce,
         # Inside <script>: JSON, with "<" escaped so the URL cannot close the element.
         spec=json.dumps(request.route_path("api.openapi", slash="")).replace("<", "\\u003c"),
     )

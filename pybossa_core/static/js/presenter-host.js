@@ -15,10 +15,8 @@
 (function (window, document) {
   "use strict";
 
-  var SESSION_READS = [
-    /^\/api\/(task|taskrun|result|category|helpingmaterial)(\/\d+)?$/,
-    /^\/api\/(project\/)?[^\/]+\/(newtask|userprogress)$/
-  ];
+  var SESSION_READS = /^\/api\/(task|taskrun|result|category|helpingmaterial)(\/\d+)?$/;
+  var PROJECT_READS = /^\/api\/(?:project\/)?([^\/]+)\/(?:newtask|userprogress)$/;
   var UNSAFE = /^(POST|PUT|DELETE|PATCH)$/;
   var FORWARDED_HEADERS = ["accept", "content-type"];
 
@@ -27,11 +25,13 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  /* This project's record, or the volunteer's next task or progress in it. */
   function isThisProject(url, project) {
     var match = /^\/api\/project(?:\/(\d+))?$/.exec(url.pathname);
-    if (!match) { return false; }
-    if (match[1]) { return match[1] === project.id; }
-    return url.searchParams.get("short_name") === project.shortName || url.searchParams.get("id") === project.id;
+    if (match && match[1]) { return match[1] === project.id; }
+    if (match) { return url.searchParams.get("short_name") === project.shortName || url.searchParams.get("id") === project.id; }
+    match = PROJECT_READS.exec(url.pathname);
+    return Boolean(match) && (match[1] === project.id || match[1] === project.shortName);
   }
 
   function savesForThisProject(method, url, body, project) {
@@ -42,7 +42,7 @@
   /* Whether the request may be sent with the volunteer's session. */
   function withSession(method, url, body, project) {
     if (method === "GET" || method === "HEAD") {
-      return isThisProject(url, project) || SESSION_READS.some(function (rule) { return rule.test(url.pathname); });
+      return isThisProject(url, project) || SESSION_READS.test(url.pathname);
     }
     return savesForThisProject(method, url, body, project);
   }
