@@ -277,6 +277,19 @@ def refresh_stats(args, settings: dict[str, Any]) -> int:
     return 0
 
 
+def rebuild_figures(args, settings: dict[str, Any]) -> int:
+    """Recompute the statistics counters from the tasks and task runs (the database keeps them with
+    every write; run this after writing around the triggers, or to check them)."""
+    from pybossa_core.db import get_engine
+    from pybossa_core.services.figure_counts import rebuild
+
+    engine = get_engine(settings)
+    with engine.begin() as connection:
+        rebuild(connection)
+    print("statistics counters rebuilt")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pybossa", description=__doc__)
     parser.add_argument(
@@ -306,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin_parser.set_defaults(run=create_admin)
     commands.add_parser("plugins", help=plugins.__doc__).set_defaults(run=plugins, needs_secret=False)
     commands.add_parser("refresh-stats", help=refresh_stats.__doc__).set_defaults(run=refresh_stats)
+    commands.add_parser("rebuild-figures", help=rebuild_figures.__doc__).set_defaults(run=rebuild_figures)
     return parser
 
 

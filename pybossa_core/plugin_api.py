@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pybossa_core import models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
+from pybossa_core.services import figure_counts as counters
 
 if TYPE_CHECKING:
     import colander
@@ -35,6 +36,7 @@ __all__ = [
     "SchedulerSpec",
     "StatsSpec",
     "Vote",
+    "counters",
     "exact_match",
     "plurality",
     "fetch",

@@ -128,3 +128,27 @@ def test_refresh_stats_stores_the_dashboard_figures(tmp_path, capsys):
         data = connection.execute(sa.text("select data from site_snapshot where name = 'dashboard'")).scalar_one()
     engine.dispose()
     assert '"new_users_week"' in data and '"series": [[1]]' in data
+
+
+def test_rebuild_figures_recomputes_counters_written_around_the_triggers(tmp_path, capsys):
+    ini = write_ini(tmp_path)
+    assert main(["-c", ini, "db", "upgrade"]) == 0
+    assert main(["-c", ini, "create-admin", "alice", "alice@example.com"]) == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/site.sqlite")
+    with engine.begin() as connection:
+        owner = connection.execute(sa.text("select id from user where name = 'alice'")).scalar_one()
+        connection.execute(sa.text(
+            "insert into project (name, short_name, description, long_description, created, updated, owner_id,"
+            " owners_ids, published, featured, allow_anonymous_contributors, secret_key, info, webhook, private,"
+            " invited_ids, zip_download, contacted) values ('P', 'p', '', '', '2026-01-01', '2026-01-01', :owner, '[]',"
+            " 1, 0, 1, 's', '{}', null, 0, '[]', 1, 0)"), {"owner": owner})
+        connection.execute(sa.text(
+            "insert into task (project_id, created, state, quorum, calibration, priority_0, info, n_answers, fav_user_ids,"
+            " n_task_runs) select id, '2026-01-01', 'ongoing', 0, 0, 0, '{}', 3, '[]', 0 from project"))
+        # Written around the triggers: the counters say nothing of the task until they are rebuilt.
+        connection.execute(sa.text("delete from project_counts"))
+    assert main(["-c", ini, "rebuild-figures"]) == 0
+    assert "statistics counters rebuilt" in capsys.readouterr().out
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select sum(n_tasks) from project_counts")).scalar_one() == 1
+    engine.dispose()

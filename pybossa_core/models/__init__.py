@@ -3,6 +3,7 @@ from sqlalchemy.orm import configure_mappers
 
 from pybossa_core.models.auditlog import Auditlog
 from pybossa_core.models.category import Category
+from pybossa_core.models import figures
 from pybossa_core.models.content import Announcement, Blogpost, HelpingMaterial, Page
 from pybossa_core.models.handout import TaskHandout
 from pybossa_core.models.meta import Base
@@ -20,7 +21,7 @@ from pybossa_core.models.webhook import Webhook
 configure_mappers()
 
 __all__ = [
-    "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial",
+    "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial", "figures",
     "Page", "Project", "Result", "RunningImport", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
     "Webhook",
     "WebSession",

@@ -25,6 +25,7 @@ from pybossa_core.models import Announcement, Blogpost, Project, Task, TaskRun, 
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.user import new_api_key
 from pybossa_core.security import listed_publicly
+from pybossa_core.services import figure_counts
 from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.passwords import check_password, hash_password
 
@@ -310,30 +311,11 @@ def project_summaries(session: Session, query: sa.Select) -> list[dict[str, Any]
     projects = session.scalars(query.order_by(Project.id)).all()
     if not projects:
         return []
-    ids = [project.id for project in projects]
-    tasks = dict(
-        session.execute(
-            sa.select(Task.project_id, sa.func.count(Task.id)).where(Task.project_id.in_(ids)).group_by(Task.project_id)
-        ).all()
-    )
-    completed = dict(
-        session.execute(
-            sa.select(Task.project_id, sa.func.count(Task.id))
-            .where(Task.project_id.in_(ids), Task.state == "completed")
-            .group_by(Task.project_id)
-        ).all()
-    )
-    caller = sa.func.coalesce(sa.cast(TaskRun.user_id, sa.String), TaskRun.user_ip, TaskRun.external_uid)
-    volunteers = dict(
-        session.execute(
-            sa.select(TaskRun.project_id, sa.func.count(sa.distinct(caller)))
-            .where(TaskRun.project_id.in_(ids))
-            .group_by(TaskRun.project_id)
-        ).all()
-    )
+    counts = figure_counts.counts_by_project(session, [project.id for project in projects])
     cards = []
     for project in projects:
-        n_tasks = tasks.get(project.id, 0)
+        figures = counts.get(project.id, figure_counts.Counts())
+        n_tasks = figures.n_tasks
         cards.append(
             {
                 "id": project.id,
@@ -343,8 +325,8 @@ def project_summaries(session: Session, query: sa.Select) -> list[dict[str, Any]
                 "info": project.info or {},
                 "owner_id": project.owner_id,
                 "n_tasks": n_tasks,
-                "n_volunteers": volunteers.get(project.id, 0),
-                "overall_progress": math.floor(completed.get(project.id, 0) * 100 / n_tasks) if n_tasks else 0,
+                "n_volunteers": figures.n_volunteers,
+                "overall_progress": math.floor(figures.n_completed_tasks * 100 / n_tasks) if n_tasks else 0,
             }
         )
     return cards

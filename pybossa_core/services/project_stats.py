@@ -12,9 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Category, Project, Task, TaskRun, User
+from pybossa_core.models import Category, Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import listed_publicly
+from pybossa_core.services import figure_counts
 from pybossa_core.services.accounts import format_time, pretty_date
 from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.projects import ProjectStats, public_project
@@ -38,27 +39,12 @@ def cached_stats(session: Session, project: Project, cache: Cache, recompute: Ca
 
 
 def _listing_query(published: bool):
-    volunteers = (
-        sa.select(
-            sa.func.count(sa.distinct(TaskRun.user_id))
-            + sa.func.count(sa.distinct(TaskRun.user_ip))
-            + sa.func.count(sa.distinct(TaskRun.external_uid))
-        )
-        .where(TaskRun.project_id == Project.id)
-        .scalar_subquery()
-    )
-    last = sa.select(sa.func.max(TaskRun.created)).where(TaskRun.project_id == Project.id).scalar_subquery()
-    tasks = (
-        sa.select(Task.project_id, sa.func.count(Task.id).label("n_tasks"),
-                  sa.func.count(Task.id).filter(Task.state == "completed").label("n_completed"))
-        .group_by(Task.project_id)
-        .subquery()
-    )
+    counts = figure_counts.totals_subquery()
     return (
-        sa.select(Project, User.fullname, sa.func.coalesce(tasks.c.n_tasks, 0), sa.func.coalesce(tasks.c.n_completed, 0),
-                  volunteers, last)
+        sa.select(Project, User.fullname, sa.func.coalesce(counts.c.n_tasks, 0), sa.func.coalesce(counts.c.n_completed_tasks, 0),
+                  counts.c.n_volunteers, counts.c.last_activity)
         .join(User, User.id == Project.owner_id)
-        .outerjoin(tasks, tasks.c.project_id == Project.id)
+        .outerjoin(counts, counts.c.project_id == Project.id)
         # Private projects are never in the shared listings (drafts are listed to owners and admins).
         .where(listed_publicly() if published else Project.published.is_(False))
     )

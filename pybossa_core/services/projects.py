@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
-from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
+from pybossa_core.models import Blogpost, Category, Project, Result, Task, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
 from pybossa_core.schemas.api import INT32
-from pybossa_core.services import auditlog, quality
+from pybossa_core.services import auditlog, figure_counts, quality
 from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 
@@ -76,32 +76,10 @@ def public_project(project: Project) -> dict[str, Any]:
 
 
 def project_stats(session: Session, project: Project) -> ProjectStats:
-    """Return ``project``'s figures from the task table's counters and the newest task run.
-
-    Task runs are counted through ``task.n_task_runs``; the last activity is the newest task
-    run found through the (project_id, id) index.  Volunteers are still a COUNT DISTINCT over
-    the project's task runs: a per-project counter can replace it when it shows in profiles.
-    """
-    n_tasks, n_completed, n_task_runs = session.execute(
-        sa.select(
-            sa.func.count(Task.id),
-            sa.func.count(Task.id).filter(Task.state == "completed"),
-            sa.func.coalesce(sa.func.sum(Task.n_task_runs), 0),
-        ).where(Task.project_id == project.id)
-    ).one()
-    last = session.scalar(
-        sa.select(TaskRun.created).where(TaskRun.project_id == project.id).order_by(TaskRun.id.desc()).limit(1)
-    )
-    volunteers = 0
-    if last is not None:
-        volunteers = session.execute(
-            sa.select(
-                sa.func.count(sa.distinct(TaskRun.user_id))
-                + sa.func.count(sa.distinct(TaskRun.user_ip))
-                + sa.func.count(sa.distinct(TaskRun.external_uid))
-            ).where(TaskRun.project_id == project.id)
-        ).scalar_one()
-    return ProjectStats(int(n_tasks), int(n_completed), int(n_task_runs), int(volunteers), format_time(last))
+    """Return ``project``'s figures from its counters (``figure_counts``): no task or task run is counted."""
+    counts = figure_counts.counts_of(session, project.id)
+    return ProjectStats(counts.n_tasks, counts.n_completed_tasks, counts.n_task_runs, counts.n_volunteers,
+                        format_time(counts.last_activity))
 
 
 #: The environments a presenter can run in (views.presenter_frame): PYBOSSA's old theme, or the site's own.

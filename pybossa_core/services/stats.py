@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Announcement, Category, Project, Task
+from pybossa_core.models import Announcement, Category, Project
 from pybossa_core.security import listed_publicly
+from pybossa_core.services import figure_counts
 from pybossa_core.services.accounts import format_time, project_summaries
 
 #: How many projects the home page shows as the most active, and how many users as the top ones.
@@ -81,14 +82,15 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     if featured:
         categories.insert(0, dict(FEATURED))
         categories_projects[FEATURED["short_name"]] = featured
-    answers = sa.func.coalesce(sa.func.sum(Task.n_task_runs), 0)
+    counts = figure_counts.COUNTS
+    answers = sa.func.sum(counts.n_task_runs)
     active_ids = session.scalars(
-        sa.select(Task.project_id)
-        .join(Project, Project.id == Task.project_id)
+        sa.select(counts.project_id)
+        .join(Project, Project.id == counts.project_id)
         .where(listed_publicly())
-        .group_by(Task.project_id)
+        .group_by(counts.project_id)
         .having(answers > 0)
-        .order_by(answers.desc(), Task.project_id)
+        .order_by(answers.desc(), counts.project_id)
         .limit(HOME_TOP_PROJECTS)
     ).all()
     by_id = {card["id"]: _card(card) for card in project_summaries(session, published.where(Project.id.in_(active_ids)))}

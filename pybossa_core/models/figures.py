@@ -1,0 +1,76 @@
+"""The figures the statistics pages show, kept by database triggers with every write of a task or
+task run (migration 0012), so no page counts tasks or task runs.
+
+The triggers run in the writing statement's own transaction, for every way of writing (the API,
+cascaded deletes, bulk inserts, raw SQL), at the cost of a few index updates inside the database:
+no Python and no extra round trip per answer.  ``pybossa rebuild-figures`` recomputes them all
+from the tables (:mod:`pybossa_core.services.figure_counts`).
+
+A project's counters are spread over ``SHARDS`` rows (the task's id modulo ``SHARDS``): on
+PostgreSQL a single row per project would be locked by every answer to the project until its
+transaction commits, queueing the project's volunteers behind each other.  Readers add the rows up.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pybossa_core.models.meta import Base
+
+#: Rows each project's counters are spread over.
+SHARDS = 8
+
+#: Per project (and shard): tasks, completed tasks, answers (and anonymous ones), volunteers (and
+#: anonymous ones), the seconds volunteers took (handout to answer) and the newest answer's time.
+project_counts = sa.Table(
+    "project_counts",
+    Base.metadata,
+    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("n_tasks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_completed_tasks", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_task_runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_anon_task_runs", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_volunteers", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_anon_volunteers", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("contrib_seconds", sa.Float, nullable=False, server_default="0"),
+    sa.Column("last_activity", sa.DateTime, nullable=True),
+)
+
+#: Each volunteer of a project and its answers there: ``who`` is ``u<user id>``, ``x<external uid>``
+#: or ``a<anonymous address>``; ``user_id`` is set for signed-in volunteers.
+project_volunteer = sa.Table(
+    "project_volunteer",
+    Base.metadata,
+    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("who", sa.String(300), primary_key=True),
+    sa.Column("user_id", sa.Integer, nullable=True),
+    sa.Column("n_answers", sa.Integer, nullable=False),
+    sa.Index("ix_project_volunteer_top", "project_id", sa.text("n_answers DESC")),
+)
+
+#: A project's answers per hour (and shard), all and anonymous: the stats page's day and hour charts.
+project_hour = sa.Table(
+    "project_hour",
+    Base.metadata,
+    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("hour", sa.DateTime, primary_key=True),
+    sa.Column("shard", sa.Integer, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("n_anon", sa.Integer, nullable=False),
+)
+
+#: The site's anonymous addresses and their answers: ``/stats/``'s anonymous users.
+anon_address = sa.Table(
+    "anon_address",
+    Base.metadata,
+    sa.Column("ip", sa.String(64), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+
+#: One row (id 1): how many anonymous addresses ``anon_address`` holds.
+site_counts = sa.Table(
+    "site_counts",
+    Base.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("n_anon", sa.Integer, nullable=False),
+)

@@ -1,0 +1,186 @@
+"""The counters behind the statistics pages (``pybossa_core.models.figures``): reading them, and
+rebuilding them from the tables.
+
+The database's triggers keep the counters with every write; :func:`rebuild` recomputes them from
+scratch (``pybossa rebuild-figures``, and the migration that introduced them), for a database
+whose counters were written around the triggers or are doubted.
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from pybossa_core.models import Task, TaskRun
+from pybossa_core.models.figures import SHARDS, anon_address, project_counts, project_hour, project_volunteer, site_counts
+
+COUNTS = project_counts.c
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A project's counters, added up over its shards."""
+
+    n_tasks: int = 0
+    n_completed_tasks: int = 0
+    n_task_runs: int = 0
+    n_anon_task_runs: int = 0
+    n_volunteers: int = 0
+    n_anon_volunteers: int = 0
+    contrib_seconds: float = 0.0
+    last_activity: datetime.datetime | None = None
+
+
+_SUMS = (
+    sa.func.sum(COUNTS.n_tasks), sa.func.sum(COUNTS.n_completed_tasks), sa.func.sum(COUNTS.n_task_runs),
+    sa.func.sum(COUNTS.n_anon_task_runs), sa.func.sum(COUNTS.n_volunteers), sa.func.sum(COUNTS.n_anon_volunteers),
+    sa.func.sum(COUNTS.contrib_seconds), sa.func.max(COUNTS.last_activity),
+)
+BY_PROJECT = sa.select(COUNTS.project_id, *_SUMS).where(COUNTS.project_id.in_(sa.bindparam("ids", expanding=True))).group_by(
+    COUNTS.project_id)
+
+
+def _counts(row) -> Counts:
+    return Counts(*(int(value or 0) for value in row[:6]), float(row[6] or 0), row[7])
+
+
+def counts_by_project(session: Session, project_ids: Iterable[int]) -> dict[int, Counts]:
+    """Return the counters of each project of ``project_ids`` (those without any are left out)."""
+    ids = list(project_ids)
+    if not ids:
+        return {}
+    return {row[0]: _counts(row[1:]) for row in session.execute(BY_PROJECT, {"ids": ids})}
+
+
+def counts_of(session: Session, project_id: int) -> Counts:
+    return counts_by_project(session, [project_id]).get(project_id, Counts())
+
+
+def totals_subquery() -> sa.Subquery:
+    """Each project's summed counters (``project_id``, ``n_tasks``, ``n_completed_tasks``,
+    ``n_task_runs``, ``n_volunteers``, ``last_activity``), for listings to join."""
+    return sa.select(
+        COUNTS.project_id,
+        sa.func.sum(COUNTS.n_tasks).label("n_tasks"),
+        sa.func.sum(COUNTS.n_completed_tasks).label("n_completed_tasks"),
+        sa.func.sum(COUNTS.n_task_runs).label("n_task_runs"),
+        sa.func.sum(COUNTS.n_volunteers).label("n_volunteers"),
+        sa.func.max(COUNTS.last_activity).label("last_activity"),
+    ).group_by(COUNTS.project_id).subquery("counts")
+
+
+def site_totals(session: Session) -> tuple[int, int, int]:
+    """Return the site's tasks, task runs and distinct anonymous addresses."""
+    n_tasks, n_task_runs = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(COUNTS.n_tasks), 0), sa.func.coalesce(sa.func.sum(COUNTS.n_task_runs), 0))
+    ).one()
+    n_anon = session.scalar(sa.select(site_counts.c.n_anon).where(site_counts.c.id == 1)) or 0
+    return int(n_tasks), int(n_task_runs), int(n_anon)
+
+
+def top_volunteers(session: Session, project_id: int, *, anonymous: bool, size: int) -> list[tuple[str, int | None, int]]:
+    """Return the ``size`` volunteers of the project with the most answers: (name without its kind
+    prefix, user id or None, answers), most answers first, by name on a tie."""
+    volunteers = project_volunteer.c
+    kind = volunteers.user_id.is_(None) if anonymous else volunteers.user_id.is_not(None)
+    rows = session.execute(
+        sa.select(sa.func.substr(volunteers.who, 2), volunteers.user_id, volunteers.n_answers)
+        .where(volunteers.project_id == project_id, kind)
+        .order_by(volunteers.n_answers.desc(), volunteers.who)
+        .limit(size)
+    ).all()
+    return [(name, user_id, n) for name, user_id, n in rows]
+
+
+def answers_per_hour(session: Session, project_id: int, since: datetime.datetime) -> list[tuple[datetime.datetime, int, int]]:
+    """Return the project's (hour, answers, anonymous answers) since ``since``, hour by hour."""
+    hours = project_hour.c
+    return [(hour, int(n), int(n_anon)) for hour, n, n_anon in session.execute(
+        sa.select(hours.hour, sa.func.sum(hours.n), sa.func.sum(hours.n_anon))
+        .where(hours.project_id == project_id, hours.hour >= since)
+        .group_by(hours.hour)
+        .order_by(hours.hour)
+    )]
+
+
+# -- rebuilding ------------------------------------------------------------------------------
+
+
+def _who(connection: Connection) -> sa.ColumnElement:
+    # The triggers' name of a volunteer: 'u<user id>', 'x<external uid>' or 'a<address>'.
+    return sa.case(
+        (TaskRun.user_id.is_not(None), sa.literal("u") + sa.cast(TaskRun.user_id, sa.String)),
+        (TaskRun.external_uid.is_not(None), sa.literal("x") + TaskRun.external_uid),
+        else_=sa.literal("a") + sa.func.coalesce(TaskRun.user_ip, ""),
+    )
+
+
+def _hour(connection: Connection) -> sa.ColumnElement:
+    if connection.dialect.name == "postgresql":
+        return sa.func.date_trunc("hour", TaskRun.created)
+    # The triggers' text, so that their later upserts meet these rows.
+    return sa.func.strftime("%Y-%m-%d %H:00:00.000000", TaskRun.created)
+
+
+def _seconds(connection: Connection) -> sa.ColumnElement:
+    if connection.dialect.name == "postgresql":
+        seconds = sa.extract("epoch", TaskRun.finish_time - TaskRun.created)
+    else:
+        seconds = (sa.func.julianday(TaskRun.finish_time) - sa.func.julianday(TaskRun.created)) * 86400.0
+    return sa.func.coalesce(sa.func.sum(sa.func.coalesce(seconds, 0)), 0)
+
+
+def rebuild(connection: Connection) -> None:
+    """Recompute every counter from the tasks and task runs, replacing what the tables held."""
+    for table in (project_counts, project_volunteer, project_hour, anon_address, site_counts):
+        connection.execute(table.delete())
+    anonymous = TaskRun.user_id.is_(None)
+    counted: dict[tuple[int, int], dict] = {}
+
+    def row(project_id: int, shard: int) -> dict:
+        return counted.setdefault((project_id, shard), {
+            "project_id": project_id, "shard": shard, "n_tasks": 0, "n_completed_tasks": 0, "n_task_runs": 0,
+            "n_anon_task_runs": 0, "n_volunteers": 0, "n_anon_volunteers": 0, "contrib_seconds": 0.0,
+            "last_activity": None})
+
+    shard = Task.id % SHARDS
+    for project_id, part, n, completed in connection.execute(
+        sa.select(Task.project_id, shard, sa.func.count(), sa.func.count().filter(Task.state == "completed"))
+        .group_by(Task.project_id, shard)
+    ):
+        row(project_id, part).update(n_tasks=n, n_completed_tasks=completed)
+    shard = TaskRun.task_id % SHARDS
+    for project_id, part, n, n_anon, seconds, last in connection.execute(
+        sa.select(TaskRun.project_id, shard, sa.func.count(), sa.func.count().filter(anonymous), _seconds(connection),
+                  sa.func.max(TaskRun.created))
+        .group_by(TaskRun.project_id, shard)
+    ):
+        row(project_id, part).update(n_task_runs=n, n_anon_task_runs=n_anon, contrib_seconds=float(seconds), last_activity=last)
+    who = _who(connection)
+    volunteers = sa.select(TaskRun.project_id, who.label("who"), TaskRun.user_id, sa.func.count().label("n")).group_by(
+        TaskRun.project_id, who, TaskRun.user_id)
+    connection.execute(sa.insert(project_volunteer).from_select(["project_id", "who", "user_id", "n_answers"], volunteers))
+    # Volunteers are counted once per project: in its first shard.
+    for project_id, n, n_anon in connection.execute(
+        sa.select(project_volunteer.c.project_id, sa.func.count(), sa.func.count().filter(project_volunteer.c.user_id.is_(None)))
+        .group_by(project_volunteer.c.project_id)
+    ):
+        row(project_id, 0).update(n_volunteers=n, n_anon_volunteers=n_anon)
+    if counted:
+        connection.execute(sa.insert(project_counts), list(counted.values()))
+    hour = _hour(connection)
+    connection.execute(sa.insert(project_hour).from_select(
+        ["project_id", "hour", "shard", "n", "n_anon"],
+        sa.select(TaskRun.project_id, hour, shard, sa.func.count(), sa.func.count().filter(anonymous))
+        .group_by(TaskRun.project_id, hour, shard),
+    ))
+    connection.execute(sa.insert(anon_address).from_select(
+        ["ip", "n"],
+        sa.select(TaskRun.user_ip, sa.func.count()).where(anonymous, TaskRun.user_ip.is_not(None)).group_by(TaskRun.user_ip),
+    ))
+    connection.execute(sa.insert(site_counts).from_select(
+        ["id", "n_anon"], sa.select(sa.literal(1), sa.func.count()).select_from(anon_address)))
