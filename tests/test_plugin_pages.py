@@ -103,3 +103,14 @@ def test_the_guide_shows_every_file_of_both_examples():
 
 def test_the_core_holds_no_page_of_a_bundled_plugin():
     assert sorted(path.name for path in (CORE_TEMPLATES / "projects" / "importers").iterdir()) == ["_form.html"]
+
+
+def test_an_importer_that_is_not_installed_is_named(owner_browser):
+    _, browser = owner_browser
+
+    page = browser.get("/project/birds/tasks/import?type=csv", headers=HTML, status=404)
+    answer = browser.get("/project/birds/tasks/import?type=csv", headers={"Accept": "application/json"}, status=404)
+
+    message = "The importer csv is not installed on this site"
+    assert message in page.text and "pybossa-importer-csv" in page.text
+    assert answer.json["description"].startswith(message) and answer.json["status_code"] == 404

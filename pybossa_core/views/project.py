@@ -466,7 +466,13 @@ def import_task(request):
         return context
     importer = importers.get(kind) if isinstance(kind, str) else None
     if importer is None:
-        raise HTTPNotFound()
+        missing = HTTPNotFound()
+        # Said on the page and in the JSON: a plugin removed from the site is not a broken link.
+        missing.explanation = (
+            f"The importer {kind} is not installed on this site: its administrator needs to install "
+            f"the plugin that provides it (such as pybossa-importer-{kind}) and restart the site."
+        )
+        raise missing
     # PYBOSSA's name; plugin_pages draws it with the plugin's own template or the generic form.
     context["template"] = "/" + importer_page(importer.name)
     context["form"] = _importer_form(request, importer)
