@@ -18,8 +18,8 @@ from typing import Any
 MASK = "***"
 #: The last part of a setting's name (``plugin.twitter.consumer_secret``) that makes it secret.
 SECRET_NAME = re.compile(r"(^|[._])(secret|password|passwd|token|key|credentials?)$", re.IGNORECASE)
-#: Shorter values are left alone: masking "1" or "true" would garble every line.
-MIN_LENGTH = 6
+#: Shorter values are left alone: masking "true" or "secret" would garble every line.
+MIN_LENGTH = 8
 
 # The log record factory is one per process, so the values it masks are too: every site
 # configured in this process (one, but several in a test run) adds its own.
