@@ -301,6 +301,9 @@ def read_body(request, resource: ApiResource) -> Body:
         if not resource.uploads:
             raise BadRequest(f"{resource.name} takes a JSON body, not a form")
         fields = {key: value for key, value in request.POST.items() if isinstance(value, str)}
+        # As in JSON bodies: PostgreSQL cannot store NUL, raw or escaped in a field's JSON text.
+        if any("\x00" in value or "\\u0000" in value for value in fields.values()):
+            raise BadRequest("NUL characters are not allowed")
         upload = request.POST.get("file")
         if upload is not None and not hasattr(upload, "file"):
             raise BadRequest("file must be an uploaded file")

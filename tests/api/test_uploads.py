@@ -7,7 +7,7 @@ import json
 import pytest
 from PIL import Image
 
-from pybossa_core.models import HelpingMaterial
+from pybossa_core.models import HelpingMaterial, Page
 
 INERT = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/account/profile")</script></svg>'
@@ -187,3 +187,13 @@ def test_anonymous_task_run_with_a_file(testapp, make):
         upload_files=[("file", "recording.mp3", b"ID3\x03")],
     ).json
     assert body["media_url"].startswith("/uploads/anonymous/") and body["info"]["answer"] == 1
+
+
+@pytest.mark.parametrize("info", ['{"a\\u0000b": 1}', '{"a": "x\\u0000"}', '{"a": "x\u0000"}'])
+def test_nul_in_a_form_field_is_refused_as_in_json(testapp, make, dbsession, info):
+    owner = make.user()
+    project = make.project(owner)
+    body = testapp.post(f"/api/page?api_key={owner.api_key}", {"project_id": str(project.id), "slug": "about", "info": info},
+                        status=400).json
+    assert body["exception_cls"] == "BadRequest" and "NUL" in body["exception_msg"]
+    assert dbsession.query(Page).count() == 0
