@@ -16,7 +16,6 @@ from pybossa_core.services.quiz import QuizFailed
 from pybossa_core.services.scheduling import TaskRequest, pick_tasks
 
 MAX_TASKS = 100
-ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
 
 
 PROJECT_BY_SHORT_NAME = sa.select(*Project.__table__.columns).where(Project.short_name == sa.bindparam("short_name"))
@@ -69,8 +68,8 @@ def _refusal(message: str) -> dict:
 def newtask(request):
     """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
     call, project, caller = _contributing(request, "project_id")
-    if caller.is_anonymous and not project.allow_anonymous_contributors:
-        return _refusal(ANONYMOUS_REFUSED)
+    if not contribution.welcomes(project, caller):
+        return _refusal(contribution.ANONYMOUS_REFUSED)
     task_request = _task_request(call, project, caller)
     try:
         tasks = pick_tasks(request.registry["schedulers"], task_request)

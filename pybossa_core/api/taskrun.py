@@ -4,7 +4,7 @@ from __future__ import annotations
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.api.callers import caller_for
 from pybossa_core.api.related import task_run_related
-from pybossa_core.errors import Forbidden, Unauthorized
+from pybossa_core.errors import Forbidden
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.task import is_gold
@@ -23,14 +23,7 @@ class TaskRunRules(Rules):
         if task.project_id != project.id:
             raise Forbidden("Invalid project_id")
         caller = caller_for(call, project, task_run.external_uid or call.params.get("external_uid"))
-        if caller.is_anonymous and not project.allow_anonymous_contributors:
-            raise Unauthorized("This project does not allow anonymous contributors")
-        handed_out = contribution.check_answer(call.session, task.id, caller, utcnow())
-        # Who answered, and when the task was handed out, is the server's to say.
-        for name, value in caller.task_run_fields().items():
-            setattr(task_run, name, value)
-        task_run.created = handed_out
-        task_run.finish_time = utcnow()
+        contribution.submit_answer(call.session, project, task_run, caller, utcnow())
 
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)

@@ -19,12 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from pybossa_core.errors import Forbidden
+from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, Result, Task, TaskHandout, TaskRun
 from pybossa_core.services import webhooks
 
 #: How long a handed-out task waits for its answer, unless the project's ``info.timeout`` says otherwise.
 DEFAULT_TIMEOUT = 3600
+ANONYMOUS_REFUSED = "This project does not allow anonymous contributors"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,12 @@ RUN_IDS = sa.select(TASK_RUN.c.id).where(TASK_RUN.c.task_id == sa.bindparam("tas
 NEW_RESULT = sa.insert(RESULT).returning(RESULT.c.id)
 
 
+def welcomes(project: Project, caller: Caller) -> bool:
+    """Who may be handed ``project``'s tasks and answer them: anyone, unless the project refuses
+    anonymous contributors (the API, the contribution page and the task page ask this)."""
+    return project.allow_anonymous_contributors or not caller.is_anonymous
+
+
 def hand_out(session: Session, project: Project, tasks: list[Task], caller: Caller, now: datetime.datetime) -> None:
     """Record that ``caller`` was handed ``tasks``: one upsert per task, racing callers included."""
     if not tasks:
@@ -140,7 +147,7 @@ def hand_out(session: Session, project: Project, tasks: list[Task], caller: Call
     session.execute(_handout_upsert(session.get_bind().dialect.name), rows)
 
 
-def check_answer(session: Session, task_id: int, caller: Caller, now: datetime.datetime) -> datetime.datetime:
+def _check_handout(session: Session, task_id: int, caller: Caller, now: datetime.datetime) -> datetime.datetime:
     """Return when ``task_id`` was handed to ``caller``, or refuse the answer it is about to give."""
     column, who = caller.identity
     state = session.execute(_answer_check(column), {"task": task_id, "who": who, "caller": caller.key}).one()
@@ -149,6 +156,20 @@ def check_answer(session: Session, task_id: int, caller: Caller, now: datetime.d
     if state.expires is None or state.expires <= now:
         raise Forbidden("You must request a task first!")
     return state.created
+
+
+def submit_answer(session: Session, project: Project, task_run: TaskRun, caller: Caller,
+                  now: datetime.datetime) -> None:
+    """Take ``caller``'s answer to one of ``project``'s tasks: refuse it unless ``caller`` is welcome and
+    holds a live handout of the task, then set the fields that are the server's to say (who answered,
+    when the task was handed out and when it was answered)."""
+    if not welcomes(project, caller):
+        raise Unauthorized(ANONYMOUS_REFUSED)
+    handed_out = _check_handout(session, task_run.task_id, caller, now)
+    for name, value in caller.task_run_fields().items():
+        setattr(task_run, name, value)
+    task_run.created = handed_out
+    task_run.finish_time = now
 
 
 def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) -> int | None:

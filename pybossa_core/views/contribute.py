@@ -18,7 +18,7 @@ from pyramid.view import view_config
 
 from pybossa_core.models import User
 from pybossa_core.renderers import redirect
-from pybossa_core.services import projects, quiz
+from pybossa_core.services import contribution, projects, quiz
 from pybossa_core.views.presenter_frame import SANDBOX, frame_path
 from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project, web_caller
 
@@ -39,7 +39,8 @@ def tutorial_cookie(project) -> str:
 def newtask(request):
     """The contribution page; the project's tutorial instead, the first time a visitor comes."""
     project = readable_project(request)
-    if request.identity is None and not project.allow_anonymous_contributors:
+    caller = web_caller(request)
+    if not contribution.welcomes(project, caller):
         return redirect(
             request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
             status="warning",
@@ -58,7 +59,7 @@ def newtask(request):
         return {**context, "tutorial": tutorial, "template": TUTORIAL_TEMPLATE}
     if not projects.has_presenter(project):
         context.update(flash=NO_PRESENTER, status="error")
-    elif quiz.volunteer_status(request.dbsession, project, web_caller(request).key) == quiz.FAILED:
+    elif quiz.volunteer_status(request.dbsession, project, caller.key) == quiz.FAILED:
         context.update(flash=quiz.REFUSAL, status="info")
     return context
 

@@ -260,13 +260,14 @@ def task(request):
     found = request.dbsession.get(Task, int(request.matchdict["task_id"]))
     if found is None or found.project_id != project.id:
         raise HTTPNotFound()
-    if request.identity is None and not project.allow_anonymous_contributors:
+    caller = web_caller(request)
+    if not contribution.welcomes(project, caller):
         return redirect(
             request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
             status="warning",
             flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
         )
-    contribution.hand_out(request.dbsession, project, [found], web_caller(request), utcnow())
+    contribution.hand_out(request.dbsession, project, [found], caller, utcnow())
     session = request.dbsession
     return {
         "owner": owner_json(request, session.get(User, project.owner_id)),
