@@ -130,10 +130,13 @@ def transfer_ownership_form() -> colander.SchemaNode:
     return schema
 
 
-def task_presenter_form() -> colander.SchemaNode:
-    """The task presenter editor: its HTML, required."""
+def task_presenter_form(environments: tuple[str, ...]) -> colander.SchemaNode:
+    """The task presenter editor: its HTML, required, and the environment it runs in: one of
+    ``environments``, or empty for what the presenter declares."""
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(colander.String(), name="editor", missing=colander.required, missing_msg=REQUIRED))
+    schema.add(colander.SchemaNode(colander.String(allow_empty=True), name="environment", missing="",
+                                   validator=colander.OneOf(("", *environments))))
     return schema
 
 

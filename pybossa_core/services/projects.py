@@ -88,9 +88,14 @@ PRESENTER_ENVIRONMENTS = ("classic", "modern")
 MODERN_DECLARATION = re.compile(r"""<meta\s+name=["']pybossa-environment["']\s+content=["']modern["']""", re.IGNORECASE)
 
 
-def presenter_environment(project: Project, presenter: str) -> str:
-    """The owner's choice (``info.presenter_environment``), else what the presenter declares, else classic."""
+def chosen_environment(project: Project) -> str:
+    """The environment the owner chose for the project's presenter, or "" when the presenter decides."""
     chosen = (project.info or {}).get("presenter_environment")
+    return chosen if chosen in PRESENTER_ENVIRONMENTS else ""
+
+
+def presenter_environment(chosen: str, presenter: str) -> str:
+    """The owner's choice (see :func:`chosen_environment`), else what the presenter declares, else classic."""
     if chosen in PRESENTER_ENVIRONMENTS:
         return chosen
     return "modern" if MODERN_DECLARATION.search(presenter or "") else "classic"
@@ -253,8 +258,10 @@ def delete_project(session: Session, project: Project) -> None:
     session.expunge(project)
 
 
-def set_task_presenter(project: Project, html: str) -> None:
-    project.info = {**(project.info or {}), "task_presenter": html}
+def set_task_presenter(project: Project, html: str, environment: str) -> None:
+    """Save the presenter and the environment chosen for it ("" leaves it to the presenter)."""
+    info = {key: value for key, value in (project.info or {}).items() if key != "presenter_environment"}
+    project.info = {**info, "task_presenter": html, **({"presenter_environment": environment} if environment else {})}
 
 
 def publish(session: Session, project: Project) -> None:

@@ -36,17 +36,20 @@ def frame_path(short_name: str, page: str, task_id: int | None = None) -> str:
     return f"/project/{short_name}/frame/task/{task_id}" if page == "task" else f"/project/{short_name}/frame/{page}"
 
 
-def frame_response(request, project, content: str, page_path: str, *, preset_task_id: int | None = None):
+def frame_response(request, project, content: str, page_path: str, *, preset_task_id: int | None = None,
+                   environment: str | None = None):
     """The frame's document (HTML whatever the caller accepts: it has no JSON form), sandboxed
     wherever it is shown and framable only by the site's own pages.  Its links resolve against
-    ``page_path``, the page around it, as they did when presenters were part of that page."""
+    ``page_path``, the page around it, as they did when presenters were part of that page.
+    ``environment`` is the owner's choice ("" for the presenter's own), by default the saved one."""
     locales = request.registry.settings["account.locales"]
     locale = request.identity.locale if request.identity is not None else None
     response = render_to_response(FRAME_TEMPLATE, {
         "short_name": project.short_name,
         "page_path": page_path,
         "content": content,
-        "environment": projects.presenter_environment(project, content),
+        "environment": projects.presenter_environment(
+            projects.chosen_environment(project) if environment is None else environment, content),
         "locale": locale if locale in locales else locales[0],
         "preset_task_id": preset_task_id,
     }, request=request)
@@ -77,11 +80,13 @@ def frame_task(request):
 
 @view_config(route_name="project.frame", request_method="POST", match_param="page=preview")
 def preview(request):
-    """The presenter editor's preview: the posted, unsaved presenter, in the same sandbox (owners only)."""
+    """The presenter editor's preview: the posted, unsaved presenter in the environment posted with
+    it, in the same sandbox (owners only)."""
     project = readable_project(request)
     if not owns(request.identity, project):
         raise HTTPForbidden()
-    return frame_response(request, project, request.POST.get("editor", ""), f"/project/{project.short_name}/newtask")
+    return frame_response(request, project, request.POST.get("editor", ""), f"/project/{project.short_name}/newtask",
+                          environment=request.POST.get("environment", ""))
 
 
 def includeme(config) -> None:

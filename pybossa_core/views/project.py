@@ -534,11 +534,11 @@ def task_presenter_editor(request):
     context = project_page(request, project, " &middot; Task Presenter Editor")
     if request.method == "POST":
         data = form_data(request)
-        values, errors = forms.validate(project_forms.task_presenter_form(), data)
+        values, errors = forms.validate(project_forms.task_presenter_form(projects.PRESENTER_ENVIRONMENTS), data)
         if errors:
-            form = show_form(request, {"editor": data.get("editor"), "id": project.id}, errors)
-            return _failed({**context, "form": form, "errors": True})
-        projects.set_task_presenter(project, values["editor"])
+            shown = {"editor": data.get("editor"), "environment": data.get("environment"), "id": project.id}
+            return _failed({**context, "form": show_form(request, shown, errors), "errors": True})
+        projects.set_task_presenter(project, values["editor"], values["environment"])
         return redirect(
             request.route_path("project.tasks", short_name=project.short_name, slash="/"),
             status="success",
@@ -566,7 +566,8 @@ def task_presenter_editor(request):
     return {
         **context,
         "errors": False,
-        "form": show_form(request, {"editor": editor, "id": project.id}),
+        "form": show_form(request, {"editor": editor, "environment": projects.chosen_environment(project),
+                                    "id": project.id}),
         "flash": EDITOR_NOTE,
         "status": "info",
     }

@@ -75,6 +75,11 @@ def test_the_editor_preview_shows_the_posted_presenter_to_owners_only(testapp, m
     posted = {"editor": "<p id='draft'>unsaved</p>", "csrf_token": csrf_of(testapp)}
     preview = testapp.post("/project/birds/frame/preview", posted, headers=HTML)
     assert "<p id='draft'>unsaved</p>" in preview.text and "allow-same-origin" not in sandbox_of(preview)
+    assert '<meta name="pybossa-environment" content="classic">' in preview.text
+    # The preview runs in the environment chosen beside the editor, saved or not.
+    project.info = {"presenter_environment": "classic"}
+    preview = testapp.post("/project/birds/frame/preview", {**posted, "environment": "modern"}, headers=HTML)
+    assert '<meta name="pybossa-environment" content="modern">' in preview.text
     testapp.post("/project/birds/frame/preview", {"editor": "x"}, headers=HTML, status=400)
 
     sign_in(testapp, make.user("stranger", passwd_hash=member.passwd_hash))

@@ -171,7 +171,8 @@ def test_editor_preloads_a_presenter_or_the_projects_own(browser, project):
     body = browser.get("/project/birds/tasks/taskpresentereditor?template=basic", headers=JSON).json
     assert body["template"] == "projects/task_presenter_editor.html" and body["errors"] is False
     assert "pybossa.run('birds')" in body["form"]["editor"] and "{{ project.short_name }}" not in body["form"]["editor"]
-    assert set(body["form"]) == {"csrf", "editor", "errors", "id"}
+    assert set(body["form"]) == {"csrf", "editor", "environment", "errors", "id"}
+    assert body["form"]["environment"] == ""
     body = browser.get("/project/birds/tasks/taskpresentereditor", headers=JSON).json
     assert body["form"]["editor"] == "<div>birds</div>"
     browser.get("/project/birds/tasks/taskpresentereditor?template=nope", headers=JSON, status=404)
@@ -186,6 +187,17 @@ def test_saving_the_task_presenter(browser, project):
     body = post(browser, "/project/birds/tasks/taskpresentereditor", {"editor": ""}).json
     assert body["status"] == "error" and body["form"]["errors"] == {"editor": ["This field is required."]}
     assert project.info["task_presenter"] == "<p>Answer me</p>"
+
+
+def test_the_editor_saves_the_environment_chosen_for_the_presenter(browser, project):
+    post(browser, "/project/birds/tasks/taskpresentereditor", {"editor": "<p>old</p>", "environment": "modern"})
+    assert project.info["presenter_environment"] == "modern"
+    assert browser.get("/project/birds/tasks/taskpresentereditor", headers=JSON).json["form"]["environment"] == "modern"
+    body = post(browser, "/project/birds/tasks/taskpresentereditor", {"editor": "<p>new</p>", "environment": "retro"}).json
+    assert body["status"] == "error" and list(body["form"]["errors"]) == ["environment"]
+    assert body["form"]["environment"] == "retro" and project.info["task_presenter"] == "<p>old</p>"
+    post(browser, "/project/birds/tasks/taskpresentereditor", {"editor": "<p>new</p>", "environment": ""})
+    assert project.info["task_presenter"] == "<p>new</p>" and "presenter_environment" not in project.info
 
 
 # -- redundancy -----------------------------------------------------------------------------
