@@ -1,8 +1,9 @@
-"""What plugins may import: the descriptions their hooks return, plugin errors, settings, and
-the helpers importers share (fetching from a web service, the fields of a file's kind).
+"""What plugins may import: the ``hookimpl`` marker, the descriptions their hooks return, plugin
+errors, settings, and the helpers importers share (fetching from a web service, the fields of a
+file's kind).
 
-Plugins import this module and ``pybossa_core.plugins`` (for ``hookimpl``) and nothing else
-from the core, so the core can change its internals without breaking them.
+Plugins import this module (and ``pybossa_core.testing`` in their tests) and nothing else from
+the core, so the core can change its internals without breaking them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pybossa_core import models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
+from pybossa_core.plugins import hookimpl
 from pybossa_core.services import figure_counts as counters
 
 if TYPE_CHECKING:
@@ -42,14 +44,15 @@ __all__ = [
     "fetch",
     "fetch_json",
     "fetch_response",
+    "hookimpl",
     "media_fields",
     "models",
     "plugin_settings",
 ]
 
-#: The version of what plugins may import (this module, ``pybossa_core.plugins`` and
-#: ``pybossa_core.testing``): every pybossa-core release ``<PLUGIN_API_VERSION>.x`` keeps it, so
-#: a plugin depends on ``pybossa-core>=0.1,<0.2`` (the next version may change it).
+#: The version of what plugins may import (this module and ``pybossa_core.testing``): every
+#: pybossa-core release ``<PLUGIN_API_VERSION>.x`` keeps it, so a plugin depends on
+#: ``pybossa-core>=0.1,<0.2`` (the next version may change it).
 PLUGIN_API_VERSION = "0.1"
 
 #: File name extensions by the ``info`` field PYBOSSA's presenters read a file of that kind from.
@@ -292,23 +295,13 @@ def plugin_settings(settings: Mapping[str, Any], plugin_id: str) -> dict[str, st
     return values
 
 
-def fetch(
-    url: str,
-    *,
-    source: str,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-    explain: Callable[[bytes], str | None] | None = None,
-    timeout: float | None = None,
-    max_bytes: int | None = None,
-) -> bytes:
-    """GET ``url`` (with query ``params`` added) for an importer and return the answer's body.
+def fetch(url: str, *, source: str, **options: Any) -> bytes:
+    """GET ``url`` for an importer and return the answer's body.
 
-    See :func:`fetch_response`, which this is, for the checks, limits and errors.
+    :func:`fetch_response` with the same options (``params``, ``headers``, ``explain``,
+    ``timeout``, ``max_bytes``), checks, limits and errors.
     """
-    return fetch_response(
-        url, source=source, params=params, headers=headers, explain=explain, timeout=timeout, max_bytes=max_bytes
-    ).body
+    return fetch_response(url, source=source, **options).body
 
 
 def fetch_response(

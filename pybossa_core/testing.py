@@ -21,7 +21,8 @@ named ``pybossa_*`` so they never clash with a project's own fixtures:
   test site reaches it when ``pybossa_settings`` lists ``pybossa_web_service.host`` in
   ``outbound.allowed_internal_hosts``.
 
-:func:`reaching` lets importers called directly reach a loopback server of the test's own.
+:func:`reaching` lets importers called directly reach a loopback server of the test's own;
+:func:`load_plugins` builds the hooks of the installed plugins (to check an entry point loads).
 :func:`create_user`, :func:`create_project`, :func:`create_tasks`, :func:`import_tasks`,
 :func:`answer_next_task` and :func:`signed_in_browser` use that site through its web pages
 and API, as a client would.
@@ -48,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pybossa_core.plugins import load_plugins
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
     import webtest
@@ -66,6 +69,7 @@ __all__ = [
     "create_tasks",
     "create_user",
     "import_tasks",
+    "load_plugins",
     "migrated_sqlite_engine",
     "reaching",
     "signed_in_browser",
@@ -143,7 +147,6 @@ def pybossa_hooks(pybossa_plugins: Sequence[object], pybossa_settings: Mapping[s
     unknown hook, or whose registration hook raises or returns something else than its
     descriptions, fails the test, as two plugins claiming one name do.
     """
-    from pybossa_core.plugins import load_plugins
     from pybossa_core.settings import load_settings
 
     settings = load_settings({"secret": SECRET, **pybossa_settings}, environ={})

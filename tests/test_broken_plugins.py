@@ -97,7 +97,7 @@ def write_distribution(root: Path, name: str, kinds: tuple[str, ...]) -> Path:
 
         [project.entry-points.pybossa]
     ''').format(name=name) + entry_points + "\n")
-    header = "import colander\n\nfrom pybossa_core.plugin_api import ImporterSpec\nfrom pybossa_core.plugins import hookimpl\n"
+    header = "import colander\n\nfrom pybossa_core.plugin_api import ImporterSpec, hookimpl\n"
     for kind in kinds:
         package, tests = distribution / "src" / package_of(kind), distribution / "tests" / kind
         package.mkdir(parents=True)

@@ -16,16 +16,16 @@ import colander
 import pytest
 
 from pybossa_core import hookspecs
-from pybossa_core.models import Task
 from pybossa_core.plugin_api import (
     AuthProviderSpec,
     ImportFailed,
     ImporterSpec,
     PresenterSpec,
     SchedulerSpec,
+    hookimpl,
+    models,
     plugin_settings,
 )
-from pybossa_core.plugins import hookimpl
 from pybossa_core.testing import (
     SECRET,
     answer_next_task,
@@ -58,7 +58,7 @@ def question_tasks(data):
 
 
 def pick_newest(request):
-    return request.fetch(request.ordered(request.with_room(request.open_tasks()), Task.id.desc()))
+    return request.fetch(request.ordered(request.with_room(request.open_tasks()), models.Task.id.desc()))
 
 
 class EveryHookPlugin:
@@ -254,6 +254,38 @@ def test_every_hook_has_a_test(name):
     tests = set().union(*(names_of_tests(path) for path in TEST_FILES))
 
     assert f"test_hook_{name}" in tests
+
+
+# Plugins import one module of the core (and pybossa_core.testing in their tests) ----------
+
+PLUGIN_MODULES = {"src": {"pybossa_core.plugin_api"}, "tests": {"pybossa_core.plugin_api", "pybossa_core.testing"}}
+
+
+def core_imports(source: str) -> set[str]:
+    """Return the modules of the core that Python ``source`` imports."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    return {name for name in imported if name.split(".")[0] == "pybossa_core"}
+
+
+@pytest.mark.parametrize("part", sorted(PLUGIN_MODULES))
+def test_bundled_plugins_import_only_the_plugin_api(part):
+    strays = {
+        str(path.relative_to(ROOT)): stray
+        for path in ROOT.glob(f"plugins/*/*/{part}/**/*.py")
+        if (stray := core_imports(path.read_text(encoding="utf-8")) - PLUGIN_MODULES[part])
+    }
+    assert not strays
+
+
+def test_the_guides_examples_import_only_the_plugin_api():
+    examples = re.findall(r"^```python\n(.*?)^```$", GUIDE.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL)
+
+    assert examples and set().union(*map(core_imports, examples)) == PLUGIN_MODULES["tests"]
 
 
 # The walk-through's importer, built from the guide's files and installed --------------------

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pybossa_aggregators_default
 
-from pybossa_core.plugins import load_plugins
-from pybossa_core.testing import answer_next_task, create_project, create_tasks, create_user
+from pybossa_core.testing import (
+    answer_next_task,
+    create_project,
+    create_tasks,
+    create_user,
+    load_plugins,
+)
 
 
 def test_entry_point_registers_weighted():

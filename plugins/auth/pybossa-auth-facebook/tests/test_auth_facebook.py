@@ -9,7 +9,7 @@ import pytest
 from pybossa_auth_facebook import fetch_profile
 
 from pybossa_core.plugin_api import PluginError
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 CREDENTIALS = {"plugin.facebook.app_id": "id", "plugin.facebook.app_secret": "secret"}
 

@@ -6,7 +6,7 @@ import pytest
 from pybossa_auth_twitter import fetch_profile
 
 from pybossa_core.plugin_api import PluginError
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 CREDENTIALS = {
     "plugin.twitter.consumer_key": "key",

@@ -13,8 +13,7 @@ import pytest
 from pybossa_importer_csv import CSVImportForm, fetch_csv, parse_csv, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
-from pybossa_core.testing import create_project, create_user, import_tasks, reaching
+from pybossa_core.testing import create_project, create_user, import_tasks, load_plugins, reaching
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import colander
 import pytest
 from pybossa_importer_dropbox import DropboxImportForm, file_info, tasks
 
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 
 def chosen(name: str, link: str | None = None, **extra) -> str:

@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_epicollect import EpicollectImportForm, project_slug, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 ENTRIES = "/api/export/entries/ec5-bird-survey"
 FORM_REF = "70dcdb0b606843989674d3851c544f23_5a1d3f0e8d2a1"

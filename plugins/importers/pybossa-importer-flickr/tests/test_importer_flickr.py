@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_flickr import FlickrImportForm, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 ALBUM = "72157626579923453"
 OWNER = "32951986@N05"

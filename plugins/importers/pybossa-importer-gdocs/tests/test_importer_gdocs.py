@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_gdocs import GoogleSheetImportForm, export_url, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 SHEET = "https://docs.google.com/spreadsheets/d/1AbC-d_9/edit"
 EXPORT_PATH = "/spreadsheets/d/1AbC-d_9/export"

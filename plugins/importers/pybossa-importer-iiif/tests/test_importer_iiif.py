@@ -9,7 +9,7 @@ import pytest
 from pybossa_importer_iiif import IIIFImportForm, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 IMAGES = "https://iiif.example.org/iiif/2"
 CANVAS = "https://iiif.example.org/manifest/folio/canvas/"

@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_s3 import S3ImportForm, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 
 def listing(keys: list[str], token: str | None = None, next_token: str | None = None) -> str:

@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_twitter import TwitterImportForm, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 SEARCH = "/2/tweets/search/recent"
 

@@ -7,7 +7,7 @@ import pytest
 from pybossa_importer_youtube import YouTubeImportForm, tasks
 
 from pybossa_core.plugin_api import ImportFailed
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 PLAYLIST = "PLx0sYbCqOb8TBPRdmBHs5Iftvv9TPboYG"
 LINK = f"https://www.youtube.com/playlist?list={PLAYLIST}"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pybossa_core.plugins import load_plugins
-from pybossa_core.testing import create_project, create_user, signed_in_browser
+from pybossa_core.testing import create_project, create_user, load_plugins, signed_in_browser
 
 
 @pytest.fixture

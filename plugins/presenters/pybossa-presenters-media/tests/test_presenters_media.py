@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import pybossa_presenters_media
-from pybossa_core.plugins import load_plugins
+from pybossa_core.testing import load_plugins
 
 PRESENTERS = {"image": "image", "sound": "sound", "video": "video", "map": "map_location", "pdf": "pdf"}
 #: What each template must read from the task's info.

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pybossa_stats_default
 
-from pybossa_core.plugins import load_plugins
 from pybossa_core.testing import (
     JSON,
     answer_next_task,
     create_project,
     create_tasks,
     create_user,
+    load_plugins,
     signed_in_browser,
 )
 

@@ -17,8 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, plurality
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, hookimpl, plurality
 
 #: The weight of a vote no better than chance: enough to break ties among such votes only.
 LEAST_WEIGHT = 1e-3

@@ -16,8 +16,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from pybossa_core.plugin_api import AuthProviderSpec, PluginError, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import AuthProviderSpec, PluginError, hookimpl, plugin_settings
 
 PLUGIN_ID = "google"
 REQUIRED_SETTINGS = ("client_id", "client_secret")

@@ -20,8 +20,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from pybossa_core.plugin_api import AuthProviderSpec, PluginError, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import AuthProviderSpec, PluginError, hookimpl, plugin_settings
 
 PLUGIN_ID = "twitter"
 DEFAULT_BASE_URL = "https://api.twitter.com"

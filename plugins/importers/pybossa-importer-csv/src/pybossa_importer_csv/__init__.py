@@ -18,8 +18,7 @@ from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import FetchFailed, ImporterSpec, ImportFailed, fetch_response
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import FetchFailed, ImportFailed, ImporterSpec, fetch_response, hookimpl
 
 #: Columns that set a task field rather than going into ``info``: how to read a cell, and how
 #: to name what a cell must be when it cannot be read.

@@ -15,8 +15,7 @@ from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import ImporterSpec, media_fields
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import ImporterSpec, hookimpl, media_fields
 
 DROPBOX_HOSTS = frozenset({"www.dropbox.com", "dropbox.com"})
 #: Dropbox's host serving a shared file's bytes directly, with CORS headers, for presenters.

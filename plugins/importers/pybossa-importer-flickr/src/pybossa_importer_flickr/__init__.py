@@ -14,8 +14,7 @@ from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
 
 PLUGIN_ID = "importer-flickr"
 DEFAULT_API_URL = "https://api.flickr.com/services/rest/"

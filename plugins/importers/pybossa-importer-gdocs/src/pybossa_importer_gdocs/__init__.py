@@ -17,8 +17,7 @@ from typing import Any
 import colander
 from pybossa_importer_csv import fetch_csv, parse_csv
 
-from pybossa_core.plugin_api import ImporterSpec, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import ImporterSpec, hookimpl, plugin_settings
 
 PLUGIN_ID = "importer-gdocs"
 DEFAULT_BASE_URL = "https://docs.google.com"

@@ -16,8 +16,7 @@ from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
 
 PLUGIN_ID = "importer-iiif"
 DEFAULT_VIEWER_URL = "https://universalviewer.io/uv.html"

@@ -17,8 +17,7 @@ from typing import Any
 
 import colander
 
-from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch, media_fields, plugin_settings
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch, hookimpl, media_fields, plugin_settings
 
 PLUGIN_ID = "importer-s3"
 DEFAULT_BUCKET_URL = "https://{bucket}.s3.amazonaws.com"

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from pybossa_core.plugin_api import PresenterSpec
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import PresenterSpec, hookimpl
 
 
 def read_template(name: str) -> str:

@@ -8,8 +8,7 @@ scope.
 
 from __future__ import annotations
 
-from pybossa_core.plugin_api import StatsSpec
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import StatsSpec, hookimpl
 from pybossa_stats_default.dashboard import weekly_figures
 from pybossa_stats_default.project import compute_stats
 from pybossa_stats_default.site import global_stats
