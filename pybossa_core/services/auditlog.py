@@ -36,7 +36,8 @@ ACTION_UPDATE = "update"
 #: The project columns whose changes are recorded (``info`` is recorded key by key).
 AUDITED = (
     "name", "short_name", "description", "long_description", "webhook", "allow_anonymous_contributors",
-    "published", "featured", "zip_download", "category_id", "owner_id", "owners_ids", "secret_key",
+    "published", "featured", "zip_download", "category_id", "owner_id", "owners_ids", "secret_key", "private",
+    "invited_ids",
 )
 #: Recorded as changed, without their values.
 SECRET = frozenset({"secret_key", "passwd_hash"})

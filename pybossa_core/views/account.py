@@ -5,7 +5,6 @@ exist, the HTML of the template it names); messages and rules are PYBOSSA's.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import sqlalchemy as sa
@@ -13,16 +12,14 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedM
 from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
-from pybossa_core.errors import TooManyRequests, error_body
 from pybossa_core.models import Project, User
-from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.security import may_manage_account, visible_projects
 from pybossa_core.services import accounts, mail
 from pybossa_core.services.avatars import AvatarError, store_picture
-from pybossa_core.services.passwords import check_password
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
+from pybossa_core.views.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
 
 CORRECT_ERRORS = "Please correct the errors"
 PROFILE_UPDATED = "Your profile has been updated!"
@@ -30,12 +27,13 @@ AVATAR_NEEDED = "You have to provide an image file to update your avatar"
 REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")
 PASSWORD_FIELDS = ("confirm", "current_password", "new_password")
 PROFILE_FIELDS = ("ckan_api", "email_addr", "fullname", "locale", "name", "privacy_mode", "subscribed")
-#: A sign-in this recent stands for the password of an account that has none (a provider's).
-FRESH_SIGNIN = 10 * 60
 #: The undo link mailed to an account's previous address works this long.
 UNDO_EXPIRATION = 7 * 24 * 3600
 REAUTHENTICATE = "Please type your current password to change your e-mail address"
 REAUTHENTICATE_PROVIDER = "Please sign in again to change your e-mail address"
+WRONG_CURRENT_PASSWORD = "Your current password doesn't match the one in our records"
+REAUTHENTICATE_API_KEY = "Please type your current password to reset your API key"
+REAUTHENTICATE_API_KEY_PROVIDER = "Please sign in again to reset your API key"
 LINK_USED = "This link has already been used. Please ask for a new one."
 AVATAR_FIELDS = ("x1", "y1", "x2", "y2")
 
@@ -166,15 +164,6 @@ def register_confirmation(request):
 # -- signing in and out ---------------------------------------------------------------------
 
 
-def _throttled(request, context: dict, field: str, retry_after: int, reason: str) -> dict:
-    """Refuse a throttled attempt: 429 with ``Retry-After``, PYBOSSA's error JSON, and the form's error."""
-    message = f"{reason} Please try again in {math.ceil(retry_after / 60)} minute(s)."
-    request.response.status_code = 429
-    request.response.headers["Retry-After"] = str(retry_after)
-    context["form"]["errors"] = {**context["form"].get("errors", {}), field: [message]}
-    return {**context, **error_body(request, TooManyRequests(message, target="account")), "flash": message}
-
-
 def _auth_providers(request) -> dict[str, bool]:
     auth = {"twitter": False, "facebook": False, "google": False}
     auth.update({name: spec.enabled for name, spec in request.registry["auth_providers"].items()})
@@ -203,7 +192,7 @@ def signin(request):
     throttle = request.registry["signin_throttle"]
     retry_after = throttle.attempt(values["email"], request.client_ip)
     if retry_after:
-        return _throttled(request, context, "email", retry_after, "Too many failed sign-in attempts for this account.")
+        return throttled(request, context, "email", retry_after, TOO_MANY_GUESSES)
     user = accounts.authenticate(request.dbsession, values["email"], values["password"])
     if user is None:
         return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
@@ -237,7 +226,7 @@ def forgot_password(request):
     # Each request mails someone: counted per account and address like sign-ins, never taken back.
     retry_after = request.registry["reset_throttle"].attempt(values["email_addr"], request.client_ip)
     if retry_after:
-        return _throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
+        return throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
     user = accounts.find_by_email(request.dbsession, values["email_addr"])
     if user is None:
         return {
@@ -409,9 +398,12 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
     changes_email = new_email.lower() != user.email_addr.lower()
     refusal = _reauthentication_refused(request, viewer, data) if changes_email and not errors else None
     if refusal is not None:
-        errors = {"current_password": [refusal]}
+        errors = {"current_password": [refusal.message]}
     if errors:
-        return _failed(_update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors)), refusal or CORRECT_ERRORS)
+        context = _update_context(request, user, profile=(submitted(data, PROFILE_FIELDS), errors))
+        if refusal is not None and refusal.retry_after:
+            return throttled(request, context, "current_password", refusal.retry_after, refusal.message)
+        return _failed(context, refusal.message if refusal is not None else CORRECT_ERRORS)
     user.fullname = values["fullname"]
     user.name = values["name"]
     user.locale = values["locale"]
@@ -436,18 +428,15 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
     )
 
 
-def _reauthentication_refused(request, viewer: User, data: dict) -> str | None:
+def _reauthentication_refused(request, viewer: User, data: dict) -> Refusal | None:
     """Return why ``viewer`` has not proven they are at the keyboard, or None.
 
     The proof is the viewer's current password, or for an account without one (a provider's)
     a sign-in of the last few minutes: a stolen session alone must not move the account.
     """
     if viewer.passwd_hash is not None:
-        ok = check_password(viewer.passwd_hash, str(data.get("current_password") or ""))
-        return None if ok else REAUTHENTICATE
-    since = sessions.signed_in_at(request)
-    fresh = since is not None and (utcnow() - since).total_seconds() < FRESH_SIGNIN
-    return None if fresh else REAUTHENTICATE_PROVIDER
+        return password_refusal(request, viewer, data.get("current_password"), REAUTHENTICATE)
+    return None if signed_in_recently(request) else Refusal(REAUTHENTICATE_PROVIDER)
 
 
 def _set_email(request, user: User, new_email: str, *, valid: bool) -> None:
@@ -527,9 +516,13 @@ def _update_password(request, viewer: User, user: User, data: dict) -> dict:
     sent = submitted(data, PASSWORD_FIELDS)
     if errors:
         return _failed(_update_context(request, user, password=(sent, errors)))
-    if not check_password(user.passwd_hash, values["current_password"]):
-        message = "Your current password doesn't match the one in our records"
-        return _failed(_update_context(request, user, password=(sent, {"current_password": [message]})), message)
+    # The account's own password, whoever changes it (an admin too, as PYBOSSA asks).
+    refusal = password_refusal(request, user, values["current_password"], WRONG_CURRENT_PASSWORD)
+    if refusal is not None:
+        context = _update_context(request, user, password=(sent, {"current_password": [refusal.message]}))
+        if refusal.retry_after:
+            return throttled(request, context, "current_password", refusal.retry_after, refusal.message, "password_form")
+        return _failed(context, refusal.message)
     accounts.set_password(user, values["new_password"])
     sessions.end_all_sessions(request, user)
     if viewer.id == user.id:
@@ -557,14 +550,32 @@ def reset_api_key_form(request):
     return {"form": {"csrf": sessions.csrf_token(request)}}
 
 
-@view_config(route_name="account.resetapikey", request_method="POST", renderer="account/profile.html")
+@view_config(route_name="account.resetapikey", request_method="POST", renderer="account/reset_api_key.html")
 def reset_api_key(request):
+    """A new API key, for whoever proves they are at the keyboard: the current password
+    (``current_password``), or a sign-in of the last few minutes (what the spec's clients do:
+    sign in, then reset)."""
     viewer = request.identity
     if viewer is None:
         return sign_in_required(request)
     user = _user_or_404(request)
     if not may_manage_account(viewer, user):
         raise HTTPForbidden()
+    password = form_data(request).get("current_password")
+    if viewer.passwd_hash is not None and password:
+        refusal = password_refusal(request, viewer, password, REAUTHENTICATE_API_KEY)
+    elif signed_in_recently(request):
+        refusal = None
+    else:
+        refusal = Refusal(REAUTHENTICATE_API_KEY if viewer.passwd_hash is not None else REAUTHENTICATE_API_KEY_PROVIDER)
+    if refusal is not None:
+        context = {
+            "title": "Reset your API key", "user": {"name": user.name},
+            "form": show_form(request, {"current_password": None}, {"current_password": [refusal.message]}),
+        }
+        if refusal.retry_after:
+            return throttled(request, context, "current_password", refusal.retry_after, refusal.message)
+        return {**context, "flash": refusal.message, "status": "error"}
     accounts.reset_api_key(user)
     return redirect(f"/account/{user.name}", status="success", flash="New API-KEY generated")
 

@@ -17,8 +17,8 @@ from pybossa_core.models import User
 from pybossa_core.renderers import redirect
 from pybossa_core.security import may_manage_account
 from pybossa_core.services import accounts, erasure
-from pybossa_core.services.passwords import check_password
 from pybossa_core.views.forms import form_data, show_form, sign_in_required
+from pybossa_core.views.reauth import password_refusal, throttled
 
 WRONG_CONFIRMATION = "That is not your password"
 WRONG_NAME = "Type the account's name to confirm"
@@ -71,12 +71,15 @@ def delete(request):
     shown = {"password": None, "projects": choice, "confirm": data.get("confirm")}
     viewer = request.identity
     if viewer.passwd_hash is not None:
-        confirmed = check_password(viewer.passwd_hash, str(data.get("password") or ""))
-        refusal = {"password": [WRONG_CONFIRMATION]}
+        # Counted by the sign-in throttle: a stolen session must not become a way to guess the password.
+        wrong = password_refusal(request, viewer, data.get("password"), WRONG_CONFIRMATION)
+        if wrong is not None and wrong.retry_after:
+            page = _delete_page(request, user, shown, {"password": [wrong.message]})
+            return throttled(request, page, "password", wrong.retry_after, wrong.message)
+        refusal = {"password": [WRONG_CONFIRMATION]} if wrong is not None else None
     else:
-        confirmed = str(data.get("confirm") or "") == user.name
-        refusal = {"confirm": [WRONG_NAME]}
-    if not confirmed:
+        refusal = {"confirm": [WRONG_NAME]} if str(data.get("confirm") or "") != user.name else None
+    if refusal is not None:
         return {**_delete_page(request, user, shown, refusal), "flash": "Please correct the errors", "status": "error"}
     name, erasing_self = user.name, user.id == viewer.id
     try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from pyramid.interfaces import IRoutesMapper
 
-from pybossa_core.models import Blogpost, HelpingMaterial, Page
+from pybossa_core.models import Blogpost, HelpingMaterial, Page, User
 from pybossa_core.services.projects import invitation_key, reset_secret_key
 from tests.views.conftest import PASSWORD_HASH, sign_in
 from tests.views.project_fixtures import JSON, as_user, post
@@ -113,3 +114,17 @@ def test_the_invitation_link_lets_a_signed_in_user_join(testapp, make, app, secr
     assert newcomer.id in secret["project"].invited_ids
     reset_secret_key(secret["project"])
     testapp.get(f"/project/hush/join/{key}", headers=JSON, status=404)
+
+
+def test_making_private_and_inviting_are_in_the_audit_log(testapp, make, dbsession, secret):
+    owner, project = secret["owner"], secret["project"]
+    make.user("guest", email_addr="guest@example.org")
+    owner.passwd_hash = PASSWORD_HASH
+    sign_in(testapp, owner)
+    post(testapp, "/project/hush/invitations", {"user": "guest"})
+    testapp.put_json(f"/api/project/{project.id}?api_key={owner.api_key}", {"private": False})
+    logged = {(entry["attribute"], entry["old_value"], entry["new_value"])
+              for entry in testapp.get("/project/hush/auditlog", headers=JSON).json["logs"]}
+    guest_id = dbsession.scalar(sa.select(User.id).where(User.name == "guest"))
+    assert ("invited_ids", "[]", f"[{guest_id}]") in logged
+    assert ("private", "True", "False") in logged
