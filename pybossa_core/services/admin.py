@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.formatting import format_time
 from pybossa_core.models import Announcement, Category, Project, User
 from pybossa_core.schemas.admin import category_short_name
-from pybossa_core.services.accounts import format_time, identities_of
+from pybossa_core.services.users import identities_of
 
 
 def announcements(session: Session) -> list[Announcement]:

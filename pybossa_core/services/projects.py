@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,12 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
-from pybossa_core.models import Blogpost, Category, Project, Result, Task, User
+from pybossa_core.formatting import format_time
+from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
 from pybossa_core.schemas.api import INT32
 from pybossa_core.services import auditlog, figure_counts, quality
-from pybossa_core.services.accounts import format_time
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 
 #: The task fields an importer may set besides ``info``.
@@ -73,6 +74,43 @@ def public_project(project: Project) -> dict[str, Any]:
         "updated": format_time(project.updated),
         "info": {"container": info.get("container"), "thumbnail": info.get("thumbnail")},
     }
+
+
+def project_summaries(session: Session, query: sa.Select) -> list[dict[str, Any]]:
+    """Return the project cards (tasks, volunteers, progress) of the projects ``query`` selects."""
+    found = session.scalars(query.order_by(Project.id)).all()
+    if not found:
+        return []
+    counts = figure_counts.counts_by_project(session, [project.id for project in found])
+    cards = []
+    for project in found:
+        figures = counts.get(project.id, figure_counts.Counts())
+        n_tasks = figures.n_tasks
+        cards.append(
+            {
+                "id": project.id,
+                "name": project.name,
+                "short_name": project.short_name,
+                "description": project.description,
+                "info": project.info or {},
+                "owner_id": project.owner_id,
+                "n_tasks": n_tasks,
+                "n_volunteers": figures.n_volunteers,
+                "overall_progress": math.floor(figures.n_completed_tasks * 100 / n_tasks) if n_tasks else 0,
+            }
+        )
+    return cards
+
+
+def owned_projects_query(user: User, *, published: bool) -> sa.Select:
+    return sa.select(Project).where(Project.owner_id == user.id, Project.published.is_(published))
+
+
+def contributed_projects_query(user: User) -> sa.Select:
+    return sa.select(Project).where(
+        Project.published.is_(True),
+        Project.id.in_(sa.select(TaskRun.project_id).where(TaskRun.user_id == user.id)),
+    )
 
 
 def project_stats(session: Session, project: Project) -> ProjectStats:

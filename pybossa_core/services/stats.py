@@ -12,10 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.formatting import format_time
 from pybossa_core.models import Announcement, Category, Project
 from pybossa_core.security import listed_publicly
 from pybossa_core.services import figure_counts
-from pybossa_core.services.accounts import format_time, project_summaries
+from pybossa_core.services.projects import project_summaries
 
 #: How many projects the home page shows as the most active, and how many users as the top ones.
 HOME_TOP_PROJECTS = 4
@@ -103,7 +104,7 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def leader_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a leaderboard entry (``accounts.top_users``) as the leaderboard and home pages show it."""
+    """Return a leaderboard entry (``community.top_users``) as the leaderboard and home pages show it."""
     return {
         "created": entry["created"],
         "fullname": entry["fullname"],

@@ -13,11 +13,14 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
 from pybossa_core.models import Project, User
+from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.security import may_manage_account, visible_projects
-from pybossa_core.services import accounts, mail
+from pybossa_core.services import community, link_keys, mail, users
 from pybossa_core.services.avatars import AvatarError, store_picture
+from pybossa_core.services.passwords import hash_password
+from pybossa_core.services.projects import contributed_projects_query, owned_projects_query, project_summaries
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
 from pybossa_core.views.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
 
@@ -42,8 +45,8 @@ def _settings(request):
     return request.registry.settings
 
 
-def _keys(request) -> accounts.LinkKeys:
-    return accounts.LinkKeys(_settings(request)["secret"])
+def _keys(request) -> link_keys.LinkKeys:
+    return link_keys.LinkKeys(_settings(request)["secret"])
 
 
 def _send(request, recipient: str, subject_and_body: tuple[str, str]) -> None:
@@ -60,15 +63,15 @@ def _link_payload(request, purpose: str, max_age: int | None = None) -> tuple[di
     """Read the signed ``key`` of an e-mailed link: (its payload, None), or (None, why it is refused)."""
     key = request.GET.get("key")
     if not key:
-        return None, accounts.INVALID
+        return None, link_keys.INVALID
     try:
         return _keys(request).load(purpose, key, max_age=max_age or _settings(request)["account.link_expiration"]), None
-    except accounts.BadKey as error:
+    except link_keys.BadKey as error:
         return None, str(error)
 
 
 def _user_or_404(request) -> User:
-    user = accounts.find_by_name(request.dbsession, request.matchdict["name"])
+    user = users.find_by_name(request.dbsession, request.matchdict["name"])
     if user is None:
         raise HTTPNotFound()
     return user
@@ -81,15 +84,15 @@ def _user_or_404(request) -> User:
 @view_config(route_name="account.index.page", renderer="account/index.html")
 def index(request):
     page = int(request.matchdict.get("page", 1))
-    accounts_page, pagination = accounts.users_page(request.dbsession, page)
+    accounts_page, pagination = community.users_page(request.dbsession, page)
     if not accounts_page and page != 1:
         raise HTTPNotFound()
     return {
         "accounts": accounts_page,
         "total": pagination.total,
         "pagination": pagination.to_json(),
-        "top_users": accounts.leaderboard(request.dbsession, request.identity, cache=request.registry["cache"]),
-        "update_feed": accounts.update_feed(request.dbsession),
+        "top_users": community.leaderboard(request.dbsession, request.identity, cache=request.registry["cache"]),
+        "update_feed": community.update_feed(request.dbsession),
         "title": "Community",
     }
 
@@ -114,7 +117,7 @@ def register(request):
         "fullname": values["fullname"],
         "name": values["name"],
         "email_addr": values["email_addr"],
-        "passwd_hash": accounts.hash_password(values["password"]),
+        "passwd_hash": hash_password(values["password"]),
         "consent": values["consent"],
     }
     if settings["account.confirmation_required"]:
@@ -122,7 +125,7 @@ def register(request):
         url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
         _send(request, account["email_addr"], mail.account_validation(settings["site.brand"], account["fullname"], url))
         return {"status": "sent", "template": "account/account_validation.html", "title": "Account validation"}
-    user = accounts.create_user(request.dbsession, valid_email=False, **account)
+    user = users.create_user(request.dbsession, valid_email=False, **account)
     sessions.start_session(request, user)
     return redirect(safe_next(request.GET.get("next")), status="success", flash="Thanks for signing-up")
 
@@ -137,10 +140,10 @@ def register_confirmation(request):
     if "user_id" in account:
         user = session.get(User, account["user_id"])
         if user is None:
-            return _bad_link(request, accounts.INVALID)
-        if account.get("s") != accounts.account_fingerprint(user):
+            return _bad_link(request, link_keys.INVALID)
+        if account.get("s") != link_keys.account_fingerprint(user):
             return _bad_link(request, LINK_USED)
-        other = accounts.find_by_email(session, account["email_addr"])
+        other = users.find_by_email(session, account["email_addr"])
         if other is not None and other.id != user.id:
             return _bad_link(request, forms.EMAIL_TAKEN)
         _set_email(request, user, account["email_addr"], valid=True)
@@ -156,7 +159,7 @@ def register_confirmation(request):
     )
     if taken is not None:
         return _bad_link(request, "This link has already been used, or its name or e-mail was taken meanwhile.")
-    user = accounts.create_user(session, valid_email=True, **account)
+    user = users.create_user(session, valid_email=True, **account)
     sessions.start_session(request, user)
     return redirect("/", status="success", flash="Thanks for signing-up")
 
@@ -193,7 +196,7 @@ def signin(request):
     retry_after = throttle.attempt(values["email"], request.client_ip)
     if retry_after:
         return throttled(request, context, "email", retry_after, TOO_MANY_GUESSES)
-    user = accounts.authenticate(request.dbsession, values["email"], values["password"])
+    user = users.authenticate(request.dbsession, values["email"], values["password"])
     if user is None:
         return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
     throttle.succeeded(values["email"], request.client_ip)
@@ -227,7 +230,7 @@ def forgot_password(request):
     retry_after = request.registry["reset_throttle"].attempt(values["email_addr"], request.client_ip)
     if retry_after:
         return throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
-    user = accounts.find_by_email(request.dbsession, values["email_addr"])
+    user = users.find_by_email(request.dbsession, values["email_addr"])
     if user is None:
         return {
             **context,
@@ -236,13 +239,13 @@ def forgot_password(request):
             "status": "error",
         }
     brand = _settings(request)["site.brand"]
-    providers = accounts.identities_of(request.dbsession, user)
+    providers = users.identities_of(request.dbsession, user)
     if user.passwd_hash is None and providers:
         provider = sorted(providers)[0]
         spec = request.registry["auth_providers"].get(provider)
         _send(request, user.email_addr, mail.provider_recovery(brand, user.fullname, spec.title if spec else provider.title()))
     else:
-        key = _keys(request).make("password-reset", {"user_id": user.id, "s": accounts.account_fingerprint(user)})
+        key = _keys(request).make("password-reset", {"user_id": user.id, "s": link_keys.account_fingerprint(user)})
         url = request.route_url("account.reset_password", slash="", _query={"key": key})
         _send(request, user.email_addr, mail.password_recovery(brand, user.fullname, url))
     return {**context, "flash": "We've sent you an email with account recovery instructions!", "status": "success"}
@@ -254,7 +257,7 @@ def reset_password(request):
     if refusal is not None:
         return _bad_link(request, refusal)
     user = request.dbsession.get(User, payload.get("user_id"))
-    if user is None or payload.get("s") != accounts.account_fingerprint(user):
+    if user is None or payload.get("s") != link_keys.account_fingerprint(user):
         return _bad_link(request, LINK_USED)
     context = {"form": show_form(request, dict.fromkeys(PASSWORD_FIELDS))}
     if request.method != "POST":
@@ -266,7 +269,7 @@ def reset_password(request):
     if errors:
         context["form"] = show_form(request, submitted(data, PASSWORD_FIELDS), errors)
         return {**context, "flash": CORRECT_ERRORS, "status": "error"}
-    accounts.set_password(user, values["new_password"])
+    users.set_password(user, values["new_password"])
     sessions.end_all_sessions(request, user)
     sessions.start_session(request, user)
     return redirect("/", status="success", flash="You reset your password successfully!")
@@ -277,14 +280,14 @@ def reset_password(request):
 
 def _own_profile(request, user: User) -> dict:
     session = request.dbsession
-    summary = accounts.rank_and_score(session, user, request.registry["cache"])
+    summary = community.rank_and_score(session, user, request.registry["cache"])
     return {
         "template": "account/profile.html",
         "title": "Profile",
-        "user": accounts.own_user(session, user, summary),
-        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user)),
-        "projects_published": accounts.project_summaries(session, accounts.owned_projects_query(user, published=True)),
-        "projects_draft": accounts.project_summaries(session, accounts.owned_projects_query(user, published=False)),
+        "user": own_user(session, user, summary),
+        "projects_contrib": project_summaries(session, contributed_projects_query(user)),
+        "projects_published": project_summaries(session, owned_projects_query(user, published=True)),
+        "projects_draft": project_summaries(session, owned_projects_query(user, published=False)),
     }
 
 
@@ -294,16 +297,16 @@ def _public_profile(request, user: User) -> dict:
     created_query = (
         sa.select(Project).where(Project.owner_id == user.id)
         if viewer is not None and viewer.admin
-        else accounts.owned_projects_query(user, published=True)
+        else owned_projects_query(user, published=True)
     )
     # Another user's private projects stay out of sight unless the viewer may see them.
     visible = visible_projects(session, viewer)
     return {
         "template": "/account/public_profile.html",
         "title": f"{user.fullname} &middot; User Profile",
-        "user": accounts.public_user(user, accounts.rank_and_score(session, user, request.registry["cache"])),
-        "projects_contrib": accounts.project_summaries(session, accounts.contributed_projects_query(user).where(visible)),
-        "projects_created": accounts.project_summaries(session, created_query.where(visible)),
+        "user": public_user(user, community.rank_and_score(session, user, request.registry["cache"])),
+        "projects_contrib": project_summaries(session, contributed_projects_query(user).where(visible)),
+        "projects_created": project_summaries(session, created_query.where(visible)),
     }
 
 
@@ -334,8 +337,8 @@ def projects(request):
     session = request.dbsession
     return {
         "title": "Projects",
-        "projects_published": accounts.project_summaries(session, accounts.owned_projects_query(user, published=True)),
-        "projects_draft": accounts.project_summaries(session, accounts.owned_projects_query(user, published=False)),
+        "projects_published": project_summaries(session, owned_projects_query(user, published=True)),
+        "projects_draft": project_summaries(session, owned_projects_query(user, published=False)),
     }
 
 
@@ -355,7 +358,7 @@ def _update_context(request, user: User, *, profile=None, password=None, upload=
     return {
         "title": f"Update your profile: {user.fullname}",
         "flash": None,
-        "show_passwd_form": user.passwd_hash is not None or not accounts.identities_of(request.dbsession, user),
+        "show_passwd_form": user.passwd_hash is not None or not users.identities_of(request.dbsession, user),
         "form": show_form(request, {**profile_fields, "id": user.id}, profile_errors),
         "password_form": show_form(request, password_fields, password_errors),
         "upload_form": show_form(request, {**upload_fields, "id": user.id}, upload_errors),
@@ -416,7 +419,7 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
         _set_email(request, user, new_email, valid=False)
         return _done(user, PROFILE_UPDATED)
     key = _keys(request).make(
-        "account-validation", {"user_id": user.id, "email_addr": new_email, "s": accounts.account_fingerprint(user)}
+        "account-validation", {"user_id": user.id, "email_addr": new_email, "s": link_keys.account_fingerprint(user)}
     )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
     _send(request, new_email, mail.email_change(settings["site.brand"], user.fullname, url))
@@ -469,11 +472,11 @@ def email_undo(request):
     context = {"title": "Restore your e-mail address", "email_addr": payload["old"], "form": show_form(request, {})}
     if request.method != "POST":
         return context
-    other = accounts.find_by_email(request.dbsession, payload["old"])
+    other = users.find_by_email(request.dbsession, payload["old"])
     if other is not None and other.id != user.id:
         return _bad_link(request, forms.EMAIL_TAKEN)
     user.email_addr, user.valid_email = payload["old"], bool(payload.get("v"))
-    accounts.reset_api_key(user)
+    users.reset_api_key(user)
     sessions.end_all_sessions(request, user)
     return redirect(
         request.route_path("account.signin", slash=""),
@@ -523,7 +526,7 @@ def _update_password(request, viewer: User, user: User, data: dict) -> dict:
         if refusal.retry_after:
             return throttled(request, context, "current_password", refusal.retry_after, refusal.message, "password_form")
         return _failed(context, refusal.message)
-    accounts.set_password(user, values["new_password"])
+    users.set_password(user, values["new_password"])
     sessions.end_all_sessions(request, user)
     if viewer.id == user.id:
         sessions.start_session(request, user)
@@ -576,7 +579,7 @@ def reset_api_key(request):
         if refusal.retry_after:
             return throttled(request, context, "current_password", refusal.retry_after, refusal.message)
         return {**context, "flash": refusal.message, "status": "error"}
-    accounts.reset_api_key(user)
+    users.reset_api_key(user)
     return redirect(f"/account/{user.name}", status="success", flash="New API-KEY generated")
 
 
@@ -611,7 +614,7 @@ def confirm_email(request):
                 "email_addr": user.email_addr, "form": show_form(request, {})}
     key = _keys(request).make(
         "account-validation",
-        {"user_id": user.id, "email_addr": user.email_addr, "s": accounts.account_fingerprint(user)},
+        {"user_id": user.id, "email_addr": user.email_addr, "s": link_keys.account_fingerprint(user)},
     )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
     _send(request, user.email_addr, mail.email_change(settings["site.brand"], user.fullname, url))

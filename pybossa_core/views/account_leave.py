@@ -16,7 +16,7 @@ from pyramid.view import view_config
 from pybossa_core.models import User
 from pybossa_core.renderers import redirect
 from pybossa_core.security import may_manage_account
-from pybossa_core.services import accounts, erasure
+from pybossa_core.services import erasure, users
 from pybossa_core.views.forms import form_data, show_form, sign_in_required
 from pybossa_core.views.reauth import password_refusal, throttled
 
@@ -29,7 +29,7 @@ def _account(request) -> User | None:
     viewer = request.identity
     if viewer is None:
         return None
-    user = accounts.find_by_name(request.dbsession, request.matchdict["name"])
+    user = users.find_by_name(request.dbsession, request.matchdict["name"])
     if user is None:
         raise HTTPNotFound()
     if not may_manage_account(viewer, user):

@@ -19,7 +19,7 @@ from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import admin as admin_forms
 from pybossa_core.schemas import forms
-from pybossa_core.services import accounts, admin, figures, project_stats
+from pybossa_core.services import admin, community, figures, project_stats
 from pybossa_core.services.stats import announcement_json, category_json
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
@@ -287,7 +287,7 @@ def dashboard(request):
     return {
         **data,
         "title": "Dashboard",
-        "update_feed": accounts.update_feed(request.dbsession),
+        "update_feed": community.update_feed(request.dbsession),
         "wait": found is None,
         **({"flash": "Dashboard data will be updated shortly", "status": "info"} if refreshing else {}),
     }

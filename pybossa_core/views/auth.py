@@ -16,7 +16,7 @@ from pyramid.view import view_config
 from pybossa_core import sessions
 from pybossa_core.plugin_api import PluginError
 from pybossa_core.renderers import redirect
-from pybossa_core.services import accounts
+from pybossa_core.services import link_keys, oauth_signin
 from pybossa_core.views.forms import safe_next
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def _provider(request):
     return spec
 
 
-def _keys(request) -> accounts.LinkKeys:
-    return accounts.LinkKeys(request.registry.settings["secret"])
+def _keys(request) -> link_keys.LinkKeys:
+    return link_keys.LinkKeys(request.registry.settings["secret"])
 
 
 @view_config(route_name="account.auth.login")
@@ -75,7 +75,7 @@ def callback(request):
     spec = _provider(request)
     try:
         trip = _keys(request).load("oauth-round-trip", request.cookies.get(COOKIE_NAME, ""), max_age=ROUND_TRIP_SECONDS)
-    except accounts.BadKey:
+    except link_keys.BadKey:
         return _failed(request, "Your sign-in took too long or was not started here. Please try again.")
     params = dict(request.GET.items())
     if trip.get("provider") != spec.name or (spec.checks_state and params.get("state") != trip.get("state")):
@@ -87,7 +87,7 @@ def callback(request):
     except PluginError as error:
         log.warning("%s sign-in failed: %s", spec.name, error)
         return _failed(request, f"Sorry, {spec.title} did not let you sign in. Please try again.")
-    user, problem = accounts.sign_in_with_profile(request.dbsession, profile)
+    user, problem = oauth_signin.sign_in_with_profile(request.dbsession, profile)
     if user is None:
         return _failed(request, problem)
     sessions.start_session(request, user)

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.formatting import format_time
 from pybossa_core.models import Blogpost, Project
 from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import owns
-from pybossa_core.services import accounts
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
 from pybossa_core.views.project import managed_project, project_page, readable_project
 
@@ -30,7 +30,7 @@ POST_FIELDS = ("title", "body", "published")
 def blogpost_json(post: Blogpost) -> dict[str, Any]:
     return {
         "id": post.id,
-        "created": accounts.format_time(post.created),
+        "created": format_time(post.created),
         "project_id": post.project_id,
         "user_id": post.user_id,
         "title": post.title,

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.formatting import Pagination
 from pybossa_core.models import Category
-from pybossa_core.services import accounts, project_stats, stats
+from pybossa_core.services import project_stats, stats
 from pybossa_core.views.forms import sign_in_required
 
 PER_PAGE = 20
@@ -41,7 +42,7 @@ def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dic
     return {
         "active_cat": active,
         "categories": categories,
-        "pagination": accounts.Pagination(page=page, per_page=PER_PAGE, total=len(listed)).to_json(),
+        "pagination": Pagination(page=page, per_page=PER_PAGE, total=len(listed)).to_json(),
         "projects": ordered[start:start + PER_PAGE],
         "title": "Projects",
     }

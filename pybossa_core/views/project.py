@@ -13,6 +13,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.formatting import Pagination, format_time
 from pybossa_core.models import Category, Project, Task, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
@@ -22,7 +23,8 @@ from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import is_creator, may_see_project, owns
 from pybossa_core.db import outside_transaction
-from pybossa_core.services import accounts, aggregation, avatars, contribution, imports, project_passwords, projects
+from pybossa_core.presenters.user import own_user, public_user
+from pybossa_core.services import aggregation, avatars, community, contribution, imports, project_passwords, projects
 from pybossa_core.services.cache import SITE
 from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.sessions import csrf_token
@@ -116,11 +118,11 @@ def web_caller(request) -> contribution.Caller:
 
 def owner_json(request, owner: User) -> dict[str, Any]:
     session = request.dbsession
-    summary = accounts.rank_and_score(session, owner, request.registry["cache"])
+    summary = community.rank_and_score(session, owner, request.registry["cache"])
     viewer = request.identity
     if viewer is not None and viewer.id == owner.id:
-        return accounts.own_user(session, owner, summary)
-    return accounts.public_user(owner, summary)
+        return own_user(session, owner, summary)
+    return public_user(owner, summary)
 
 
 def project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
@@ -133,8 +135,8 @@ def project_json(request, project: Project, stats: projects.ProjectStats) -> dic
             "short_name": project.short_name,
             "description": project.description,
             "long_description": project.long_description,
-            "created": accounts.format_time(project.created),
-            "updated": accounts.format_time(project.updated),
+            "created": format_time(project.created),
+            "updated": format_time(project.updated),
             "allow_anonymous_contributors": project.allow_anonymous_contributors,
             "category_id": project.category_id,
             "contacted": project.contacted,
@@ -249,7 +251,7 @@ def tasks_browse(request):
     task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE)
     if not task_rows and page != 1:
         raise HTTPNotFound()
-    pagination = accounts.Pagination(page=page, per_page=PER_PAGE, total=context["n_tasks"])
+    pagination = Pagination(page=page, per_page=PER_PAGE, total=context["n_tasks"])
     return {**context, "tasks": task_rows, "pagination": pagination.to_json()}
 
 

@@ -22,7 +22,7 @@ from pybossa_core.models import Project, User
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.services import accounts, project_passwords, projects
+from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required
 from pybossa_core.views.project import managed_project, project_page, readable_project, unlocks, visitor_key
 
@@ -72,7 +72,7 @@ def _change_for_user(request, change, page: str) -> Any:
     project = managed_project(request)
     if project is None:
         return sign_in_required(request)
-    user = accounts.find_by_name(request.dbsession, request.matchdict["user_name"])
+    user = users.find_by_name(request.dbsession, request.matchdict["user_name"])
     if user is None:
         raise HTTPNotFound()
     flash, status = change(project, user)
@@ -102,7 +102,7 @@ def transfer_ownership(request):
     values, errors = forms.validate(project_forms.transfer_ownership_form(), data)
     email = str(data.get("email_addr") or "")
     if not errors:
-        new_owner = accounts.find_by_email(request.dbsession, values["email_addr"])
+        new_owner = users.find_by_email(request.dbsession, values["email_addr"])
         if new_owner is None:
             errors = {"email_addr": ["New project owner not found by email"]}
         elif new_owner.id == project.owner_id:

@@ -11,7 +11,7 @@ from html import escape
 from pyramid.view import view_config
 
 from pybossa_core.models.meta import utcnow
-from pybossa_core.services import accounts, figures, stats
+from pybossa_core.services import community, figures, stats
 from pybossa_core.services.cache import SITE
 from pybossa_core.sessions import csrf_token
 
@@ -25,9 +25,9 @@ def home(request):
     session = request.dbsession
 
     def create():
-        top = accounts.top_users(session, stats.HOME_TOP_USERS)
+        top = community.top_users(session, stats.HOME_TOP_USERS)
         return {**stats.home(session, [stats.leader_entry(entry) for entry in top]),
-                "update_feed": accounts.update_feed(session)}
+                "update_feed": community.update_feed(session)}
 
     return dict(_cache(request).get_or_create(SITE, "home", create, may_lag=True))
 
@@ -45,7 +45,7 @@ def global_stats(request):
 @view_config(route_name="site.leaderboard.window", renderer="/stats/index.html")
 def leaderboard(request):
     window = int(request.matchdict.get("window", 0))
-    top = accounts.leaderboard(request.dbsession, request.identity, cache=_cache(request), window=window)
+    top = community.leaderboard(request.dbsession, request.identity, cache=_cache(request), window=window)
     return {"title": "Community Leaderboard", "top_users": [stats.leader_entry(entry) for entry in top]}
 
 

@@ -21,7 +21,7 @@ from webtest import Upload
 
 from pybossa_core import sessions
 from pybossa_core.models import User
-from pybossa_core.services.accounts import LinkKeys, account_fingerprint
+from pybossa_core.services.link_keys import LinkKeys, account_fingerprint
 from tests.conftest import SECRET
 from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, sign_in
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from pybossa_core.services.accounts import EXPIRED, INVALID, BadKey, LinkKeys
+from pybossa_core.services.link_keys import EXPIRED, INVALID, BadKey, LinkKeys
 from pybossa_core.services.passwords import check_password, hash_password, password_strength_errors
 from pybossa_core.services.shared_state import FileCounters
 from pybossa_core.services.signin_throttle import Throttle

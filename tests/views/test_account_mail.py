@@ -7,7 +7,7 @@ import time
 import sqlalchemy as sa
 
 from pybossa_core.models import User
-from pybossa_core.services.accounts import LinkKeys
+from pybossa_core.services.link_keys import LinkKeys
 from tests.conftest import SECRET
 from tests.views.conftest import JSON
 

@@ -9,7 +9,7 @@ import webtest
 
 from pybossa_core.config import configure
 from pybossa_core.models import Category
-from pybossa_core.services.accounts import LinkKeys, account_fingerprint
+from pybossa_core.services.link_keys import LinkKeys, account_fingerprint
 from tests.conftest import SECRET, app_settings
 from tests.views.conftest import JSON
 from tests.views.test_account_mail import confirmed_account, csrf, stored_user
