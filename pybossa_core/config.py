@@ -74,6 +74,8 @@ def configure(
     config.include("pybossa_core.api.vmcp")
     # /api/openapi.json and /api/docs, generated from the routes and schemas above (and any added later).
     config.include("pybossa_core.api.openapi")
+    # The statistics calculators' pages: a scope no plugin computes is logged here, once.
+    config.include("pybossa_core.services.figures")
     # The web views: accounts, sign-in providers and projects.
     config.include("pybossa_core.views")
     config.include("pybossa_core.views.account_leave")

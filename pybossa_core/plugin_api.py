@@ -14,7 +14,7 @@ import os
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pybossa_core import models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
@@ -29,13 +29,21 @@ __all__ = [
     "Aggregate",
     "AggregatorSpec",
     "AuthProviderSpec",
+    "Chart",
+    "DashboardFigures",
     "FetchFailed",
     "FetchedResponse",
     "ImportFailed",
     "ImporterSpec",
     "PluginError",
     "PresenterSpec",
+    "ProjectFigures",
+    "STATS_FIGURES",
     "SchedulerSpec",
+    "SeriesChart",
+    "SiteFigures",
+    "SiteTotals",
+    "StatsScope",
     "StatsSpec",
     "Vote",
     "counters",
@@ -138,20 +146,102 @@ class AuthProviderSpec:
     checks_state: bool = True
 
 
+#: The pages a statistics calculator computes: a project's, the site's ``/stats/`` and the admin dashboard.
+StatsScope = Literal["project", "site", "dashboard"]
+
+
+class Chart(TypedDict):
+    """A pie or bar chart as PYBOSSA draws it: ``values`` are ``{"label", "value": [x, y]}``."""
+
+    label: str
+    values: list[dict[str, Any]]
+
+
+class SeriesChart(TypedDict):
+    """A chart of the dashboard: one label per day (or bucket) and one list of numbers per series."""
+
+    labels: list[str]
+    series: list[list[int]]
+
+
+class ProjectFigures(TypedDict):
+    """What a ``project`` calculator returns (or ``None`` before the project's first answer).
+
+    The page also shows the project's own totals (tasks, answers, volunteers, progress), which
+    the core counts itself.
+    """
+
+    #: Seconds an answer took on average.
+    avg_contrib_time: float
+    #: The charts: ``userStats``, ``userAnonStats``, ``userAuthStats`` (:class:`Chart` with
+    #: ``top5``), ``dayStats`` and ``hourStats`` (lists of series ``{"label", "values"}``).
+    projectStats: dict[str, Any]
+    #: ``{"anonymous": {...}, "authenticated": {...}}``: ``users``, ``taskruns``,
+    #: ``pct_taskruns`` and ``top5`` of each, and ``geo`` (false).
+    userStats: dict[str, Any]
+
+
+class SiteTotals(TypedDict):
+    """The totals of ``/stats/`` (:attr:`SiteFigures.stats`)."""
+
+    n_anon: int
+    n_auth: int
+    n_draft_projects: int
+    n_published_projects: int
+    n_task_runs: int
+    n_tasks: int
+    n_total_projects: int
+    n_total_users: int
+
+
+class SiteFigures(TypedDict):
+    """What a ``site`` calculator returns: the figures of ``/stats/``."""
+
+    stats: SiteTotals
+    users: Chart
+    projects: Chart
+    tasks: Chart
+    #: ``{"id", "name", "short_name", "info", "n_answers"}`` of public projects only.
+    top5_projects_24_hours: list[dict[str, Any]]
+    #: ``{"id", "name", "fullname", "n_answers"}``.
+    top5_users_24_hours: list[dict[str, Any]]
+
+
+class DashboardFigures(TypedDict):
+    """What a ``dashboard`` calculator returns: the admin dashboard's week."""
+
+    active_anon_last_week: SeriesChart
+    active_users_last_week: SeriesChart
+    new_users_week: SeriesChart
+    new_tasks_week: SeriesChart
+    new_task_runs_week: SeriesChart
+    returning_users_week: SeriesChart
+    #: ``{"day", "id", "short_name", "p_name", "owner_id", "u_name", "email_addr"}`` each.
+    draft_projects_last_week: list[dict[str, Any]]
+    published_projects_last_week: list[dict[str, Any]]
+    update_projects_last_week: list[dict[str, Any]]
+
+
+#: The figures each scope's page shows, declared once: a key a calculator leaves out is shown
+#: as "—", a key it adds is shown in a table of its own.
+STATS_FIGURES: dict[str, type] = {"project": ProjectFigures, "site": SiteFigures, "dashboard": DashboardFigures}
+
+
 @dataclass(frozen=True)
 class StatsSpec:
     """A statistics calculator for one scope: ``project``, ``site`` or ``dashboard``.
 
     ``recompute(session, now, **scope)`` returns the figures of its page as the core serves
     them (``scope`` is ``project=<Project>`` for a project's page, nothing for the others),
-    reading the tables through :data:`models`. The core calls it when its cached answer is
-    gone (a write changed what it counts) or, for the dashboard, in its daily job. A
-    calculator that would rather follow answers as they arrive implements the
-    ``on_task_run_created`` hook beside it.
+    reading the tables through :data:`models`: a dict of the scope's declaration in
+    :data:`STATS_FIGURES` (:class:`ProjectFigures`, :class:`SiteFigures`,
+    :class:`DashboardFigures`). The core calls it when its cached answer is gone (a write
+    changed what it counts) or, for the dashboard, in its daily job. A calculator that would
+    rather follow answers as they arrive implements the ``on_task_run_created`` hook beside it.
     """
 
     name: str
-    scope: Literal["project", "site", "dashboard"]
+    scope: StatsScope
     recompute: Callable[..., Any]
 
 

@@ -6,19 +6,29 @@ too slow to run on a request at scale, so a job runs it and stores the answer in
 ``site_snapshot``, read by every server process.  The job runs when an admin opens a
 dashboard older than a day (PYBOSSA's daily refresh), on ``?refresh=1``, or from
 ``pybossa refresh-stats`` in a cron table.
+
+The core stands without any statistics plugin (its own install brings none): a scope no
+calculator computes answers a page saying what to install (200), and startup logs it once.
+What each scope's page shows is declared in ``plugin_api.STATS_FIGURES``; a key a calculator
+leaves out is shown as "—", and one it adds beyond the declaration in a table of its own
+(``request.other_figures``, for the HTML page: the JSON has the calculator's keys as they are).
 """
 from __future__ import annotations
 
 import datetime
+import logging
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import SiteSnapshot
 from pybossa_core.models.meta import utcnow
+from pybossa_core.plugin_api import STATS_FIGURES
 from pybossa_core.services.jobs import JobContext, function_path, resolve
+
+logger = logging.getLogger(__name__)
 
 #: How old a snapshot may be before the next view of it starts a refresh.
 SNAPSHOT_LIFETIME = datetime.timedelta(days=1)
@@ -26,12 +36,61 @@ SNAPSHOT_LIFETIME = datetime.timedelta(days=1)
 REFRESH_CLAIM_SECONDS = 60
 
 
-def calculator(registry: Mapping[str, Any], scope: str) -> Callable[..., Any]:
-    """Return the ``recompute`` of the calculator registered for ``scope``; 404 when no plugin has one."""
+#: The statistics plugin to install for every scope (the core's own install does not bring it).
+STATS_PLUGIN = "pybossa-stats-default"
+#: What the messages call each scope's page.
+SCOPE_PAGES = {"project": "projects' statistics", "site": "site's statistics", "dashboard": "admin dashboard"}
+#: The page of a scope no plugin computes, for the site's pages and for a project's.
+NOT_COMPUTED_TEMPLATE = "/stats/not_installed.html"
+PROJECT_NOT_COMPUTED_TEMPLATE = "/projects/stats_not_installed.html"
+
+
+def calculator(registry: Mapping[str, Any], scope: str) -> Callable[..., Any] | None:
+    """Return the ``recompute`` of the calculator registered for ``scope``; None when no plugin has one."""
     spec = registry["stats"].get(scope)
-    if spec is None:
-        raise HTTPNotFound(f"No statistics plugin computes the {scope} figures")
-    return spec.recompute
+    return None if spec is None else spec.recompute
+
+
+def not_computed_message(scope: str) -> str:
+    return (
+        f"No statistics plugin computes the {SCOPE_PAGES[scope]} on this site: its administrator needs to "
+        f"install one (such as {STATS_PLUGIN}) and restart the site."
+    )
+
+
+def not_computed(scope: str) -> dict[str, Any]:
+    """The keys of the page of ``scope`` when no plugin computes it: what to install."""
+    return {"flash": not_computed_message(scope), "status": "warning", "stats_plugin": STATS_PLUGIN}
+
+
+def undeclared(declaration: type, computed: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """The entries of ``computed`` that ``declaration`` (a TypedDict) has no key for, by their
+    dotted name, looking into the values it declares as TypedDicts too (``stats.n_foo``)."""
+    hints = typing.get_type_hints(declaration)
+    found = {}
+    for key, value in computed.items():
+        if key not in hints:
+            found[f"{prefix}{key}"] = value
+        elif typing.is_typeddict(hints[key]) and isinstance(value, Mapping):
+            found.update(undeclared(hints[key], value, f"{prefix}{key}."))
+    return found
+
+
+def show(request, scope: str, computed: Mapping[str, Any]) -> None:
+    """Keep for the HTML page the figures of ``computed`` that ``scope`` does not declare, so it shows them too."""
+    request.other_figures[scope] = undeclared(STATS_FIGURES[scope], computed)
+
+
+def warn_missing_calculators(calculators: Mapping[str, Any]) -> None:
+    """Log, once at startup, each scope no installed plugin computes."""
+    for scope in STATS_FIGURES:
+        if scope not in calculators:
+            logger.warning("%s", not_computed_message(scope))
+
+
+def includeme(config) -> None:
+    config.add_request_method(lambda request: {}, "other_figures", reify=True)
+    warn_missing_calculators(config.registry["stats"])
 
 
 def snapshot(session: Session, scope: str) -> SiteSnapshot | None:
@@ -74,7 +133,7 @@ def empty_dashboard(now: datetime.datetime) -> dict[str, Any]:
 
 
 def request_refresh(request, scope: str) -> None:
-    """Run the refresh job of ``scope`` once this request's transaction commits."""
+    """Run the refresh job of ``scope`` once this request's transaction commits (a plugin computes it)."""
     recompute = calculator(request.registry, scope)
     if _claim(request.registry, scope):
         request.registry["jobs"].enqueue_after_commit(request.tm, refresh_snapshot, scope, function_path(recompute),

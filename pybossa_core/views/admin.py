@@ -278,12 +278,15 @@ def dashboard(request):
     """The weekly figures a job computed; a refresh is started when they are a day old or asked for."""
     if (refusal := _refusal(request)) is not None:
         return refusal
+    if figures.calculator(request.registry, "dashboard") is None:
+        return {"title": "Dashboard", **figures.not_computed("dashboard"), "template": figures.NOT_COMPUTED_TEMPLATE}
     now = utcnow()
     found = figures.snapshot(request.dbsession, "dashboard")
     refreshing = request.GET.get("refresh") == "1" or figures.is_stale(found, now)
     if refreshing:
         figures.request_refresh(request, "dashboard")
     data = found.data if found is not None else figures.empty_dashboard(now)
+    figures.show(request, "dashboard", data)
     return {
         **data,
         "title": "Dashboard",

@@ -26,9 +26,12 @@ def stats(request):
     context = project_page(request, project, " &middot; Statistics")
     context["pro_features"] = {**context["pro_features"], "better_stats_enabled": owns(request.identity, project)}
     recompute = figures.calculator(request.registry, "project")
+    if recompute is None:
+        return {**context, **figures.not_computed("project"), "template": figures.PROJECT_NOT_COMPUTED_TEMPLATE}
     computed = project_stats.cached_stats(request.dbsession, project, request.registry["cache"], recompute)
     if computed is None:
         return {**context, "template": "/projects/non_stats.html"}
+    figures.show(request, "project", computed)
     if owns(request.identity, project):
         volunteers = reliability.project_reliability(request.dbsession, project)
         context["reliability"] = {"volunteers": volunteers, "histogram": reliability.histogram(volunteers)}

@@ -35,8 +35,11 @@ def home(request):
 @view_config(route_name="site.stats", renderer="/stats/global.html")
 def global_stats(request):
     recompute = figures.calculator(request.registry, "site")
+    if recompute is None:
+        return {"title": "Global Statistics", **figures.not_computed("site"), "template": figures.NOT_COMPUTED_TEMPLATE}
     site_figures = _cache(request).get_or_create(
         SITE, "stats", lambda: recompute(request.dbsession, utcnow()), may_lag=True)
+    figures.show(request, "site", site_figures)
     # GeoIP is off: no locations of anonymous contributors (PYBOSSA sends them JSON-encoded).
     return {**site_figures, "title": "Global Statistics", "locs": "[]", "show_locs": False}
 
