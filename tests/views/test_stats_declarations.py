@@ -7,8 +7,7 @@ import typing
 import pytest
 
 from pybossa_core.config import configure
-from pybossa_core.plugin_api import STATS_FIGURES, StatsScope, StatsSpec
-from pybossa_core.plugins import hookimpl
+from pybossa_core.plugin_api import STATS_FIGURES, StatsScope, StatsSpec, hookimpl
 from pybossa_core.services import figures
 from pybossa_core.testing import app_settings
 from tests.conftest import in_test_transaction
