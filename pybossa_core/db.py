@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -38,12 +40,59 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
-def _begin_sqlite(connection) -> None:
+class SqliteWriters:
+    """The queue of one SQLite database's writers, across the site's processes: a lock file
+    beside the database (``<database>-writers``), held from a writer's ``BEGIN IMMEDIATE`` until
+    its connection returns to the pool.
+
+    SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, ... up to 100 ms between
+    tries, so with several writer processes the lock sat free while they slept. A writer here
+    waits in the kernel (``flock``) and wakes the moment the lock is released; in one process,
+    threads queue on a thread lock first, so one thread per process waits on the file. The
+    kernel drops the lock of a process that dies. SQLite's lock stays the guarantee: writers
+    that do not pass here (``pybossa`` commands, deferred transactions) still queue on ``busy_timeout``.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._threads = threading.Lock()
+        self._file: int | None = None
+        self._pid: int | None = None
+        self._holder: tuple[int, Any] | None = None
+
+    def acquire(self, record: Any) -> None:
+        """Take the lock for the pooled connection ``record`` (nothing if its thread holds it already)."""
+        me = threading.get_ident()
+        if self._holder is not None and self._holder[0] == me:
+            return
+        self._threads.acquire()
+        try:
+            if self._pid != os.getpid():  # a forked child opens its own: flock locks belong to the open file
+                self._file, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            fcntl.flock(self._file, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._holder = (me, record)
+
+    def release(self, record: Any) -> None:
+        """Let the next writer in when ``record``, the connection holding the lock, is back in the pool."""
+        if self._holder is None or self._holder[1] is not record:
+            return
+        self._holder = None
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._threads.release()
+
+
+def _begin_sqlite(writers: SqliteWriters | None, connection) -> None:
     # A writing request takes SQLite's write lock at BEGIN: writers then queue on
     # busy_timeout instead of failing when one upgrades a read lock another blocks.
     writes = connection.get_execution_options().get("sqlite_write", False)
+    pooled = connection.connection
+    if writes and writers is not None:
+        writers.acquire(pooled._connection_record)
     # Straight to the driver: the engine's execution path would cost more than the BEGIN itself.
-    connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+    pooled.driver_connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 def loads_json(text: str | bytes) -> Any:
@@ -87,7 +136,11 @@ def get_engine(settings: dict[str, Any], *, statement_timeout: float = 0) -> Eng
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
         engine = sa.create_engine(url, pool_size=10, max_overflow=20, json_deserializer=loads_json, hide_parameters=True)
         event.listen(engine, "connect", _tune_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
+        writers = None
+        if url.database and url.database != ":memory:":
+            writers = SqliteWriters(os.path.abspath(url.database) + "-writers")
+            event.listen(engine, "checkin", lambda dbapi_connection, record: writers.release(record))
+        event.listen(engine, "begin", functools.partial(_begin_sqlite, writers))
         if statement_timeout:
             event.listen(engine, "connect", _install_sqlite_deadline)
             event.listen(engine, "before_cursor_execute", functools.partial(_start_sqlite_deadline, statement_timeout))

@@ -1,0 +1,102 @@
+"""SQLite's writers queue on a lock file beside the database, released when their connection returns."""
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import threading
+import time
+
+import sqlalchemy as sa
+
+from pybossa_core.db import get_engine
+
+
+def _writers_file_is_free(path: str) -> bool:
+    """Try the lock from a file description of our own (flock locks conflict between descriptions)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def _writing(engine):
+    return engine.connect().execution_options(sqlite_write=True)
+
+
+def test_a_writer_holds_the_lock_file_until_its_connection_is_back_in_the_pool(tmp_path):
+    engine = get_engine({"database.url": f"sqlite:///{tmp_path}/site.sqlite"})
+    lock_file = f"{tmp_path}/site.sqlite-writers"
+    with _writing(engine) as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        assert not _writers_file_is_free(lock_file)
+        connection.commit()
+        # Committed, but the connection is still out of the pool: the lock is kept until it returns.
+        assert not _writers_file_is_free(lock_file)
+    assert _writers_file_is_free(lock_file)
+    # A reading transaction never takes it.
+    with engine.connect() as connection:
+        connection.execute(sa.text("SELECT count(*) FROM t")).scalar()
+        assert _writers_file_is_free(lock_file)
+    engine.dispose()
+
+
+def _wait_until_queued(thread: threading.Thread) -> None:
+    """Wait until ``thread`` waits in the writers' queue (its innermost frame is SqliteWriters.acquire)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        frame = sys._current_frames().get(thread.ident)
+        if frame is not None and frame.f_code.co_name == "acquire" and "self" in frame.f_locals:
+            return
+        time.sleep(0.001)
+    raise AssertionError("the second writer never queued")
+
+
+def test_a_second_writer_thread_waits_for_the_first_one_to_finish(tmp_path):
+    engine = get_engine({"database.url": f"sqlite:///{tmp_path}/site.sqlite"})
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+    order, failures = [], []
+
+    def second_writer():
+        try:
+            with _writing(engine) as connection:
+                # No busy handler: had it reached BEGIN IMMEDIATE while the first writer wrote, it would fail.
+                connection.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+                connection.execute(sa.text("INSERT INTO t VALUES (2)"))
+                order.append("second")
+                connection.commit()
+        except Exception as error:
+            failures.append(error)
+
+    with _writing(engine) as connection:
+        connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        _wait_until_queued(thread)
+        order.append("first")
+        connection.commit()
+    thread.join(timeout=10)
+    assert failures == [] and order == ["first", "second"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 2]
+    engine.dispose()
+
+
+def test_a_thread_writing_on_a_second_connection_does_not_wait_for_itself(tmp_path):
+    engine = get_engine({"database.url": f"sqlite:///{tmp_path}/site.sqlite"})
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+    with _writing(engine) as first:
+        first.execute(sa.text("INSERT INTO t VALUES (1)"))
+        first.commit()
+        # The first connection committed but is not back in the pool yet (an inline job after commit).
+        with _writing(engine) as second:
+            second.execute(sa.text("INSERT INTO t VALUES (2)"))
+            second.commit()
+    assert _writers_file_is_free(f"{tmp_path}/site.sqlite-writers")
+    engine.dispose()
