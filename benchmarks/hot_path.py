@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""The CPU and statements of each request of ``load.py``'s mix, in-process, without a network.
+
+    python benchmarks/hot_path.py --database-url sqlite:////tmp/hot_path/site.sqlite
+
+It seeds a project (``--tasks`` tasks, ``n_answers`` 3) and ``--volunteers`` volunteers with
+``seeding.seed_project``, builds the site's WSGI application on that database (rate limits off,
+as ``load.py``'s server) and sends it, through WebTest, ``--cycles`` contribution cycles
+(``GET /api/<project_id>/newtask`` then ``POST /api/taskrun``, volunteers in turn) and
+``--reads`` requests of each read of the mix (a task, the project's task runs, the project,
+``/stats/``, the project's statistics page). Every request commits for real, as on a live site.
+
+It prints, per kind, the median and mean CPU of one request (``time.process_time``) and the SQL
+statements it sent. CPU per request is the figure to compare on a busy machine: the load on
+other cores moves it much less than it moves throughput. ``--profile FILE`` writes a
+pyinstrument profile of the whole run (HTML; ``.txt`` for text), ``--cprofile FILE`` a cProfile
+one (``python -m pstats FILE``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import sqlalchemy as sa
+
+from seeding import seed_project
+
+KINDS = ("cycle", "task", "taskruns", "project", "stats", "project stats")
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        self.count = 0
+        sa.event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args) -> None:
+        self.count += 1
+
+
+def build_site(database_url: str, uploads_dir: str, redis_url: str | None):
+    from pybossa_core.config import configure
+
+    settings = {
+        "database.url": database_url,
+        "secret": "hot-path-benchmark-secret-0123456789",
+        "uploads.dir": uploads_dir,
+        "ratelimit.enabled": "false",
+        "shared_state.path": os.path.join(uploads_dir, "shared_state.sqlite"),
+    }
+    if redis_url:
+        settings["redis.url"] = redis_url
+    return configure(settings, environ={}).make_wsgi_app()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
+    parser.add_argument("--redis-url", help="serve with this Redis (default: none)")
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--volunteers", type=int, default=50)
+    parser.add_argument("--cycles", type=int, default=300)
+    parser.add_argument("--reads", type=int, default=300, help="requests of each read kind")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"what to run, of {', '.join(KINDS)}")
+    parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
+    parser.add_argument("--cprofile", help="write a cProfile profile of the timed requests here")
+    args = parser.parse_args(argv)
+    kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
+    if set(kinds) - set(KINDS):
+        parser.error(f"--kinds takes {', '.join(KINDS)}")
+
+    import webtest
+
+    scratch = tempfile.mkdtemp(prefix="hot_path_")
+    database_url = args.database_url or f"sqlite:///{scratch}/site.sqlite"
+    infos = ({"n": number} for number in range(args.tasks))
+    site = seed_project(database_url, infos, label="hot", n_answers=3, n_volunteers=args.volunteers)
+    wsgi = build_site(database_url, scratch, args.redis_url)
+    counter = StatementCounter(wsgi.registry["dbengine"])
+    app = webtest.TestApp(wsgi, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
+    task_ids = [task["id"] for task in app.get("/api/task", {"project_id": site.project_id, "limit": 100, "all": 1}).json]
+
+    def cycle(turn: int) -> None:
+        key = site.volunteers[turn % len(site.volunteers)][1]
+        task = app.get(f"/api/{site.project_id}/newtask", {"api_key": key}).json
+        app.post_json(f"/api/taskrun?api_key={key}",
+                      {"project_id": site.project_id, "task_id": task["id"], "info": {"answer": turn % 3}})
+
+    reads = {
+        "task": lambda turn: app.get(f"/api/task/{random.choice(task_ids)}"),
+        "taskruns": lambda turn: app.get(f"/api/taskrun?project_id={site.project_id}"),
+        "project": lambda turn: app.get(f"/api/project/{site.project_id}"),
+        "stats": lambda turn: app.get("/stats/"),
+        "project stats": lambda turn: app.get(f"/project/{site.short_name}/stats"),
+    }
+    runs = {"cycle": (cycle, args.cycles), **{kind: (call, args.reads) for kind, call in reads.items()}}
+    # Warm each kind (the first view of a page computes and caches what later views read).
+    for kind in kinds:
+        for turn in range(3):
+            runs[kind][0](turn)
+
+    profiler = None
+    if args.profile:
+        import pyinstrument
+
+        profiler = pyinstrument.Profiler(interval=0.0005)
+    elif args.cprofile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    if profiler is not None:
+        profiler.enable() if args.cprofile else profiler.start()
+    figures = {}
+    for kind in kinds:
+        call, times = runs[kind]
+        spent, statements_before = [], counter.count
+        clock = time.process_time
+        for turn in range(times):
+            began = clock()
+            call(turn + 3)
+            spent.append(clock() - began)
+        figures[kind] = (spent, (counter.count - statements_before) / times)
+    if profiler is not None:
+        if args.cprofile:
+            profiler.disable()
+            profiler.dump_stats(args.cprofile)
+        else:
+            profiler.stop()
+            with open(args.profile, "w") as output:
+                output.write(profiler.output_text(unicode=True, show_all=False) if args.profile.endswith(".txt")
+                             else profiler.output_html())
+    print(f"{'request':<14} {'median ms':>10} {'mean ms':>9} {'statements':>11}   ({database_url})")
+    for kind, (spent, statements) in figures.items():
+        print(f"{kind:<14} {statistics.median(spent) * 1000:10.3f} {statistics.fmean(spent) * 1000:9.3f}"
+              f" {statements:11.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
