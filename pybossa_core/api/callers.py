@@ -13,6 +13,13 @@ from pybossa_core.services.privacy import anonymize_ip
 from pybossa_core.services.tokens import check_project_token
 
 
+def web_caller(request) -> Caller:
+    """Who contributes through the web pages: the signed-in user, or the visitor by anonymised address."""
+    if request.identity is not None:
+        return Caller(user_id=request.identity.id)
+    return Caller(anon_ip=anonymize_ip(request.client_ip, request.registry.settings["secret"]))
+
+
 def caller_for(call: ApiCall, project: Project | None, external_uid: str | None) -> Caller:
     """Return the caller of ``call`` in ``project``; an ``external_uid`` needs the project's Bearer JWT."""
     if call.user is not None:

@@ -16,12 +16,13 @@ from pyramid.view import view_config
 
 from pybossa_core.formatting import format_time
 from pybossa_core.models import Blogpost, Project
+from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import owns
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
-from pybossa_core.views.project import managed_project, project_page, readable_project
+from pybossa_core.views.project import managed_project, readable_project
 
 CORRECT_ERRORS = "Please correct the errors"
 POST_FIELDS = ("title", "body", "published")

@@ -16,11 +16,12 @@ from __future__ import annotations
 from pyramid.events import BeforeRender, subscriber
 from pyramid.view import view_config
 
-from pybossa_core.models import User
+from pybossa_core.api.callers import web_caller
+from pybossa_core.presenters.project import project_head
 from pybossa_core.renderers import redirect
 from pybossa_core.services import contribution, projects, quiz
 from pybossa_core.views.presenter_frame import SANDBOX, frame_path
-from pybossa_core.views.project import owner_json, project_figures, project_json, readable_project, web_caller
+from pybossa_core.views.project import readable_project
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
@@ -46,11 +47,7 @@ def newtask(request):
             status="warning",
             flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
         )
-    context = {
-        "owner": owner_json(request, request.dbsession.get(User, project.owner_id)),
-        "project": project_json(request, project, project_figures(request, project)),
-        "title": f"Project: {project.name} &middot; Contribute",
-    }
+    context = project_head(request, project, " &middot; Contribute")
     if request.identity is None:
         context.update(flash=ANONYMOUS_WARNING, status="warning")
     tutorial = (project.info or {}).get("tutorial")

@@ -17,10 +17,11 @@ from pyramid.view import view_config
 from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
 from pybossa_core.models import Project, VolunteerReliability
+from pybossa_core.presenters.project import project_page
 from pybossa_core.security import owns
 from pybossa_core.services import exports, reliability
 from pybossa_core.views.forms import sign_in_required
-from pybossa_core.views.project import project_page, readable_project
+from pybossa_core.views.project import readable_project
 
 #: The API resource whose presenter writes each exported type.
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}

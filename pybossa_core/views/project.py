@@ -13,8 +13,8 @@ from typing import Any
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
-from pybossa_core.formatting import Pagination, format_time
-from pybossa_core.models import Category, Project, Task, User
+from pybossa_core.formatting import Pagination
+from pybossa_core.models import Category, Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
 from pybossa_core.plugin_pages import importer_page
@@ -22,11 +22,10 @@ from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import is_creator, may_see_project, owns
+from pybossa_core.api.callers import web_caller
 from pybossa_core.db import outside_transaction
-from pybossa_core.presenters.user import own_user, public_user
-from pybossa_core.services import aggregation, avatars, community, contribution, imports, project_passwords, projects
-from pybossa_core.services.cache import SITE
-from pybossa_core.services.privacy import anonymize_ip
+from pybossa_core.presenters.project import project_head, project_page
+from pybossa_core.services import aggregation, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
 
@@ -104,88 +103,6 @@ def managed_project(request) -> Project | None:
     if not owns(request.identity, project):
         raise HTTPForbidden()
     return project
-
-
-def web_caller(request) -> contribution.Caller:
-    """Who contributes through the web pages: the signed-in user, or the visitor by anonymised address."""
-    if request.identity is not None:
-        return contribution.Caller(user_id=request.identity.id)
-    return contribution.Caller(anon_ip=anonymize_ip(request.client_ip, request.registry.settings["secret"]))
-
-
-# -- what every project page shows ----------------------------------------------------------
-
-
-def owner_json(request, owner: User) -> dict[str, Any]:
-    session = request.dbsession
-    summary = community.rank_and_score(session, owner, request.registry["cache"])
-    viewer = request.identity
-    if viewer is not None and viewer.id == owner.id:
-        return own_user(session, owner, summary)
-    return public_user(owner, summary)
-
-
-def project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
-    """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
-    session = request.dbsession
-    if owns(request.identity, project):
-        return {
-            "id": project.id,
-            "name": project.name,
-            "short_name": project.short_name,
-            "description": project.description,
-            "long_description": project.long_description,
-            "created": format_time(project.created),
-            "updated": format_time(project.updated),
-            "allow_anonymous_contributors": project.allow_anonymous_contributors,
-            "category_id": project.category_id,
-            "contacted": project.contacted,
-            "featured": project.featured,
-            "published": project.published,
-            "owner_id": project.owner_id,
-            "secret_key": project.secret_key,
-            "webhook": project.webhook,
-            "info": project.info or {},
-            "contrib_button": projects.contrib_button(session, project, stats, web_caller(request)),
-            "n_blogposts": projects.count_blogposts(session, project),
-            "n_results": projects.count_results(session, project),
-        }
-    # PYBOSSA's public project leaves its figures (given beside it) and its owner empty.
-    return {
-        **projects.public_project(project),
-        "featured": project.featured,
-        "last_activity": None,
-        "last_activity_raw": None,
-        "n_tasks": None,
-        "n_volunteers": None,
-        "overall_progress": None,
-        "owner": None,
-    }
-
-
-def _pro_features(request, project: Project) -> dict[str, bool]:
-    enabled = owns(request.identity, project)
-    return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
-
-
-def project_figures(request, project: Project) -> projects.ProjectStats:
-    """The project's figures, cached until the site's data changes (volunteers are still counted)."""
-    return request.registry["cache"].get_or_create(
-        SITE, f"project_figures:{project.id}", lambda: projects.project_stats(request.dbsession, project)
-    )
-
-
-def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
-    """The keys shared by the project pages: figures, owner, project, pro features and title."""
-    session = request.dbsession
-    stats = project_figures(request, project)
-    return {
-        **stats.to_json(),
-        "owner": owner_json(request, session.get(User, project.owner_id)),
-        "project": project_json(request, project, stats),
-        "pro_features": _pro_features(request, project),
-        "title": f"Project: {project.name}{title}",
-    }
 
 
 def _failed(context: dict, flash: str = CORRECT_ERRORS) -> dict:
@@ -270,12 +187,7 @@ def task(request):
             flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
         )
     contribution.hand_out(request.dbsession, project, [found], caller, utcnow())
-    session = request.dbsession
-    return {
-        "owner": owner_json(request, session.get(User, project.owner_id)),
-        "project": project_json(request, project, project_figures(request, project)),
-        "title": f"Project: {project.name} &middot; Contribute",
-    }
+    return project_head(request, project, " &middot; Contribute")
 
 
 # -- changing a project ---------------------------------------------------------------------

@@ -19,12 +19,13 @@ from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.models import Project, User
+from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required
-from pybossa_core.views.project import managed_project, project_page, readable_project, unlocks, visitor_key
+from pybossa_core.views.project import managed_project, readable_project, unlocks, visitor_key
 
 
 def _owner_json(user: User, project: Project) -> dict[str, Any]:

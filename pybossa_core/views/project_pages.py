@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from pybossa_core.models import User
+from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.security import owns
 from pybossa_core.services import figures, project_stats, projects, reliability
-from pybossa_core.views.project import owner_json, project_figures, project_page, project_json, readable_project
+from pybossa_core.views.project import readable_project
 
 
 @view_config(route_name="project.results", renderer="/projects/results.html")
@@ -42,13 +42,7 @@ def stats(request):
 def tutorial(request):
     """The project's tutorial (``info.tutorial``), beside the project and its owner."""
     project = readable_project(request)
-    session = request.dbsession
-    return {
-        "owner": owner_json(request, session.get(User, project.owner_id)),
-        "project": project_json(request, project, project_figures(request, project)),
-        "title": f"Project: {project.name}",
-        "tutorial": (project.info or {}).get("tutorial"),
-    }
+    return {**project_head(request, project), "tutorial": (project.info or {}).get("tutorial")}
 
 
 def includeme(config) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import colander
 from pyramid.view import view_config
 
+from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
 from pybossa_core.services import aggregation, quality
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
-from pybossa_core.views.project import CORRECT_ERRORS, managed_project, project_page
+from pybossa_core.views.project import CORRECT_ERRORS, managed_project
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 UPDATED = "Quality settings updated!"

@@ -9,10 +9,11 @@ from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.models import Project, Task, TaskRun
+from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.services import review
 from pybossa_core.views.forms import form_data, show_form, sign_in_required
-from pybossa_core.views.project import managed_project, project_page
+from pybossa_core.views.project import managed_project
 
 NOTE_LENGTH = 2000
 

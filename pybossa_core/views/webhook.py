@@ -21,10 +21,11 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf
 from pybossa_core.models import Project, Webhook
+from pybossa_core.presenters.project import project_page
 from pybossa_core.schemas.query import parse_bool
 from pybossa_core.services import webhooks
 from pybossa_core.views.forms import sign_in_required
-from pybossa_core.views.project import managed_project, project_page
+from pybossa_core.views.project import managed_project
 
 QUEUED = "All webhooks enqueued"
 

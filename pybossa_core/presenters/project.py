@@ -1,0 +1,97 @@
+"""A project as its pages show it: the figures, its owner, the project itself, the pro features.
+
+A page asks for the parts it shows: the contribution, task and tutorial pages :func:`project_head`
+(owner, project, title), every other project page :func:`project_page` (the head, the figures
+and the pro features).  Owners and admins see the whole project (its secret key, settings and
+counts); everybody else its public face, as PYBOSSA's pages.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pybossa_core.api.callers import web_caller
+from pybossa_core.formatting import format_time
+from pybossa_core.models import Project, User
+from pybossa_core.presenters.user import own_user, public_user
+from pybossa_core.security import owns
+from pybossa_core.services import community, projects
+from pybossa_core.services.cache import SITE
+
+
+def project_figures(request, project: Project) -> projects.ProjectStats:
+    """The project's figures, cached until the site's data changes (volunteers are still counted)."""
+    return request.registry["cache"].get_or_create(
+        SITE, f"project_figures:{project.id}", lambda: projects.project_stats(request.dbsession, project)
+    )
+
+
+def owner_json(request, project: Project) -> dict[str, Any]:
+    """The project's owner: their whole account when they look at it themselves, else their public face."""
+    session = request.dbsession
+    owner = session.get(User, project.owner_id)
+    summary = community.rank_and_score(session, owner, request.registry["cache"])
+    viewer = request.identity
+    if viewer is not None and viewer.id == owner.id:
+        return own_user(session, owner, summary)
+    return public_user(owner, summary)
+
+
+def project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
+    """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
+    session = request.dbsession
+    if owns(request.identity, project):
+        return {
+            "id": project.id,
+            "name": project.name,
+            "short_name": project.short_name,
+            "description": project.description,
+            "long_description": project.long_description,
+            "created": format_time(project.created),
+            "updated": format_time(project.updated),
+            "allow_anonymous_contributors": project.allow_anonymous_contributors,
+            "category_id": project.category_id,
+            "contacted": project.contacted,
+            "featured": project.featured,
+            "published": project.published,
+            "owner_id": project.owner_id,
+            "secret_key": project.secret_key,
+            "webhook": project.webhook,
+            "info": project.info or {},
+            "contrib_button": projects.contrib_button(session, project, stats, web_caller(request)),
+            "n_blogposts": projects.count_blogposts(session, project),
+            "n_results": projects.count_results(session, project),
+        }
+    # PYBOSSA's public project leaves its figures (given beside it) and its owner empty.
+    return {
+        **projects.public_project(project),
+        "featured": project.featured,
+        "last_activity": None,
+        "last_activity_raw": None,
+        "n_tasks": None,
+        "n_volunteers": None,
+        "overall_progress": None,
+        "owner": None,
+    }
+
+
+def pro_features(request, project: Project) -> dict[str, bool]:
+    enabled = owns(request.identity, project)
+    return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
+
+
+def project_head(request, project: Project, title: str = "",
+                 stats: projects.ProjectStats | None = None) -> dict[str, Any]:
+    """The keys of every project page: the owner, the project and the title (``title`` follows the name)."""
+    return {
+        "owner": owner_json(request, project),
+        "project": project_json(request, project, stats or project_figures(request, project)),
+        "title": f"Project: {project.name}{title}",
+    }
+
+
+def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
+    """The keys shared by the project pages: figures, owner, project, pro features and title."""
+    stats = project_figures(request, project)
+    head = project_head(request, project, title, stats)
+    return {**stats.to_json(), "owner": head["owner"], "project": head["project"],
+            "pro_features": pro_features(request, project), "title": head["title"]}
