@@ -76,7 +76,7 @@ class ProjectRules(Rules):
         try:
             # Only a new quiz: gold tasks deleted later do not lock the project's other changes.
             if (project.info or {}).get("quiz") != previous.get("quiz"):
-                quiz.check_settings(call.session, project)
+                quiz.check_settings(call.session, project.id, (project.info or {}).get("quiz"))
         except quiz.InvalidQuiz as invalid:
             raise InvalidValue(f"info.quiz: {invalid}") from None
         if project.category_id is not None and call.session.get(Category, project.category_id) is None:

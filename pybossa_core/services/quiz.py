@@ -23,7 +23,12 @@ REFUSAL = "Thank you for trying! Your answers to this project's quiz were not ri
 
 
 class InvalidQuiz(ValueError):
-    """A quiz setting the project cannot have."""
+    """A quiz setting the project cannot have; ``field`` names the part that is wrong
+    (``questions``, ``pass_rate``, or ``quiz`` for its shape)."""
+
+    def __init__(self, message: str, field: str = "quiz") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class QuizFailed(Exception):
@@ -43,21 +48,21 @@ def quiz_of(project: Project) -> tuple[int, float] | None:
     return quiz["questions"], float(rate) if _number(rate) else 1.0
 
 
-def check_settings(session: Session, project: Project) -> None:
-    """Raise :class:`InvalidQuiz` when ``info.quiz`` is malformed or asks more questions than the project has gold tasks."""
-    quiz = (project.info or {}).get("quiz")
+def check_settings(session: Session, project_id: int, quiz: Any) -> None:
+    """Raise :class:`InvalidQuiz` when ``quiz`` (an ``info.quiz``; None: no quiz) is malformed or
+    asks more questions than project ``project_id`` has gold tasks."""
     if quiz is None:
         return
     if not isinstance(quiz, Mapping) or set(quiz) - {"questions", "pass_rate"}:
         raise InvalidQuiz('must be {"questions": <number of gold tasks>, "pass_rate": <0 to 1>}')
     questions, rate = quiz.get("questions"), quiz.get("pass_rate", 1)
     if not isinstance(questions, int) or isinstance(questions, bool) or questions < 1:
-        raise InvalidQuiz("questions must be a whole number of at least 1")
+        raise InvalidQuiz("questions must be a whole number of at least 1", "questions")
     if not (_number(rate) and 0 <= rate <= 1):
-        raise InvalidQuiz("pass_rate must be a number between 0 and 1")
-    n_gold = session.scalar(sa.select(sa.func.count(Task.id)).where(Task.project_id == project.id, IS_GOLD))
+        raise InvalidQuiz("pass_rate must be a number between 0 and 1", "pass_rate")
+    n_gold = session.scalar(sa.select(sa.func.count(Task.id)).where(Task.project_id == project_id, IS_GOLD))
     if questions > n_gold:
-        raise InvalidQuiz(f"questions: the project has {n_gold} gold task(s), fewer than the {questions} asked")
+        raise InvalidQuiz(f"questions: the project has {n_gold} gold task(s), fewer than the {questions} asked", "questions")
 
 
 def status(questions: int, pass_rate: float, n_gold: int, n_correct: int) -> str:

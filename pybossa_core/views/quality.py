@@ -1,8 +1,10 @@
-"""``/project/<short_name>/tasks/quality``: a project's gold rate, aggregator, reliability threshold
-and adaptive retirement, as its owners set them.
+"""``/project/<short_name>/tasks/quality``: a project's gold rate, aggregator, reliability threshold,
+adaptive retirement and qualification quiz, as its owners set them, and the volunteers' standing
+in the quiz.
 
-The settings are the project's ``info`` keys the API sets too (``services.quality`` checks
-both); an empty field puts the setting back to its default.
+The settings are the project's ``info`` keys the API sets too (``services.quality`` and
+``services.quiz`` check both); an empty field puts the setting back to its default (an empty
+number of questions: no quiz).
 """
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from pyramid.view import view_config
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
-from pybossa_core.services import aggregation, quality
+from pybossa_core.services import aggregation, quality, quiz
 from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
 from pybossa_core.views.project import CORRECT_ERRORS, managed_project
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
+#: The quiz's form fields, and the part of ``info.quiz`` each sets.
+QUIZ_FIELDS = {"quiz_questions": "questions", "quiz_pass_rate": "pass_rate"}
 UPDATED = "Quality settings updated!"
 AGGREGATING = "The results are being aggregated again."
 
@@ -47,7 +51,22 @@ def quality_form() -> colander.SchemaNode:
     schema.add(colander.SchemaNode(colander.String(), name="retire_confidence", missing=None, preparer=_number))
     schema.add(colander.SchemaNode(colander.String(), name="min_answers", missing=None, preparer=_whole))
     schema.add(colander.SchemaNode(colander.String(), name="max_answers", missing=None, preparer=_whole))
+    schema.add(colander.SchemaNode(colander.String(), name="quiz_questions", missing=None, preparer=_whole))
+    schema.add(colander.SchemaNode(colander.String(), name="quiz_pass_rate", missing=None, preparer=_number))
     return schema
+
+
+def _quiz_fields(project) -> dict:
+    current = (project.info or {}).get("quiz")
+    current = current if isinstance(current, dict) else {}
+    return {field: current.get(key) for field, key in QUIZ_FIELDS.items()}
+
+
+def _quiz_setting(values: dict) -> dict | None:
+    """The ``info.quiz`` the form asks for: None without a number of questions."""
+    if values.get("quiz_questions") is None:
+        return None
+    return {key: values[field] for field, key in QUIZ_FIELDS.items() if values.get(field) is not None}
 
 
 def _blank_to_missing(data: dict) -> dict:
@@ -57,10 +76,12 @@ def _blank_to_missing(data: dict) -> dict:
 def _context(request, project, form_fields=None, errors=None) -> dict:
     aggregators = request.registry["aggregators"]
     info = project.info or {}
-    fields = form_fields or {name: info.get(name) for name in FIELDS}
+    fields = form_fields or {**{name: info.get(name) for name in FIELDS}, **_quiz_fields(project)}
     context = {
         **project_page(request, project, " &middot; Quality"),
         "form": show_form(request, fields, errors),
+        "has_quiz": quiz.quiz_of(project) is not None,
+        "quiz_results": quiz.results(request.dbsession, project) if quiz.quiz_of(project) else [],
         "aggregator_options": [("", f"Default ({quality.DEFAULT_AGGREGATOR})"),
                                *((spec.name, spec.title) for spec in aggregators.values())],
     }
@@ -79,11 +100,17 @@ def quality_settings(request):
     if request.method != "POST":
         return _context(request, project)
     data = form_data(request)
-    sent = submitted(data, FIELDS)
+    sent = submitted(data, (*FIELDS, *QUIZ_FIELDS))
     values, errors = validate(quality_form(), _blank_to_missing(sent))
     if not errors:
+        settings = {**{name: values.get(name) for name in FIELDS}, "quiz": _quiz_setting(values)}
         try:
-            quality.update_settings(project, {name: values.get(name) for name in FIELDS}, request.registry["aggregators"])
+            # Only a new quiz: gold tasks deleted later do not lock the page's other settings (as the API).
+            if settings["quiz"] != (project.info or {}).get("quiz"):
+                quiz.check_settings(request.dbsession, project.id, settings["quiz"])
+            quality.update_settings(project, settings, request.registry["aggregators"])
+        except quiz.InvalidQuiz as invalid:
+            errors = {"quiz_pass_rate" if invalid.field == "pass_rate" else "quiz_questions": [str(invalid)]}
         except quality.InvalidSetting as invalid:
             errors = {invalid.field: [invalid.message]}
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 
 from pybossa_core.services.quiz import REFUSAL
+from tests.views.conftest import PASSWORD_HASH, sign_in
+from tests.views.project_fixtures import post
 
 GOLD = {"label": "bird"}
 WRONG = {"label": "plane"}
@@ -85,3 +87,54 @@ def test_a_quiz_the_project_cannot_have_is_refused(testapp, quiz_project, quiz, 
     assert body["exception_cls"] == "ValueError" and body["target"] == "project"
     assert message in body["exception_msg"]
     assert project.info["quiz"] == {"questions": 2, "pass_rate": 1}
+
+
+# -- the quality settings page ---------------------------------------------------------------
+
+
+def test_owners_set_the_quiz_on_the_quality_page_and_see_the_standings(testapp, make, dbsession):
+    owner = make.user("quizowner", passwd_hash=PASSWORD_HASH)
+    project = make.project(owner, "quizzed", info={"task_presenter": "<p>quiz</p>"})
+    for n in range(2):
+        make.task(project, calibration=1, gold_answers=GOLD, info={"g": n})
+    make.task(project, info={"photo": 1})
+    sign_in(testapp, owner)
+    form = testapp.get("/project/quizzed/tasks/quality").forms[0]
+    form["quiz_questions"], form["quiz_pass_rate"] = "2", "0.5"
+    assert form.submit().status_int == 302
+    dbsession.expire_all()
+    assert project.info["quiz"] == {"questions": 2, "pass_rate": 0.5}
+
+    volunteer = make.user()
+    answer(testapp, project, volunteer, next_task(testapp, project, volunteer), GOLD)
+    page = testapp.get("/project/quizzed/tasks/quality", headers={"Accept": "application/json"}).json
+    assert (page["form"]["quiz_questions"], page["form"]["quiz_pass_rate"]) == (2, 0.5)
+    assert [(row["volunteer"], row["answered"], row["status"]) for row in page["quiz_results"]] == [
+        (f"user:{volunteer.id}", 1, "in_progress")]
+    assert "in progress" in testapp.get("/project/quizzed/tasks/quality").html.select_one("#quiz-results").get_text()
+
+    # An empty number of questions ends the quiz; the other settings are kept.
+    form = testapp.get("/project/quizzed/tasks/quality").forms[0]
+    form["quiz_questions"], form["gold_rate"] = "", "0.2"
+    assert form.submit().status_int == 302
+    dbsession.expire_all()
+    assert "quiz" not in project.info and project.info["gold_rate"] == 0.2
+
+
+@pytest.mark.parametrize(("fields", "errors"), [
+    ({"quiz_questions": "3"}, {"quiz_questions": ["questions: the project has 2 gold task(s), fewer than the 3 asked"]}),
+    ({"quiz_questions": "0"}, {"quiz_questions": ["questions must be a whole number of at least 1"]}),
+    ({"quiz_questions": "two"}, {"quiz_questions": ["questions must be a whole number of at least 1"]}),
+    ({"quiz_questions": "1", "quiz_pass_rate": "2"}, {"quiz_pass_rate": ["pass_rate must be a number between 0 and 1"]}),
+    ({"quiz_questions": "1", "quiz_pass_rate": "most"}, {"quiz_pass_rate": ["pass_rate must be a number between 0 and 1"]}),
+])
+def test_a_quiz_the_page_cannot_set_is_a_form_error_and_nothing_changes(testapp, make, dbsession, fields, errors):
+    owner = make.user("quizowner", passwd_hash=PASSWORD_HASH)
+    project = make.project(owner, "quizzed", info={"gold_rate": 0.1})
+    for n in range(2):
+        make.task(project, calibration=1, gold_answers=GOLD, info={"g": n})
+    sign_in(testapp, owner)
+    body = post(testapp, "/project/quizzed/tasks/quality", {"gold_rate": "0.3", **fields}).json
+    assert body["status"] == "error" and body["form"]["errors"] == errors
+    dbsession.expire_all()
+    assert project.info == {"gold_rate": 0.1}
