@@ -16,6 +16,7 @@ from pyramid.security import Denied
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, User
+from pybossa_core.models.meta import utcnow
 from pybossa_core.sessions import session_user
 
 if TYPE_CHECKING:
@@ -127,6 +128,21 @@ def hidden_projects(session: Session, user: User | None) -> sa.Select | None:
     if is_admin(user):
         return None
     return sa.select(Project.id).where(Project.private.is_(True), ~visible_projects(session, user))
+
+
+def under_embargo(user: User | None, project: Project) -> bool:
+    """Tell whether ``project``'s answers, results and exports are hidden from ``user``: the project
+    has an ``embargo_until`` still to come, and ``user`` is none of its owners, co-owners or admins."""
+    return project.embargo_until is not None and project.embargo_until > utcnow() and not owns(user, project)
+
+
+def embargoed_projects(session: Session, user: User | None) -> sa.Select | None:
+    """The ids of the projects whose answers and results ``user`` may not see yet (:func:`under_embargo`
+    as a query); None for an admin, who sees every project's."""
+    if is_admin(user):
+        return None
+    query = sa.select(Project.id).where(Project.embargo_until > utcnow())
+    return query if user is None else query.where(~Project.id.in_(owned_projects(session, user)))
 
 
 def listed_publicly() -> sa.ColumnElement[bool]:

@@ -28,7 +28,9 @@ from pybossa_core.errors import (
 from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.api import body_schema, first_error, integer_bounds
 from pybossa_core.schemas.query import ListParams
-from pybossa_core.security import hidden_projects, may_see_project, owned_projects, require_user
+from pybossa_core.security import (
+    embargoed_projects, hidden_projects, may_see_project, owned_projects, require_user, under_embargo,
+)
 from pybossa_core.services import search as fulltext
 from pybossa_core.services.uploads import LocalUploader, remove_quietly
 
@@ -179,6 +181,9 @@ class ApiResource:
     list_keys: frozenset[str] = frozenset()
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[ApiCall, list[Any], list[dict]], None] | None = None
+    #: Its objects are a project's answers or results: hidden from outsiders while the project is
+    #: under embargo (``security.under_embargo``).
+    embargoed: bool = False
 
     @functools.cached_property
     def project_column(self) -> str | None:
@@ -385,6 +390,9 @@ class ResourceService:
         hidden = hidden_projects(call.session, call.user) if resource.project_column else None
         if hidden is not None:
             query = query.where(getattr(model, resource.project_column).not_in(hidden))
+        embargoed = embargoed_projects(call.session, call.user) if resource.embargoed else None
+        if embargoed is not None:
+            query = query.where(getattr(model, resource.project_column).not_in(embargoed))
         if resource.owned_by and call.user is not None and not params.all:
             query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
         return query
@@ -430,7 +438,9 @@ class ResourceService:
         if column is None:
             return True
         project = obj if column == "id" else call.parent("project", getattr(obj, column))
-        return project is None or may_see_project(call.user, project)
+        if project is None:
+            return True
+        return may_see_project(call.user, project) and not (self.resource.embargoed and under_embargo(call.user, project))
 
     def create(self, call: ApiCall, body: Body) -> Any:
         resource = self.resource

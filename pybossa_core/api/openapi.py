@@ -82,6 +82,7 @@ _SIMPLE_TYPES: list[tuple[type, dict[str, Any]]] = [
     (api_schemas.Boolean, {"type": "boolean"}),
     # The API refuses NUL characters in text (PostgreSQL cannot store them).
     (api_schemas.Text, {"type": "string", "pattern": NO_NUL}),
+    (api_schemas.DateTime, {"type": "string", "description": "a UTC time: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS"}),
     (colander.Integer, {"type": "integer"}),
     (colander.Float, {"type": "number"}),
     (colander.Decimal, {"type": "number"}),

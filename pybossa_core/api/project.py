@@ -95,7 +95,7 @@ RESOURCE = ApiResource(
     rules=ProjectRules(),
     reserved=frozenset(
         {"id", "created", "updated", "contacted", "published", "featured", "secret_key", "owner_id", "owners_ids",
-         "invited_ids"}
+         "invited_ids", "assigns_tasks"}
     ),
     server_set=frozenset({"owner_id"}),
     owned_by="id",

@@ -5,11 +5,10 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from pybossa_core.api.base import ApiCall, to_dict
 from pybossa_core.models import Result, Task, TaskRun
-from pybossa_core.security import owns
+from pybossa_core.security import embargoed_projects, owns
 
 
 def hide_gold_answers(call: ApiCall, task: Task, data: dict[str, Any]) -> dict[str, Any]:
@@ -23,17 +22,25 @@ def hide_gold_answers(call: ApiCall, task: Task, data: dict[str, Any]) -> dict[s
     return data
 
 
-def _task_runs_by_task(session: Session, task_ids: set[int]) -> dict[int, list[dict]]:
+def _not_embargoed(call: ApiCall, model: type) -> list[sa.ColumnElement[bool]]:
+    """The condition leaving out answers and results the caller may not see yet (``security.under_embargo``)."""
+    embargoed = embargoed_projects(call.session, call.user)
+    return [] if embargoed is None else [model.project_id.not_in(embargoed)]
+
+
+def _task_runs_by_task(call: ApiCall, task_ids: set[int]) -> dict[int, list[dict]]:
     grouped: dict[int, list[dict]] = defaultdict(list)
-    query = sa.select(TaskRun).where(TaskRun.task_id.in_(task_ids)).order_by(TaskRun.id)
-    for task_run in session.scalars(query):
+    query = sa.select(TaskRun).where(TaskRun.task_id.in_(task_ids), *_not_embargoed(call, TaskRun)).order_by(TaskRun.id)
+    for task_run in call.session.scalars(query):
         grouped[task_run.task_id].append(to_dict(task_run))
     return grouped
 
 
-def _results_by_task(session: Session, task_ids: set[int]) -> dict[int, dict]:
-    query = sa.select(Result).where(Result.task_id.in_(task_ids), Result.last_version.is_(True))
-    return {result.task_id: to_dict(result) for result in session.scalars(query)}
+def _results_by_task(call: ApiCall, task_ids: set[int]) -> dict[int, dict]:
+    query = sa.select(Result).where(
+        Result.task_id.in_(task_ids), Result.last_version.is_(True), *_not_embargoed(call, Result)
+    )
+    return {result.task_id: to_dict(result) for result in call.session.scalars(query)}
 
 
 def _tasks_by_id(call: ApiCall, task_ids: set[int]) -> dict[int, dict]:
@@ -44,7 +51,7 @@ def _tasks_by_id(call: ApiCall, task_ids: set[int]) -> dict[int, dict]:
 def task_related(call: ApiCall, tasks: list[Any], items: list[dict]) -> None:
     """Add each task's ``task_runs`` and ``result``."""
     ids = {task.id for task in tasks}
-    task_runs, results = _task_runs_by_task(call.session, ids), _results_by_task(call.session, ids)
+    task_runs, results = _task_runs_by_task(call, ids), _results_by_task(call, ids)
     for task, item in zip(tasks, items):
         item["task_runs"] = task_runs.get(task.id, [])
         item["result"] = results.get(task.id)
@@ -53,7 +60,7 @@ def task_related(call: ApiCall, tasks: list[Any], items: list[dict]) -> None:
 def task_run_related(call: ApiCall, task_runs: list[Any], items: list[dict]) -> None:
     """Add each task run's ``task`` and ``result``."""
     ids = {task_run.task_id for task_run in task_runs}
-    tasks, results = _tasks_by_id(call, ids), _results_by_task(call.session, ids)
+    tasks, results = _tasks_by_id(call, ids), _results_by_task(call, ids)
     for task_run, item in zip(task_runs, items):
         item["task"] = tasks.get(task_run.task_id)
         item["result"] = results.get(task_run.task_id)
@@ -62,7 +69,7 @@ def task_run_related(call: ApiCall, task_runs: list[Any], items: list[dict]) -> 
 def result_related(call: ApiCall, results: list[Any], items: list[dict]) -> None:
     """Add each result's ``task`` and ``task_runs``."""
     ids = {result.task_id for result in results}
-    tasks, task_runs = _tasks_by_id(call, ids), _task_runs_by_task(call.session, ids)
+    tasks, task_runs = _tasks_by_id(call, ids), _task_runs_by_task(call, ids)
     for result, item in zip(results, items):
         item["task"] = tasks.get(result.task_id)
         item["task_runs"] = task_runs.get(result.task_id, [])

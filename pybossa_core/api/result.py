@@ -29,4 +29,5 @@ RESOURCE = ApiResource(
     parents=("project", "task"),
     free_json=frozenset({"info"}),
     related=result_related,
+    embargoed=True,
 )

@@ -75,4 +75,5 @@ RESOURCE = ApiResource(
     owned_by="project_id",
     free_json=frozenset({"info"}),
     related=task_run_related,
+    embargoed=True,
 )

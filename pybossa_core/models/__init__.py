@@ -1,6 +1,7 @@
 """The data model: import every model here so the mappers and the metadata are complete."""
 from sqlalchemy.orm import configure_mappers
 
+from pybossa_core.models.assignment import TaskAssignment
 from pybossa_core.models.auditlog import Auditlog
 from pybossa_core.models.category import Category
 from pybossa_core.models import figures
@@ -22,7 +23,7 @@ configure_mappers()
 
 __all__ = [
     "Announcement", "Auditlog", "Base", "Blogpost", "Category", "HelpingMaterial", "figures",
-    "Page", "Project", "Result", "RunningImport", "SiteSnapshot", "Task", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
+    "Page", "Project", "Result", "RunningImport", "SiteSnapshot", "Task", "TaskAssignment", "TaskHandout", "TaskRun", "User", "UserIdentity", "VolunteerReliability",
     "Webhook",
     "WebSession",
 ]

@@ -38,5 +38,10 @@ class Project(Base):
     #: A private project is seen only by its owners, admins and the users in ``invited_ids``.
     private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     invited_ids: Mapped[Any] = mapped_column(JSONDocument, default=list, server_default="[]")
+    #: Until then (UTC) the project's answers, results and exports are for its owners and admins only.
+    embargo_until: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+    #: Some task of the project is assigned to named volunteers (``task_assignment``): the schedulers
+    #: add their assignment test only for such a project.
+    assigns_tasks: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="SET NULL"), index=True)
     info: Mapped[Any] = mapped_column(JSONDocument, default=dict)

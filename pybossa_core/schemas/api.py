@@ -8,6 +8,7 @@ neither a default nor a server-side value is required on create.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -99,6 +100,22 @@ class Text(_Scalar):
         raise colander.Invalid(node, f"{value!r} is not a string")
 
 
+class DateTime(_Scalar):
+    """A moment in UTC, as the API writes one (``2027-01-31T12:00:00``) or a day (``2027-01-31``: its
+    midnight); a zone given is turned into UTC."""
+
+    def convert(self, node, value):
+        try:
+            moment = datetime.datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise colander.Invalid(node, f"{value!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM:SS)")
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return moment
+
+
 class JSONValue(_Scalar):
     """Any JSON document, or only an object where ``objects_only``; forms send it as text."""
 
@@ -141,6 +158,8 @@ def _node_type(column: sa.Column, from_text: bool, free_json: bool) -> colander.
         return Integer(nullable, from_text, integer_bounds(column.type))
     if python_type is float:
         return Number(nullable, from_text)
+    if python_type is datetime.datetime:
+        return DateTime(nullable, from_text)
     return Text(nullable, from_text)
 
 

@@ -99,6 +99,10 @@ def update_project_form() -> colander.SchemaNode:
     # Kept in ``info``: may volunteers change their answers until the task is completed?
     schema.add(colander.SchemaNode(Checkbox(), name="allow_taskrun_edit", missing=False))
     schema.add(colander.SchemaNode(Checkbox(), name="protect", missing=False))
+    # Answers, results and exports hidden from all but the owners until that day (UTC); empty: none.
+    embargo = colander.Date()
+    embargo.err_template = EMBARGO_DATE
+    schema.add(colander.SchemaNode(embargo, name="embargo_until", missing=None))
     schema.add(colander.SchemaNode(
         colander.String(), name="password", missing=None,
         validator=colander.Length(min=2, max=255, min_err=PROJECT_PASSWORD_LENGTH, max_err=PROJECT_PASSWORD_LENGTH),
@@ -106,6 +110,7 @@ def update_project_form() -> colander.SchemaNode:
     return schema
 
 
+EMBARGO_DATE = "Type the day as YYYY-MM-DD"
 PROJECT_PASSWORD_LENGTH = "The password must have between 2 and 255 characters"
 PROJECT_PASSWORD_NEEDED = "You must enter a password"
 

@@ -37,7 +37,7 @@ ACTION_UPDATE = "update"
 AUDITED = (
     "name", "short_name", "description", "long_description", "webhook", "allow_anonymous_contributors",
     "published", "featured", "zip_download", "category_id", "owner_id", "owners_ids", "secret_key", "private",
-    "invited_ids",
+    "invited_ids", "embargo_until",
 )
 #: Recorded as changed, without their values.
 SECRET = frozenset({"secret_key", "passwd_hash"})

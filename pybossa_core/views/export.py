@@ -4,7 +4,8 @@ Without ``type`` and ``format`` the view shows the project and the downloads it 
 them it answers a ZIP holding the project's tasks, task runs or results as JSON or CSV
 (``pybossa_core.services.exports``), each object as the REST API presents it.  As in PYBOSSA
 an unknown ``format`` is 415 and an unknown ``type`` 404.  Drafts are shown only to their
-owners and admins; a project whose ``zip_download`` is off is exported only for them too.
+owners and admins; a project whose ``zip_download`` is off is exported only for them too, and so
+is a project under embargo (``embargo_until``) until that time.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
-from pybossa_core.security import owns
+from pybossa_core.security import owns, under_embargo
 from pybossa_core.services import exports, reliability
 from pybossa_core.views.forms import sign_in_required
 from pybossa_core.views.project import readable_project
@@ -28,6 +29,7 @@ RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": resu
 #: The volunteers' reliability (their gold answers), exported for the project's owners only.
 RELIABILITY = "reliability"
 LOADING_TEXT = "Exporting data..., this may take a while"
+EMBARGOED = "The data of this project is under embargo until {}: it can be downloaded from then on."
 #: Query keys that do not ask for a download.
 PAGE_KEYS = {"response_format"}
 
@@ -68,19 +70,27 @@ def export(request) -> Any:
             return sign_in_required(request, status_code=401)
         raise HTTPForbidden()
     kind, file_format = request.GET.get("type"), request.GET.get("format")
+    embargoed = under_embargo(request.identity, project)
     if not (kind and file_format):
         if set(request.GET) - PAGE_KEYS:
             raise HTTPNotFound()
-        return {
+        page = {
             **project_page(request, project, " &middot; Export"),
             "loading_text": LOADING_TEXT,
             "ckan_name": None,
-            "exporters": _downloads(request, project),
+            "exporters": [] if embargoed else _downloads(request, project),
         }
+        if embargoed:
+            page.update(flash=EMBARGOED.format(project.embargo_until.date().isoformat()), status="info")
+        return page
     if file_format not in exports.FORMATS:
         raise HTTPUnsupportedMediaType()
     if kind not in RESOURCES and not (kind == RELIABILITY and owns(request.identity, project)):
         raise HTTPNotFound()
+    if embargoed:
+        refusal = HTTPForbidden()
+        refusal.explanation = EMBARGOED.format(project.embargo_until.date().isoformat())
+        raise refusal
     return _download(request, project, kind, file_format)
 
 

@@ -7,6 +7,7 @@ needs a signed-in owner or admin: anonymous visitors are sent to sign in, others
 """
 from __future__ import annotations
 
+import datetime
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ CORRECT_ERRORS = "Please correct the errors"
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
 UPDATE_FIELDS = (
     *NEW_FIELDS, "allow_anonymous_contributors", "category_id", "webhook", "private", "allow_taskrun_edit", "protect",
+    "embargo_until",
 )
 PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
@@ -203,6 +205,7 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
             "category_id": project.category_id, "webhook": project.webhook,
             "private": project.private, "protect": project_passwords.needs_password(project),
             "allow_taskrun_edit": bool((project.info or {}).get("allow_taskrun_edit")),
+            "embargo_until": project.embargo_until.date().isoformat() if project.embargo_until else None,
         },
         {},
     )
@@ -237,6 +240,8 @@ def update(request):
         return _failed(_update_context(request, project, (submitted(data, UPDATE_FIELDS), errors)))
     if values["category_id"] is None:
         values["category_id"] = project.category_id
+    embargo = values.pop("embargo_until")
+    project.embargo_until = datetime.datetime.combine(embargo, datetime.time()) if embargo else None
     allow_edit = values.pop("allow_taskrun_edit")
     if allow_edit != bool((project.info or {}).get("allow_taskrun_edit")):
         project.info = {**(project.info or {}), "allow_taskrun_edit": allow_edit}

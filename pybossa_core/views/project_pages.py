@@ -8,7 +8,7 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from pybossa_core.presenters.project import project_head, project_page
-from pybossa_core.security import owns
+from pybossa_core.security import owns, under_embargo
 from pybossa_core.services import figures, project_stats, projects, reliability
 from pybossa_core.views.project import readable_project
 
@@ -16,7 +16,11 @@ from pybossa_core.views.project import readable_project
 @view_config(route_name="project.results", renderer="/projects/results.html")
 def results(request):
     project = readable_project(request)
-    return {**project_page(request, project), "n_results": projects.count_results(request.dbsession, project)}
+    context = {**project_page(request, project), "n_results": projects.count_results(request.dbsession, project)}
+    if under_embargo(request.identity, project):
+        # The visitor may not read the results yet: the day they are published.
+        context["embargo_until"] = project.embargo_until.date().isoformat()
+    return context
 
 
 @view_config(route_name="project.stats", renderer="/projects/stats.html")

@@ -29,6 +29,7 @@ def test_update_form_shows_the_project(browser, project):
     assert body["template"] == "/projects/update.html" and body["title"] == "Project: Birds &middot; Update"
     assert body["form"] == {
         "allow_anonymous_contributors": True, "allow_taskrun_edit": False, "category_id": None, "csrf": body["form"]["csrf"],
+        "embargo_until": None,
         "description": "Count birds", "errors": {}, "id": project.id, "long_description": "Long birds",
         "name": "Birds", "password": None, "private": False, "protect": False, "short_name": "birds", "webhook": None,
     }
