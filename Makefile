@@ -2,6 +2,9 @@
 #             (with a random secret made once into var/secret).
 # make test:  install everything into .venv and run the whole suite (core and bundled plugins),
 #             on SQLite, and on PostgreSQL and Redis when they answer on 127.0.0.1.
+# make pot:   extract the marked texts into a .pot per distribution (committed; docs/i18n.md).
+# make po:    bring every catalog (.po) up to date with its .pot, for translators.
+# make mo:    compile the catalogs (.mo, not committed); install, serve and test do it too.
 
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +14,10 @@ PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/pybossa_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install serve test
+#: Each bundled plugin's package folder (src/<package>): its own translation domain, <package>.
+PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/*/src/*/__init__.py))
+CATALOGS := $(shell find pybossa_core/locale plugins -name '*.po' -path '*/LC_MESSAGES/*' 2>/dev/null)
+.PHONY: install serve test pot po mo
 
 $(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || (apt-get update && apt-get install -y python3-venv)
@@ -26,7 +32,22 @@ $(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGI
 	$(VENV)/pbs/bin/pip install --quiet pybossa-pbs==3.0.0
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed mo
+
+# The .pot of the core (domain pybossa_core) and of each plugin (domain: its package's name).
+pot: $(VENV)/.installed
+	$(BIN)/python -m pybossa_core.catalogs pot pybossa_core $(PLUGIN_PACKAGES)
+
+po: $(VENV)/.installed
+	@for po in $(CATALOGS); do \
+		domain=$$(basename $$po .po); pot=$$(dirname $$(dirname $$(dirname $$po)))/$$domain.pot; \
+		$(BIN)/pybabel --quiet update --no-wrap --ignore-obsolete -i $$pot -o $$po -l $$(basename $$(dirname $$(dirname $$po))) || exit 1; \
+	done
+
+mo: $(patsubst %.po,%.mo,$(CATALOGS))
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -i $< -o $@
 
 # The development site's secret: random, made on the first `make serve`, kept in var/ (not in git).
 # PYBOSSA_SECRET, when set, wins.

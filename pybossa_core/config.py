@@ -62,6 +62,8 @@ def configure(
     config.include("pybossa_core.services.uploads")
     # JSON or the template for the web views, per request.
     config.include("pybossa_core.renderers")
+    # The catalogs, each request's locale, gettext and Babel in the templates (docs/i18n.md).
+    config.include("pybossa_core.i18n")
     config.include("pybossa_core.security_headers")
     # E-mail (files under var/mail/ or SMTP) and the failed sign-in counter.
     config.include("pybossa_core.services.mail")

@@ -42,6 +42,7 @@ from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import IJinja2Environment
 
 from pybossa_core.csrf import is_api
+from pybossa_core.i18n import translate_messages
 from pybossa_core.sessions import csrf_token, keep_flash, pop_flash
 from pybossa_core.settings import SettingsError
 
@@ -113,6 +114,8 @@ def web_view(view, info):
 
     def render_json_or_html(context, request):
         result = view(context, request)
+        if isinstance(result, dict):
+            translate_messages(request, result)
         if isinstance(result, Redirect):
             if _html_template(request, name) is None:
                 request.override_renderer = "json"

@@ -190,6 +190,8 @@ def settings_schema() -> colander.SchemaNode:
         # How long a protected project stays unlocked for a visitor who gave its password.
         _setting(colander.Int(), "project.password_cookie_timeout", 1800, colander.Range(60)),
         _setting(Words(), "account.locales", "en es fr de it pt ja el".split()),
+        # The language of a visitor who asks for none of account.locales (docs/i18n.md).
+        _setting(colander.String(), "locale.default", "en"),
         _setting(colander.Int(), "session.max_age", 30 * 24 * 3600, colander.Range(60)),
         _setting(Flag(), "session.secure_cookie", False),
         # Failed sign-ins (and password-reset requests) per window: per account and address, per
@@ -213,6 +215,7 @@ def settings_schema() -> colander.SchemaNode:
         # A theme: folders whose templates and static files override the core's (docs/browser.md).
         _setting(colander.String(allow_empty=True), "theme.templates", ""),
         _setting(colander.String(allow_empty=True), "theme.static", ""),
+        _setting(colander.String(allow_empty=True), "theme.translations", ""),
     ):
         schema.add(node)
     return schema

@@ -65,6 +65,7 @@ __all__ = [
     "WebService",
     "answer_next_task",
     "app_settings",
+    "catalog_problems",
     "create_project",
     "create_tasks",
     "create_user",
@@ -110,6 +111,16 @@ def migrated_sqlite_engine(path: Path) -> sa.Engine:
     engine = get_engine({"database.url": f"sqlite:///{path}"})
     upgrade(engine)
     return engine
+
+
+def catalog_problems(package: str) -> list[str]:
+    """What keeps ``package``'s message catalogs from shipping (docs/i18n.md): its ``.pot`` out of
+    date with its marked texts, a ``.po`` lacking a text or dropping a placeholder."""
+    from importlib.resources import files
+
+    from pybossa_core.catalogs import problems
+
+    return problems(Path(str(files(package))))
 
 
 def pytest_configure(config: pytest.Config) -> None:

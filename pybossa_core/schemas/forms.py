@@ -13,6 +13,7 @@ from typing import Any
 import colander
 import sqlalchemy as sa
 
+from pybossa_core.i18n import _
 from pybossa_core.models import User
 from pybossa_core.services.passwords import password_strength_errors
 
@@ -167,8 +168,8 @@ def register_form() -> colander.SchemaNode:
 
 def signin_form() -> colander.SchemaNode:
     schema = colander.MappingSchema()
-    schema.add(_text("email", missing_msg="The e-mail is required"))
-    schema.add(_text("password", missing_msg="You must provide a password"))
+    schema.add(_text("email", missing_msg=_("The e-mail is required")))
+    schema.add(_text("password", missing_msg=_("You must provide a password")))
     return schema
 
 
@@ -244,7 +245,7 @@ def form_errors(error: colander.Invalid) -> dict[str, list[str]]:
     """Turn colander's error tree into ``{field: [message, ...]}``."""
     errors: dict[str, list[str]] = {}
     for child in error.children:
-        errors.setdefault(child.node.name, []).extend(str(message) for message in child.messages())
+        errors.setdefault(child.node.name, []).extend(child.messages())
     if not error.children and error.msg:
-        errors.setdefault("form", []).extend(str(message) for message in error.messages())
+        errors.setdefault("form", []).extend(error.messages())
     return errors

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
+from pyramid.i18n import Localizer
 from pyramid_mailer.mailer import DebugMailer, Mailer
 from pyramid_mailer.message import Message
 
+from pybossa_core.i18n import _
 from pybossa_core.services.jobs import JobContext, JobRunner
 
 #: The kind of the mail job, as admins see it and ``jobs.timeouts`` names it.
@@ -79,54 +81,70 @@ def send_mail(context: JobContext, subject: str, recipient: str, body: str, mess
     context.mark_done("sent")
 
 
-def account_validation(brand: str, fullname: str, url: str) -> tuple[str, str]:
+# Each message is written in its recipient's language: ``localizer`` is theirs
+# (:func:`pybossa_core.i18n.localizer_for`), and its texts are the core's catalog's.
+
+
+def account_validation(localizer: Localizer, brand: str, fullname: str, url: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "url": url}
     return (
-        f"Welcome to {brand}!",
-        f"Hi {fullname},\n\nPlease confirm your e-mail address to finish creating your {brand} account:\n\n"
-        f"{url}\n\nThe link expires in an hour. If you did not sign up, ignore this message.\n",
+        localizer.translate(_("Welcome to ${brand}!", mapping=words)),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nPlease confirm your e-mail address to finish creating your ${brand} account:\n\n"
+            "${url}\n\nThe link expires in an hour. If you did not sign up, ignore this message.\n", mapping=words)),
     )
 
 
-def email_change(brand: str, fullname: str, url: str) -> tuple[str, str]:
+def email_change(localizer: Localizer, brand: str, fullname: str, url: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "url": url}
     return (
-        f"You have updated your email in {brand}! Verify it",
-        f"Hi {fullname},\n\nPlease confirm your new e-mail address for {brand}:\n\n{url}\n\n"
-        "Until you do, your account keeps its previous address.\n",
+        localizer.translate(_("You have updated your email in ${brand}! Verify it", mapping=words)),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nPlease confirm your new e-mail address for ${brand}:\n\n${url}\n\n"
+            "Until you do, your account keeps its previous address.\n", mapping=words)),
     )
 
 
-def password_recovery(brand: str, fullname: str, url: str) -> tuple[str, str]:
+def password_recovery(localizer: Localizer, brand: str, fullname: str, url: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "url": url}
     return (
-        "Account Recovery",
-        f"Hi {fullname},\n\nSomeone asked to reset the password of your {brand} account. "
-        f"To choose a new one, follow this link:\n\n{url}\n\n"
-        "The link works once and expires in an hour. If you did not ask, ignore this message.\n",
+        localizer.translate(_("Account Recovery")),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nSomeone asked to reset the password of your ${brand} account. "
+            "To choose a new one, follow this link:\n\n${url}\n\n"
+            "The link works once and expires in an hour. If you did not ask, ignore this message.\n", mapping=words)),
     )
 
 
-def email_changed(brand: str, fullname: str, new_email: str, undo_url: str) -> tuple[str, str]:
+def email_changed(localizer: Localizer, brand: str, fullname: str, new_email: str, undo_url: str) -> tuple[str, str]:
     """The notice to an account's previous address: a stolen session must not take the account quietly."""
+    words = {"brand": brand, "fullname": fullname, "new_email": new_email, "undo_url": undo_url}
     return (
-        f"Your {brand} e-mail address was changed",
-        f"Hi {fullname},\n\nThe e-mail address of your {brand} account was changed to {new_email}.\n\n"
-        f"If you did not do this, follow this link within a week to restore this address and sign "
-        f"every browser out:\n\n{undo_url}\n",
+        localizer.translate(_("Your ${brand} e-mail address was changed", mapping=words)),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nThe e-mail address of your ${brand} account was changed to ${new_email}.\n\n"
+            "If you did not do this, follow this link within a week to restore this address and sign "
+            "every browser out:\n\n${undo_url}\n", mapping=words)),
     )
 
 
-def password_changed(brand: str, fullname: str, recovery_url: str) -> tuple[str, str]:
+def password_changed(localizer: Localizer, brand: str, fullname: str, recovery_url: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "recovery_url": recovery_url}
     return (
-        f"Your {brand} password was changed",
-        f"Hi {fullname},\n\nThe password of your {brand} account was changed. If you did not do this, "
-        f"choose a new one here:\n\n{recovery_url}\n",
+        localizer.translate(_("Your ${brand} password was changed", mapping=words)),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nThe password of your ${brand} account was changed. If you did not do this, "
+            "choose a new one here:\n\n${recovery_url}\n", mapping=words)),
     )
 
 
-def provider_recovery(brand: str, fullname: str, provider_title: str) -> tuple[str, str]:
+def provider_recovery(localizer: Localizer, brand: str, fullname: str, provider_title: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "provider": provider_title}
     return (
-        "Account Recovery",
-        f"Hi {fullname},\n\nYour {brand} account has no password: you sign in with {provider_title}. "
-        f"Use the {provider_title} button on the sign-in page.\n",
+        localizer.translate(_("Account Recovery")),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nYour ${brand} account has no password: you sign in with ${provider}. "
+            "Use the ${provider} button on the sign-in page.\n", mapping=words)),
     )
 
 

@@ -12,6 +12,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedM
 from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
+from pybossa_core.i18n import _, localizer_for
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.renderers import redirect
@@ -24,7 +25,7 @@ from pybossa_core.services.projects import contributed_projects_query, owned_pro
 from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
 from pybossa_core.views.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
 
-CORRECT_ERRORS = "Please correct the errors"
+CORRECT_ERRORS = _("Please correct the errors")
 PROFILE_UPDATED = "Your profile has been updated!"
 AVATAR_NEEDED = "You have to provide an image file to update your avatar"
 REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")
@@ -123,7 +124,7 @@ def register(request):
     if settings["account.confirmation_required"]:
         key = _keys(request).make("account-validation", account)
         url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
-        _send(request, account["email_addr"], mail.account_validation(settings["site.brand"], account["fullname"], url))
+        _send(request, account["email_addr"], mail.account_validation(request.localizer, settings["site.brand"], account["fullname"], url))
         return {"status": "sent", "template": "account/account_validation.html", "title": "Account validation"}
     user = users.create_user(request.dbsession, valid_email=False, **account)
     sessions.start_session(request, user)
@@ -201,7 +202,7 @@ def signin(request):
         return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
     throttle.succeeded(values["email"], request.client_ip)
     sessions.start_session(request, user)
-    return redirect(safe_next(next_url), status="success", flash=f"Welcome back {user.fullname}")
+    return redirect(safe_next(next_url), status="success", flash=_("Welcome back ${fullname}", mapping={"fullname": user.fullname}))
 
 
 @view_config(route_name="account.signout", renderer="account/signin.html")
@@ -210,7 +211,7 @@ def signout(request):
     if not csrf.may_act_on_get(request):
         return {"title": "Sign out", "template": "account/signout.html", "form": show_form(request, {})}
     sessions.end_session(request)
-    return redirect("/", status="success", flash="You are now signed out", message="success")
+    return redirect("/", status="success", flash=_("You are now signed out"), message="success")
 
 
 # -- forgotten passwords --------------------------------------------------------------------
@@ -243,11 +244,11 @@ def forgot_password(request):
     if user.passwd_hash is None and providers:
         provider = sorted(providers)[0]
         spec = request.registry["auth_providers"].get(provider)
-        _send(request, user.email_addr, mail.provider_recovery(brand, user.fullname, spec.title if spec else provider.title()))
+        _send(request, user.email_addr, mail.provider_recovery(localizer_for(request.registry, user.locale), brand, user.fullname, spec.title if spec else provider.title()))
     else:
         key = _keys(request).make("password-reset", {"user_id": user.id, "s": link_keys.account_fingerprint(user)})
         url = request.route_url("account.reset_password", slash="", _query={"key": key})
-        _send(request, user.email_addr, mail.password_recovery(brand, user.fullname, url))
+        _send(request, user.email_addr, mail.password_recovery(localizer_for(request.registry, user.locale), brand, user.fullname, url))
     return {**context, "flash": "We've sent you an email with account recovery instructions!", "status": "success"}
 
 
@@ -422,7 +423,7 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
         "account-validation", {"user_id": user.id, "email_addr": new_email, "s": link_keys.account_fingerprint(user)}
     )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
-    _send(request, new_email, mail.email_change(settings["site.brand"], user.fullname, url))
+    _send(request, new_email, mail.email_change(localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, url))
     user.confirmation_email_sent = True
     return redirect(
         f"/account/{user.name}/update",
@@ -453,7 +454,7 @@ def _set_email(request, user: User, new_email: str, *, valid: bool) -> None:
         "email-undo", {"user_id": user.id, "old": old_email, "new": new_email, "v": was_valid}
     )
     url = request.route_url("account.email_undo", slash="", _query={"key": key})
-    _send(request, old_email, mail.email_changed(_settings(request)["site.brand"], user.fullname, new_email, url))
+    _send(request, old_email, mail.email_changed(localizer_for(request.registry, user.locale), _settings(request)["site.brand"], user.fullname, new_email, url))
 
 
 @view_config(route_name="account.email_undo", renderer="account/email_undo.html")
@@ -531,7 +532,7 @@ def _update_password(request, viewer: User, user: User, data: dict) -> dict:
     if viewer.id == user.id:
         sessions.start_session(request, user)
     recovery = request.route_url("account.forgot_password", slash="")
-    _send(request, user.email_addr, mail.password_changed(_settings(request)["site.brand"], user.fullname, recovery))
+    _send(request, user.email_addr, mail.password_changed(localizer_for(request.registry, user.locale), _settings(request)["site.brand"], user.fullname, recovery))
     return _done(user, "Yay, you changed your password succesfully!")
 
 
@@ -617,6 +618,6 @@ def confirm_email(request):
         {"user_id": user.id, "email_addr": user.email_addr, "s": link_keys.account_fingerprint(user)},
     )
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
-    _send(request, user.email_addr, mail.email_change(settings["site.brand"], user.fullname, url))
+    _send(request, user.email_addr, mail.email_change(localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, url))
     user.confirmation_email_sent = True
     return redirect(f"/account/{user.name}/", status="info", flash="An e-mail has been sent to validate your e-mail address.")

@@ -1,0 +1,289 @@
+"""The site in the visitor's language: gettext catalogs, the locale of each request, dates and numbers.
+
+- **Marking.** Python code marks its texts with a :class:`~pyramid.i18n.TranslationStringFactory`
+  named after its distribution's domain (the core's :data:`_`, domain ``pybossa_core``; a plugin's
+  is its package name) and placeholders written ``${name}`` with ``mapping``. Templates use Jinja2's
+  i18n extension: ``{{ _("Projects") }}``, ``{% trans name=user.name %}Hi {{ name }}{% endtrans %}``
+  and ``{% trans count=n %}...{% pluralize %}...{% endtrans %}`` (new-style gettext: a literal
+  ``%`` is written ``%%``).
+- **Catalogs.** Each distribution ships ``<package>/locale/<lang>/LC_MESSAGES/<domain>.po`` beside
+  its ``<domain>.pot``; ``make mo`` (and every ``make install``) compiles the ``.mo`` files, which
+  are not committed. The core's catalogs, then each plugin package's ``locale/`` folder, then the
+  site's ``theme.translations`` folder are read once at startup, later ones winning.
+- **The locale of a request** (:func:`negotiate_locale`): the signed-in user's ``locale``; else a
+  ``lang`` query parameter, then the ``lang`` cookie (a ``lang`` query parameter sets that cookie);
+  else ``Accept-Language``; else ``locale.default``. Only the languages of ``account.locales``
+  are chosen; anything else is ignored.
+- **Where texts are translated.** Templates look a text up in the core's catalog first, then in the
+  plugins'; a :class:`TranslationString` carries its own domain. A web view's ``flash`` and its
+  forms' ``errors`` are translated when the view returns (``renderers.web_view``), so the JSON
+  answer carries the same texts as the page; every other value of the JSON stays as it was.
+  E-mails are written in the recipient's language (:func:`localizer_for`).
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time, get_datetime_format
+from babel.numbers import format_decimal
+from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, Translations
+from pyramid.interfaces import ILocalizer
+from pyramid.threadlocal import get_current_request
+
+from pybossa_core.settings import SettingsError
+
+log = logging.getLogger(__name__)
+
+#: The core's translation domain (its catalogs' file name).
+DOMAIN = "pybossa_core"
+_ = TranslationStringFactory(DOMAIN)
+#: The query parameter and the cookie of the language switcher (PYBOSSA's).
+LANG_PARAMETER = "lang"
+LANG_COOKIE = "lang"
+LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
+#: colander's own messages (a form's "Required") come translated with it.
+LIBRARY_CATALOGS = ("colander:locale",)
+
+
+def catalog_folder(package: str) -> Path | None:
+    """The ``locale`` folder of ``package``, when it has one on disk."""
+    folder = files(package) / "locale"
+    return Path(str(folder)) if folder.is_dir() else None
+
+
+class PageCatalog:
+    """What a page's ``_()`` and ``{% trans %}`` look texts up in: every domain of a locale,
+    the core's winning, merged into one table at startup (a page draws many texts)."""
+
+    def __init__(self, translations, domains: Iterable[str]):
+        self.messages: dict[Any, str] = {}
+        self.plural = lambda n: int(n != 1)
+        for domain in reversed(list(domains)):
+            catalog = translations._domains.get(domain)
+            if catalog is not None:
+                self.messages.update(catalog._catalog)
+                self.plural = catalog.plural
+        self.messages.pop("", None)  # the catalog's header
+
+    def gettext(self, message: str) -> str:
+        return self.messages.get(message, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        found = self.messages.get((singular, self.plural(n)))
+        if found is not None:
+            return found
+        return singular if n == 1 else plural
+
+
+def catalog_names(folder: str, locale: str) -> list[str]:
+    """The catalogs of ``folder`` that ``locale`` reads, least specific first: its language's and
+    its own (pt_BR: pt, pt_BR), or else one of its regions' (pt: pt_BR, as the catalogs are written)."""
+    present = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+    language = locale.partition("_")[0]
+    if locale in present:
+        return [name for name in dict.fromkeys([language, locale]) if name in present]
+    regional = sorted(name for name in present if name.startswith(language + "_"))
+    return [name for name in [language, *regional[:1]] if name in present]
+
+
+class SiteLocalizer(Localizer):
+    """Pyramid's localizer of one of the site's languages, with its page catalog and Babel locale."""
+
+    def __init__(self, locale_name: str, translations, domains: Iterable[str]):
+        super().__init__(locale_name=locale_name, translations=translations)
+        self.page = PageCatalog(translations, domains)
+        try:
+            self.babel = Locale.parse(locale_name)
+        except (ValueError, UnknownLocaleError):
+            self.babel = Locale.parse("en")
+
+
+class Languages:
+    """The site's languages and their localizers, built once at startup."""
+
+    def __init__(self, locales: list[str], default: str, folders: list[str], domains: list[str]):
+        self.locales = list(dict.fromkeys([*locales, default]))
+        self.choices = frozenset(self.locales)
+        self.default = default
+        self.folders = folders
+        self.domains = domains
+        # Accept-Language ranges are case-insensitive and written with "-": "pt-br" -> "pt".
+        self.by_range = {}
+        for locale in self.locales:
+            self.by_range.setdefault(locale.lower().replace("_", "-"), locale)
+            self.by_range.setdefault(locale.partition("_")[0].lower(), locale)
+        self.localizers = {locale: self._make(locale) for locale in self.locales}
+
+    def _make(self, locale: str) -> SiteLocalizer:
+        translations = Translations()
+        translations._catalog = {}
+        for folder in self.folders:
+            for name in catalog_names(folder, locale):
+                for mo in sorted(Path(folder, name, "LC_MESSAGES").glob("*.mo")):
+                    with mo.open("rb") as catalog:
+                        translations.add(Translations(catalog, mo.stem))
+        return SiteLocalizer(locale, translations, self.domains)
+
+    def best_accepted(self, accept_language) -> str | None:
+        """The first of the site's languages the ``Accept-Language`` header asks for, by quality."""
+        ranges = getattr(accept_language, "parsed", None) or ()
+        for language_range, quality in sorted(ranges, key=lambda item: -item[1]):
+            if quality <= 0:
+                continue
+            wanted = language_range.lower()
+            found = self.by_range.get(wanted) or self.by_range.get(wanted.partition("-")[0])
+            if found is not None:
+                return found
+        return None
+
+
+def negotiate_locale(request) -> str:
+    """The locale of ``request`` (Pyramid's locale negotiator): see the module's text for the order."""
+    languages: Languages = request.registry["languages"]
+    user = request.identity
+    if user is not None and user.locale in languages.choices:
+        return user.locale
+    asked = request.GET.get(LANG_PARAMETER)
+    if asked in languages.choices:
+        if request.cookies.get(LANG_COOKIE) != asked:
+            request.add_response_callback(lambda request, response: response.set_cookie(
+                LANG_COOKIE, asked, max_age=LANG_COOKIE_MAX_AGE, path="/", samesite="Lax"))
+        return asked
+    kept = request.cookies.get(LANG_COOKIE)
+    if kept in languages.choices:
+        return kept
+    return languages.best_accepted(request.accept_language) or languages.default
+
+
+def localizer_for(registry, locale: str | None) -> SiteLocalizer:
+    """The localizer of ``locale`` (a recipient's), or of the site's default language."""
+    languages: Languages = registry["languages"]
+    return languages.localizers.get(locale) or languages.localizers[languages.default]
+
+
+def translate(localizer: Localizer, message: Any) -> Any:
+    """``message`` in the localizer's language: a :class:`TranslationString` in its domain, a plain
+    text looked up as a page's would be; anything else as it is."""
+    if isinstance(message, TranslationString):
+        return localizer.translate(message)
+    if isinstance(message, str) and isinstance(localizer, SiteLocalizer):
+        return localizer.page.gettext(message)
+    return message
+
+
+def translate_messages(request, result: dict[str, Any]) -> None:
+    """Translate a web view's answer in place: its ``flash`` and the ``errors`` of its forms."""
+    if not result.get("flash") and not any(isinstance(value, Mapping) and value.get("errors") for value in result.values()):
+        return
+    localizer = request.localizer
+    if result.get("flash"):
+        result["flash"] = translate(localizer, result["flash"])
+    for key, value in result.items():
+        if isinstance(value, dict) and isinstance(value.get("errors"), Mapping) and value["errors"]:
+            value["errors"] = {
+                field: [translate(localizer, message) for message in messages] if isinstance(messages, list) else messages
+                for field, messages in value["errors"].items()
+            }
+
+
+def _page_localizer() -> SiteLocalizer | None:
+    request = get_current_request()
+    return request.localizer if request is not None else None
+
+
+def page_gettext(message: str) -> str:
+    localizer = _page_localizer()
+    return localizer.page.gettext(message) if isinstance(localizer, SiteLocalizer) else message
+
+
+def page_ngettext(singular: str, plural: str, n: int) -> str:
+    localizer = _page_localizer()
+    if isinstance(localizer, SiteLocalizer):
+        return localizer.page.ngettext(singular, plural, n)
+    return singular if n == 1 else plural
+
+
+def translated(text: Any) -> Any:
+    """Filter: a text the view gave (a page's title) in the page's language when the catalogs have
+    it, else as it is (never formatted: it may hold a user's ``%``)."""
+    return page_gettext(text) if isinstance(text, str) and text else text
+
+
+def _babel_locale() -> Locale:
+    localizer = _page_localizer()
+    return localizer.babel if isinstance(localizer, SiteLocalizer) else Locale.parse("en")
+
+
+def format_moment(value: str | datetime.datetime | None) -> str:
+    """A moment (ISO 8601 text as the views give it, or a datetime) as its day and minute, in the
+    page's locale: its medium date and short time ("Mar 5, 2026, 2:07 PM", "05.03.2026, 14:07")."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    locale = _babel_locale()
+    pattern = get_datetime_format("medium", locale=locale).replace("'", "")
+    return pattern.replace("{0}", format_time(value, "short", locale=locale)).replace(
+        "{1}", format_date(value, "medium", locale=locale))
+
+
+def format_number(value: Any) -> str:
+    """A number in the page's locale ("1,234.5", "1.234,5"); anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    return format_decimal(value, locale=_babel_locale())
+
+
+def _install_in_templates(environment) -> None:
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=True)
+    environment.filters["translated"] = translated
+    environment.filters["moment"] = format_moment
+    environment.filters["number"] = format_number
+
+
+def includeme(config) -> None:
+    """Read the catalogs, negotiate each request's locale, give the templates gettext and Babel.
+
+    Included after ``renderers`` (the Jinja2 environment) and the plugins' registration."""
+    settings = config.get_settings()
+    locales, default = settings["account.locales"], settings["locale.default"]
+    if default not in locales:
+        raise SettingsError(f"setting 'locale.default': {default!r} is not one of account.locales")
+    plugin_packages = config.registry["plugins"].packages()
+    folders = [str(Path(str(files(spec.partition(":")[0]))) / spec.partition(":")[2]) for spec in LIBRARY_CATALOGS]
+    for package in [DOMAIN, *plugin_packages]:
+        folder = catalog_folder(package)
+        if folder is not None:
+            folders.append(str(folder))
+    if settings["theme.translations"]:
+        folder = settings["theme.translations"]
+        if not os.path.isdir(folder):
+            raise SettingsError(f"theme.translations: {folder!r} is not a folder")
+        folders.append(os.path.abspath(folder))
+    _warn_uncompiled(folders)
+    languages = Languages(locales, default, folders, [DOMAIN, *plugin_packages])
+    config.registry["languages"] = languages
+    for locale, localizer in languages.localizers.items():
+        config.registry.registerUtility(localizer, ILocalizer, name=locale)
+    config.set_locale_negotiator(negotiate_locale)
+    # After pyramid_jinja2 has built the environment (its actions run at lower orders).
+    config.action(None, lambda: _install_in_templates(config.get_jinja2_environment(".html")), order=999)
+
+
+def _warn_uncompiled(folders: list[str]) -> None:
+    """Say so when a catalog has no compiled ``.mo`` (the site then shows its texts in English)."""
+    for folder in folders:
+        for po in Path(folder).glob("*/LC_MESSAGES/*.po"):
+            if not po.with_suffix(".mo").is_file():
+                log.warning("%s is not compiled (run `make mo`): its language shows in English", po)

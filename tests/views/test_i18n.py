@@ -1,0 +1,222 @@
+"""The site in the visitor's language (docs/i18n.md), through HTTP, with real gettext catalogs.
+
+The catalogs here are written as .po files and compiled to .mo as `make mo` does, then given to
+the site as its ``theme.translations`` folder: the shipped catalogs are the translators' work,
+and these tests must not depend on their wording.
+"""
+from __future__ import annotations
+
+import datetime
+import itertools
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import write_po
+
+from pybossa_core import catalogs
+from pybossa_core.config import configure
+from pybossa_core.models import User
+from pybossa_core.testing import app_settings, catalog_problems
+from tests.conftest import fresh_engine
+from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, csrf_of, sign_in
+
+_numbers = itertools.count(1)
+
+TRANSLATIONS = {
+    "es": {
+        "Projects": "Proyectos",
+        "Sign in": "Entrar",
+        "Please correct the errors": "Por favor, corrige los errores",
+        "The e-mail is required": "El correo electrónico es obligatorio",
+        "Welcome back ${fullname}": "Hola de nuevo, ${fullname}",
+        "Account Recovery": "Recuperación de la cuenta",
+        "Hi ${fullname},\n\nSomeone asked to reset the password of your ${brand} account. "
+        "To choose a new one, follow this link:\n\n${url}\n\n"
+        "The link works once and expires in an hour. If you did not ask, ignore this message.\n":
+        "Hola ${fullname}:\n\nAlguien pidió cambiar la contraseña de tu cuenta de ${brand}. "
+        "Para elegir otra, sigue este enlace:\n\n${url}\n\nEl enlace vale una vez, durante una hora.\n",
+    },
+    "fr": {"Projects": "Projets", "Sign in": "Se connecter"},
+    "ja": {"Projects": "プロジェクト"},
+}
+
+
+def write_catalog(folder: Path, language: str, messages: dict[str, str]) -> None:
+    catalog = Catalog(locale=language, domain="pybossa_core", fuzzy=False)
+    for msgid, msgstr in messages.items():
+        catalog.add(msgid, msgstr)
+    target = folder / language / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with (target / "pybossa_core.po").open("wb") as po:
+        write_po(po, catalog)
+    with (target / "pybossa_core.mo").open("wb") as mo:
+        write_mo(mo, catalog)
+
+
+@pytest.fixture(scope="session")
+def translations(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("translations")
+    for language, messages in TRANSLATIONS.items():
+        write_catalog(folder, language, messages)
+    return folder
+
+
+@pytest.fixture
+def site(site_with, translations):
+    return site_with(**{"theme.translations": str(translations)})
+
+
+def nav(page) -> str:
+    return page.html.find("nav").find("a", href="/project/category/featured/").text
+
+
+def test_each_source_of_the_locale_in_its_order(site, make):
+    assert nav(site.get("/")) == "Projects"
+    assert site.get("/").html.find("html")["lang"] == "en"
+    assert nav(site.get("/", headers={"Accept-Language": "fr"})) == "Projets"
+    assert nav(site.get("/", headers={"Accept-Language": "de;q=0.4, fr-CA;q=0.9, es;q=0.5"})) == "Projets"
+    # A language the site does not offer is passed over for the next one asked.
+    assert nav(site.get("/", headers={"Accept-Language": "nl, es;q=0.5"})) == "Proyectos"
+
+    # The cookie beats Accept-Language; the query parameter beats the cookie and is then kept in it.
+    site.set_cookie("lang", "es")
+    assert nav(site.get("/", headers={"Accept-Language": "fr"})) == "Proyectos"
+    switched = site.get("/", {"lang": "fr"})
+    assert nav(switched) == "Projets" and switched.html.find("html")["lang"] == "fr"
+    assert "lang=fr" in switched.headers["Set-Cookie"]
+    assert nav(site.get("/")) == "Projets"
+
+    # A signed-in user's own language beats everything else.
+    user = make.user("hablante", locale="es", passwd_hash=PASSWORD_HASH)
+    sign_in(site, user)
+    assert nav(site.get("/", {"lang": "fr"}, headers={"Accept-Language": "fr"})) == "Proyectos"
+
+
+def test_bad_values_are_ignored_and_a_missing_catalog_is_english(site):
+    assert nav(site.get("/", {"lang": "xx"}, headers={"Accept-Language": "fr"})) == "Projets"
+    assert nav(site.get("/", {"lang": "../../etc"}, headers={"Accept-Language": "*, garbage;;q"})) == "Projects"
+    site.set_cookie("lang", "klingon")
+    assert nav(site.get("/", headers={"Accept-Language": "es"})) == "Proyectos"
+    # Italian is offered (account.locales) but has no catalog here: English texts, Italian page.
+    page = site.get("/", {"lang": "it"})
+    assert nav(page) == "Projects" and page.html.find("html")["lang"] == "it"
+
+
+def test_an_anonymous_visitor_asking_for_japanese_gets_it(site):
+    assert nav(site.get("/", headers={"Accept-Language": "ja,en;q=0.8"})) == "プロジェクト"
+
+
+def test_the_site_default_applies_when_nothing_is_asked(site_with, translations):
+    default_fr = site_with(**{"theme.translations": str(translations), "locale.default": "fr"})
+    assert nav(default_fr.get("/")) == "Projets"
+    assert nav(default_fr.get("/", headers={"Accept-Language": "es"})) == "Proyectos"
+
+
+def test_the_default_comes_from_the_environment_and_must_be_offered(dbengine, uploads_dir, translations):
+    settings = app_settings(dbengine, uploads_dir, **{"theme.translations": str(translations)})
+    site = configure(settings, environ={"PYBOSSA_LOCALE_DEFAULT": "es"})
+    assert site.registry["languages"].default == "es"
+    with pytest.raises(Exception, match="locale.default"):
+        configure({**settings, "account.locales": "en fr"}, environ={"PYBOSSA_LOCALE_DEFAULT": "es"})
+
+
+def test_json_keeps_its_keys_and_translates_flash_and_form_errors(site, make):
+    site.set_cookie("lang", "es")
+    refused = site.post_json("/account/signin", {"email": "", "password": "x"},
+                             headers={"X-CSRFToken": csrf_of(site), **JSON}).json
+    assert refused["status"] == "error" and refused["template"] == "account/signin.html"
+    assert refused["flash"] == "Por favor, corrige los errores"
+    assert refused["form"]["errors"] == {"email": ["El correo electrónico es obligatorio"]}
+
+    user = make.user("ada", fullname="Ada L", locale="es", passwd_hash=PASSWORD_HASH)
+    assert sign_in(site, user) == {"next": "/", "status": "success", "flash": "Hola de nuevo, Ada L"}
+
+
+def test_a_flash_after_a_redirect_is_shown_translated(site, make):
+    user = make.user("grace", fullname="Grace H", locale="es", passwd_hash=PASSWORD_HASH)
+    page = site.get("/account/signin", headers={"Accept-Language": "es"})
+    form = page.forms[0]
+    form["email"], form["password"] = user.email_addr, PASSWORD
+    landed = form.submit().follow()
+    assert landed.html.find(class_="flash").text == "Hola de nuevo, Grace H"
+
+
+def test_dates_are_written_in_the_locale_of_the_page(site, make):
+    admin = make.user("chief", admin=True, locale="de", passwd_hash=PASSWORD_HASH,
+                      created=datetime.datetime(2026, 3, 5, 14, 7))
+    sign_in(site, admin)
+    shown = {cell.text for cell in site.get("/admin/users").html.find_all("time")}
+    assert "05.03.2026, 14:07" in shown
+    admin.locale = "en"
+    assert "Mar 5, 2026, 2:07\u202fPM" in {cell.text for cell in site.get("/admin/users").html.find_all("time")}
+
+
+@pytest.fixture(scope="module")
+def mail_site_with_translations(backend, tmp_path_factory, smtp_server, translations):
+    controller, _ = smtp_server
+    with fresh_engine(backend, tmp_path_factory, "i18n_mail") as engine:
+        settings = app_settings(engine, tmp_path_factory.mktemp("i18n_mail_uploads"), **{
+            "mail.delivery": "smtp", "mail.host": "127.0.0.1", "mail.port": str(controller.port),
+            "theme.translations": str(translations),
+        })
+        yield configure(settings, environ={}).make_wsgi_app()
+
+
+def test_mail_is_written_in_the_recipients_language(mail_site_with_translations, inbox):
+    import webtest
+
+    site = mail_site_with_translations
+    name = f"lectora{next(_numbers)}"
+    session = site.registry["dbsession_factory"]()
+    with session.begin():
+        session.add(User(name=name, fullname="Lectora", email_addr=f"{name}@example.com", locale="es",
+                         passwd_hash=PASSWORD_HASH, api_key=f"key-{name}"))
+    # The request comes in French; the recipient reads Spanish.
+    browser = webtest.TestApp(site, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
+    token = browser.get("/account/forgot-password", headers=JSON).json["form"]["csrf"]
+    browser.post_json("/account/forgot-password", {"email_addr": f"{name}@example.com"},
+                      headers={"X-CSRFToken": token, "Accept-Language": "fr", **JSON})
+    message = inbox.pop()
+    body = message.get_payload(decode=True).decode(message.get_content_charset())
+    assert str(make_header(decode_header(message["Subject"]))) == "Recuperación de la cuenta"
+    assert body.startswith("Hola Lectora:\n\nAlguien pidió cambiar la contraseña de tu cuenta de PYBOSSA.")
+    assert "/account/reset-password?key=" in body
+    with session.begin():
+        session.execute(sa.delete(User).where(User.name == name))
+
+
+# -- the catalogs' checks -----------------------------------------------------------------------
+
+
+def test_every_distribution_has_an_up_to_date_pot_and_complete_catalogs():
+    root = Path(__file__).resolve().parents[2]
+    packages = [root / "pybossa_core", *sorted(path.parent for path in root.glob("plugins/*/*/src/*/__init__.py"))]
+    assert len(packages) > 10
+    found = {package.name: catalog_problems(package.name) for package in packages}
+    assert {name: problems for name, problems in found.items() if problems} == {}
+
+
+def test_the_check_finds_a_missing_translation_and_a_dropped_placeholder(tmp_path):
+    package = tmp_path / "pybossa_example"
+    (package / "templates").mkdir(parents=True)
+    (package / "__init__.py").write_text('_("Hello ${name}", mapping={"name": "x"})\n_("Bye")\n')
+    (package / "templates" / "page.html").write_text(
+        '{% trans count=n %}one task{% pluralize %}{{ count }} tasks{% endtrans %}\n')
+    assert catalogs.problems(package) == [f"{catalogs.pot_path(package)} is missing: run `make pot`"]
+    assert catalogs.write_pot(package) is True and catalogs.write_pot(package) is False
+    assert catalogs.problems(package) == []
+
+    catalog = Catalog(locale="es", domain="pybossa_example", fuzzy=False)
+    catalog.add("Hello ${name}", "Hola")
+    catalog.add(("one task", "%(count)s tasks"), ("una tarea", "%(count)s tareas", "%(count)s tareas"))
+    (package / "locale" / "es" / "LC_MESSAGES").mkdir(parents=True)
+    with (package / "locale" / "es" / "LC_MESSAGES" / "pybossa_example.po").open("wb") as po:
+        write_po(po, catalog)
+    assert catalogs.problems(package) == ["es: 'Hello ${name}' (form 0) drops ${name}", "es: 'Bye' is missing from pybossa_example.po"]
+
+    (package / "__init__.py").write_text('_("Hello ${name}")\n_("Bye")\n_("New")\n')
+    assert "is not up to date" in catalogs.problems(package)[0]
