@@ -119,6 +119,9 @@ def serve(args, settings: dict[str, Any]) -> int:
     # Then what the site needs from outside: its database, Redis and its port.
     if not _checked(settings):
         return 2
+    from pybossa_core.services.missing_plugins import warn_projects_naming_missing
+
+    warn_projects_naming_missing(app.registry)
     if workers == 1:
         import waitress
 
@@ -237,28 +240,19 @@ def create_admin(args, settings: dict[str, Any]) -> int:
 
 def plugins(args, settings: dict[str, Any]) -> int:
     """List the plugins, one line each: OK, OVERRIDES, CONFLICT, FAILED or DISABLED."""
-    from pybossa_core.plugins import REGISTRIES, load_plugins
+    from pybossa_core.plugins import load_plugins
 
     hooks = load_plugins(settings)
-    notes: dict[str, list[str]] = {}
-    for override in hooks.overrides:
-        notes.setdefault(override.winner.plugin, []).append(f"OVERRIDES {override}")
-    for conflict in hooks.conflicts:
-        for offer in conflict.offers:
-            others = ", ".join(other.plugin for other in conflict.offers if other is not offer)
-            notes.setdefault(offer.plugin, []).append(
-                f"CONFLICT {REGISTRIES[offer.registry].label} {offer.key} with {others}"
-            )
+    statuses = hooks.statuses()
     for info in hooks.list_plugins():
-        status = "; ".join(notes.get(info.name, ["OK"]))
+        status = "; ".join(statuses[info.name])
         print(f"{info.name} {info.version or '-'} {status} ({', '.join(info.hooks) or 'no hooks'})")
     for failure in hooks.failed:
         print(f"{failure.name} - FAILED {failure.error}")
     for name in hooks.disabled:
         print(f"{name} - DISABLED")
-    for name in settings["plugins.disabled"]:
-        if name not in hooks.disabled:
-            print(f"WARNING plugins.disabled names {name}, which is no installed plugin")
+    for name in hooks.unknown_disabled:
+        print(f"WARNING plugins.disabled names {name}, which is no installed plugin")
     return 1 if hooks.failed or hooks.conflicts else 0
 
 

@@ -99,6 +99,8 @@ def configure(
     config.include("pybossa_core.views.site")
     # The failed background jobs, for admins.
     config.include("pybossa_core.views.admin_jobs")
+    # The plugins, their failures and what the site lacks, for admins.
+    config.include("pybossa_core.views.admin_plugins")
     config.include("pybossa_core.views.admin")
     config.commit()
     hooks.notify("on_startup", config=config)

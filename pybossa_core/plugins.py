@@ -49,6 +49,7 @@ __all__ = [
     "PluginStartupError",
     "hookimpl",
     "load_plugins",
+    "not_installed",
 ]
 
 hookimpl = pluggy.HookimplMarker("pybossa")
@@ -84,6 +85,16 @@ REGISTRIES: dict[str, Registry] = {
     "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", "aggregator"),
 }
 
+def not_installed(registry: str, name: object, example: str | None = None) -> str:
+    """Say that the ``registry`` description ``name`` a request or a project asks for is not on
+    this site, and what its administrator does about it (``example``: a distribution to name)."""
+    such_as = f" (such as {example})" if example else ""
+    return (
+        f"The {REGISTRIES[registry].label} {name} is not installed on this site: its administrator needs to "
+        f"install the plugin that provides it{such_as} and restart the site."
+    )
+
+
 EventName = Literal["on_startup", "on_project_created", "on_task_run_created", "on_task_completed"]
 
 logger = logging.getLogger("pybossa_core.plugins")
@@ -105,6 +116,8 @@ class PluginInfo:
     name: str
     version: str | None
     hooks: list[str]
+    #: The installed distribution that holds it (None for the core's and a test's own).
+    distribution: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,12 +194,15 @@ class PluginHooks:
         distributions: Mapping[str, importlib.metadata.Distribution] | None = None,
         settings: Mapping[str, Any] | None = None,
         disabled: Sequence[str] = (),
+        unknown_disabled: Sequence[str] = (),
     ) -> None:
         self.pm = pm
         self.failed = list(failed)
         self.settings = dict(settings or {})
         #: Installed plugins that ``plugins.disabled`` kept out.
         self.disabled = list(disabled)
+        #: Names in ``plugins.disabled`` that match no installed plugin (misspelled, or uninstalled).
+        self.unknown_disabled = list(unknown_disabled)
         self._distributions = dict(distributions or {})
         self.registries: dict[str, dict[str, Any]] = {name: {} for name in REGISTRIES}
         self._in_use: dict[str, dict[str, Offer]] = {name: {} for name in REGISTRIES}
@@ -299,6 +315,24 @@ class PluginHooks:
         """The offers ``registries[registry]`` holds, by name: which plugin each came from."""
         return dict(self._in_use[registry])
 
+    def registered_by(self, plugin: str) -> list[Offer]:
+        """What ``plugin`` registered that is in use, registry by registry."""
+        return [offer for offers in self._in_use.values() for offer in offers.values() if offer.plugin == plugin]
+
+    def statuses(self) -> dict[str, list[str]]:
+        """What ``pybossa plugins`` and the admin page say of each registered plugin: ``OK``, or
+        each ``OVERRIDES <kind> <name> of <other>`` and ``CONFLICT <kind> <name> with <other>``."""
+        notes: dict[str, list[str]] = {}
+        for override in self.overrides:
+            notes.setdefault(override.winner.plugin, []).append(f"OVERRIDES {override}")
+        for conflict in self.conflicts:
+            for offer in conflict.offers:
+                others = ", ".join(other.plugin for other in conflict.offers if other is not offer)
+                notes.setdefault(offer.plugin, []).append(
+                    f"CONFLICT {REGISTRIES[offer.registry].label} {offer.key} with {others}"
+                )
+        return {info.name: notes.get(info.name, ["OK"]) for info in self.list_plugins()}
+
     def packages(self) -> list[str]:
         """The Python packages of the registered plugins (the core's own left out), whose
         ``templates/`` and ``static/`` folders hold the plugins' pages."""
@@ -360,6 +394,7 @@ class PluginHooks:
                 name=name,
                 version=self._distributions[name].version if name in self._distributions else None,
                 hooks=sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()),
+                distribution=self._distributions[name].name if name in self._distributions else None,
             )
             for name, plugin in self.pm.list_name_plugin()
             if plugin is not None  # pluggy keeps a blocked name as name -> None
@@ -390,11 +425,12 @@ def load_plugins(
     failed: list[FailedPlugin] = []
     distributions: dict[str, importlib.metadata.Distribution] = {}
     disabled: list[str] = []
+    unknown_disabled: list[str] = []
     if autoload:
         disabled = _load_entry_points(pm, failed, distributions)
-        for name in settings.get("plugins.disabled", []):
-            if name not in disabled:
-                logger.warning("plugins.disabled names %s, which is no installed plugin", name)
+        unknown_disabled = [name for name in settings.get("plugins.disabled", []) if name not in disabled]
+        for name in unknown_disabled:
+            logger.warning("plugins.disabled names %s, which is no installed plugin", name)
     for plugin in extra_plugins:
         pm.register(plugin)
     for module_name in DEFAULT_PLUGINS:
@@ -402,7 +438,7 @@ def load_plugins(
     _drop_invalid_plugins(pm, failed, distributions)
     if os.environ.get("PYBOSSA_TRACE_PLUGINS") == "1":
         pm.add_hookcall_monitoring(_trace_before, _trace_after)
-    hooks = PluginHooks(pm, failed, distributions, settings, disabled)
+    hooks = PluginHooks(pm, failed, distributions, settings, disabled, unknown_disabled)
     hooks._build_registries(settings.get("plugins.prefer", []))
     return hooks
 

@@ -152,3 +152,47 @@ def test_rebuild_figures_recomputes_counters_written_around_the_triggers(tmp_pat
     with engine.connect() as connection:
         assert connection.execute(sa.text("select sum(n_tasks) from project_counts")).scalar_one() == 1
     engine.dispose()
+
+
+def test_serve_names_the_projects_whose_scheduler_or_aggregator_is_missing(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy.orm import Session
+
+    from pybossa_core.db import get_engine
+    from tests.factories import Factories
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ini = write_ini(tmp_path)
+    assert main(["-c", ini, "db", "upgrade"]) == 0
+    engine = get_engine({"database.url": f"sqlite:///{tmp_path}/site.sqlite"})
+    with Session(engine) as session:
+        make = Factories(session)
+        owner = make.user("owner")
+        make.project(owner, "gone", info={"sched": "fifo"})
+        make.project(owner, "fine", info={"sched": "breadth_first"})
+        session.commit()
+    engine.dispose()
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")}
+    environ["PYBOSSA_PORT"] = str(port)
+    with subprocess.Popen([sys.executable, "-m", "pybossa_core.cli", "-c", ini, "serve", "--threads", "1"],
+                          env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as server:
+        try:
+            # The warning is logged before the server listens: once it does, everything is said.
+            deadline = time.monotonic() + 60
+            while server.poll() is None and time.monotonic() < deadline:
+                with socket.socket() as client:
+                    if client.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.05)
+        finally:
+            server.terminate()
+            _, errors = server.communicate(timeout=10)
+    [warning] = [line for line in errors.splitlines() if "The scheduler" in line]
+    assert "The scheduler fifo is not installed on this site" in warning and "Project gone uses 'default'" in warning

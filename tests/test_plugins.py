@@ -133,7 +133,7 @@ def test_installed_plugin_is_loaded_from_its_entry_point(installed):
 
     assert hooks.register_importers() == [SAMPLE_IMPORTER]
     assert hooks.list_plugins() == [
-        PluginInfo(name="importer-sample", version="1.2.0", hooks=["register_importers"])
+        PluginInfo(name="importer-sample", version="1.2.0", hooks=["register_importers"], distribution="pybossa-importer-sample")
     ]
     assert hooks.failed == []
 

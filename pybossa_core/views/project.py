@@ -19,6 +19,7 @@ from pybossa_core.models import Category, Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
 from pybossa_core.plugin_pages import importer_page
+from pybossa_core.plugins import not_installed
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
@@ -40,6 +41,14 @@ PER_PAGE = 10
 IMPORTING = "Importing tasks, this may take a while, wait..."
 #: Seconds an import's claim outlives its time limit before it counts as left by a dead process.
 IMPORT_GRACE = 60
+NO_IMPORTER = (
+    "No importer is installed on this site: its administrator needs to install one (such as "
+    "pybossa-importer-csv) and restart the site."
+)
+NO_PRESENTER = (
+    "No task presenter template is installed on this site: write your presenter below, or ask the site's "
+    "administrator to install a presenter plugin (such as pybossa-presenters-basic) to start from."
+)
 EDITOR_NOTE = (
     "Your code will be <em>automagically</em> rendered in                       the "
     "<strong>preview section</strong>. Click in the                       preview button!"
@@ -383,15 +392,14 @@ def import_task(request):
     if kind is None:
         if request.method == "POST":
             return _failed(context, "Choose an importer: type is missing.")
+        if not importers:
+            return {**context, "flash": NO_IMPORTER, "status": "warning"}
         return context
     importer = importers.get(kind) if isinstance(kind, str) else None
     if importer is None:
         missing = HTTPNotFound()
         # Said on the page and in the JSON: a plugin removed from the site is not a broken link.
-        missing.explanation = (
-            f"The importer {kind} is not installed on this site: its administrator needs to install "
-            f"the plugin that provides it (such as pybossa-importer-{kind}) and restart the site."
-        )
+        missing.explanation = not_installed("importers", kind, f"pybossa-importer-{kind}")
         raise missing
     # PYBOSSA's name; plugin_pages draws it with the plugin's own template or the generic form.
     context["template"] = "/" + importer_page(importer.name)
@@ -464,21 +472,24 @@ def task_presenter_editor(request):
             flash='<i class="icon-ok"></i> Task presenter added!',
         )
     chosen = request.GET.get("template")
+    flash = EDITOR_NOTE
     if chosen is None and not projects.has_presenter(project):
-        tasks_import = request.route_path("project.import_task", short_name=project.short_name, slash="")
-        return {
-            **context,
-            "presenters": [f"projects/presenters/{name}.html" for name in sorted(presenters)],
-            "flash": f'<strong>Note</strong> You will need to upload the tasks using the<a href="{tasks_import}"> '
-            "CSV importer</a> or download the project bundle and run the <strong>createTasks.py</strong> "
-            "script in your computer",
-            "status": "info",
-            "template": "projects/task_presenter_options.html",
-        }
-    if chosen is not None:
+        if presenters:
+            return {
+                **context,
+                "presenters": [f"projects/presenters/{name}.html" for name in sorted(presenters)],
+                "flash": _tasks_note(request, project),
+                "status": "info",
+                "template": "projects/task_presenter_options.html",
+            }
+        # Nothing to start from: the owner writes theirs, told what the site lacks.
+        editor, flash = "", NO_PRESENTER
+    elif chosen is not None:
         presenter = presenters.get(chosen)
         if presenter is None:
-            raise HTTPNotFound()
+            missing = HTTPNotFound()
+            missing.explanation = not_installed("presenters", chosen)
+            raise missing
         editor = presenter.template.replace(SHORT_NAME_PLACEHOLDER, project.short_name)
     else:
         editor = project.info["task_presenter"]
@@ -487,9 +498,24 @@ def task_presenter_editor(request):
         "errors": False,
         "form": show_form(request, {"editor": editor, "environment": projects.chosen_environment(project),
                                     "id": project.id}),
-        "flash": EDITOR_NOTE,
+        "flash": flash,
         "status": "info",
     }
+
+
+def _tasks_note(request, project: Project) -> str:
+    """Where the tasks of a project starting its presenter come from: PYBOSSA's note naming the
+    CSV importer, the site's importers without it, or what to install without any."""
+    importers = request.registry["importers"]
+    tasks_import = request.route_path("project.import_task", short_name=project.short_name, slash="")
+    if "csv" in importers:
+        upload = f'upload the tasks using the<a href="{tasks_import}"> CSV importer</a>'
+    elif importers:
+        upload = f'upload the tasks using one of the site\'s <a href="{tasks_import}">importers</a>'
+    else:
+        return f"<strong>Note</strong> {NO_IMPORTER} Meanwhile, create the tasks with the API (<code>/api/task</code>)."
+    return (f"<strong>Note</strong> You will need to {upload} or download the project bundle and run the "
+            "<strong>createTasks.py</strong> script in your computer")
 
 
 def includeme(config) -> None:

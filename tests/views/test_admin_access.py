@@ -11,7 +11,7 @@ GET_PATHS = [
     "/admin/announcement", "/admin/announcement/new", "/admin/announcement/{announcement}/update",
     "/admin/users", "/admin/users/add/{user}", "/admin/users/del/{user}", "/admin/categories",
     "/admin/categories/del/{category}", "/admin/categories/update/{category}", "/admin/featured",
-    "/admin/", "/admin/dashboard/",
+    "/admin/", "/admin/dashboard/", "/admin/plugins",
 ]
 POST_PATHS = [
     "/admin/announcement/new", "/admin/announcement/{announcement}/update", "/admin/announcement/{announcement}/delete",

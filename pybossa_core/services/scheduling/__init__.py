@@ -22,6 +22,9 @@ from pybossa_core.models.task import IS_GOLD
 from pybossa_core.services import quality, quiz
 from pybossa_core.services.contribution import Caller
 
+#: The scheduler of a project that names none, or one the site no longer has.
+DEFAULT_SCHEDULER = "default"
+
 # The statements are built once per shape, with the request's values as bound parameters
 # (``TaskRequest.params``): building them on every newtask cost more than running them.
 TASK_RUN, HANDOUT = TaskRun.__table__, TaskHandout.__table__
@@ -74,8 +77,9 @@ def _ordered(query: sa.Select, orderby: str | None, desc: bool, default_order: t
 
 
 def scheduler_for(schedulers: Mapping[str, Any], project: Project) -> Any:
-    """Return the scheduler named in the project's ``info.sched``, the default one when unknown."""
-    return schedulers.get((project.info or {}).get("sched") or "default") or schedulers["default"]
+    """Return the scheduler named in the project's ``info.sched``, the default one when unknown
+    (its plugin removed: ``pybossa serve`` and the admin plugins page name such projects)."""
+    return schedulers.get((project.info or {}).get("sched") or DEFAULT_SCHEDULER) or schedulers[DEFAULT_SCHEDULER]
 
 
 @dataclass(frozen=True)
