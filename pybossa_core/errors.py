@@ -12,7 +12,6 @@ import logging
 import urllib.parse
 
 from pyramid.httpexceptions import HTTPException
-from pyramid.tweens import EXCVIEW
 from pyramid.view import exception_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
 
@@ -193,33 +192,5 @@ def unexpected_error(exc, request):
     return _render(request, PybossaError())
 
 
-#: Bodies WebOb parses into ``request.POST``.
-FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
-
-
-def _close_uploaded_files(request) -> None:
-    for value in request.POST.values():
-        if hasattr(value, "file"):
-            value.file.close()
-
-
-def form_body_tween(handler, registry):
-    """Refuse a form body the parser cannot read (a broken multipart body is the client's error,
-    a 400, not a 500), and close the files the parser spooled once the request is over."""
-
-    def tween(request):
-        if request.content_type in FORM_TYPES and request.method not in ("GET", "HEAD"):
-            try:
-                request.POST
-            except ValueError as error:
-                raise BadRequest(f"the form body cannot be read: {error}") from None
-            request.add_finished_callback(_close_uploaded_files)
-        return handler(request)
-
-    return tween
-
-
 def includeme(config) -> None:
     config.scan(__name__)
-    # Under the exception view tween, so the refusal is answered as any other error.
-    config.add_tween("pybossa_core.errors.form_body_tween", under=EXCVIEW)

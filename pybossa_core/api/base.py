@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ import colander
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.content_types import FORM_TYPES
 from pybossa_core.errors import (
     AlreadyExists,
     BadRequest,
@@ -298,17 +299,18 @@ class Body:
 
 
 def read_body(request, resource: ApiResource) -> Body:
-    """Return the body of ``request``: a JSON object, or a form (for resources taking uploads)."""
+    """Return the body of ``request``: a JSON object, or a form (for resources taking uploads).
+
+    The form itself was parsed by the site's body check (``pybossa_core.content_types``).
+    """
     limit = request.registry.settings["api.max_body_size"]
     if (request.content_length or 0) > limit:
         raise BadRequest(f"the request body is larger than {limit} bytes")
-    if request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if request.content_type in FORM_TYPES:
         if not resource.uploads:
             raise BadRequest(f"{resource.name} takes a JSON body, not a form")
         fields = {key: value for key, value in request.POST.items() if isinstance(value, str)}
-        # As in JSON bodies: PostgreSQL cannot store NUL, raw or escaped in a field's JSON text.
-        if any("\x00" in value or "\\u0000" in value for value in fields.values()):
-            raise BadRequest("NUL characters are not allowed")
+        _refuse_nul(fields.values())
         upload = request.POST.get("file")
         if upload is not None and not hasattr(upload, "file"):
             raise BadRequest("file must be an uploaded file")
@@ -318,15 +320,23 @@ def read_body(request, resource: ApiResource) -> Body:
         raise BadRequest(f"the request body is larger than {limit} bytes")
     try:
         text = raw.decode("utf-8")
-        # PostgreSQL refuses NUL in text and JSON; refuse it for every back end alike.
-        if "\\u0000" in text:
-            raise ValueError("NUL characters are not allowed")
+    except ValueError as error:
+        raise BadRequest(f"malformed JSON body: {error}") from None
+    _refuse_nul([text])
+    try:
         data = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise BadRequest(f"malformed JSON body: {error}") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return Body(data)
+
+
+def _refuse_nul(texts: Iterable[str]) -> None:
+    """Refuse NUL characters, raw or escaped in JSON text (a form's JSON fields, a JSON body):
+    PostgreSQL cannot store them, so every back end refuses them alike."""
+    if any("\x00" in text or "\\u0000" in text for text in texts):
+        raise BadRequest("NUL characters are not allowed")
 
 
 def _clean_body(
