@@ -145,8 +145,9 @@ def serve(args, settings: dict[str, Any]) -> int:
     app.registry["dbengine"].dispose()
     # Each worker imports pybossa_core.wsgi, which reads the same ini file.
     os.environ["PYBOSSA_CONFIG"] = os.path.abspath(args.config) if args.config else ""
+    logging.getLogger(__name__).info("serving on http://%s:%s with %d workers", settings["host"], settings["port"], workers)
     Granian(
-        "pybossa_core.wsgi:application", address=settings["host"], port=settings["port"],
+        "pybossa_core.wsgi:logged_application", address=settings["host"], port=settings["port"],
         interface=Interfaces.WSGI, workers=workers, blocking_threads=args.threads,
         respawn_failed_workers=True, workers_kill_timeout=WORKERS_KILL_TIMEOUT, log_access=False,
     ).serve()

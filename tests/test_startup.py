@@ -6,6 +6,7 @@ from the environment alone (no ini file in its directory).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -83,10 +84,12 @@ def test_a_port_in_use_stops_serve(tmp_path, upgraded):
     assert line == f"pybossa: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
-def test_serve_configured_by_the_environment_logs_its_address_and_requests(tmp_path, upgraded):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_configured_by_the_environment_logs_its_address_and_requests(tmp_path, upgraded, workers):
     port = free_port()
     environ = {key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")}
-    environ.update({"PYBOSSA_SECRET": SECRET, "PYBOSSA_DATABASE_URL": upgraded, "PYBOSSA_PORT": str(port)})
+    environ.update({"PYBOSSA_SECRET": SECRET, "PYBOSSA_DATABASE_URL": upgraded, "PYBOSSA_PORT": str(port),
+                    "PYBOSSA_WORKERS": workers})
     with open(tmp_path / "log", "w") as log:
         server = subprocess.Popen([sys.executable, "-m", "pybossa_core.cli", "serve"], cwd=tmp_path, env=environ,
                                   stdout=log, stderr=subprocess.STDOUT)
@@ -107,7 +110,9 @@ def test_serve_configured_by_the_environment_logs_its_address_and_requests(tmp_p
         server.wait(30)
     log = (tmp_path / "log").read_text()
     assert f"serving on http://127.0.0.1:{port}" in log
-    assert "GET /health 200" in log and "GET /ready 200" in log
+    # One line per request, in one format whichever server (waitress, or granian's workers) answered.
+    assert re.search(r"\[pybossa_core.access\] 127.0.0.1 GET /health 200 \d+\.\dms\n", log), log
+    assert re.search(r"\[pybossa_core.access\] 127.0.0.1 GET /ready 200 \d+\.\dms\n", log), log
 
 
 def test_health_and_ready_answer_orchestrators(testapp):
