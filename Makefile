@@ -2,6 +2,8 @@
 #             (with a random secret made once into var/secret).
 # make test:  install everything into .venv and run the whole suite (core and bundled plugins),
 #             on SQLite, and on PostgreSQL and Redis when they answer on 127.0.0.1.
+# make test-fast: the suite without the tests marked browser, functional or slow, on SQLite only
+#             (the edit-and-check loop; make test still runs everything).
 # make pot:   extract the marked texts into a .pot per distribution (committed; docs/i18n.md).
 # make po:    bring every catalog (.po) up to date with its .pot, for translators.
 # make mo:    compile the catalogs (.mo, not committed); install, serve and test do it too.
@@ -17,7 +19,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 #: Each bundled plugin's package folder (src/<package>): its own translation domain, <package>.
 PLUGIN_PACKAGES := $(patsubst %/__init__.py,%,$(wildcard plugins/*/*/src/*/__init__.py))
 CATALOGS := $(shell find pybossa_core/locale plugins -name '*.po' -path '*/LC_MESSAGES/*' 2>/dev/null)
-.PHONY: install serve test pot po mo
+.PHONY: install serve test test-fast pot po mo
 
 $(VENV)/.installed: setup.cfg pyproject.toml $(addsuffix /pyproject.toml,$(PLUGIN_DIRS))
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || (apt-get update && apt-get install -y python3-venv)
@@ -72,3 +74,7 @@ test: install
 	elif [ -n "$(REQUIRE_SERVICES)" ]; then echo "Redis does not answer on 127.0.0.1:6379" >&2; exit 1; \
 	else echo "Redis does not answer: in-process back ends only"; fi; \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Markers: setup.cfg registers them, tests/conftest.py puts browser and functional on their folders.
+test-fast: install
+	PYBOSSA_TEST_DATABASE_URL= PYBOSSA_TEST_REDIS_URL= $(BIN)/pytest -m "not browser and not functional and not slow" $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -60,6 +61,20 @@ def fresh_engine(backend: str, tmp_path_factory, name: str):
         engine.dispose()
         if database is not None:
             _postgresql_admin("drop", database)
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark each test by what it needs (``make test-fast`` leaves these out): ``browser`` for the
+    tests driving Chromium (tests/browser), ``functional`` for those against a live server
+    (tests/functional, and every test using ``live_server``)."""
+    for item in items:
+        if item.path.is_relative_to(TESTS / "browser"):
+            item.add_marker(pytest.mark.browser)
+        elif item.path.is_relative_to(TESTS / "functional") or "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.functional)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

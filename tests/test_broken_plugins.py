@@ -135,6 +135,7 @@ def pybossa(broken_site, *args: str, **environ: str) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_pybossa_plugins_names_each_failure_on_one_line(broken_site):
     listing = pybossa(broken_site, "plugins")
 
@@ -144,6 +145,7 @@ def test_pybossa_plugins_names_each_failure_on_one_line(broken_site):
     assert listing.returncode == 1
 
 
+@pytest.mark.slow
 def test_two_plugins_claiming_one_importer_stop_serve_naming_both(broken_site):
     served = pybossa(broken_site, "serve")
 
@@ -155,6 +157,7 @@ def test_two_plugins_claiming_one_importer_stop_serve_naming_both(broken_site):
     assert "importer-twin-b (pybossa-importer-twin-b)" in message
 
 
+@pytest.mark.slow
 def test_plugins_strict_stops_serve_naming_each_failed_plugin(broken_site):
     served = pybossa(broken_site, "serve", PYBOSSA_PLUGINS_PREFER="importer-twin-a", PYBOSSA_PLUGINS_STRICT="true")
 
@@ -166,6 +169,7 @@ def test_plugins_strict_stops_serve_naming_each_failed_plugin(broken_site):
         assert f"plugin importer-{kind} failed: " in message
 
 
+@pytest.mark.slow
 def test_the_broken_plugins_own_tests_fail_saying_why(broken_site):
     root, environ, _ = broken_site
     reasons = {

@@ -82,6 +82,7 @@ def test_the_workers_setting_is_checked_like_every_setting(tmp_path, capsys):
     assert "setting 'workers'" in capsys.readouterr().err
 
 
+@pytest.mark.functional
 def test_serve_lets_the_site_judge_forwarded_addresses(tmp_path):
     """Behind a trusted proxy, each forwarded client gets its own rate-limit window."""
     import os

@@ -307,6 +307,7 @@ def test_walk_through_shows_every_file_of_the_distribution():
     ]
 
 
+@pytest.mark.slow
 def test_walk_through_importer_installs_is_found_and_passes_its_tests(tmp_path):
     for name, text in walk_through_files().items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,7 @@ def upgraded(tmp_path) -> str:
     return url
 
 
+@pytest.mark.functional
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_a_database_never_upgraded_stops_the_command_with_what_to_run(tmp_path, command):
     line = one_line(pybossa(tmp_path, command, PYBOSSA_DATABASE_URL=f"sqlite:///{tmp_path / 'new.sqlite'}",
@@ -56,17 +57,20 @@ def test_a_database_never_upgraded_stops_the_command_with_what_to_run(tmp_path, 
     assert "is not up to date (no tables): run `pybossa db upgrade`" in line
 
 
+@pytest.mark.functional
 def test_a_database_that_does_not_answer_stops_serve(tmp_path):
     line = one_line(pybossa(tmp_path, "serve", PYBOSSA_DATABASE_URL=f"postgresql://nobody@{CLOSED}/pybossa"))
     assert line.startswith("pybossa: cannot reach the database at postgresql://nobody@127.0.0.1:1/pybossa: connection failed")
 
 
+@pytest.mark.functional
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_a_redis_that_does_not_answer_stops_the_command(tmp_path, upgraded, command):
     line = one_line(pybossa(tmp_path, command, PYBOSSA_DATABASE_URL=upgraded, PYBOSSA_REDIS_URL=f"redis://{CLOSED}/0"))
     assert line.startswith("pybossa: cannot reach Redis at 127.0.0.1: ")
 
 
+@pytest.mark.functional
 @pytest.mark.parametrize("url, message", [
     ("mysql://root@localhost/pybossa", "mysql is not supported: use sqlite:///path or postgresql://user@host/name"),
     ("notaurl", "'notaurl' is not a database URL (sqlite:///path or postgresql://user@host/name)"),
@@ -75,6 +79,7 @@ def test_a_database_url_of_another_kind_is_a_setting_error(tmp_path, url, messag
     assert one_line(pybossa(tmp_path, "serve", PYBOSSA_DATABASE_URL=url)) == f"pybossa: setting 'database.url': {message}"
 
 
+@pytest.mark.functional
 def test_a_port_in_use_stops_serve(tmp_path, upgraded):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -84,6 +89,7 @@ def test_a_port_in_use_stops_serve(tmp_path, upgraded):
     assert line == f"pybossa: cannot listen on 127.0.0.1:{port}: Address already in use"
 
 
+@pytest.mark.functional
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_configured_by_the_environment_logs_its_address_and_requests(tmp_path, upgraded, workers):
     port = free_port()
@@ -131,6 +137,7 @@ def test_ready_is_503_naming_what_does_not_answer(tmp_path, dbengine, uploads_di
     never_upgraded.dispose()
 
 
+@pytest.mark.functional
 @pytest.mark.skipif(not DATABASE_URL, reason="needs PYBOSSA_TEST_DATABASE_URL (make test sets it when PostgreSQL answers)")
 def test_two_upgrades_at_once_on_a_fresh_postgresql_database_both_succeed(tmp_path):
     database = f"{sa.engine.make_url(DATABASE_URL).database}_race_{uuid.uuid4().hex[:8]}"

@@ -25,6 +25,9 @@ from tests.api.test_openapi import assert_conforms
 from tests.conftest import LiveServer, app_settings, fresh_engine
 from tests.factories import Committing
 
+#: A live site of its own, fuzzed for minutes.
+pytestmark = [pytest.mark.functional, pytest.mark.slow]
+
 #: Generated requests per operation and caller, valid and invalid: the whole run stays under a minute.
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 5, schemathesis.GenerationMode.NEGATIVE: 3}
 RESOURCES = {
