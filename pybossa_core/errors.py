@@ -1,17 +1,19 @@
 """The one family of errors, and the only exception views.
 
-Views and services raise :class:`PybossaError` subclasses; under ``/api`` the
-exception views below turn them into PYBOSSA's error object::
+Services raise :class:`PybossaError` subclasses, never Pyramid's HTTP exceptions (web views
+may raise those too); the exception views below turn them into PYBOSSA's error object::
 
     {"status": "failed", "action": "GET", "target": "project",
      "exception_msg": "404 Not Found", "status_code": 404, "exception_cls": "NotFound"}
+
+and a :class:`NotFound` outside ``/api`` into the site's 404 page, as Pyramid's own 404.
 """
 from __future__ import annotations
 
 import logging
 import urllib.parse
 
-from pyramid.httpexceptions import HTTPException
+from pyramid.httpexceptions import HTTPException, HTTPNotFound
 from pyramid.view import exception_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
 
@@ -153,6 +155,8 @@ def _render(request, error: PybossaError):
 
 @exception_view_config(PybossaError, renderer="json")
 def pybossa_error(error, request):
+    if isinstance(error, NotFound) and not _is_api(request):
+        return _web_not_found(request)
     return _render(request, error)
 
 
@@ -162,10 +166,15 @@ def web_error(request, exc: HTTPException) -> dict:
     return {"code": exc.code, "description": exc.explanation, "template": f"{exc.code}.html"}
 
 
+def _web_not_found(request) -> dict:
+    """The 404 page of a web address: no such route, or a view's or a service's NotFound."""
+    return {**web_error(request, HTTPNotFound()), "status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
+
+
 @notfound_view_config(renderer="json")
 def not_found(exc, request):
     if not _is_api(request):
-        return {**web_error(request, exc), "status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
+        return _web_not_found(request)
     return _render(request, NotFound())
 
 

@@ -35,6 +35,7 @@ from pybossa_core.testing import (
     import_tasks,
     signed_in_browser,
 )
+from tests.source import imported_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "plugins.md"
@@ -263,13 +264,7 @@ PLUGIN_MODULES = {"src": {"pybossa_core.plugin_api"}, "tests": {"pybossa_core.pl
 
 def core_imports(source: str) -> set[str]:
     """Return the modules of the core that Python ``source`` imports."""
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-        elif isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-    return {name for name in imported if name.split(".")[0] == "pybossa_core"}
+    return {name for name in imported_modules(source) if name.split(".")[0] == "pybossa_core"}
 
 
 @pytest.mark.parametrize("part", sorted(PLUGIN_MODULES))

@@ -32,10 +32,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse
 
-from pybossa_core.errors import BadRequest
+from pybossa_core.errors import BadRequest, NotFound
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 #: The longest stored file name, random prefix included (file systems allow 255 bytes).
@@ -202,10 +201,10 @@ def serve(request):
     uploader: LocalUploader = request.registry["uploader"]
     container, file_name = request.matchdict["container"], request.matchdict["file_name"]
     if container.startswith(".") or file_name.startswith(".") or "\x00" in container + file_name:
-        raise HTTPNotFound()
+        raise NotFound()
     path = uploader.path_of(container, file_name)
     if not os.path.isfile(path):
-        raise HTTPNotFound()
+        raise NotFound()
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     response = FileResponse(path, request=request, content_type=CONTENT_TYPES.get(extension, "application/octet-stream"),
                             cache_max_age=3600)

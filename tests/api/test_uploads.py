@@ -197,3 +197,12 @@ def test_nul_in_a_form_field_is_refused_as_in_json(testapp, make, dbsession, inf
                         status=400).json
     assert body["exception_cls"] == "BadRequest" and "NUL" in body["exception_msg"]
     assert dbsession.query(Page).count() == 0
+
+
+def test_a_missing_upload_is_the_sites_404_page_as_any_unknown_address(testapp):
+    # The uploads service raises the domain's NotFound; outside /api it is answered as Pyramid's 404.
+    missing = testapp.get("/uploads/user_1/missing.png", headers={"Accept": "application/json"}, status=404)
+    unknown = testapp.get("/no/such/page", headers={"Accept": "application/json"}, status=404)
+    assert missing.json == unknown.json and missing.json["template"] == "404.html"
+    page = testapp.get("/uploads/user_1/missing.png", headers={"Accept": "text/html"}, status=404)
+    assert page.content_type == "text/html"
