@@ -156,7 +156,7 @@ def _render(request, error: PybossaError):
 @exception_view_config(PybossaError, renderer="json")
 def pybossa_error(error, request):
     if isinstance(error, NotFound) and not _is_api(request):
-        return _web_not_found(request)
+        return _web_not_found(request, HTTPNotFound())
     return _render(request, error)
 
 
@@ -166,15 +166,15 @@ def web_error(request, exc: HTTPException) -> dict:
     return {"code": exc.code, "description": exc.explanation, "template": f"{exc.code}.html"}
 
 
-def _web_not_found(request) -> dict:
-    """The 404 page of a web address: no such route, or a view's or a service's NotFound."""
-    return {**web_error(request, HTTPNotFound()), "status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
+def _web_not_found(request, exc: HTTPException) -> dict:
+    """The 404 page of a web address: no such route, a view's HTTPNotFound or a service's NotFound."""
+    return {**web_error(request, exc), "status": "failed", "status_code": 404, "exception_msg": "404 Not Found"}
 
 
 @notfound_view_config(renderer="json")
 def not_found(exc, request):
     if not _is_api(request):
-        return _web_not_found(request)
+        return _web_not_found(request, exc)
     return _render(request, NotFound())
 
 

@@ -86,6 +86,7 @@ def _path(pattern: str, values: dict, route_name: str, ids: dict) -> str:
     return "/" + re.sub(r"\{([^}]+)\}", fill, pattern).replace("*subpath", "x").lstrip("/")
 
 
+@pytest.mark.slow
 def test_no_get_writes_or_sends(app, testapp, full_site, dbsession, monkeypatch):
     sent = []
     monkeypatch.setattr(app.registry["jobs"], "enqueue_after_commit", 
