@@ -78,7 +78,8 @@ def configure(
     config.include("pybossa_core.api.openapi")
     # The statistics calculators' pages: a scope no plugin computes is logged here, once.
     config.include("pybossa_core.services.figures")
-    # The web views: accounts, sign-in providers and projects.
+    # The web views: their routes' contexts and permissions, accounts, sign-in providers and projects.
+    config.include("pybossa_core.views.contexts")
     config.include("pybossa_core.views")
     config.include("pybossa_core.views.account_leave")
     config.include("pybossa_core.views.category")

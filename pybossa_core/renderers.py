@@ -19,7 +19,8 @@ The redirect's ``flash`` and ``status`` are kept in the session cookie for the
 next page the browser renders (``kept_flash``, shown once by ``base.html``).
 
 Error views answer JSON; a browser (not under ``/api``, not asking for JSON)
-gets the page ``<status>.html`` instead when it exists (403, 404 and 500).
+gets the page ``<status>.html`` instead when it exists (403, 404 and 500).  The forbidden
+view's sign-in redirect is answered as the refused view's would be (:func:`redirect_answer`).
 
 Every HTML page sees ``csrf_token`` (the visitor's token, for forms and for the
 ``csrf-token`` meta tag that pybossa.js reads) beside Pyramid's ``request``.
@@ -117,16 +118,7 @@ def web_view(view, info):
         if isinstance(result, dict):
             translate_messages(request, result)
         if isinstance(result, Redirect):
-            if _html_template(request, name) is None:
-                request.override_renderer = "json"
-                return result
-            if result.get("flash"):
-                keep_flash(request, result["flash"], result.get("status"))
-            found = HTTPFound(location=result["next"])
-            # Cookies the view set (a protected project's unlocking) go with the redirect.
-            for cookie in request.response.headers.getall("Set-Cookie"):
-                found.headers.add("Set-Cookie", cookie)
-            return found
+            return redirect_answer(request, result, name)
         if isinstance(result, dict):
             result.setdefault("template", name)
             request.override_renderer = _html_template(request, result["template"]) or "json"
@@ -135,12 +127,27 @@ def web_view(view, info):
     return render_json_or_html
 
 
+def redirect_answer(request, result: Redirect, template: str | None):
+    """Answer a :func:`redirect` of a view whose template is ``template``: a 302 to ``next`` for a
+    browser when the template exists (the flash kept for the next page), else the JSON."""
+    if template is None or _html_template(request, template) is None:
+        request.override_renderer = "json"
+        return result
+    if result.get("flash"):
+        keep_flash(request, result["flash"], result.get("status"))
+    found = HTTPFound(location=result["next"])
+    # Cookies the view set (a protected project's unlocking) go with the redirect.
+    for cookie in request.response.headers.getall("Set-Cookie"):
+        found.headers.add("Set-Cookie", cookie)
+    return found
+
+
 def error_page(view):
     """Wrap an error view: browsers get the page ``<status>.html`` when it exists, others the JSON."""
 
     def render_error(context, request):
         result = view(context, request)
-        if isinstance(result, dict):
+        if isinstance(result, dict) and not isinstance(result, Redirect):
             # Set either way: a template that failed to render may still be named on the request.
             template = None if is_api(request) else _html_template(request, f"{request.response.status_code}.html")
             request.override_renderer = template or "json"

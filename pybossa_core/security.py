@@ -1,22 +1,30 @@
-"""Who is calling: the identity behind a request, and the checks every resource shares.
+"""Who is calling, and what they may do: the identity behind a request and the one rule of permissions.
 
 A request is signed in by its API key (``?api_key=KEY`` or the header
 ``Authorization: KEY``, as PYBOSSA accepts them) or, without one, by its
-session cookie (``pybossa_core.sessions``).  Per-resource rules (who may
-read or change what) live beside each resource in ``api/``; the ownership
-tests they all need are here.
+session cookie (``pybossa_core.sessions``).
+
+What a user may do with a project or an account is written once, as Pyramid ACLs
+(:func:`project_acl`, :func:`account_acl`): the web views declare ``permission=`` on their
+route's context (``views/contexts.py``), ``request.has_permission`` and
+:meth:`SecurityPolicy.permits` answer from them, and the API's rules ask the same ACLs through
+:func:`user_permits` and the shorthands below (:func:`owns`, :func:`is_creator`,
+:func:`may_see_project`, :func:`may_manage_account`).  :func:`visible_projects` is the
+project ACL's ``project.see`` written as SQL, for lists.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from pyramid.security import Denied
+from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticated, Everyone
 
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
+from pybossa_core.services.project_passwords import needs_password
 from pybossa_core.sessions import session_user
 
 if TYPE_CHECKING:
@@ -38,6 +46,96 @@ def api_key_of(request) -> str | None:
 USER_BY_API_KEY = sa.select(User).where(User.api_key == sa.bindparam("key"))
 
 
+#: The principal every admin carries beside ``user:<id>``.
+ADMINS = "group:admins"
+
+# What can be done with a project.
+SEE = "project.see"          #: its privacy lets the user in: public, or invited to a private one
+VIEW = "project.view"        #: seen and published (drafts: owners only): its password page
+UNLOCKED = "project.unlocked"  #: it has no password, or the visitor gave it (owners are never asked)
+READ = "project.read"        #: viewed and unlocked: its pages
+EXPORT = "project.export"    #: read, and its ``zip_download`` is on
+MANAGE = "project.manage"    #: change it: its owner, co-owners and admins
+DELETE = "project.delete"    #: delete it: its owner and admins, not co-owners
+# What can be done with an account.
+MANAGE_ACCOUNT = "account.manage"  #: change, export or delete it: its user and admins
+
+COOWNER_PERMISSIONS = (SEE, VIEW, UNLOCKED, READ, EXPORT, MANAGE)
+OWNER_PERMISSIONS = (*COOWNER_PERMISSIONS, DELETE)
+
+_ACL = ACLHelper()
+
+
+def principals_of(user: User | None) -> list[str]:
+    """Who ``user`` is to an ACL: everyone; once signed in, ``user:<id>`` (and ``group:admins``)."""
+    if user is None:
+        return [Everyone]
+    principals = [Everyone, Authenticated, f"user:{user.id}"]
+    if user.admin:
+        principals.append(ADMINS)
+    return principals
+
+
+def project_acl(project: Project, unlocked: Callable[[Project], bool] | None = None) -> Iterator[tuple]:
+    """The one rule of who may do what with ``project``, as ACL entries.
+
+    Admins may do everything, its owner everything in :data:`OWNER_PERMISSIONS`, its co-owners
+    all but deleting it.  A project without a password is unlocked for everyone, one with a
+    password for the visitors ``unlocked(project)`` says gave it (no ``unlocked``: nobody).  Its
+    readers (everyone, or for a private project the invited users) see it; once it is published
+    they view it, and once unlocked too they read it (and export it if ``zip_download``).  A
+    generator, so the entries after the first that matches (an owner's) are never built.
+    """
+    yield Allow, ADMINS, ALL_PERMISSIONS
+    yield Allow, f"user:{project.owner_id}", OWNER_PERMISSIONS
+    for user_id in project.owners_ids or ():
+        yield Allow, f"user:{user_id}", COOWNER_PERMISSIONS
+    is_open = not needs_password(project) or (unlocked is not None and unlocked(project))
+    if is_open:
+        yield Allow, Everyone, (UNLOCKED,)
+    granted: tuple[str, ...] = (SEE,)
+    if project.published:
+        granted = (SEE, VIEW)
+        if is_open:
+            granted = (SEE, VIEW, READ, EXPORT) if project.zip_download else (SEE, VIEW, READ)
+    if not project.private:
+        yield Allow, Everyone, granted
+    else:
+        for user_id in project.invited_ids or ():
+            yield Allow, f"user:{user_id}", granted
+
+
+def account_acl(user: User) -> list[tuple]:
+    """Who may manage the account of ``user``: the user, and admins."""
+    return [(Allow, f"user:{user.id}", (MANAGE_ACCOUNT,)), (Allow, ADMINS, ALL_PERMISSIONS)]
+
+
+class ProjectRule:
+    """``project`` under :func:`project_acl`, for :func:`user_permits` (the views' contexts extend it)."""
+
+    def __init__(self, project: Project, unlocked: Callable[[Project], bool] | None = None):
+        self.project = project
+        self.unlocked = unlocked
+
+    def __acl__(self) -> Iterator[tuple]:
+        return project_acl(self.project, self.unlocked)
+
+
+class AccountRule:
+    """``user``'s account under :func:`account_acl`; no account (None) grants nothing to anyone."""
+
+    def __init__(self, user: User | None):
+        self.user = user
+
+    def __acl__(self) -> list[tuple]:
+        return account_acl(self.user) if self.user is not None else []
+
+
+def user_permits(user: User | None, context, permission: str):
+    """Pyramid's answer (``ACLAllowed`` or ``ACLDenied``) to whether ``user`` has ``permission`` on ``context``."""
+    return _ACL.permits(context, principals_of(user), permission)
+
+
 class SecurityPolicy:
     """Pyramid security policy whose identity is the signed-in :class:`User` (or None)."""
 
@@ -52,8 +150,7 @@ class SecurityPolicy:
         return user.id if user is not None else None
 
     def permits(self, request, context, permission):
-        # Permissions are decided by each resource's rules, never by view predicates.
-        return Denied("pybossa-core does not use view permissions")
+        return user_permits(request.identity, context, permission)
 
     def remember(self, request, userid, **kw):
         # Sessions are started by pybossa_core.sessions.start_session, which sets the cookie itself.
@@ -75,15 +172,13 @@ def is_admin(user: User | None) -> bool:
 
 
 def owns(user: User | None, project: Project | None) -> bool:
-    """Tell whether ``user`` owns or co-owns ``project`` (admins own everything)."""
-    if user is None or project is None:
-        return False
-    return user.admin or project.owner_id == user.id or user.id in (project.owners_ids or [])
+    """Tell whether ``user`` owns or co-owns ``project`` (admins own everything): :data:`MANAGE`."""
+    return user is not None and project is not None and bool(user_permits(user, ProjectRule(project), MANAGE))
 
 
 def is_creator(user: User | None, project: Project | None) -> bool:
-    """Tell whether ``user`` is the project's owner itself (or an admin): co-owners may not delete it."""
-    return user is not None and project is not None and (user.admin or project.owner_id == user.id)
+    """Tell whether ``user`` is the project's owner itself (or an admin): co-owners may not delete it (:data:`DELETE`)."""
+    return user is not None and project is not None and bool(user_permits(user, ProjectRule(project), DELETE))
 
 
 def require_owner(user: User | None, project: Project | None) -> None:
@@ -93,9 +188,10 @@ def require_owner(user: User | None, project: Project | None) -> None:
         raise Forbidden()
 
 
-def may_manage_account(viewer: User, user: User) -> bool:
-    """Tell whether ``viewer`` may change (or export, or delete) the account of ``user``: their own, or any as admin."""
-    return viewer.admin or viewer.id == user.id
+def may_manage_account(viewer: User | None, user: User) -> bool:
+    """Tell whether ``viewer`` may change (or export, or delete) the account of ``user``: their own, or
+    any as admin (:data:`MANAGE_ACCOUNT`)."""
+    return bool(user_permits(viewer, AccountRule(user), MANAGE_ACCOUNT))
 
 
 def require_admin(user: User | None) -> None:
@@ -105,13 +201,15 @@ def require_admin(user: User | None) -> None:
 
 
 def may_see_project(user: User | None, project: Project) -> bool:
-    """Tell whether ``user`` may see ``project`` and what belongs to it: a private project is for
-    its owners, co-owners, admins and invited users only (drafts are a separate rule)."""
-    return not project.private or owns(user, project) or (user is not None and user.id in (project.invited_ids or []))
+    """Tell whether ``user`` may see ``project`` and what belongs to it (:data:`SEE`): a private project
+    is for its owners, co-owners, admins and invited users only (drafts are a separate rule)."""
+    # A public project is seen by everyone: no ACL to walk on the API's hot path.
+    return not project.private or bool(user_permits(user, ProjectRule(project), SEE))
 
 
 def visible_projects(session: Session, user: User | None) -> sa.ColumnElement[bool]:
-    """SQL true for the projects ``user`` may see (:func:`may_see_project` as a condition on ``Project``)."""
+    """SQL true for the projects ``user`` may see: :func:`project_acl`'s :data:`SEE` as a condition on
+    ``Project`` (tests/test_permissions.py checks the two agree)."""
     if is_admin(user):
         return sa.true()
     public = Project.private.is_(False)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from pybossa_core.api.base import ApiCall
 from pybossa_core.errors import Forbidden, PybossaError
 from pybossa_core.models import Project
-from pybossa_core.security import is_admin, owned_projects, owns
+from pybossa_core.security import UNLOCKED, ProjectRule, is_admin, owned_projects, user_permits
 from pybossa_core.services import project_passwords
 from pybossa_core.services.contribution import Caller
 from pybossa_core.services.privacy import anonymize_ip
@@ -51,10 +51,12 @@ def _has_project_token(call: ApiCall, project: Project) -> bool:
 
 
 def require_unlocked(call: ApiCall, project: Project) -> None:
-    """Refuse ``project``'s tasks to a caller who has not given its password (owners and its app's token pass)."""
-    if not project_passwords.needs_password(project) or owns(call.user, project):
-        return
-    if _unlocks(call).unlocked(call.cookies, _visitor(call), project) or _has_project_token(call, project):
+    """Refuse ``project``'s tasks to a caller who has not given its password (``security.UNLOCKED``:
+    owners are never asked; the visitor's unlocking cookie, or the project's app token, opens it)."""
+    def unlocked(found: Project) -> bool:
+        return _unlocks(call).unlocked(call.cookies, _visitor(call), found) or _has_project_token(call, found)
+
+    if user_permits(call.user, ProjectRule(project, unlocked), UNLOCKED):
         return
     raise Forbidden(f"This project is protected by a password: give it at /project/{project.short_name}/password")
 

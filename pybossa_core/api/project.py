@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
-from pybossa_core.security import is_admin, is_creator, owned_projects, owns, require_owner
+from pybossa_core.security import VIEW, ProjectRule, is_admin, is_creator, owned_projects, owns, require_owner, user_permits
 from pybossa_core.errors import Forbidden, InvalidValue
 from pybossa_core.services import aggregation, quality, quiz, webhooks
 from pybossa_core.services.project_passwords import PASSWORD_KEY
@@ -28,7 +28,8 @@ class ProjectRules(Rules):
         )
 
     def can_read(self, call: ApiCall, project: Project) -> bool:
-        return project.published or owns(call.user, project)
+        # Its privacy (SEE) was checked already; a draft is viewed only by those who manage it.
+        return bool(user_permits(call.user, ProjectRule(project), VIEW))
 
     def filterable(self, call: ApiCall, columns: frozenset[str]) -> frozenset[str]:
         # Filtering by secret_key would let anyone test a guessed key.

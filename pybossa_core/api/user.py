@@ -1,7 +1,8 @@
 """``/api/user``: nobody creates or deletes users here; privacy decides what others see.
 
 Others see a user's ``name`` and ``locale`` (and ``fullname`` and ``created``
-when the user turned privacy mode off); the user and admins see everything
+when the user turned privacy mode off); those who manage the account (the
+user and admins: ``security.MANAGE_ACCOUNT``, as the account views) see everything
 but the password hash.  Admin flags, keys and the e-mail address change only
 through the account and admin views.
 """
@@ -12,15 +13,11 @@ import colander
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.errors import Forbidden
 from pybossa_core.models import User
-from pybossa_core.security import is_admin, require_user
+from pybossa_core.security import is_admin, may_manage_account, require_user
 
 PUBLIC_FIELDS = ("name", "locale")
 NON_PRIVATE_FIELDS = ("fullname", "created")
 NEVER_SHOWN = ("passwd_hash",)
-
-
-def sees_everything(call: ApiCall, user: User) -> bool:
-    return call.user is not None and (call.user.admin or call.user.id == user.id)
 
 
 class UserRules(Rules):
@@ -31,7 +28,7 @@ class UserRules(Rules):
         return frozenset({"id", *PUBLIC_FIELDS})
 
     def present(self, call: ApiCall, user: User, data: dict) -> dict:
-        if sees_everything(call, user):
+        if may_manage_account(call.user, user):
             for key in NEVER_SHOWN:
                 del data[key]
             return data
@@ -43,7 +40,7 @@ class UserRules(Rules):
         raise Forbidden("users are created by registering")
 
     def check_update(self, call: ApiCall, user: User) -> None:
-        if not sees_everything(call, user):
+        if not may_manage_account(call.user, user):
             require_user(call.user)
             raise Forbidden()
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from pybossa_core.views.contexts import AccountContext
+
 
 def includeme(config) -> None:
     providers = sorted(config.registry["auth_providers"])
@@ -26,7 +28,8 @@ def includeme(config) -> None:
     config.add_route("account.auth.login", f"/account/{{provider:{names}}}/")
     config.add_route("account.auth.callback", f"/account/{{provider:{names}}}/oauth-authorized")
     config.add_route("account.projects", "/account/{name}/projects{slash:/?}")
-    config.add_route("account.update", "/account/{name}/update{slash:/?}")
-    config.add_route("account.resetapikey", "/account/{name}/resetapikey{slash:/?}")
+    # The account's user manages it (or an admin): its context carries that rule.
+    config.add_route("account.update", "/account/{name}/update{slash:/?}", factory=AccountContext)
+    config.add_route("account.resetapikey", "/account/{name}/resetapikey{slash:/?}", factory=AccountContext)
     config.add_route("account.profile", "/account/{name}{slash:/?}")
     config.scan("pybossa_core.views")

@@ -17,7 +17,7 @@ from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
-from pybossa_core.security import may_manage_account, visible_projects
+from pybossa_core.security import MANAGE_ACCOUNT, visible_projects
 from pybossa_core.services import community, link_keys, mail, users
 from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import hash_password
@@ -370,14 +370,9 @@ def _failed(context: dict, flash: str = CORRECT_ERRORS) -> dict:
     return {**context, "flash": flash, "status": "error"}
 
 
-@view_config(route_name="account.update", renderer="/account/update.html")
+@view_config(route_name="account.update", renderer="/account/update.html", permission=MANAGE_ACCOUNT)
 def update(request):
-    viewer = request.identity
-    if viewer is None:
-        return sign_in_required(request)
-    user = _user_or_404(request)
-    if not may_manage_account(viewer, user):
-        raise HTTPForbidden()
+    viewer, user = request.identity, request.context.user
     if request.method != "POST":
         return _update_context(request, user)
     data = form_data(request)
@@ -554,17 +549,13 @@ def reset_api_key_form(request):
     return {"form": {"csrf": sessions.csrf_token(request)}}
 
 
-@view_config(route_name="account.resetapikey", request_method="POST", renderer="account/reset_api_key.html")
+@view_config(route_name="account.resetapikey", request_method="POST", renderer="account/reset_api_key.html",
+             permission=MANAGE_ACCOUNT)
 def reset_api_key(request):
     """A new API key, for whoever proves they are at the keyboard: the current password
     (``current_password``), or a sign-in of the last few minutes (what the spec's clients do:
     sign in, then reset)."""
-    viewer = request.identity
-    if viewer is None:
-        return sign_in_required(request)
-    user = _user_or_404(request)
-    if not may_manage_account(viewer, user):
-        raise HTTPForbidden()
+    viewer, user = request.identity, request.context.user
     password = form_data(request).get("current_password")
     if viewer.passwd_hash is not None and password:
         refusal = password_refusal(request, viewer, password, REAUTHENTICATE_API_KEY)

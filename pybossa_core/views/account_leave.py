@@ -9,39 +9,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
 from pybossa_core.models import User
 from pybossa_core.renderers import redirect
-from pybossa_core.security import may_manage_account
-from pybossa_core.services import erasure, users
-from pybossa_core.views.forms import form_data, show_form, sign_in_required
+from pybossa_core.security import MANAGE_ACCOUNT
+from pybossa_core.services import erasure
+from pybossa_core.views.contexts import AccountContext
+from pybossa_core.views.forms import form_data, show_form
 from pybossa_core.views.reauth import password_refusal, throttled
 
 WRONG_CONFIRMATION = "That is not your password"
 WRONG_NAME = "Type the account's name to confirm"
 
 
-def _account(request) -> User | None:
-    """The route's account if the visitor may act on it; None for an anonymous visitor."""
-    viewer = request.identity
-    if viewer is None:
-        return None
-    user = users.find_by_name(request.dbsession, request.matchdict["name"])
-    if user is None:
-        raise HTTPNotFound()
-    if not may_manage_account(viewer, user):
-        raise HTTPForbidden()
-    return user
-
-
-@view_config(route_name="account.export_data", renderer="json")
+@view_config(route_name="account.export_data", renderer="json", permission=MANAGE_ACCOUNT)
 def export_data(request):
-    user = _account(request)
-    if user is None:
-        return sign_in_required(request)
+    user = request.context.user
     response = Response(erasure.export_user_data(request.dbsession, user), content_type="application/zip")
     response.content_disposition = f'attachment; filename="{user.name}_data.zip"'
     return response
@@ -59,11 +44,9 @@ def _delete_page(request, user: User, form: dict[str, Any] | None = None, errors
     }
 
 
-@view_config(route_name="account.delete", renderer="/account/delete.html")
+@view_config(route_name="account.delete", renderer="/account/delete.html", permission=MANAGE_ACCOUNT)
 def delete(request):
-    user = _account(request)
-    if user is None:
-        return sign_in_required(request)
+    user = request.context.user
     if request.method != "POST":
         return _delete_page(request, user)
     data = form_data(request)
@@ -92,5 +75,5 @@ def delete(request):
 
 
 def includeme(config) -> None:
-    config.add_route("account.export_data", "/account/{name}/export{slash:/?}")
-    config.add_route("account.delete", "/account/{name}/delete{slash:/?}")
+    config.add_route("account.export_data", "/account/{name}/export{slash:/?}", factory=AccountContext)
+    config.add_route("account.delete", "/account/{name}/delete{slash:/?}", factory=AccountContext)

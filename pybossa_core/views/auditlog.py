@@ -11,16 +11,14 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
 from pybossa_core.presenters.project import project_page
+from pybossa_core.security import MANAGE
 from pybossa_core.services import auditlog
-from pybossa_core.views.forms import sign_in_required
-from pybossa_core.views.project import managed_project
+from pybossa_core.views.contexts import ProjectContext
 
 
-@view_config(route_name="project.auditlog", renderer="/projects/auditlog.html", request_method="GET")
+@view_config(route_name="project.auditlog", renderer="/projects/auditlog.html", request_method="GET", permission=MANAGE)
 def project_auditlog(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     context = project_page(request, project, " &middot; Audit log")
     if not context["pro_features"]["auditlog_enabled"]:
         raise HTTPForbidden()
@@ -30,5 +28,5 @@ def project_auditlog(request):
 
 def includeme(config) -> None:
     """Add the route (its view is found by the scan of ``pybossa_core.views``) and start recording changes."""
-    config.add_route("project.auditlog", "/project/{short_name}/auditlog{slash:/?}")
+    config.add_route("project.auditlog", "/project/{short_name}/auditlog{slash:/?}", factory=ProjectContext)
     auditlog.watch_project_changes()

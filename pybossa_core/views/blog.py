@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.formatting import format_time
@@ -20,9 +20,9 @@ from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.security import owns
-from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
-from pybossa_core.views.project import managed_project, readable_project
+from pybossa_core.security import MANAGE, READ
+from pybossa_core.views.contexts import ProjectContext
+from pybossa_core.views.forms import form_data, post_only, show_form, submitted
 
 CORRECT_ERRORS = "Please correct the errors"
 POST_FIELDS = ("title", "body", "published")
@@ -38,14 +38,6 @@ def blogpost_json(post: Blogpost) -> dict[str, Any]:
         "body": post.body,
         "published": post.published,
     }
-
-
-def _post_of(request, project: Project) -> Blogpost:
-    """The route's post, if it belongs to ``project``."""
-    post = request.dbsession.get(Blogpost, int(request.matchdict["id"]))
-    if post is None or post.project_id != project.id:
-        raise HTTPNotFound()
-    return post
 
 
 def _to_blog(request, project: Project, flash: str) -> Redirect:
@@ -64,32 +56,30 @@ def _failed(context: dict[str, Any]) -> dict[str, Any]:
     return {**context, "flash": CORRECT_ERRORS, "status": "error"}
 
 
-@view_config(route_name="project.blog", renderer="projects/blog.html")
+@view_config(route_name="project.blog", renderer="projects/blog.html", permission=READ)
 def blog(request):
     """The project's published blog posts, oldest first; its owners and admins see the drafts too."""
-    project = readable_project(request)
+    project = request.context.project
     query = sa.select(Blogpost).where(Blogpost.project_id == project.id).order_by(Blogpost.created, Blogpost.id)
-    if not owns(request.identity, project):
+    if not request.has_permission(MANAGE):
         query = query.where(Blogpost.published.is_(True))
     posts = request.dbsession.scalars(query)
     return {**project_page(request, project, " &middot; Blog"), "blogposts": [blogpost_json(post) for post in posts]}
 
 
-@view_config(route_name="project.blogpost", renderer="projects/blog_post.html")
+@view_config(route_name="project.blogpost", renderer="projects/blog_post.html", permission=READ)
 def blogpost(request):
     """One post; an unpublished one only for the project's owners and admins (404 for others)."""
-    project = readable_project(request)
-    post = _post_of(request, project)
-    if not post.published and not owns(request.identity, project):
+    project = request.context.project
+    post = request.context.owned(Blogpost, "id")
+    if not post.published and not request.has_permission(MANAGE):
         raise HTTPNotFound()
     return {**project_page(request, project, " &middot; Blog"), "blogpost": blogpost_json(post)}
 
 
-@view_config(route_name="project.new_blogpost", renderer="projects/new_blogpost.html")
+@view_config(route_name="project.new_blogpost", renderer="projects/new_blogpost.html", permission=MANAGE)
 def new_blogpost(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     title = "Write a new post"
     if request.method != "POST":
         return _form_page(request, project, title, {"title": None, "body": None, "published": False})
@@ -101,12 +91,10 @@ def new_blogpost(request):
     return _to_blog(request, project, "Blog post created!")
 
 
-@view_config(route_name="project.update_blogpost", renderer="projects/update_blogpost.html")
+@view_config(route_name="project.update_blogpost", renderer="projects/update_blogpost.html", permission=MANAGE)
 def update_blogpost(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    post = _post_of(request, project)
+    project = request.context.project
+    post = request.context.owned(Blogpost, "id")
     title = "Edit a post"
     if request.method != "POST":
         fields = {"id": post.id, "title": post.title, "body": post.body, "published": post.published}
@@ -121,21 +109,21 @@ def update_blogpost(request):
     return _to_blog(request, project, "Blog post updated!")
 
 
-@view_config(route_name="project.delete_blogpost", renderer="projects/blog.html")
+@view_config(route_name="project.delete_blogpost", renderer="projects/blog.html", request_method="POST", permission=MANAGE)
 def delete_blogpost(request):
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    request.dbsession.delete(_post_of(request, project))
+    project = request.context.project
+    request.dbsession.delete(request.context.owned(Blogpost, "id"))
     return _to_blog(request, project, "Blog post deleted!")
 
 
 def includeme(config) -> None:
     """Add the blog's routes (PYBOSSA's paths); their views are found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.blog", "/project/{short_name}/blog{slash:/?}")
-    config.add_route("project.new_blogpost", "/project/{short_name}/new-blogpost{slash:/?}")
-    config.add_route("project.blogpost", r"/project/{short_name}/{id:\d+}{slash:/?}")
-    config.add_route("project.update_blogpost", r"/project/{short_name}/{id:\d+}/update{slash:/?}")
-    config.add_route("project.delete_blogpost", r"/project/{short_name}/{id:\d+}/delete{slash:/?}")
+    for name, path in (
+        ("blog", "blog"),
+        ("new_blogpost", "new-blogpost"),
+        ("blogpost", r"{id:\d+}"),
+        ("update_blogpost", r"{id:\d+}/update"),
+        ("delete_blogpost", r"{id:\d+}/delete"),
+    ):
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}", factory=ProjectContext)
+    config.add_view(post_only, route_name="project.delete_blogpost")

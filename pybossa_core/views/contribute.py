@@ -19,9 +19,10 @@ from pyramid.view import view_config
 from pybossa_core.api.callers import web_caller
 from pybossa_core.presenters.project import project_head
 from pybossa_core.renderers import redirect
+from pybossa_core.security import READ
 from pybossa_core.services import contribution, projects, quiz
+from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.views.presenter_frame import SANDBOX, frame_path
-from pybossa_core.views.project import readable_project
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
@@ -36,10 +37,10 @@ def tutorial_cookie(project) -> str:
     return f"{project.short_name}tutorial"
 
 
-@view_config(route_name="project.newtask", renderer=PRESENTER_TEMPLATE)
+@view_config(route_name="project.newtask", renderer=PRESENTER_TEMPLATE, permission=READ)
 def newtask(request):
     """The contribution page; the project's tutorial instead, the first time a visitor comes."""
-    project = readable_project(request)
+    project = request.context.project
     caller = web_caller(request)
     if not contribution.welcomes(project, caller):
         return redirect(
@@ -68,7 +69,7 @@ def presenter_page(event) -> None:
         return
     event["presenter_sandbox"] = SANDBOX
     request = event["request"]
-    project = request.route_project
+    project = request.context.project
     task_id = request.matchdict.get("task_id")
     if event["renderer_name"] == PRESENTER_TEMPLATE.lstrip("/") and projects.has_presenter(project):
         event["frame_src"] = frame_path(project.short_name, "task" if task_id else "newtask", task_id)
@@ -76,4 +77,4 @@ def presenter_page(event) -> None:
 
 def includeme(config) -> None:
     """Add the route; the view is found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.newtask", "/project/{short_name}/newtask{slash:/?}")
+    config.add_route("project.newtask", "/project/{short_name}/newtask{slash:/?}", factory=ProjectContext)

@@ -19,10 +19,9 @@ from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
-from pybossa_core.security import owns, under_embargo
+from pybossa_core.security import EXPORT, MANAGE, under_embargo
 from pybossa_core.services import exports, reliability
-from pybossa_core.views.forms import sign_in_required
-from pybossa_core.views.project import readable_project
+from pybossa_core.views.contexts import ProjectContext
 
 #: The API resource whose presenter writes each exported type.
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
@@ -43,7 +42,7 @@ def _downloads(request, project: Project) -> list[dict[str, str]]:
                 "project.export", short_name=project.short_name, slash="", _query={"type": kind, "format": file_format}
             ),
         }
-        for kind in [*RESOURCES, *([RELIABILITY] if owns(request.identity, project) else [])]
+        for kind in [*RESOURCES, *([RELIABILITY] if request.has_permission(MANAGE) else [])]
         for file_format in exports.FORMATS
     ]
 
@@ -62,13 +61,9 @@ def _download(request, project: Project, kind: str, file_format: str) -> Respons
     return response
 
 
-@view_config(route_name="project.export", renderer="/projects/export.html")
+@view_config(route_name="project.export", renderer="/projects/export.html", permission=EXPORT)
 def export(request) -> Any:
-    project = readable_project(request)
-    if not project.zip_download and not owns(request.identity, project):
-        if request.identity is None:
-            return sign_in_required(request, status_code=401)
-        raise HTTPForbidden()
+    project = request.context.project
     kind, file_format = request.GET.get("type"), request.GET.get("format")
     embargoed = under_embargo(request.identity, project)
     if not (kind and file_format):
@@ -85,7 +80,7 @@ def export(request) -> Any:
         return page
     if file_format not in exports.FORMATS:
         raise HTTPUnsupportedMediaType()
-    if kind not in RESOURCES and not (kind == RELIABILITY and owns(request.identity, project)):
+    if kind not in RESOURCES and not (kind == RELIABILITY and request.has_permission(MANAGE)):
         raise HTTPNotFound()
     if embargoed:
         refusal = HTTPForbidden()
@@ -96,4 +91,4 @@ def export(request) -> Any:
 
 def includeme(config) -> None:
     """Add the route; the view is found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.export", "/project/{short_name}/tasks/export{slash:/?}")
+    config.add_route("project.export", "/project/{short_name}/tasks/export{slash:/?}", factory=ProjectContext)

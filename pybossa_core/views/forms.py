@@ -5,6 +5,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from pyramid.httpexceptions import HTTPMethodNotAllowed
+
 from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.sessions import csrf_token
 
@@ -64,3 +66,8 @@ def sign_in_required(request, status_code: int = 302) -> Redirect:
     if status_code == 302:
         request.response.location = signin
     return redirect(signin, status="not_signed_in")
+
+
+def post_only(request):
+    """The view of a POST-only route for its other methods: 405 for everyone, before any permission."""
+    raise HTTPMethodNotAllowed()

@@ -15,14 +15,14 @@ The frame draws the presenter in the environment it was written for (``projects.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
 from pybossa_core.models import Task
-from pybossa_core.security import owns
+from pybossa_core.security import MANAGE, READ
 from pybossa_core.services import projects
-from pybossa_core.views.project import readable_project
+from pybossa_core.views.contexts import ProjectContext
 
 FRAME_TEMPLATE = "projects/presenter_frame.html"
 #: What the owner's code may do in its frame: run scripts, post forms, open pop-ups (sandboxed
@@ -58,32 +58,30 @@ def frame_response(request, project, content: str, page_path: str, *, preset_tas
     return response
 
 
-@view_config(route_name="project.frame", request_method="GET")
+@view_config(route_name="project.frame", request_method="GET", permission=READ)
 def frame(request):
     """The project's presenter (``newtask``) or tutorial (``tutorial``), alone in its frame."""
-    project = readable_project(request)
+    project = request.context.project
     page = request.matchdict["page"]
     key = "tutorial" if page == "tutorial" else "task_presenter"
     return frame_response(request, project, (project.info or {}).get(key) or "", f"/project/{project.short_name}/{page}")
 
 
-@view_config(route_name="project.frame_task", request_method="GET")
+@view_config(route_name="project.frame_task", request_method="GET", permission=READ)
 def frame_task(request):
     """The presenter, starting with the task of ``/project/<short_name>/task/<id>``."""
-    project = readable_project(request)
-    task = request.dbsession.get(Task, int(request.matchdict["task_id"]))
-    if task is None or task.project_id != project.id:
-        raise HTTPNotFound()
+    project = request.context.project
+    task = request.context.owned(Task, "task_id")
     return frame_response(request, project, (project.info or {}).get("task_presenter") or "",
                           f"/project/{project.short_name}/task/{task.id}", preset_task_id=task.id)
 
 
-@view_config(route_name="project.frame", request_method="POST", match_param="page=preview")
+@view_config(route_name="project.frame", request_method="POST", match_param="page=preview", permission=READ)
 def preview(request):
     """The presenter editor's preview: the posted, unsaved presenter in the environment posted with
-    it, in the same sandbox (owners only)."""
-    project = readable_project(request)
-    if not owns(request.identity, project):
+    it, in the same sandbox (owners only; 403 to other readers, who are not sent to sign in)."""
+    project = request.context.project
+    if not request.has_permission(MANAGE):
         raise HTTPForbidden()
     return frame_response(request, project, request.POST.get("editor", ""), f"/project/{project.short_name}/newtask",
                           environment=request.POST.get("environment", ""))
@@ -91,5 +89,5 @@ def preview(request):
 
 def includeme(config) -> None:
     """Add the routes; the views are found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.frame", "/project/{short_name}/frame/{page:newtask|tutorial|preview}")
-    config.add_route("project.frame_task", r"/project/{short_name}/frame/task/{task_id:\d+}")
+    config.add_route("project.frame", "/project/{short_name}/frame/{page:newtask|tutorial|preview}", factory=ProjectContext)
+    config.add_route("project.frame_task", r"/project/{short_name}/frame/task/{task_id:\d+}", factory=ProjectContext)

@@ -1,9 +1,10 @@
 """``/project/...``: creating a project, its pages, its settings, its tasks and publishing it.
 
 Every view answers the spec's JSON (and, once templates exist, the HTML of the template it
-names).  Drafts are shown only to their owners and admins, as the API does: anyone else gets
-404.  Managing a project (settings, update, delete, import, the presenter editor, publishing)
-needs a signed-in owner or admin: anonymous visitors are sent to sign in, others get 403.
+names).  Each finds its project in ``request.context`` (``views.contexts.ProjectContext``) and
+declares its permission: reading (drafts only for owners and admins, as the API: anyone else
+gets 404) or managing (settings, update, delete, import, the presenter editor, publishing:
+anonymous visitors are sent to sign in, others get 403).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import datetime
 import time
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.formatting import Pagination
@@ -23,13 +24,14 @@ from pybossa_core.plugins import not_installed
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.security import is_creator, may_see_project, owns
+from pybossa_core.security import DELETE, MANAGE, READ
 from pybossa_core.api.callers import web_caller
 from pybossa_core.db import outside_transaction
 from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.services import aggregation, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.sessions import csrf_token
-from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
+from pybossa_core.views.contexts import ProjectContext
+from pybossa_core.views.forms import form_data, post_only, show_form, sign_in_required, submitted
 
 CORRECT_ERRORS = "Please correct the errors"
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
@@ -60,60 +62,6 @@ CROP_FIELDS = ("x1", "y1", "x2", "y2")
 THUMBNAIL_SIZE = (512, 512)
 #: The placeholder a presenter's template keeps for the project's short name.
 SHORT_NAME_PLACEHOLDER = "{{ project.short_name }}"
-
-
-# -- finding the project and who looks at it ------------------------------------------------
-
-
-def _route_project(request) -> Project | None:
-    """``request.route_project``: the project the route names, looked up once per request."""
-    return projects.find_by_short_name(request.dbsession, request.matchdict["short_name"])
-
-
-def _find(request) -> Project:
-    project = request.route_project
-    if project is None:
-        raise HTTPNotFound()
-    return project
-
-
-def readable_project(request, ask_password: bool = True) -> Project:
-    """The route's project, if the visitor may see it (drafts only for owners and admins).
-
-    A project protected by a password sends a visitor who has not given it to the password page.
-    """
-    project = _find(request)
-    if owns(request.identity, project):
-        return project
-    if not (project.published and may_see_project(request.identity, project)):
-        raise HTTPNotFound()
-    if ask_password and project_passwords.needs_password(project) and not unlocks(request).unlocked(
-        request.cookies, visitor_key(request), project
-    ):
-        raise HTTPFound(
-            location=request.route_path("project.password", short_name=project.short_name, slash="", _query={"next": request.path_qs})
-        )
-    return project
-
-
-def unlocks(request) -> project_passwords.Unlocks:
-    settings = request.registry.settings
-    return project_passwords.Unlocks(settings["secret"], settings["project.password_cookie_timeout"])
-
-
-def visitor_key(request) -> str:
-    caller = web_caller(request)
-    return project_passwords.visitor_key(caller.user_id, caller.anon_ip)
-
-
-def managed_project(request) -> Project | None:
-    """The route's project if the visitor manages it; None for an anonymous visitor (who must sign in)."""
-    project = _find(request)
-    if request.identity is None:
-        return None
-    if not owns(request.identity, project):
-        raise HTTPForbidden()
-    return project
 
 
 def _failed(context: dict, flash: str = CORRECT_ERRORS) -> dict:
@@ -150,30 +98,28 @@ def new(request):
 # -- the project's pages --------------------------------------------------------------------
 
 
-@view_config(route_name="project.details", renderer="/projects/project.html")
+@view_config(route_name="project.details", renderer="/projects/project.html", permission=READ)
 def details(request):
-    return project_page(request, readable_project(request))
+    return project_page(request, request.context.project)
 
 
-@view_config(route_name="project.settings", renderer="/projects/settings.html")
+@view_config(route_name="project.settings", renderer="/projects/settings.html", permission=MANAGE)
 def settings(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     return project_page(request, project, " &middot; Settings")
 
 
-@view_config(route_name="project.tasks", renderer="/projects/tasks.html")
+@view_config(route_name="project.tasks", renderer="/projects/tasks.html", permission=READ)
 def tasks(request):
-    project = readable_project(request)
+    project = request.context.project
     context = project_page(request, project)
     return {**context, "autoimporter_enabled": context["pro_features"]["autoimporter_enabled"]}
 
 
-@view_config(route_name="project.tasks_browse", renderer="/projects/tasks_browse.html")
-@view_config(route_name="project.tasks_browse.page", renderer="/projects/tasks_browse.html")
+@view_config(route_name="project.tasks_browse", renderer="/projects/tasks_browse.html", permission=READ)
+@view_config(route_name="project.tasks_browse.page", renderer="/projects/tasks_browse.html", permission=READ)
 def tasks_browse(request):
-    project = readable_project(request)
+    project = request.context.project
     page = int(request.matchdict.get("page", 1))
     context = project_page(request, project, " &middot; Tasks")
     task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE)
@@ -183,13 +129,11 @@ def tasks_browse(request):
     return {**context, "tasks": task_rows, "pagination": pagination.to_json()}
 
 
-@view_config(route_name="project.task", renderer="/projects/presenter.html")
+@view_config(route_name="project.task", renderer="/projects/presenter.html", permission=READ)
 def task(request):
     """The page where a volunteer answers one task; the task is handed to them as newtask would."""
-    project = readable_project(request)
-    found = request.dbsession.get(Task, int(request.matchdict["task_id"]))
-    if found is None or found.project_id != project.id:
-        raise HTTPNotFound()
+    project = request.context.project
+    found = request.context.owned(Task, "task_id")
     caller = web_caller(request)
     if not contribution.welcomes(project, caller):
         return redirect(
@@ -227,11 +171,9 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
     }
 
 
-@view_config(route_name="project.update", renderer="/projects/update.html")
+@view_config(route_name="project.update", renderer="/projects/update.html", permission=MANAGE)
 def update(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     if request.method != "POST":
         return _update_context(request, project)
     data = form_data(request)
@@ -301,13 +243,9 @@ def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[s
     )
 
 
-@view_config(route_name="project.resetsecretkey", renderer="/projects/update.html")
+@view_config(route_name="project.resetsecretkey", renderer="/projects/update.html", request_method="POST", permission=MANAGE)
 def reset_secret_key(request):
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     projects.reset_secret_key(project)
     return redirect(
         request.route_path("project.update", short_name=project.short_name, slash=""),
@@ -316,13 +254,9 @@ def reset_secret_key(request):
     )
 
 
-@view_config(route_name="project.delete", renderer="/projects/delete.html")
+@view_config(route_name="project.delete", renderer="/projects/delete.html", permission=DELETE)
 def delete(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    if not is_creator(request.identity, project):
-        raise HTTPForbidden()
+    project = request.context.project
     if request.method != "POST":
         return {**project_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
     projects.delete_project(request.dbsession, project)
@@ -333,11 +267,9 @@ def delete(request):
     )
 
 
-@view_config(route_name="project.publish", renderer="/projects/publish.html")
+@view_config(route_name="project.publish", renderer="/projects/publish.html", permission=MANAGE)
 def publish(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     context = {**project_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
     if request.method != "POST":
         return context
@@ -373,11 +305,9 @@ def _run_import(request, project: Project, importer, values, timeout: float, max
     return projects.store_imported(request.dbsession, project, imported)
 
 
-@view_config(route_name="project.import_task", renderer="/projects/task_import_options.html")
+@view_config(route_name="project.import_task", renderer="/projects/task_import_options.html", permission=MANAGE)
 def import_task(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     importers = request.registry["importers"]
     data = form_data(request) if request.method == "POST" else {}
     kind = data.get("type") or request.GET.get("type")
@@ -427,12 +357,10 @@ def import_task(request):
 # -- the tasks' redundancy ------------------------------------------------------------------
 
 
-@view_config(route_name="project.task_n_answers", renderer="/projects/task_n_answers.html")
+@view_config(route_name="project.task_n_answers", renderer="/projects/task_n_answers.html", permission=MANAGE)
 def task_n_answers(request):
     """How many answers every task needs: the form, and setting it for all the project's tasks."""
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     context = project_page(request, project, " &middot; Redundancy")
     if request.method != "POST":
         return {**context, "form": show_form(request, {"n_answers": None})}
@@ -452,11 +380,9 @@ def task_n_answers(request):
 # -- the task presenter ---------------------------------------------------------------------
 
 
-@view_config(route_name="project.task_presenter_editor", renderer="projects/task_presenter_editor.html")
+@view_config(route_name="project.task_presenter_editor", renderer="projects/task_presenter_editor.html", permission=MANAGE)
 def task_presenter_editor(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     presenters = request.registry["presenters"]
     context = project_page(request, project, " &middot; Task Presenter Editor")
     if request.method == "POST":
@@ -519,8 +445,8 @@ def _tasks_note(request, project: Project) -> str:
 
 
 def includeme(config) -> None:
-    """Add the project routes; their views are found by the scan of ``pybossa_core.views``."""
-    config.add_request_method(_route_project, "route_project", reify=True)
+    """Add the project routes, each with the project as its context; their views are found by the
+    scan of ``pybossa_core.views``."""
     config.add_route("project.new", "/project/new{slash:/?}")
     for name, path in (
         ("settings", "settings"),
@@ -534,9 +460,10 @@ def includeme(config) -> None:
         ("task_n_answers", "tasks/redundancy"),
         ("task_presenter_editor", "tasks/taskpresentereditor"),
     ):
-        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")
-    config.add_route("project.tasks_browse.page", r"/project/{short_name}/tasks/browse/{page:\d+}{slash:/?}")
-    config.add_route("project.task", r"/project/{short_name}/task/{task_id:\d+}{slash:/?}")
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}", factory=ProjectContext)
+    config.add_view(post_only, route_name="project.resetsecretkey")
+    config.add_route("project.tasks_browse.page", r"/project/{short_name}/tasks/browse/{page:\d+}{slash:/?}", factory=ProjectContext)
+    config.add_route("project.task", r"/project/{short_name}/task/{task_id:\d+}{slash:/?}", factory=ProjectContext)
     # The task page hands the task out: on SQLite it takes the write lock from its first statement.
     config.mark_writing_route("project.task")
-    config.add_route("project.details", "/project/{short_name}{slash:/?}")
+    config.add_route("project.details", "/project/{short_name}{slash:/?}", factory=ProjectContext)

@@ -15,7 +15,7 @@ import hmac
 from typing import Any
 
 from markupsafe import escape
-from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.models import Project, User
@@ -23,9 +23,10 @@ from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
+from pybossa_core.security import MANAGE, VIEW
 from pybossa_core.services import project_passwords, projects, users
-from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required
-from pybossa_core.views.project import managed_project, readable_project, unlocks, visitor_key
+from pybossa_core.views.contexts import ProjectContext, unlocks, visitor_key
+from pybossa_core.views.forms import form_data, post_only, safe_next, show_form, sign_in_required
 
 
 def _owner_json(user: User, project: Project) -> dict[str, Any]:
@@ -48,12 +49,10 @@ def _coowners_page(request, project: Project, **extra: Any) -> dict[str, Any]:
     }
 
 
-@view_config(route_name="project.coowners", renderer="/projects/coowners.html")
+@view_config(route_name="project.coowners", renderer="/projects/coowners.html", permission=MANAGE)
 def coowners(request):
     """The owners, and a search for a user (by name or e-mail address) to add."""
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     if request.method != "POST":
         return _coowners_page(request, project)
     text = str(form_data(request).get("user") or "").strip()
@@ -68,11 +67,7 @@ def coowners(request):
 
 def _change_for_user(request, change, page: str) -> Any:
     """POST ``.../<user_name>``: apply ``change(project, user)`` and go back to ``page`` with its flash."""
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     user = users.find_by_name(request.dbsession, request.matchdict["user_name"])
     if user is None:
         raise HTTPNotFound()
@@ -80,22 +75,20 @@ def _change_for_user(request, change, page: str) -> Any:
     return redirect(request.route_path(page, short_name=project.short_name, slash=""), flash=flash, status=status)
 
 
-@view_config(route_name="project.add_coowner", renderer="/projects/coowners.html")
+@view_config(route_name="project.add_coowner", renderer="/projects/coowners.html", request_method="POST", permission=MANAGE)
 def add_coowner(request):
     return _change_for_user(request, projects.add_coowner, "project.coowners")
 
 
-@view_config(route_name="project.del_coowner", renderer="/projects/coowners.html")
+@view_config(route_name="project.del_coowner", renderer="/projects/coowners.html", request_method="POST", permission=MANAGE)
 def del_coowner(request):
     return _change_for_user(request, projects.remove_coowner, "project.coowners")
 
 
-@view_config(route_name="project.transferownership", renderer="/projects/transferownership.html")
+@view_config(route_name="project.transferownership", renderer="/projects/transferownership.html", permission=MANAGE)
 def transfer_ownership(request):
     """Give the project to another user, named by e-mail address; the old owner stays a co-owner."""
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     context = {**project_page(request, project, " &middot; Transfer ownership"), "target": ".transfer_ownership"}
     if request.method != "POST":
         return {**context, "form": show_form(request, {"email_addr": None})}
@@ -130,12 +123,10 @@ def _invitations_page(request, project: Project, **extra: Any) -> dict[str, Any]
     }
 
 
-@view_config(route_name="project.invitations", renderer="/projects/invitations.html")
+@view_config(route_name="project.invitations", renderer="/projects/invitations.html", permission=MANAGE)
 def invitations(request):
     """Who may see a private project besides its owners; POST ``user`` (a name or e-mail address) invites one."""
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     if request.method != "POST":
         return _invitations_page(request, project)
     text = str(form_data(request).get("user") or "").strip()
@@ -148,7 +139,7 @@ def invitations(request):
     return redirect(request.route_path("project.invitations", short_name=project.short_name, slash=""), flash=flash, status=status)
 
 
-@view_config(route_name="project.uninvite", renderer="/projects/invitations.html")
+@view_config(route_name="project.uninvite", renderer="/projects/invitations.html", request_method="POST", permission=MANAGE)
 def uninvite(request):
     return _change_for_user(request, projects.uninvite, "project.invitations")
 
@@ -156,9 +147,9 @@ def uninvite(request):
 @view_config(route_name="project.join", renderer="/projects/join.html")
 def join(request):
     """An invitation link: a signed-in visitor who follows it and confirms (POST) may see the private project."""
-    project = request.route_project
-    key = projects.invitation_key(project, request.registry.settings["secret"]) if project is not None else None
-    if key is None or not hmac.compare_digest(key, request.matchdict["key"]):
+    project = request.context.project
+    key = projects.invitation_key(project, request.registry.settings["secret"])
+    if not hmac.compare_digest(key, request.matchdict["key"]):
         raise HTTPNotFound()
     if request.identity is None:
         return sign_in_required(request)
@@ -169,10 +160,10 @@ def join(request):
                     flash=f"Welcome to {project.name}", status="success")
 
 
-@view_config(route_name="project.password", renderer="/projects/password.html")
+@view_config(route_name="project.password", renderer="/projects/password.html", permission=VIEW)
 def password(request):
     """Ask for a protected project's password; the right one unlocks the project and goes on to ``next``."""
-    project = readable_project(request, ask_password=False)
+    project = request.context.project
     next_url = safe_next(request.GET.get("next"), request.route_path("project.details", short_name=project.short_name, slash="/"))
     context = {
         "project": projects.public_project(project), "title": f"Project: {project.name} &middot; Password",
@@ -198,9 +189,9 @@ def includeme(config) -> None:
         ("transferownership", "transferownership"),
         ("password", "password"),
         ("invitations", "invitations"),
+        ("join", "join/{key}"),
     ):
-        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}")
-    config.add_route("project.add_coowner", "/project/{short_name}/add_coowner/{user_name}{slash:/?}")
-    config.add_route("project.del_coowner", "/project/{short_name}/del_coowner/{user_name}{slash:/?}")
-    config.add_route("project.uninvite", "/project/{short_name}/uninvite/{user_name}{slash:/?}")
-    config.add_route("project.join", "/project/{short_name}/join/{key}{slash:/?}")
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{path}{{slash:/?}}", factory=ProjectContext)
+    for name in ("add_coowner", "del_coowner", "uninvite"):
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{name}/{{user_name}}{{slash:/?}}", factory=ProjectContext)
+        config.add_view(post_only, route_name=f"project.{name}")

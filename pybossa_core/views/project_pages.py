@@ -8,14 +8,14 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from pybossa_core.presenters.project import project_head, project_page
-from pybossa_core.security import owns, under_embargo
+from pybossa_core.security import MANAGE, READ, under_embargo
 from pybossa_core.services import figures, project_stats, projects, reliability
-from pybossa_core.views.project import readable_project
+from pybossa_core.views.contexts import ProjectContext
 
 
-@view_config(route_name="project.results", renderer="/projects/results.html")
+@view_config(route_name="project.results", renderer="/projects/results.html", permission=READ)
 def results(request):
-    project = readable_project(request)
+    project = request.context.project
     context = {**project_page(request, project), "n_results": projects.count_results(request.dbsession, project)}
     if under_embargo(request.identity, project):
         # The visitor may not read the results yet: the day they are published.
@@ -23,12 +23,13 @@ def results(request):
     return context
 
 
-@view_config(route_name="project.stats", renderer="/projects/stats.html")
+@view_config(route_name="project.stats", renderer="/projects/stats.html", permission=READ)
 def stats(request):
     """The statistics page; without any answer yet PYBOSSA shows its figures only, on another template."""
-    project = readable_project(request)
+    project = request.context.project
+    managing = bool(request.has_permission(MANAGE))
     context = project_page(request, project, " &middot; Statistics")
-    context["pro_features"] = {**context["pro_features"], "better_stats_enabled": owns(request.identity, project)}
+    context["pro_features"] = {**context["pro_features"], "better_stats_enabled": managing}
     recompute = figures.calculator(request.registry, "project")
     if recompute is None:
         return {**context, **figures.not_computed("project"), "template": figures.PROJECT_NOT_COMPUTED_TEMPLATE}
@@ -36,20 +37,20 @@ def stats(request):
     if computed is None:
         return {**context, "template": "/projects/non_stats.html"}
     figures.show(request, "project", computed)
-    if owns(request.identity, project):
+    if managing:
         volunteers = reliability.project_reliability(request.dbsession, project)
         context["reliability"] = {"volunteers": volunteers, "histogram": reliability.histogram(volunteers)}
     return {**context, **computed}
 
 
-@view_config(route_name="project.tutorial", renderer="/projects/tutorial.html")
+@view_config(route_name="project.tutorial", renderer="/projects/tutorial.html", permission=READ)
 def tutorial(request):
     """The project's tutorial (``info.tutorial``), beside the project and its owner."""
-    project = readable_project(request)
+    project = request.context.project
     return {**project_head(request, project), "tutorial": (project.info or {}).get("tutorial")}
 
 
 def includeme(config) -> None:
     """Add the routes; their views are found by the scan of ``pybossa_core.views``."""
     for name in ("results", "stats", "tutorial"):
-        config.add_route(f"project.{name}", f"/project/{{short_name}}/{name}{{slash:/?}}")
+        config.add_route(f"project.{name}", f"/project/{{short_name}}/{name}{{slash:/?}}", factory=ProjectContext)

@@ -14,9 +14,11 @@ from pyramid.view import view_config
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
+from pybossa_core.security import MANAGE
 from pybossa_core.services import aggregation, quality, quiz
-from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
-from pybossa_core.views.project import CORRECT_ERRORS, managed_project
+from pybossa_core.views.contexts import ProjectContext
+from pybossa_core.views.forms import form_data, show_form, submitted
+from pybossa_core.views.project import CORRECT_ERRORS
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 #: The quiz's form fields, and the part of ``info.quiz`` each sets.
@@ -92,11 +94,9 @@ def _context(request, project, form_fields=None, errors=None) -> dict:
     return context
 
 
-@view_config(route_name="project.quality", renderer="/projects/quality.html")
+@view_config(route_name="project.quality", renderer="/projects/quality.html", permission=MANAGE)
 def quality_settings(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     if request.method != "POST":
         return _context(request, project)
     data = form_data(request)
@@ -122,12 +122,10 @@ def quality_settings(request):
     )
 
 
-@view_config(route_name="project.quality_aggregate", request_method="POST", renderer="/projects/quality.html")
+@view_config(route_name="project.quality_aggregate", request_method="POST", renderer="/projects/quality.html", permission=MANAGE)
 def aggregate_again(request):
     """Fill the project's results again with its aggregator, in a background job."""
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     aggregation.request_reaggregation(request.registry, request.tm, project)
     return redirect(
         request.route_path("project.quality", short_name=project.short_name, slash=""), status="success",
@@ -137,5 +135,5 @@ def aggregate_again(request):
 
 def includeme(config) -> None:
     """Add the routes; the views are found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.quality", "/project/{short_name}/tasks/quality{slash:/?}")
-    config.add_route("project.quality_aggregate", "/project/{short_name}/tasks/quality/aggregate{slash:/?}")
+    config.add_route("project.quality", "/project/{short_name}/tasks/quality{slash:/?}", factory=ProjectContext)
+    config.add_route("project.quality_aggregate", "/project/{short_name}/tasks/quality/aggregate{slash:/?}", factory=ProjectContext)

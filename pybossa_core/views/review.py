@@ -5,32 +5,23 @@ project's owners, co-owners and admins, as the other managing views.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPMethodNotAllowed, HTTPNotFound
 from pyramid.view import view_config
 
-from pybossa_core.models import Project, Task, TaskRun
+from pybossa_core.models import Task, TaskRun
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
+from pybossa_core.security import MANAGE
 from pybossa_core.services import review
-from pybossa_core.views.forms import form_data, show_form, sign_in_required
-from pybossa_core.views.project import managed_project
+from pybossa_core.views.contexts import ProjectContext
+from pybossa_core.views.forms import form_data, post_only, show_form
 
 NOTE_LENGTH = 2000
 
 
-def _of_project(request, model, key: str, project: Project):
-    obj = request.dbsession.get(model, int(request.matchdict[key]))
-    if obj is None or obj.project_id != project.id:
-        raise HTTPNotFound()
-    return obj
-
-
-@view_config(route_name="project.task_review", renderer="/projects/task_review.html")
+@view_config(route_name="project.task_review", renderer="/projects/task_review.html", permission=MANAGE)
 def task_review(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    task = _of_project(request, Task, "task_id", project)
+    project = request.context.project
+    task = request.context.owned(Task, "task_id")
     return {
         **project_page(request, project, " &middot; Review"),
         "task": {"id": task.id, "info": task.info, "state": task.state, "n_answers": task.n_answers},
@@ -39,14 +30,10 @@ def task_review(request):
     }
 
 
-@view_config(route_name="project.taskrun_review", renderer="/projects/task_review.html")
+@view_config(route_name="project.taskrun_review", renderer="/projects/task_review.html", request_method="POST", permission=MANAGE)
 def taskrun_review(request):
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
-    run = _of_project(request, TaskRun, "taskrun_id", project)
+    project = request.context.project
+    run = request.context.owned(TaskRun, "taskrun_id")
     data = form_data(request)
     verdict = str(data.get("verdict") or "").strip() or None
     note = str(data.get("note") or "").strip() or None
@@ -60,5 +47,6 @@ def taskrun_review(request):
 
 
 def includeme(config) -> None:
-    config.add_route("project.task_review", r"/project/{short_name}/tasks/{task_id:\d+}/review{slash:/?}")
-    config.add_route("project.taskrun_review", r"/project/{short_name}/taskrun/{taskrun_id:\d+}/review{slash:/?}")
+    config.add_route("project.task_review", r"/project/{short_name}/tasks/{task_id:\d+}/review{slash:/?}", factory=ProjectContext)
+    config.add_route("project.taskrun_review", r"/project/{short_name}/taskrun/{taskrun_id:\d+}/review{slash:/?}", factory=ProjectContext)
+    config.add_view(post_only, route_name="project.taskrun_review")

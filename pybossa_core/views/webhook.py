@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
 from pybossa_core import csrf
@@ -24,8 +24,8 @@ from pybossa_core.models import Project, Webhook
 from pybossa_core.presenters.project import project_page
 from pybossa_core.schemas.query import parse_bool
 from pybossa_core.services import webhooks
-from pybossa_core.views.forms import sign_in_required
-from pybossa_core.views.project import managed_project
+from pybossa_core.security import MANAGE
+from pybossa_core.views.contexts import ProjectContext
 
 QUEUED = "All webhooks enqueued"
 
@@ -42,12 +42,10 @@ def _asked(request, name: str) -> bool:
     return parse_bool(name, request.GET.get(name, "0"))
 
 
-@view_config(route_name="project.webhook", renderer="/projects/webhook.html", request_method=("GET", "POST"))
-@view_config(route_name="project.webhook.delivery", renderer="/projects/webhook.html", request_method="GET")
+@view_config(route_name="project.webhook", renderer="/projects/webhook.html", request_method=("GET", "POST"), permission=MANAGE)
+@view_config(route_name="project.webhook.delivery", renderer="/projects/webhook.html", request_method="GET", permission=MANAGE)
 def deliveries(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     context = _context(request, project)
     session = request.dbsession
     listed = webhooks.deliveries(session, project)
@@ -61,20 +59,16 @@ def deliveries(request):
     return {**context, "responses": [webhooks.delivery_json(delivery) for delivery in listed]}
 
 
-@view_config(route_name="project.webhook.delivery", renderer="json", request_method="POST")
+@view_config(route_name="project.webhook.delivery", renderer="json", request_method="POST", permission=MANAGE)
 def resend_one(request):
-    project = managed_project(request)
-    if project is None:
-        return sign_in_required(request)
+    project = request.context.project
     _context(request, project)
-    delivery = request.dbsession.get(Webhook, int(request.matchdict["id"]))
-    if delivery is None or delivery.project_id != project.id:
-        raise HTTPNotFound()
+    delivery = request.context.owned(Webhook, "id")
     webhooks.resend(request.registry["jobs"], request.tm, [delivery])
     return webhooks.delivery_json(delivery)
 
 
 def includeme(config) -> None:
     """Add the routes; their views are found by the scan of ``pybossa_core.views``."""
-    config.add_route("project.webhook", "/project/{short_name}/webhook{slash:/?}")
-    config.add_route("project.webhook.delivery", r"/project/{short_name}/webhook/{id:\d+}{slash:/?}")
+    config.add_route("project.webhook", "/project/{short_name}/webhook{slash:/?}", factory=ProjectContext)
+    config.add_route("project.webhook.delivery", r"/project/{short_name}/webhook/{id:\d+}{slash:/?}", factory=ProjectContext)
