@@ -7,14 +7,15 @@ It seeds a project (``--tasks`` tasks, ``n_answers`` 3) and ``--volunteers`` vol
 ``seeding.seed_project``, builds the site's WSGI application on that database (rate limits off,
 as ``load.py``'s server) and sends it, through WebTest, ``--cycles`` contribution cycles
 (``GET /api/<project_id>/newtask`` then ``POST /api/taskrun``, volunteers in turn) and
-``--reads`` requests of each read of the mix (a task, the project's task runs, the project,
+``--reads`` requests of each read of the mix (``newtask`` alone, volunteers in turn; a task, the project's task runs, the project,
 ``/stats/``, the project's statistics page). Every request commits for real, as on a live site.
 
 It prints, per kind, the median and mean CPU of one request (``time.process_time``) and the SQL
 statements it sent. CPU per request is the figure to compare on a busy machine: the load on
 other cores moves it much less than it moves throughput. ``--profile FILE`` writes a
 pyinstrument profile of the whole run (HTML; ``.txt`` for text), ``--cprofile FILE`` a cProfile
-one (``python -m pstats FILE``).
+one (``python -m pstats FILE``). ``--assign-every N`` assigns every Nth task to the first
+volunteer, so newtask runs the schedulers' assignment test (a project that assigns nothing skips it).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 
 from seeding import seed_project
 
-KINDS = ("cycle", "task", "taskruns", "project", "stats", "project stats")
+KINDS = ("cycle", "newtask", "task", "taskruns", "project", "stats", "project stats")
 
 
 class StatementCounter:
@@ -57,6 +58,20 @@ def build_site(database_url: str, uploads_dir: str, redis_url: str | None):
     return configure(settings, environ={}).make_wsgi_app()
 
 
+def assign_tasks(database_url: str, site, every: int) -> None:
+    """Assign every ``every``-th task of the project to its first volunteer (``services/assignments.py``)."""
+    from pybossa_core.db import get_engine
+    from pybossa_core.models import Project, Task, TaskAssignment
+
+    engine = get_engine({"database.url": database_url})
+    with engine.begin() as connection:
+        volunteer = site.volunteers[0][0]
+        task_ids = connection.scalars(sa.select(Task.id).where(Task.project_id == site.project_id).order_by(Task.id)).all()
+        connection.execute(sa.insert(TaskAssignment), [{"task_id": task_id, "user_id": volunteer} for task_id in task_ids[::every]])
+        connection.execute(sa.update(Project).where(Project.id == site.project_id).values(assigns_tasks=True))
+    engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
@@ -66,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=300)
     parser.add_argument("--reads", type=int, default=300, help="requests of each read kind")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"what to run, of {', '.join(KINDS)}")
+    parser.add_argument("--assign-every", type=int, default=0,
+                        help="assign every Nth task to the first volunteer (default 0: the project assigns nothing)")
     parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
     parser.add_argument("--cprofile", help="write a cProfile profile of the timed requests here")
     args = parser.parse_args(argv)
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     database_url = args.database_url or f"sqlite:///{scratch}/site.sqlite"
     infos = ({"n": number} for number in range(args.tasks))
     site = seed_project(database_url, infos, label="hot", n_answers=3, n_volunteers=args.volunteers)
+    if args.assign_every:
+        assign_tasks(database_url, site, args.assign_every)
     wsgi = build_site(database_url, scratch, args.redis_url)
     counter = StatementCounter(wsgi.registry["dbengine"])
     app = webtest.TestApp(wsgi, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
@@ -90,7 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         app.post_json(f"/api/taskrun?api_key={key}",
                       {"project_id": site.project_id, "task_id": task["id"], "info": {"answer": turn % 3}})
 
+    def newtask(turn: int) -> None:
+        app.get(f"/api/{site.project_id}/newtask", {"api_key": site.volunteers[turn % len(site.volunteers)][1]})
+
     reads = {
+        "newtask": newtask,
         "task": lambda turn: app.get(f"/api/task/{random.choice(task_ids)}"),
         "taskruns": lambda turn: app.get(f"/api/taskrun?project_id={site.project_id}"),
         "project": lambda turn: app.get(f"/api/project/{site.project_id}"),

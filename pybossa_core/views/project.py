@@ -12,7 +12,7 @@ import datetime
 import time
 from typing import Any
 
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.formatting import Pagination
@@ -28,7 +28,7 @@ from pybossa_core.security import DELETE, MANAGE, READ
 from pybossa_core.api.callers import web_caller
 from pybossa_core.db import outside_transaction
 from pybossa_core.presenters.project import project_head, project_page
-from pybossa_core.services import aggregation, avatars, contribution, imports, project_passwords, projects
+from pybossa_core.services import aggregation, assignments, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.views.forms import form_data, post_only, show_form, sign_in_required, submitted
@@ -40,6 +40,7 @@ UPDATE_FIELDS = (
     "embargo_until",
 )
 PER_PAGE = 10
+ASSIGNED_ELSEWHERE = "This task is assigned to other volunteers."
 IMPORTING = "Importing tasks, this may take a while, wait..."
 #: Seconds an import's claim outlives its time limit before it counts as left by a dead process.
 IMPORT_GRACE = 60
@@ -141,6 +142,12 @@ def task(request):
             status="warning",
             flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
         )
+    if not request.has_permission(MANAGE, request.context) and assignments.is_assigned_elsewhere(
+        request.dbsession, project, found.id, caller.user_id
+    ):
+        refusal = HTTPForbidden()
+        refusal.explanation = ASSIGNED_ELSEWHERE
+        raise refusal
     contribution.hand_out(request.dbsession, project, [found], caller, utcnow())
     return project_head(request, project, " &middot; Contribute")
 

@@ -1,33 +1,61 @@
-"""Owners review answers: ``/project/<short_name>/tasks/<task_id>/review`` lists a task's task runs
-with their verdicts; ``POST /project/<short_name>/taskrun/<id>/review`` (``verdict``: ``accepted``,
-``rejected`` or empty to clear; ``note``) records one (``services/review.py``).  For the
+"""Owners review answers and assign tasks: ``/project/<short_name>/tasks/<task_id>/review`` lists a
+task's task runs with their verdicts and the volunteers it is assigned to;
+``POST /project/<short_name>/taskrun/<id>/review`` (``verdict``: ``accepted``, ``rejected`` or
+empty to clear; ``note``) records one (``services/review.py``); ``POST
+/project/<short_name>/tasks/<task_id>/assign`` (``users``: names or e-mail addresses, empty for
+none) names the volunteers who alone get the task (``services/assignments.py``).  For the
 project's owners, co-owners and admins, as the other managing views.
 """
 from __future__ import annotations
 
 from pyramid.view import view_config
 
-from pybossa_core.models import Task, TaskRun
+from pybossa_core.models import Project, Task, TaskRun
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.security import MANAGE
-from pybossa_core.services import review
+from pybossa_core.services import assignments, review
 from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.views.forms import form_data, post_only, show_form
 
 NOTE_LENGTH = 2000
 
 
-@view_config(route_name="project.task_review", renderer="/projects/task_review.html", permission=MANAGE)
-def task_review(request):
-    project = request.context.project
-    task = request.context.owned(Task, "task_id")
+def _review_page(request, project: Project, task: Task, users_field: str | None = None, errors=None) -> dict:
+    assigned = assignments.assignees(request.dbsession, task.id)
     return {
         **project_page(request, project, " &middot; Review"),
         "task": {"id": task.id, "info": task.info, "state": task.state, "n_answers": task.n_answers},
         "task_runs": review.task_runs_of(request.dbsession, task),
+        "assignees": [{"id": user.id, "name": user.name, "fullname": user.fullname} for user in assigned],
         "form": show_form(request, {"verdict": None, "note": None}),
+        "assign_form": show_form(
+            request, {"users": " ".join(user.name for user in assigned) if users_field is None else users_field}, errors
+        ),
     }
+
+
+@view_config(route_name="project.task_review", renderer="/projects/task_review.html", permission=MANAGE)
+def task_review(request):
+    return _review_page(request, request.context.project, request.context.owned(Task, "task_id"))
+
+
+@view_config(route_name="project.task_assign", renderer="/projects/task_review.html", request_method="POST", permission=MANAGE)
+def task_assign(request):
+    """Assign the task to the volunteers named in ``users``; empty: to nobody (every volunteer may get it)."""
+    project = request.context.project
+    task = request.context.owned(Task, "task_id")
+    text = str(form_data(request).get("users") or "")
+    try:
+        users = assignments.users_named(request.dbsession, text)
+    except assignments.UnknownUsers as unknown:
+        page = _review_page(request, project, task, text, {"users": [str(unknown)]})
+        return {**page, "flash": str(unknown), "status": "error"}
+    assignments.assign(request.dbsession, project, task, users)
+    flash = (f"Task assigned to {', '.join(sorted(user.name for user in users))}" if users
+             else "The task is open to every volunteer again")
+    back = request.route_path("project.task_review", short_name=project.short_name, task_id=task.id, slash="")
+    return redirect(back, status="success", flash=flash)
 
 
 @view_config(route_name="project.taskrun_review", renderer="/projects/task_review.html", request_method="POST", permission=MANAGE)
@@ -48,5 +76,9 @@ def taskrun_review(request):
 
 def includeme(config) -> None:
     config.add_route("project.task_review", r"/project/{short_name}/tasks/{task_id:\d+}/review{slash:/?}", factory=ProjectContext)
-    config.add_route("project.taskrun_review", r"/project/{short_name}/taskrun/{taskrun_id:\d+}/review{slash:/?}", factory=ProjectContext)
-    config.add_view(post_only, route_name="project.taskrun_review")
+    for name, pattern in (
+        ("project.task_assign", r"/project/{short_name}/tasks/{task_id:\d+}/assign{slash:/?}"),
+        ("project.taskrun_review", r"/project/{short_name}/taskrun/{taskrun_id:\d+}/review{slash:/?}"),
+    ):
+        config.add_route(name, pattern, factory=ProjectContext)
+        config.add_view(post_only, route_name=name)

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Project, Task, TaskHandout, TaskRun
+from pybossa_core.models import Project, Task, TaskAssignment, TaskHandout, TaskRun
 from pybossa_core.models.task import IS_GOLD
 from pybossa_core.services import quality, quiz
 from pybossa_core.services.contribution import Caller
@@ -38,19 +38,31 @@ IN_FLIGHT = (
 )
 
 
+ASSIGNMENT = TaskAssignment.__table__
+#: Tasks assigned to nobody (anyone may get them).
+UNASSIGNED = ~sa.exists().where(ASSIGNMENT.c.task_id == Task.id)
+#: Tasks assigned to nobody or to the asking user (``who``: their id).
+FOR_THE_USER = sa.or_(UNASSIGNED, sa.exists().where(ASSIGNMENT.c.task_id == Task.id, ASSIGNMENT.c.user_id == sa.bindparam("who")))
+
+
 @functools.cache
-def _open_tasks(caller_column: str, include_completed: bool, ordinary_only: bool = False) -> sa.Select:
+def _open_tasks(caller_column: str, include_completed: bool, ordinary_only: bool = False, assigns: bool = False) -> sa.Select:
+    """``assigns``: the project assigns some tasks to named volunteers, so each candidate is checked
+    (two primary-key probes); a project that assigns nothing never pays for it."""
     answered = sa.exists().where(TASK_RUN.c.task_id == Task.id, TASK_RUN.c[caller_column] == sa.bindparam("who"))
     query = sa.select(Task).where(Task.project_id == sa.bindparam("project"), ~answered)
     if ordinary_only:
         query = query.where(~IS_GOLD)
+    if assigns:
+        # Only users are named: anonymous and external callers get the tasks assigned to nobody.
+        query = query.where(FOR_THE_USER if caller_column == "user_id" else UNASSIGNED)
     return query if include_completed else query.where(Task.state != "completed")
 
 
 @functools.cache
-def _gold_tasks(caller_column: str) -> sa.Select:
+def _gold_tasks(caller_column: str, assigns: bool = False) -> sa.Select:
     """The project's gold tasks the caller has not answered, the least answered first (completed ones too)."""
-    return _open_tasks(caller_column, True).where(IS_GOLD).order_by(Task.n_task_runs, Task.id)
+    return _open_tasks(caller_column, True, assigns=assigns).where(IS_GOLD).order_by(Task.n_task_runs, Task.id)
 
 
 @functools.cache
@@ -108,8 +120,13 @@ class TaskRequest:
         return {"project": self.project.id, "who": self.caller.identity[1], "caller": self.caller.key, "now": self.now}
 
     def open_tasks(self, *, include_completed: bool = False) -> sa.Select:
-        """Tasks of the project the caller has not answered (and, by default, not completed)."""
-        return _open_tasks(self.caller.identity[0], include_completed, self.ordinary_only)
+        """Tasks of the project the caller has not answered (and, by default, not completed), and
+        that are assigned to nobody or to the caller."""
+        return _open_tasks(self.caller.identity[0], include_completed, self.ordinary_only, bool(self.project.assigns_tasks))
+
+    def gold_tasks(self) -> sa.Select:
+        """The gold tasks the caller may still answer, the least answered first (completed ones too)."""
+        return _gold_tasks(self.caller.identity[0], bool(self.project.assigns_tasks))
 
     def with_room(self, query: sa.Select) -> sa.Select:
         """Keep tasks whose answers plus others' live handouts still leave room for one more answer."""
@@ -141,15 +158,14 @@ def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task
     # A project's quiz comes first: only gold tasks until it is passed, nothing once it is failed.
     standing = quiz.volunteer_status(request.session, request.project, request.caller.key)
     if standing == quiz.IN_PROGRESS:
-        return request.fetch(_gold_tasks(request.caller.identity[0]))
+        return request.fetch(request.gold_tasks())
     if standing == quiz.FAILED:
         raise quiz.QuizFailed(quiz.REFUSAL)
     rate = quality.gold_rate(request.project)
     if rate == 0:
         return scheduler.pick(request)
-    column = request.caller.identity[0]
-    answered, answered_gold = request.session.execute(_answers_so_far(column), request.params).one()
-    gold = _gold_tasks(column)
+    answered, answered_gold = request.session.execute(_answers_so_far(request.caller.identity[0]), request.params).one()
+    gold = request.gold_tasks()
     if answered_gold < rate * (answered + 1) and (tasks := request.fetch(gold)):
         return tasks
     ordinary = dataclasses.replace(request, ordinary_only=True)
