@@ -49,6 +49,8 @@ def configure(
     # Cached site totals and leaderboard, and background jobs: in process, or in Redis and RQ with redis.url.
     config.include("pybossa_core.services.cache")
     config.include("pybossa_core.services.jobs")
+    # Exports built once per project data generation (after the cache, whose generations they follow).
+    config.include("pybossa_core.services.exports")
     # Who is calling: API key, else the session cookie (kept in the database).
     config.include("pybossa_core.security")
     config.include("pybossa_core.sessions")

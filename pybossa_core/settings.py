@@ -144,6 +144,9 @@ def settings_schema() -> colander.SchemaNode:
         # Cached site totals and leaderboard (docs/settings.md): seconds a value lives.
         _setting(colander.Int(), "cache.expiration", 300, colander.Range(1)),
         _setting(colander.Int(), "cache.max_lag", 0, colander.Range(0)),
+        # Built exports, kept per project data generation (empty: a folder of the system's temporary one).
+        _setting(colander.String(allow_empty=True), "exports.dir", ""),
+        _setting(colander.Int(), "exports.max_running", 2, colander.Range(1, 64)),
         # Background jobs: the RQ queue (with redis.url), how often and how far apart a failed job is retried.
         _setting(colander.String(), "jobs.queue", "pybossa", colander.Regex(r"^[\w.-]+$")),
         _setting(colander.Int(), "jobs.retries", 3, colander.Range(0, 10)),

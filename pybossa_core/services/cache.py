@@ -13,7 +13,10 @@ What invalidates what is decided in one place, :func:`watch_writes`: a flush
 that adds, changes or deletes a user, project, category, task or task run bumps the
 ``site`` generation at once and again when its transaction ends, so a value
 computed by a concurrent request before the commit (or from rows that were
-rolled back) is never served.
+rolled back) is never served.  A flush that writes a project, or a task, task run,
+result or volunteer score of it, bumps that project's ``export:<id>`` generation the
+same way (its built exports, ``services/exports.py``); writes made with Core statements
+and no ORM object of the project in the same transaction call :func:`project_data_changed`.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from dogpile.cache.region import CacheRegion
 from pyramid.threadlocal import get_current_request
 from sqlalchemy.orm import Session, sessionmaker
 
-from pybossa_core.models import Announcement, Blogpost, Category, Project, Task, TaskRun, User
+from pybossa_core.models import Announcement, Blogpost, Category, Project, Result, Task, TaskRun, User, VolunteerReliability
 from pybossa_core.services.shared_state import SharedCounters
 
 T = TypeVar("T")
@@ -41,6 +44,8 @@ SITE = "site"
 #: The models whose writes change the ``site`` namespace's values (blog posts and announcements:
 #: the update feed).
 SITE_MODELS = (User, Project, Category, Task, TaskRun, Blogpost, Announcement)
+#: The models whose writes change a project's exports (``export_namespace``).
+EXPORT_MODELS = (Project, Task, TaskRun, Result, VolunteerReliability)
 #: How many values a memory region keeps (old generations are dropped first).
 MEMORY_ENTRIES = 10_000
 _DIRTY = "pybossa.cache_dirty"
@@ -56,9 +61,9 @@ class Generations:
         """Return ``namespace``'s generation."""
         return self.counters.get([f"generation:{namespace}"])[0]
 
-    def bump(self, namespace: str) -> None:
-        """Make every value cached in ``namespace`` stale."""
-        self.counters.add([f"generation:{namespace}"], 1, None)
+    def bump(self, *namespaces: str) -> None:
+        """Make every value cached in ``namespaces`` stale (one write to the counters for all)."""
+        self.counters.add([f"generation:{namespace}" for namespace in namespaces], 1, None)
 
 
 class BoundedDict(OrderedDict):
@@ -107,9 +112,9 @@ class Cache:
         self.region.set(latest_key, (time.time(), value))
         return value
 
-    def invalidate(self, namespace: str) -> None:
-        """Make every value of ``namespace`` stale, in every process sharing the cache: O(1)."""
-        self.generations.bump(namespace)
+    def invalidate(self, *namespaces: str) -> None:
+        """Make every value of ``namespaces`` stale, in every process sharing the cache: O(1)."""
+        self.generations.bump(*namespaces)
 
 
 def memory_cache(counters: SharedCounters, expiration: int, prefix: str = "pybossa", max_lag: float = 0) -> Cache:
@@ -164,8 +169,23 @@ def redis_cache(
     return Cache(region, Generations(counters), prefix, max_lag)
 
 
-def _touches_site(session: Session) -> bool:
-    return any(isinstance(obj, SITE_MODELS) for objects in (session.new, session.deleted, session.dirty) for obj in objects)
+def export_namespace(project_id: int) -> str:
+    """The namespace whose generation changes with everything a project's exports hold."""
+    return f"export:{project_id}"
+
+
+def _changed_namespaces(session: Session) -> set[str]:
+    """The namespaces the pending flush of ``session`` makes stale."""
+    namespaces = set()
+    for objects in (session.new, session.deleted, session.dirty):
+        for obj in objects:
+            if isinstance(obj, SITE_MODELS):
+                namespaces.add(SITE)
+            if isinstance(obj, EXPORT_MODELS):
+                project_id = obj.id if isinstance(obj, Project) else obj.project_id
+                if project_id is not None:
+                    namespaces.add(export_namespace(project_id))
+    return namespaces
 
 
 def _caches_of(session: Session) -> set[Cache]:
@@ -180,24 +200,37 @@ def _caches_of(session: Session) -> set[Cache]:
     return caches
 
 
+def _invalidate(session: Session, namespaces: set[str]) -> None:
+    """Bump ``namespaces`` now, and again once the session's transaction ends."""
+    if not namespaces:
+        return
+    caches = _caches_of(session)
+    for cache in caches:
+        cache.invalidate(*sorted(namespaces))
+    for cache in caches:
+        session.info.setdefault(_DIRTY, {}).setdefault(cache, set()).update(namespaces)
+
+
 def _after_flush(session: Session, flush_context) -> None:
-    if _touches_site(session):
-        caches = _caches_of(session)
-        for cache in caches:
-            cache.invalidate(SITE)
-        session.info.setdefault(_DIRTY, set()).update(caches)
+    _invalidate(session, _changed_namespaces(session))
+
+
+def project_data_changed(session: Session, project_id: int) -> None:
+    """Say that a Core statement of ``session`` changed what project ``project_id``'s exports hold
+    (bumped now and once the transaction ends, as a flush's changes are)."""
+    _invalidate(session, {export_namespace(project_id)})
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
     # Again once the transaction is over: a value computed meanwhile saw the rows before the
     # commit, or rows that were rolled back.
     if transaction.parent is None:
-        for cache in session.info.pop(_DIRTY, ()):
-            cache.invalidate(SITE)
+        for cache, namespaces in session.info.pop(_DIRTY, {}).items():
+            cache.invalidate(*sorted(namespaces))
 
 
 def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
-    """Invalidate ``cache``'s ``site`` namespace when a session writes what it shows.
+    """Invalidate ``cache``'s ``site`` and ``export:<id>`` namespaces when a session writes what they show.
 
     Sessions of ``session_factory`` (jobs, commands, tests) carry the cache in
     their ``info``; a request's session finds it in the request's registry.

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from pybossa_core.db import json_array_contains
 from pybossa_core.models import Auditlog, Project, Task, TaskHandout, TaskRun, User
 from pybossa_core.services import projects
+from pybossa_core.services.cache import project_data_changed
 
 #: What happens to the projects a leaving user owns.
 TRANSFER, DELETE = "transfer", "delete"
@@ -102,6 +103,8 @@ def erase_user(session: Session, user: User, choice: str) -> str:
         task.fav_user_ids = [user_id for user_id in task.fav_user_ids if user_id != user.id]
     # Flushed first, so that the audit records of the changes above are renamed too.
     session.flush()
+    for project_id in session.scalars(sa.select(TaskRun.project_id).where(TaskRun.user_id == user.id).distinct()):
+        project_data_changed(session, project_id)
     session.execute(sa.update(TaskRun).where(TaskRun.user_id == user.id).values(user_id=None, user_ip=pseudonym))
     session.execute(sa.delete(TaskHandout).where(TaskHandout.caller == f"user:{user.id}"))
     session.execute(sa.update(Auditlog).where(Auditlog.user_id == user.id).values(user_id=None, user_name=pseudonym))

@@ -9,12 +9,23 @@ columns, whose union the database finds in one pass before the rows are written.
 Rows, not ORM objects, are read (the presenter takes either), JSON is encoded by orjson a
 chunk at a time, and CSV rows are lists in the header's order: the ORM load, ``json.dumps``
 and ``csv.DictWriter`` were most of an export's time.
+
+A built ZIP is kept on disk (:class:`BuiltExports`, in ``exports.dir``) under the project's
+data generation (``cache.export_namespace``), which every write of the project's tasks, task
+runs, results or volunteer scores bumps: an unchanged project's export is built once and then
+served from the file, by every server process of the machine.  At most ``exports.max_running``
+are built at once, across processes (the shared counters); another request meanwhile is refused
+with 429 rather than queued behind them.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import glob
+import hashlib
 import io
 import json
+import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -25,7 +36,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.db import is_postgresql
+from pybossa_core.errors import TooManyRequests
 from pybossa_core.models import Project
+from pybossa_core.services.cache import Cache, export_namespace
+from pybossa_core.services.shared_state import SharedCounters
 
 FORMATS = ("json", "csv")
 #: Rows read and written per query.
@@ -166,3 +180,69 @@ def write_export(
                     _write_csv(stream, pages, keys)
     spooled.seek(0)
     return spooled
+
+
+BUSY = "Too many exports are being prepared right now: please try again in a minute."
+#: How long a build may hold its place among the running ones (a process that died frees it then).
+BUILD_TTL = 15 * 60
+RUNNING_KEY = "exports:running"
+
+
+class BuiltExports:
+    """Exports built once per project data generation, kept as files in ``directory``.
+
+    A file is named by project, type, format, audience (``owners`` see gold answers, ``public``
+    does not), the site's base URL (links are inside) and the generation; a newer generation's
+    file replaces the older ones.
+    """
+
+    def __init__(self, directory: str, cache: Cache, counters: SharedCounters, max_running: int):
+        self.directory, self.cache, self.counters, self.max_running = directory, cache, counters, max_running
+        os.makedirs(directory, exist_ok=True)
+
+    def _stem(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
+        site = hashlib.blake2b(base_url.encode(), digest_size=6).hexdigest()
+        return f"{project.id}_{kind}_{file_format}_{audience}_{site}"
+
+    def path(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
+        """The file of the export as the project's data are now (it may not be built yet)."""
+        generation = self.cache.generations.current(export_namespace(project.id))
+        return os.path.join(self.directory, f"{self._stem(project, kind, file_format, audience, base_url)}_{generation}.zip")
+
+    def get_or_build(self, path: str, build: Callable[[], IO[bytes]]) -> IO[bytes]:
+        """Return the built file at ``path`` opened for reading, building it with ``build`` first if
+        it is not there; raise :class:`TooManyRequests` when ``exports.max_running`` builds run."""
+        with contextlib.suppress(FileNotFoundError):
+            return open(path, "rb")
+        [running] = self.counters.add([RUNNING_KEY], 1, BUILD_TTL)
+        try:
+            if running > self.max_running:
+                raise TooManyRequests(BUSY, target="export", retry_after=60)
+            archive = build()
+            with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".part", delete=False) as part:
+                while chunk := archive.read(1 << 20):
+                    part.write(chunk)
+            archive.close()
+            stem = os.path.basename(path).rsplit("_", 1)[0]
+            for older in glob.glob(os.path.join(glob.escape(self.directory), f"{glob.escape(stem)}_*.zip")):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(older)
+            # Atomic: a reader sees the whole file or none (another process may build the same one).
+            os.replace(part.name, path)
+        finally:
+            self.counters.add([RUNNING_KEY], -1, BUILD_TTL)
+        return open(path, "rb")
+
+
+def default_directory(database_url: str) -> str:
+    """Where built exports go without ``exports.dir``: a folder of the system's temporary one, per database."""
+    digest = hashlib.blake2b(database_url.encode(), digest_size=6).hexdigest()
+    return os.path.join(tempfile.gettempdir(), f"pybossa-exports-{digest}")
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    directory = settings["exports.dir"] or default_directory(settings["database.url"])
+    config.registry["built_exports"] = BuiltExports(
+        directory, config.registry["cache"], config.registry["counters"], settings["exports.max_running"]
+    )

@@ -25,6 +25,7 @@ from pybossa_core.plugin_api import ImporterSpec, ImportFailed
 from pybossa_core.schemas.api import INT32
 from pybossa_core.services import auditlog, figure_counts, quality
 from pybossa_core.services.contribution import Caller, answered_by, create_result
+from pybossa_core.services.cache import project_data_changed
 
 #: The task fields an importer may set besides ``info``.
 IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration", "gold_answers")
@@ -377,6 +378,7 @@ def set_redundancy(session: Session, project: Project, n_answers: int) -> list[t
         ).execution_options(synchronize_session=False)
     )
     completed = [(task_id, create_result(session, project.id, task_id)) for task_id in completing]
+    project_data_changed(session, project.id)
     auditlog.record_change(session, project, "task.n_answers", "N/A", n_answers)
     session.expire_all()
     return completed

@@ -9,6 +9,7 @@ is a project under embargo (``embargo_until``) until that time.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedMediaType
@@ -53,9 +54,14 @@ def _download(request, project: Project, kind: str, file_format: str) -> Respons
     else:
         resource, call, base_url = RESOURCES[kind], api_call(request), request.application_url
         model, present = resource.model, lambda obj: serialize(call, resource, obj, base_url)
-    archive = exports.write_export(request.dbsession, project, model, kind, file_format, present)
-    size = archive.seek(0, 2)
-    archive.seek(0)
+    built = request.registry["built_exports"]
+    # Owners' exports hold what only they see (gold answers): built apart from everyone else's.
+    audience = "owners" if owns(request.identity, project) else "public"
+    path = built.path(project, kind, file_format, audience, request.application_url)
+    archive = built.get_or_build(
+        path, lambda: exports.write_export(request.dbsession, project, model, kind, file_format, present)
+    )
+    size = os.fstat(archive.fileno()).st_size
     response = Response(content_type="application/zip", app_iter=FileIter(archive), content_length=size)
     response.content_disposition = f'attachment; filename="{exports.download_name(project, kind, file_format)}"'
     return response

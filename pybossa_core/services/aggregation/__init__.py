@@ -23,6 +23,7 @@ from pybossa_core.models.task import is_gold
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
 from pybossa_core.plugins import load_plugins
 from pybossa_core.services import contribution, quality, reliability
+from pybossa_core.services.cache import project_data_changed
 
 logger = logging.getLogger("pybossa_core.aggregation")
 
@@ -119,6 +120,7 @@ def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], pro
     outcome = outcome or aggregate_task(session, aggregator, project, task_id)
     if outcome is not None:
         session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
+        project_data_changed(session, project.id)
 
 
 def complete_task(session: Session, registry, transaction_manager, project: Project, task_id: int,
@@ -178,6 +180,7 @@ def apply_max_answers(session: Session, registry, transaction_manager, project: 
         n_answers=rule.max_answers,
         state=sa.case((table.c.n_task_runs >= rule.max_answers, "completed"), else_=table.c.state),
     ))
+    project_data_changed(session, project.id)
     for task_id in completing:
         complete_task(session, registry, transaction_manager, project, task_id,
                       contribution.create_result(session, project.id, task_id))
@@ -219,6 +222,7 @@ def reaggregate_project(session: Session, aggregators: Mapping[str, AggregatorSp
     ]
     if filled:
         session.execute(SET_RESULT_INFO, filled)
+        project_data_changed(session, project.id)
     return len(filled)
 
 
