@@ -56,7 +56,7 @@ def _download(request, project: Project, kind: str, file_format: str) -> Respons
         model, present = resource.model, lambda obj: serialize(call, resource, obj, base_url)
     built = request.registry["built_exports"]
     # Owners' exports hold what only they see (gold answers): built apart from everyone else's.
-    audience = "owners" if owns(request.identity, project) else "public"
+    audience = "owners" if request.has_permission(MANAGE) else "public"
     path = built.path(project, kind, file_format, audience, request.application_url)
     archive = built.get_or_build(
         path, lambda: exports.write_export(request.dbsession, project, model, kind, file_format, present)
