@@ -109,6 +109,10 @@ class PresenterSpec:
     description: str
     template: str
     tutorial: str = ""
+    #: Its entry in the presenter chooser, a template in the plugin package's ``templates/``
+    #: folder (it sees ``presenter``, this spec, and ``editor_url``); without one, its title
+    #: and description.
+    page_template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,10 @@ class AuthProviderSpec:
     start: Callable[[str, str], tuple[str, dict[str, Any]]] | None = None
     finish: Callable[[Mapping[str, str], Mapping[str, Any], str], dict[str, Any]] | None = None
     checks_state: bool = True
+    #: Its button on the sign-in page, a template in the plugin package's ``templates/`` folder
+    #: (it sees ``provider``, this spec, and ``login_url``, with the page's ``next``); without
+    #: one, a button with its title.
+    button_template: str | None = None
 
 
 #: The pages a statistics calculator computes: a project's, the site's ``/stats/`` and the admin dashboard.
@@ -243,6 +251,9 @@ class StatsSpec:
     name: str
     scope: StatsScope
     recompute: Callable[..., Any]
+    #: A part of its scope's page, below the core's figures: a template in the plugin package's
+    #: ``templates/`` folder that sees the page's keys (the figures it computed among them).
+    page_template: str | None = None
 
 
 @dataclass(frozen=True)
