@@ -59,6 +59,8 @@ MANAGE = "project.manage"    #: change it: its owner, co-owners and admins
 DELETE = "project.delete"    #: delete it: its owner and admins, not co-owners
 # What can be done with an account.
 MANAGE_ACCOUNT = "account.manage"  #: change, export or delete it: its user and admins
+# What can be done with the site.
+ADMINISTER = "site.administer"  #: its admin pages: admins only
 
 COOWNER_PERMISSIONS = (SEE, VIEW, UNLOCKED, READ, EXPORT, MANAGE)
 OWNER_PERMISSIONS = (*COOWNER_PERMISSIONS, DELETE)
@@ -103,6 +105,10 @@ def project_acl(project: Project, unlocked: Callable[[Project], bool] | None = N
     else:
         for user_id in project.invited_ids or ():
             yield Allow, f"user:{user_id}", granted
+
+
+#: The site's own ACL (the web routes' root context): admins may do everything.
+SITE_ACL = ((Allow, ADMINS, ALL_PERMISSIONS),)
 
 
 def account_acl(user: User) -> list[tuple]:

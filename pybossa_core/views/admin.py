@@ -1,7 +1,9 @@
 """``/admin/...``: announcements, admin rights, categories and featured projects, for admins.
 
 Every view answers the spec's JSON (and, once templates exist, the HTML of the template it
-names).  Anonymous visitors are sent to sign in; signed-in users who are not admins get 403.
+names).  Each declares ``security.ADMINISTER``, which the site's root context grants admins
+(``views.contexts.SiteRoot``): anonymous visitors are sent to sign in; signed-in users who are
+not admins get 403.
 Every POST and DELETE needs the CSRF token (checked before the view, ``pybossa_core.csrf``),
 and so do the GET links that grant or revoke admin rights.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from pyramid.httpexceptions import HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core import csrf
@@ -19,10 +21,11 @@ from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import admin as admin_forms
 from pybossa_core.schemas import forms
+from pybossa_core.security import ADMINISTER
 from pybossa_core.services import admin, community, figures, project_stats
 from pybossa_core.services.stats import announcement_json, category_json
 from pybossa_core.sessions import csrf_token
-from pybossa_core.views.forms import form_data, show_form, sign_in_required, submitted
+from pybossa_core.views.forms import form_data, post_only, show_form, submitted
 
 CORRECT_ERRORS = "Please correct the errors"
 ANNOUNCEMENT_FIELDS = ("title", "body", "media_url", "published")
@@ -30,15 +33,6 @@ CATEGORY_FIELDS = ("name", "description")
 ONLY_CATEGORY = (
     "Sorry, it is not possible to delete the only available category. You can modify it,  click the edit button"
 )
-
-
-def _refusal(request):
-    """The answer for a visitor who is not an admin: sign in first, or 403; None for an admin."""
-    if request.identity is None:
-        return sign_in_required(request)
-    if not request.identity.admin:
-        raise HTTPForbidden()
-    return None
 
 
 def _get(request, model, key: str = "id"):
@@ -55,10 +49,8 @@ def _failed(context: dict[str, Any]) -> dict[str, Any]:
 # -- announcements --------------------------------------------------------------------------
 
 
-@view_config(route_name="admin.announcement", renderer="admin/announcement.html")
+@view_config(route_name="admin.announcement", renderer="admin/announcement.html", permission=ADMINISTER)
 def announcement(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     return {
         "announcements": [announcement_json(item) for item in admin.announcements(request.dbsession)],
         "csrf": csrf_token(request),
@@ -74,10 +66,8 @@ def _announcements_page(request) -> str:
     return request.route_path("admin.announcement", slash="")
 
 
-@view_config(route_name="admin.announcement.new", renderer="admin/new_announcement.html")
+@view_config(route_name="admin.announcement.new", renderer="admin/new_announcement.html", permission=ADMINISTER)
 def new_announcement(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     title = "Write a new post"
     if request.method != "POST":
         return _announcement_form(request, title, {"body": None, "media_url": None, "published": True, "title": None})
@@ -89,10 +79,8 @@ def new_announcement(request):
     return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Annnouncement created!')
 
 
-@view_config(route_name="admin.announcement.update", renderer="admin/new_announcement.html")
+@view_config(route_name="admin.announcement.update", renderer="admin/new_announcement.html", permission=ADMINISTER)
 def update_announcement(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     item = _get(request, Announcement)
     title = "Edit a post"
     if request.method != "POST":
@@ -107,12 +95,8 @@ def update_announcement(request):
     return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Announcement updated!')
 
 
-@view_config(route_name="admin.announcement.delete", renderer="admin/announcement.html")
+@view_config(route_name="admin.announcement.delete", renderer="admin/announcement.html", request_method="POST", permission=ADMINISTER)
 def delete_announcement(request):
-    if request.method != "POST":
-        raise HTTPMethodNotAllowed()
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     request.dbsession.delete(_get(request, Announcement))
     return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Announcement deleted!')
 
@@ -120,10 +104,8 @@ def delete_announcement(request):
 # -- admin rights ---------------------------------------------------------------------------
 
 
-@view_config(route_name="admin.users", renderer="/admin/users.html")
+@view_config(route_name="admin.users", renderer="/admin/users.html", permission=ADMINISTER)
 def users(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     session, viewer = request.dbsession, request.identity
     context: dict[str, Any] = {
         "form": show_form(request, {"user": None}),
@@ -143,20 +125,18 @@ def users(request):
 
 
 def _set_admin(request, value: bool):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     csrf.require_token_on_get(request)
     user = _get(request, User, "user_id")
     user.admin = value
     return redirect(request.route_path("admin.users", slash=""))
 
 
-@view_config(route_name="admin.users.add", renderer="/admin/users.html", request_method=("GET", "POST"))
+@view_config(route_name="admin.users.add", renderer="/admin/users.html", request_method=("GET", "POST"), permission=ADMINISTER)
 def add_admin(request):
     return _set_admin(request, True)
 
 
-@view_config(route_name="admin.users.del", renderer="/admin/users.html", request_method=("GET", "POST"))
+@view_config(route_name="admin.users.del", renderer="/admin/users.html", request_method=("GET", "POST"), permission=ADMINISTER)
 def del_admin(request):
     return _set_admin(request, False)
 
@@ -164,10 +144,8 @@ def del_admin(request):
 # -- categories -----------------------------------------------------------------------------
 
 
-@view_config(route_name="admin.categories", renderer="admin/categories.html")
+@view_config(route_name="admin.categories", renderer="admin/categories.html", permission=ADMINISTER)
 def categories(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     session = request.dbsession
     form = show_form(request, {"description": None, "id": None, "name": None})
     flash = None
@@ -194,10 +172,8 @@ def _categories_page(request) -> str:
     return request.route_path("admin.categories", slash="")
 
 
-@view_config(route_name="admin.categories.del", renderer="admin/del_category.html")
+@view_config(route_name="admin.categories.del", renderer="admin/del_category.html", permission=ADMINISTER)
 def del_category(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     session = request.dbsession
     category = _get(request, Category)
     if len(admin.categories(session)) == 1:
@@ -208,10 +184,8 @@ def del_category(request):
     return redirect(_categories_page(request), status="success", flash="Category deleted")
 
 
-@view_config(route_name="admin.categories.update", renderer="admin/update_category.html")
+@view_config(route_name="admin.categories.update", renderer="admin/update_category.html", permission=ADMINISTER)
 def update_category(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     category = _get(request, Category)
     context = {"category": category_json(category), "title": "Update Category"}
     if request.method != "POST":
@@ -228,10 +202,8 @@ def update_category(request):
 # -- featured projects ----------------------------------------------------------------------
 
 
-@view_config(route_name="admin.featured", renderer="/admin/projects.html", request_method="GET")
+@view_config(route_name="admin.featured", renderer="/admin/projects.html", request_method="GET", permission=ADMINISTER)
 def featured(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     session, cache = request.dbsession, request.registry["cache"]
     listed = admin.categories(session)
     return {
@@ -247,10 +219,8 @@ def _error(request, status: int, message: str) -> dict[str, Any]:
     return {"error": message, "status_code": status}
 
 
-@view_config(route_name="admin.featured.project", renderer="json", request_method=("POST", "DELETE"))
+@view_config(route_name="admin.featured.project", renderer="json", request_method=("POST", "DELETE"), permission=ADMINISTER)
 def feature(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     project_id = int(request.matchdict["project_id"])
     project = request.dbsession.get(Project, project_id)
     if project is None:
@@ -266,18 +236,14 @@ def feature(request):
 # -- the index and the dashboard ------------------------------------------------------------
 
 
-@view_config(route_name="admin.index", renderer="/admin/index.html")
+@view_config(route_name="admin.index", renderer="/admin/index.html", permission=ADMINISTER)
 def index(request):
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     return {"title": "Admin"}
 
 
-@view_config(route_name="admin.dashboard", renderer="admin/dashboard.html")
+@view_config(route_name="admin.dashboard", renderer="admin/dashboard.html", permission=ADMINISTER)
 def dashboard(request):
     """The weekly figures a job computed; a refresh is started when they are a day old or asked for."""
-    if (refusal := _refusal(request)) is not None:
-        return refusal
     if figures.calculator(request.registry, "dashboard") is None:
         return {"title": "Dashboard", **figures.not_computed("dashboard"), "template": figures.NOT_COMPUTED_TEMPLATE}
     now = utcnow()
@@ -304,6 +270,7 @@ def includeme(config) -> None:
     config.add_route("admin.announcement.new", "/admin/announcement/new{slash:/?}")
     config.add_route("admin.announcement.update", r"/admin/announcement/{id:\d+}/update{slash:/?}")
     config.add_route("admin.announcement.delete", r"/admin/announcement/{id:\d+}/delete{slash:/?}")
+    config.add_view(post_only, route_name="admin.announcement.delete")
     config.add_route("admin.users", "/admin/users{slash:/?}")
     config.add_route("admin.users.add", r"/admin/users/add/{user_id:\d+}{slash:/?}")
     config.add_route("admin.users.del", r"/admin/users/del/{user_id:\d+}{slash:/?}")

@@ -7,18 +7,12 @@ them: only those that failed are left to show.
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden
-
 from pybossa_core.services.jobs import RQRunner
-from pybossa_core.views.forms import sign_in_required
+from pybossa_core.security import ADMINISTER
 
 
 def jobs(request):
-    """Return the runner, its queue and its jobs, by state; anonymous visitors sign in first, others get 403."""
-    if request.identity is None:
-        return sign_in_required(request)
-    if not request.identity.admin:
-        raise HTTPForbidden()
+    """Return the runner, its queue and its jobs, by state (for admins: ``security.ADMINISTER``)."""
     runner = request.registry["jobs"]
     listed = [job.to_json() for job in runner.jobs()]
     return {
@@ -32,4 +26,4 @@ def jobs(request):
 
 def includeme(config) -> None:
     config.add_route("admin.jobs", "/admin/jobs{slash:/?}")
-    config.add_view(jobs, route_name="admin.jobs", request_method="GET", renderer="/admin/jobs.html")
+    config.add_view(jobs, route_name="admin.jobs", request_method="GET", renderer="/admin/jobs.html", permission=ADMINISTER)

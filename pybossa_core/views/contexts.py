@@ -2,9 +2,10 @@
 forbidden view.
 
 A route under ``/project/{short_name}`` has :class:`ProjectContext` as its factory, the account
-routes a user manages (``/account/{name}/update`` ...) :class:`AccountContext`.  Each carries the
-ACL of ``pybossa_core.security``, so a view declares what it needs
-(``permission=security.MANAGE``) and finds its object in ``request.context``.
+routes a user manages (``/account/{name}/update`` ...) :class:`AccountContext`, every other route
+the site's root, :class:`SiteRoot` (admins may do anything: the admin pages declare
+``security.ADMINISTER``).  Each carries an ACL of ``pybossa_core.security``, so a view declares
+what it needs (``permission=security.MANAGE``) and finds its object in ``request.context``.
 
 A refused visitor gets the answers the views gave before they declared permissions
 (:func:`refused`):
@@ -29,7 +30,7 @@ from pybossa_core import errors
 from pybossa_core.api.callers import web_caller
 from pybossa_core.csrf import is_api
 from pybossa_core.renderers import redirect_answer
-from pybossa_core.security import EXPORT, READ, VIEW, AccountRule, ProjectRule
+from pybossa_core.security import EXPORT, READ, SITE_ACL, VIEW, AccountRule, ProjectRule
 from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.forms import sign_in_required
 
@@ -44,6 +45,15 @@ def visitor_key(request) -> str:
     """Whom an unlocking is given to: the signed-in user, or the visitor's anonymised address."""
     caller = web_caller(request)
     return project_passwords.visitor_key(caller.user_id, caller.anon_ip)
+
+
+class SiteRoot:
+    """The context of the routes that name no object: the site, which admins administer."""
+
+    __acl__ = SITE_ACL
+
+    def __init__(self, request):
+        pass
 
 
 class ProjectContext(ProjectRule):
@@ -123,5 +133,6 @@ def check_csrf_first(view, info):
 
 
 def includeme(config) -> None:
-    """Add the deriver (the forbidden view is found by the scan of ``pybossa_core.views``)."""
+    """Add the root context and the deriver (the forbidden view is found by the scan of ``pybossa_core.views``)."""
+    config.set_root_factory(SiteRoot)
     config.add_view_deriver(check_csrf_first, under=INGRESS, over="secured_view")

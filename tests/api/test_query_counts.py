@@ -22,3 +22,15 @@ def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testap
                       {"project_id": project.id, "task_id": handed["id"], "info": {"a": 1}})
     # identity, project, task, answered already and handed out when, insert, count update, handout delete
     assert len(queries.statements) == 7, queries.statements
+
+
+def test_task_reads_send_a_fixed_number_of_statements(testapp, make, queries, dbsession):
+    project = make.project(make.user())
+    task = make.task(project)
+    volunteer = make.user()
+
+    dbsession.expunge_all()
+    queries.statements.clear()
+    testapp.get(f"/api/task/{task.id}", {"api_key": volunteer.api_key})
+    # identity, the task's row, its project (its privacy and password asked of the project's ACL)
+    assert len(queries.statements) == 3, queries.statements

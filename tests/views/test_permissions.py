@@ -13,6 +13,7 @@ from pyramid.authorization import ACLAllowed, ACLDenied
 from pybossa_core import security
 from pybossa_core.models import Project
 from pybossa_core.services import project_passwords
+from pybossa_core.views.contexts import SiteRoot
 from tests.views.conftest import PASSWORD_HASH, sign_in
 from tests.views.project_fixtures import JSON, as_user, post
 
@@ -187,3 +188,15 @@ def test_api_errors_stay_the_api_json(testapp, make, people):
     project = rule_project(make, people, "apirule")
     body = testapp.delete(f"/api/project/{project.id}?api_key={people['coowner'].api_key}", status=403).json
     assert body["exception_cls"] == "Forbidden" and body["target"] == "project"
+
+
+def test_the_site_root_grants_its_admin_pages_to_admins_only(testapp, make, people):
+    root = SiteRoot(None)
+    policy = security.SecurityPolicy()
+    assert policy.permits(SimpleNamespace(identity=people["admin"]), root, security.ADMINISTER)
+    assert not policy.permits(SimpleNamespace(identity=people["owner"]), root, security.ADMINISTER)
+    assert testapp.get("/admin/users", headers=JSON, status=302).json["next"] == "/account/signin?next=%2Fadmin%2Fusers"
+    sign_in(testapp, people["owner"])
+    testapp.get("/admin/users", headers=JSON, status=403)
+    sign_in(testapp, people["admin"])
+    assert testapp.get("/admin/users", headers=JSON).json["title"] == "Manage Admin Users"
