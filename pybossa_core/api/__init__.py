@@ -94,6 +94,8 @@ def includeme(config) -> None:
 
     config.include("pybossa_core.api.cors")
     config.include("pybossa_core.api.jsonp")
+    # add_view(..., describe=...): the special endpoints' OpenAPI descriptions.
+    config.include("pybossa_core.api.describe")
     # Before the resources: a view deriver applies to the views added after it.
     config.include("pybossa_core.api.ratelimit")
     config.add_directive("add_api_resource", add_api_resource)

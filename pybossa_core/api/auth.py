@@ -6,6 +6,7 @@ import hmac
 import sqlalchemy as sa
 from pyramid.response import Response
 
+from pybossa_core.api.describe import Description, operation, summary
 from pybossa_core.errors import Forbidden, MethodNotAllowed, NotFound, Unauthorized
 from pybossa_core.models import Project
 from pybossa_core.models.meta import utcnow
@@ -28,6 +29,13 @@ def project_token_view(request):
     return Response(project_token(project, utcnow()), content_type="text/plain", charset="utf-8")
 
 
+def _project_token_path_item(route_name: str, view) -> dict:
+    answer = {"description": "the JWT", "content": {"text/plain": {"schema": {"type": "string"}}}}
+    return {"get": operation("project_token", summary(view), {"200": answer}, tag="auth",
+                             security=[{"projectSecretKey": []}])}
+
+
 def includeme(config) -> None:
     config.add_route("api.auth.project_token", "/api/auth/project/{short_name}/token{slash:/?}")
-    config.add_view(project_token_view, route_name="api.auth.project_token")
+    config.add_view(project_token_view, route_name="api.auth.project_token",
+                    describe=Description(_project_token_path_item))

@@ -13,6 +13,7 @@ import hmac
 import json
 import time
 
+from pybossa_core.api.describe import ref, simple_get
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.models import User
 
@@ -40,6 +41,15 @@ def disqus_sso(request):
     }
 
 
+DISQUS_SSO = {
+    "type": "object",
+    "properties": {"api_key": {"type": "string"}, "remote_auth_s3": {"type": "string"}},
+    "required": ["api_key", "remote_auth_s3"],
+    "additionalProperties": False,
+}
+
+
 def includeme(config) -> None:
     config.add_route("api.disqus.sso", "/api/disqus/sso{slash:/?}")
-    config.add_view(disqus_sso, route_name="api.disqus.sso", renderer="json")
+    config.add_view(disqus_sso, route_name="api.disqus.sso", renderer="json",
+                    describe=simple_get(ref("DisqusSSO"), "auth", schemas={"DisqusSSO": DISQUS_SSO}))

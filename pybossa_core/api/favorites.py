@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from pybossa_core.api import task as task_api
 from pybossa_core.api.base import api_call, load, read_body, serialize
+from pybossa_core.api.describe import Description, json_answer, operation, ref, summary
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Task
@@ -43,8 +44,32 @@ def favorite(request):
     return serialize(call, task_api.RESOURCE, task, request.application_url)
 
 
+def _favorites_path_item(route_name: str, view) -> dict:
+    body = {
+        "type": "object",
+        "properties": {"task_id": {"type": "integer", "minimum": 1}},
+        "required": ["task_id"],
+    }
+    tasks = {"type": "array", "items": ref("Task")}
+    request_body = {"required": True, "content": {"application/json": {"schema": body}}}
+    return {
+        "get": operation(
+            "list_favorites", "List the caller's favourite tasks", {"200": json_answer(tasks, jsonp_too=True)},
+            tag="favorites",
+        ),
+        "post": operation(
+            "add_favorite", "Add a task to the caller's favourites", {"200": json_answer(ref("Task"))},
+            tag="favorites", requestBody=request_body,
+        ),
+    }
+
+
+def _favorite_path_item(route_name: str, view) -> dict:
+    return {"delete": operation("remove_favorite", summary(view), {"200": json_answer(ref("Task"))}, tag="favorites")}
+
+
 def includeme(config) -> None:
     config.add_route("api.favorites", "/api/favorites{slash:/?}")
-    config.add_view(favorites, route_name="api.favorites", renderer="json")
+    config.add_view(favorites, route_name="api.favorites", renderer="json", describe=Description(_favorites_path_item))
     config.add_route("api.favorites.item", r"/api/favorites/{task_id:\d+}{slash:/?}")
-    config.add_view(favorite, route_name="api.favorites.item", renderer="json")
+    config.add_view(favorite, route_name="api.favorites.item", renderer="json", describe=Description(_favorite_path_item))

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.api.describe import ref, simple_get
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.models import Category, Project, Task, User
 from pybossa_core.security import listed_publicly
@@ -37,6 +38,20 @@ def site_totals(session: Session) -> dict[str, Any]:
     }
 
 
+GLOBAL_STATS = {
+    "type": "object",
+    "properties": {
+        "n_projects": {"type": "integer"},
+        "n_users": {"type": "integer"},
+        "n_task_runs": {"type": "integer"},
+        "categories": {"type": "array", "items": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    },
+    "required": ["n_projects", "n_users", "n_task_runs", "categories"],
+    "additionalProperties": False,
+}
+
+
 def includeme(config) -> None:
     config.add_route("api.globalstats", "/api/globalstats{slash:/?}")
-    config.add_view(globalstats, route_name="api.globalstats", renderer="json")
+    config.add_view(globalstats, route_name="api.globalstats", renderer="json",
+                    describe=simple_get(ref("GlobalStats"), "stats", schemas={"GlobalStats": GLOBAL_STATS}))

@@ -6,6 +6,17 @@ import sqlalchemy as sa
 from pybossa_core.api import task as task_api
 from pybossa_core.api.base import ApiCall, api_call, load, serialize
 from pybossa_core.api.callers import caller_for, require_unlocked
+from pybossa_core.api.describe import (
+    CONTROL_PARAMETERS,
+    EXTERNAL_UID,
+    Description,
+    json_answer,
+    operation,
+    query,
+    ref,
+    simple_get,
+    summary,
+)
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
@@ -88,13 +99,54 @@ def userprogress(request):
     return contribution.user_progress(call.session, project, caller)
 
 
+NEW_TASK_REFUSED = {
+    "type": "object",
+    "description": "a task-shaped object whose info says why no task is handed out",
+    "properties": {
+        "info": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+    },
+    "required": ["info"],
+}
+USER_PROGRESS = {
+    "type": "object",
+    "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}},
+    "required": ["done", "total"],
+    "additionalProperties": False,
+}
+
+
+def _newtask_path_item(route_name: str, view) -> dict:
+    task_columns = sorted(column.key for column in Task.__table__.columns if not isinstance(column.type, sa.JSON))
+    answer = {
+        "anyOf": [
+            ref("Task"),
+            {"type": "array", "items": ref("Task")},
+            {"type": "object", "maxProperties": 0, "description": "no task left for the caller"},
+            ref("NewTaskRefused"),
+        ]
+    }
+    parameters = [
+        query("limit", {"schema": {"type": "integer", "minimum": 1}, "description": f"how many tasks (at most {MAX_TASKS})"}),
+        query("offset", CONTROL_PARAMETERS["offset"]),
+        query("orderby", {"schema": {"type": "string", "enum": task_columns}}),
+        query("desc", CONTROL_PARAMETERS["desc"]),
+        EXTERNAL_UID,
+    ]
+    ok = {"200": json_answer(answer, jsonp_too=True)}
+    return {"get": operation(route_name.replace(".", "_"), summary(view), ok, tag="contribution", parameters=parameters)}
+
+
+NEWTASK = Description(_newtask_path_item, {"NewTaskRefused": NEW_TASK_REFUSED})
+USERPROGRESS = simple_get(ref("UserProgress"), "contribution", [EXTERNAL_UID], schemas={"UserProgress": USER_PROGRESS})
+
+
 def includeme(config) -> None:
     for name, pattern in (
         ("api.newtask", r"/api/{project_id:\d+}/newtask{slash:/?}"),
         ("api.project.newtask", r"/api/project/{project_id:\d+}/newtask{slash:/?}"),
     ):
         config.add_route(name, pattern)
-        config.add_view(newtask, route_name=name, renderer="json")
+        config.add_view(newtask, route_name=name, renderer="json", describe=NEWTASK)
         # newtask writes the handouts: on SQLite it takes the write lock from its first statement.
         config.mark_writing_route(name)
     for name, pattern in (
@@ -102,4 +154,4 @@ def includeme(config) -> None:
         ("api.userprogress", r"/api/{project:\d+}/userprogress{slash:/?}"),
     ):
         config.add_route(name, pattern)
-        config.add_view(userprogress, route_name=name, renderer="json")
+        config.add_view(userprogress, route_name=name, renderer="json", describe=USERPROGRESS)

@@ -4,6 +4,7 @@ results again."""
 from __future__ import annotations
 
 from pybossa_core.api.base import ApiCall, api_call, load
+from pybossa_core.api.describe import Description, json_answer, operation, ref, simple_get, summary
 from pybossa_core.errors import MethodNotAllowed, NotFound
 from pybossa_core.models import Project
 from pybossa_core.security import require_owner
@@ -40,10 +41,52 @@ def aggregate(request):
     return {"status": "queued", "aggregator": aggregation.aggregator_for(call.registry["aggregators"], project).name}
 
 
+RELIABILITY = {
+    "type": "object",
+    "properties": {
+        "volunteer": {"type": "string"},
+        "user_id": {"type": ["integer", "null"]},
+        "external_uid": {"type": ["string", "null"]},
+        "n_gold": {"type": "integer", "minimum": 1},
+        "n_correct": {"type": "integer", "minimum": 0},
+        "accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+        "reliability": {"type": "number", "minimum": 0, "maximum": 1},
+    },
+    "required": ["volunteer", "user_id", "external_uid", "n_gold", "n_correct", "accuracy", "reliability"],
+    "additionalProperties": False,
+}
+QUIZ_RESULT = {
+    "type": "object",
+    "properties": {
+        "volunteer": {"type": "string"},
+        "answered": {"type": "integer", "minimum": 0},
+        "correct": {"type": "integer", "minimum": 0},
+        "status": {"type": "string", "enum": ["in_progress", "passed", "failed"]},
+    },
+    "required": ["volunteer", "answered", "correct", "status"],
+    "additionalProperties": False,
+}
+QUEUED = {
+    "type": "object",
+    "properties": {"status": {"const": "queued"}, "aggregator": {"type": "string"}},
+    "required": ["status", "aggregator"],
+    "additionalProperties": False,
+}
+
+
+def _aggregate_path_item(route_name: str, view) -> dict:
+    return {"post": operation("aggregate_project", summary(view), {"200": json_answer(QUEUED)}, tag="quality")}
+
+
 def includeme(config) -> None:
     config.add_route("api.project.reliability", r"/api/project/{project_id:\d+}/reliability{slash:/?}")
-    config.add_view(project_reliability, route_name="api.project.reliability", renderer="json")
+    config.add_view(project_reliability, route_name="api.project.reliability", renderer="json",
+                    describe=simple_get({"type": "array", "items": ref("Reliability")}, "quality",
+                                        schemas={"Reliability": RELIABILITY}))
     config.add_route("api.project.quiz", r"/api/project/{project_id:\d+}/quiz{slash:/?}")
-    config.add_view(project_quiz, route_name="api.project.quiz", renderer="json")
+    config.add_view(project_quiz, route_name="api.project.quiz", renderer="json",
+                    describe=simple_get({"type": "array", "items": ref("QuizResult")}, "quality",
+                                        schemas={"QuizResult": QUIZ_RESULT}))
     config.add_route("api.project.aggregate", r"/api/project/{project_id:\d+}/aggregate{slash:/?}")
-    config.add_view(aggregate, route_name="api.project.aggregate", renderer="json")
+    config.add_view(aggregate, route_name="api.project.aggregate", renderer="json",
+                    describe=Description(_aggregate_path_item))

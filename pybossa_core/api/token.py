@@ -1,6 +1,7 @@
 """``/api/token`` and ``/api/token/<provider>``: the signed-in user's own OAuth tokens."""
 from __future__ import annotations
 
+from pybossa_core.api.describe import simple_get
 from pybossa_core.errors import MethodNotAllowed, NotFound
 from pybossa_core.security import require_user
 
@@ -37,8 +38,20 @@ def token_view(request):
     return {name: tokens[name]}
 
 
+#: Each provider's OAuth tokens, by provider.
+TOKENS = {
+    "type": "object",
+    "additionalProperties": {
+        "type": "object",
+        "properties": {"oauth_token": {"type": "string"}, "oauth_token_secret": {"type": "string"}},
+        "required": ["oauth_token"],
+        "additionalProperties": False,
+    },
+}
+
+
 def includeme(config) -> None:
     config.add_route("api.token", "/api/token{slash:/?}")
     config.add_route("api.token.provider", "/api/token/{provider}{slash:/?}")
-    config.add_view(token_view, route_name="api.token", renderer="json")
-    config.add_view(token_view, route_name="api.token.provider", renderer="json")
+    config.add_view(token_view, route_name="api.token", renderer="json", describe=simple_get(TOKENS, "auth"))
+    config.add_view(token_view, route_name="api.token.provider", renderer="json", describe=simple_get(TOKENS, "auth"))

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from pybossa_core.api.describe import Description, json_answer, operation, query
 from pybossa_core.errors import InvalidValue, MethodNotAllowed, PybossaError
 
 
@@ -67,6 +68,19 @@ def vmcp(request):
     return sign(data, salt, key)
 
 
+def _vmcp_path_item(route_name: str, view) -> dict:
+    signed = {"type": "object", "additionalProperties": {"type": "string"}, "required": ["signature"]}
+    salt = query("cvm_salt", {
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "description": "the CernVM salt; every other parameter is signed too",
+    })
+    return {"get": operation("vmcp", "Sign a CernVM request with the site's key", {
+        "200": json_answer(signed, jsonp_too=True),
+        "501": {"$ref": "#/components/responses/Error"},
+    }, tag="vmcp", parameters=[salt])}
+
+
 def includeme(config) -> None:
     config.add_route("api.vmcp", "/api/vmcp{slash:/?}")
-    config.add_view(vmcp, route_name="api.vmcp", renderer="json")
+    config.add_view(vmcp, route_name="api.vmcp", renderer="json", describe=Description(_vmcp_path_item))

@@ -9,12 +9,15 @@ import jsonschema
 import pytest
 import schemathesis
 from openapi_spec_validator import validate
+from pyramid.config import Configurator
 
 from pybossa_core.api import ResourceViews
-from pybossa_core.api.openapi import UntranslatableNode, node_schema, validator_schema
+from pybossa_core.api.describe import ref, simple_get
+from pybossa_core.api.openapi import build_document
 from pybossa_core.api.project import RESERVED_SHORT_NAMES
 from pybossa_core.models import Project, TaskRun
 from pybossa_core.schemas.api import body_schema
+from pybossa_core.schemas.jsonschema import UntranslatableNode, node_schema, validator_schema
 from pybossa_core.schemas.query import CONTROL_KEYS
 
 
@@ -118,6 +121,26 @@ def test_every_api_route_the_app_registers_is_described(app, document):
     assert undescribed == {}
     without_operations = [path for path in routes.values() if not set(document["paths"][path]) - {"parameters"}]
     assert without_operations == []
+
+
+def test_a_view_declares_its_own_description_next_to_its_route():
+    config = Configurator()
+    config.include("pybossa_core.api.describe")
+    pong = {"type": "object", "properties": {"pong": {"const": True}}, "required": ["pong"]}
+
+    def ping(request):
+        """Answer a ping."""
+        return {"pong": True}
+
+    config.add_route("api.ping", "/api/ping{slash:/?}")
+    config.add_view(ping, route_name="api.ping", renderer="json", describe=simple_get(ref("Pong"), "meta", schemas={"Pong": pong}))
+    config.commit()
+    document = build_document(config.registry.introspector)
+
+    operation = document["paths"]["/api/ping"]["get"]
+    assert (operation["operationId"], operation["summary"]) == ("api_ping", "Answer a ping.")
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == ref("Pong")
+    assert document["components"]["schemas"]["Pong"] == pong
 
 
 def test_every_list_control_key_is_a_parameter_or_the_api_key_scheme(app, document):
