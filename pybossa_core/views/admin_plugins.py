@@ -5,13 +5,11 @@ computes, projects naming a scheduler or aggregator no plugin registers).
 """
 from __future__ import annotations
 
-from pyramid.httpexceptions import HTTPForbidden
-
 from pybossa_core.plugin_api import STATS_FIGURES
 from pybossa_core.plugins import DEFAULT_PLUGINS, REGISTRIES
+from pybossa_core.security import ADMINISTER
 from pybossa_core.services import figures
 from pybossa_core.services.missing_plugins import projects_naming_missing
-from pybossa_core.views.forms import sign_in_required
 
 #: The registries each registration hook fills, by hook name.
 KINDS = {registry.hook: name for name, registry in REGISTRIES.items()}
@@ -31,11 +29,7 @@ def plugin_json(hooks, info, statuses) -> dict:
 
 
 def plugins(request):
-    """Return the plugins and their failures; anonymous visitors sign in first, others get 403."""
-    if request.identity is None:
-        return sign_in_required(request)
-    if not request.identity.admin:
-        raise HTTPForbidden()
+    """Return the plugins and their failures (for admins: ``security.ADMINISTER``)."""
     hooks = request.registry["plugins"]
     statuses = hooks.statuses()
     stats = request.registry["stats"]
@@ -55,4 +49,5 @@ def plugins(request):
 
 def includeme(config) -> None:
     config.add_route("admin.plugins", "/admin/plugins{slash:/?}")
-    config.add_view(plugins, route_name="admin.plugins", request_method="GET", renderer="/admin/plugins.html")
+    config.add_view(plugins, route_name="admin.plugins", request_method="GET", renderer="/admin/plugins.html",
+                    permission=ADMINISTER)
