@@ -84,15 +84,65 @@ class SqliteWriters:
         self._threads.release()
 
 
+#: Execution options of a request's connection: ``sqlite_write`` begins with SQLite's write lock;
+#: ``sqlite_write_late`` begins reading and takes the lock at its first write (see :func:`writing`).
+WRITE, WRITE_LATE = "sqlite_write", "sqlite_write_late"
+#: In the pooled connection's ``info``: the writers' queue while the transaction reads until its
+#: first write (``WRITE_LATE``), else None.
+_READS_UNTIL_WRITE = "pybossa_reads_until_write"
+#: In the pooled connection's ``info``: ``total_changes`` at BEGIN (has a reading transaction written?).
+_CHANGES_AT_BEGIN = "pybossa_changes_at_begin"
+
+
 def _begin_sqlite(writers: SqliteWriters | None, connection) -> None:
     # A writing request takes SQLite's write lock at BEGIN: writers then queue on
     # busy_timeout instead of failing when one upgrades a read lock another blocks.
-    writes = connection.get_execution_options().get("sqlite_write", False)
+    options = connection.get_execution_options()
+    writes = options.get(WRITE, False)
     pooled = connection.connection
+    driver = pooled.driver_connection
     if writes and writers is not None:
         writers.acquire(pooled._connection_record)
+    pooled.info[_READS_UNTIL_WRITE] = writers if not writes and options.get(WRITE_LATE, False) else None
+    pooled.info[_CHANGES_AT_BEGIN] = driver.total_changes
     # Straight to the driver: the engine's execution path would cost more than the BEGIN itself.
-    pooled.driver_connection.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+    driver.execute("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+def _start_writing(connection) -> None:
+    """Turn the reading transaction of ``connection`` into a writing one: end it (it wrote nothing),
+    queue for the write lock and BEGIN IMMEDIATE. What it read stays as read."""
+    pooled = connection.connection
+    writers, pooled.info[_READS_UNTIL_WRITE] = pooled.info[_READS_UNTIL_WRITE], None
+    driver = pooled.driver_connection
+    if driver.total_changes != pooled.info.get(_CHANGES_AT_BEGIN):
+        return  # it wrote already: SQLite gave it the write lock then, and its writes must stay in it
+    driver.execute("COMMIT")
+    writers.acquire(pooled._connection_record)
+    driver.execute("BEGIN IMMEDIATE")
+
+
+def _write_late(connection, cursor, statement: str, *args) -> None:
+    # A connection begun with WRITE_LATE takes the write lock before its first statement that is
+    # not a SELECT (an ORM flush's INSERT, say): no write ever runs under a read snapshot.
+    if connection.connection.info.get(_READS_UNTIL_WRITE) and statement.lstrip()[:6].upper() != "SELECT":
+        _start_writing(connection)
+
+
+def writing(session: Session) -> None:
+    """From here on, ``session``'s transaction writes and reads what it writes from.
+
+    On SQLite, a request begun with ``WRITE_LATE`` (``config.mark_writing_route(name, late=True)``)
+    reads without the database's one write lock until this call or its first write: what a
+    request reads to decide whether it may write (its caller, the project) then runs beside
+    other writers, and the lock is held only for the statements that must see the latest state
+    (the scheduler's choice, the handout). Nothing elsewhere.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    if connection.connection.info.get(_READS_UNTIL_WRITE):
+        _start_writing(connection)
 
 
 def loads_json(text: str | bytes) -> Any:
@@ -141,6 +191,8 @@ def get_engine(settings: dict[str, Any], *, statement_timeout: float = 0) -> Eng
             writers = SqliteWriters(os.path.abspath(url.database) + "-writers")
             event.listen(engine, "checkin", lambda dbapi_connection, record: writers.release(record))
         event.listen(engine, "begin", functools.partial(_begin_sqlite, writers))
+        if writers is not None:
+            event.listen(engine, "before_cursor_execute", _write_late)
         if statement_timeout:
             event.listen(engine, "connect", _install_sqlite_deadline)
             event.listen(engine, "before_cursor_execute", functools.partial(_start_sqlite_deadline, statement_timeout))
@@ -216,7 +268,8 @@ def includeme(config) -> None:
     # per-instance event dispatch, about a tenth of a simple request.
     request_session_factory = get_session_factory(engine)
     zope.sqlalchemy.register(request_session_factory, initial_state=STATUS_CHANGED, transaction_manager=transaction.manager)
-    config.registry["writing_routes"] = set()
+    # Route name -> whether its requests take SQLite's write lock late (db.writing).
+    config.registry["writing_routes"] = {}
     config.add_directive("mark_writing_route", mark_writing_route)
 
     def dbsession(request) -> Session:
@@ -225,8 +278,11 @@ def includeme(config) -> None:
         if session is None:
             session = request_session_factory(info={"request": request})
             route = request.matched_route
-            if request.method not in SAFE_METHODS or (route is not None and route.name in request.registry["writing_routes"]):
-                session.connection(execution_options={"sqlite_write": True})
+            late = request.registry["writing_routes"].get(route.name) if route is not None else None
+            if late:
+                session.connection(execution_options={WRITE_LATE: True})
+            elif late is not None or request.method not in SAFE_METHODS:
+                session.connection(execution_options={WRITE: True})
         return session
 
     config.add_request_method(dbsession, reify=True)
@@ -252,13 +308,19 @@ def outside_transaction(request) -> Iterator[None]:
         yield
     finally:
         request.tm.begin()
-        session.connection(execution_options={"sqlite_write": True})
+        session.connection(execution_options={WRITE: True})
         session.add_all(loaded)
 
 
-def mark_writing_route(config, route_name: str) -> None:
-    """Declare that GET requests of ``route_name`` write (newtask records handouts)."""
-    config.registry["writing_routes"].add(route_name)
+def mark_writing_route(config, route_name: str, *, late: bool = False) -> None:
+    """Declare that requests of ``route_name`` write, GET ones too (newtask records handouts).
+
+    With ``late``, they read without SQLite's write lock until :func:`writing` or their first
+    write: for hot routes whose code calls :func:`writing` before the reads that must see the
+    latest state, and whose writes are safe against what changed since their first reads
+    (conditional statements, unique constraints).
+    """
+    config.registry["writing_routes"][route_name] = late
 
 
 def mark_if_retryable(error: BaseException) -> bool:

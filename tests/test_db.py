@@ -100,3 +100,55 @@ def test_a_thread_writing_on_a_second_connection_does_not_wait_for_itself(tmp_pa
             second.commit()
     assert _writers_file_is_free(f"{tmp_path}/site.sqlite-writers")
     engine.dispose()
+
+
+def _site_with_table(tmp_path):
+    engine = get_engine({"database.url": f"sqlite:///{tmp_path}/site.sqlite"})
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+    return engine, f"{tmp_path}/site.sqlite-writers"
+
+
+def test_a_late_writer_reads_beside_another_writer_and_takes_the_lock_at_its_first_write(tmp_path):
+    engine, lock_file = _site_with_table(tmp_path)
+    with _writing(engine) as other:
+        other.execute(sa.text("INSERT INTO t VALUES (1)"))
+        late = engine.connect().execution_options(sqlite_write_late=True)
+        # Reading while the other writer holds the lock: not queued, and sees what was committed.
+        assert late.execute(sa.text("SELECT count(*) FROM t")).scalar() == 0
+        other.commit()
+    assert _writers_file_is_free(lock_file)
+    late.execute(sa.text("INSERT INTO t SELECT count(*) + 10 FROM t"))
+    assert not _writers_file_is_free(lock_file)
+    late.commit()
+    late.close()
+    assert _writers_file_is_free(lock_file)
+    with engine.connect() as connection:
+        # The write ran on the latest state (the other writer's row counted), in its own transaction.
+        assert connection.execute(sa.text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 11]
+    engine.dispose()
+
+
+def test_writing_takes_the_lock_before_the_reads_that_must_see_the_latest_state(tmp_path):
+    from sqlalchemy.orm import Session
+
+    from pybossa_core.db import writing
+
+    engine, lock_file = _site_with_table(tmp_path)
+    with Session(engine) as session:
+        session.connection(execution_options={"sqlite_write_late": True})
+        assert session.execute(sa.text("SELECT count(*) FROM t")).scalar() == 0
+        assert _writers_file_is_free(lock_file)
+        with _writing(engine) as other:
+            other.execute(sa.text("INSERT INTO t VALUES (1)"))
+            other.commit()
+        writing(session)
+        assert not _writers_file_is_free(lock_file)
+        assert session.execute(sa.text("SELECT count(*) FROM t")).scalar() == 1
+        writing(session)  # once is enough
+        session.execute(sa.text("INSERT INTO t VALUES (2)"))
+        session.rollback()
+    assert _writers_file_is_free(lock_file)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT x FROM t")).scalars().all() == [1]
+    engine.dispose()

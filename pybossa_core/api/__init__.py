@@ -112,6 +112,9 @@ def includeme(config) -> None:
         content.PAGE,
     ):
         config.add_api_resource(resource)
+    # An answer's checks read beside other writers; SQLite's write lock is taken at its INSERT
+    # (the unique answer per caller and task and the capped count keep it right).
+    config.mark_writing_route(f"api.{taskrun.RESOURCE.name}", late=True)
     config.include("pybossa_core.api.globalstats")
     config.include("pybossa_core.api.newtask")
     config.include("pybossa_core.api.reliability")

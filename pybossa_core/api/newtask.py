@@ -147,8 +147,9 @@ def includeme(config) -> None:
     ):
         config.add_route(name, pattern)
         config.add_view(newtask, route_name=name, renderer="json", describe=NEWTASK)
-        # newtask writes the handouts: on SQLite it takes the write lock from its first statement.
-        config.mark_writing_route(name)
+        # newtask writes the handouts: on SQLite it takes the write lock in pick_tasks, after the
+        # caller, the project and the quiz were read beside other writers.
+        config.mark_writing_route(name, late=True)
     for name, pattern in (
         ("api.project.userprogress", "/api/project/{project}/userprogress{slash:/?}"),
         ("api.userprogress", r"/api/{project:\d+}/userprogress{slash:/?}"),

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core import db
 from pybossa_core.models import Project, Task, TaskAssignment, TaskHandout, TaskRun
 from pybossa_core.models.task import IS_GOLD
 from pybossa_core.services import quality, quiz
@@ -157,10 +158,12 @@ def pick_tasks(schedulers: Mapping[str, Any], request: TaskRequest) -> list[Task
     scheduler = scheduler_for(schedulers, request.project)
     # A project's quiz comes first: only gold tasks until it is passed, nothing once it is failed.
     standing = quiz.volunteer_status(request.session, request.project, request.caller.key)
-    if standing == quiz.IN_PROGRESS:
-        return request.fetch(request.gold_tasks())
     if standing == quiz.FAILED:
         raise quiz.QuizFailed(quiz.REFUSAL)
+    # What follows counts answers and handouts, which must be the latest: on SQLite, under the write lock.
+    db.writing(request.session)
+    if standing == quiz.IN_PROGRESS:
+        return request.fetch(request.gold_tasks())
     rate = quality.gold_rate(request.project)
     if rate == 0:
         return scheduler.pick(request)

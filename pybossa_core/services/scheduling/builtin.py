@@ -5,8 +5,8 @@ answers plus the live handouts to others leave room.  On PostgreSQL two
 newtask calls run side by side and cannot see each other's uncommitted
 handouts, so candidate rows are locked (``FOR UPDATE SKIP LOCKED``: racing
 callers spread over tasks) and the room is counted again under the lock.  On
-SQLite a writing request holds the database's write lock from its BEGIN, so
-the count is exact already.
+SQLite ``pick_tasks`` takes the database's write lock before the scheduler
+runs (``db.writing``), so the count is exact already.
 """
 from __future__ import annotations
 
