@@ -23,6 +23,7 @@ import argparse
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="assign every Nth task to the first volunteer (default 0: the project assigns nothing)")
     parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
     parser.add_argument("--cprofile", help="write a cProfile profile of the timed requests here")
+    parser.add_argument("--callgrind", action="store_true",
+                        help="under valgrind --tool=callgrind --instr-atstart=no: count instructions of the timed requests only")
     args = parser.parse_args(argv)
     kinds = [kind.strip() for kind in args.kinds.split(",") if kind.strip()]
     if set(kinds) - set(KINDS):
@@ -109,22 +112,36 @@ def main(argv: list[str] | None = None) -> int:
         app.post_json(f"/api/taskrun?api_key={key}",
                       {"project_id": site.project_id, "task_id": task["id"], "info": {"answer": turn % 3}})
 
+    # One function per kind, so that a profile's stacks say which request they belong to.
     def newtask(turn: int) -> None:
         app.get(f"/api/{site.project_id}/newtask", {"api_key": site.volunteers[turn % len(site.volunteers)][1]})
 
-    reads = {
-        "newtask": newtask,
-        "task": lambda turn: app.get(f"/api/task/{random.choice(task_ids)}"),
-        "taskruns": lambda turn: app.get(f"/api/taskrun?project_id={site.project_id}"),
-        "project": lambda turn: app.get(f"/api/project/{site.project_id}"),
-        "stats": lambda turn: app.get("/stats/"),
-        "project stats": lambda turn: app.get(f"/project/{site.short_name}/stats"),
-    }
+    def read_task(turn: int) -> None:
+        app.get(f"/api/task/{random.choice(task_ids)}")
+
+    def read_taskruns(turn: int) -> None:
+        app.get(f"/api/taskrun?project_id={site.project_id}")
+
+    def read_project(turn: int) -> None:
+        app.get(f"/api/project/{site.project_id}")
+
+    def read_stats(turn: int) -> None:
+        app.get("/stats/")
+
+    def read_project_stats(turn: int) -> None:
+        app.get(f"/project/{site.short_name}/stats")
+
+    reads = {"newtask": newtask, "task": read_task, "taskruns": read_taskruns, "project": read_project,
+             "stats": read_stats,
+             "project stats": read_project_stats}
     runs = {"cycle": (cycle, args.cycles), **{kind: (call, args.reads) for kind, call in reads.items()}}
+    # Answers first, as in load.py's read phase (a project without answers has a cheaper statistics page).
+    for turn in range(30):
+        cycle(turn)
     # Warm each kind (the first view of a page computes and caches what later views read).
     for kind in kinds:
         for turn in range(3):
-            runs[kind][0](turn)
+            runs[kind][0](turn + 30)
 
     profiler = None
     if args.profile:
@@ -142,10 +159,17 @@ def main(argv: list[str] | None = None) -> int:
         call, times = runs[kind]
         spent, statements_before = [], counter.count
         clock = time.process_time
+        if args.callgrind:
+            subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], check=True, capture_output=True)
         for turn in range(times):
             began = clock()
-            call(turn + 3)
+            call(turn + 33)
             spent.append(clock() - began)
+        if args.callgrind:
+            # One dump per kind: its total instructions (callgrind_annotate) divided by the requests.
+            subprocess.run(["callgrind_control", "--instr=off", str(os.getpid())], check=True, capture_output=True)
+            subprocess.run(["callgrind_control", "--dump=" + kind.replace(" ", "_"), str(os.getpid())],
+                           check=True, capture_output=True)
         figures[kind] = (spent, (counter.count - statements_before) / times)
     if profiler is not None:
         if args.cprofile:
