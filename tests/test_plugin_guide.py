@@ -340,3 +340,33 @@ def test_walk_through_importer_installs_is_found_and_passes_its_tests(tmp_path):
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "4 passed" in tests.stdout
+
+
+# "Replacing a built-in": its scheduler, written from the guide's files, passes the guide's tests --
+
+REPLACING_FILE = re.compile(r"^`pybossa-scheduler-newest/([^`]+)`:\n\n```[a-z]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def replacing_files() -> dict[str, str]:
+    return dict(REPLACING_FILE.findall(GUIDE.read_text(encoding="utf-8")))
+
+
+def test_replacing_a_built_in_shows_the_plugin_and_its_tests():
+    assert sorted(replacing_files()) == ["src/pybossa_scheduler_newest/__init__.py", "tests/test_scheduler_newest.py"]
+
+
+@pytest.mark.slow
+def test_replacing_a_built_in_example_passes_its_tests(tmp_path):
+    for name, text in replacing_files().items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")}
+    environ["PYTHONPATH"] = str(tmp_path / "src")
+
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=120,
+    )
+
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
