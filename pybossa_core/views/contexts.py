@@ -53,7 +53,7 @@ class SiteRoot:
     __acl__ = SITE_ACL
 
     def __init__(self, request):
-        pass
+        """Pyramid's root factories take the request; the site needs nothing of it."""
 
 
 class ProjectContext(ProjectRule):

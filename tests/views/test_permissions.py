@@ -8,9 +8,12 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+import webob
 from pyramid.authorization import ACLAllowed, ACLDenied
 
 from pybossa_core import security
+from pybossa_core.api import callers
+from pybossa_core.errors import Forbidden
 from pybossa_core.models import Project
 from pybossa_core.services import project_passwords
 from pybossa_core.views.contexts import SiteRoot
@@ -90,6 +93,34 @@ def test_the_sql_form_agrees_with_the_acl(make, people, dbsession):
     for name, user in people.items():
         listed = set(dbsession.scalars(sa.select(Project.id).where(Project.id.in_(ids), security.visible_projects(dbsession, user))))
         assert listed == {project.id for project in projects if permits(user, project, security.SEE)}, name
+
+
+def test_the_sql_form_of_passwords_agrees_with_the_acl(app, make, people, dbsession):
+    """The task lists' closed_projects (SQL) and require_unlocked (the ACL's UNLOCKED) agree, the
+    visitor's unlocking cookie included."""
+    open_project = rule_project(make, people, "pwopen")
+    unlocked_project, locked_project = rule_project(make, people, "pwunlocked"), rule_project(make, people, "pwlocked")
+    for project in (unlocked_project, locked_project):
+        project_passwords.set_password(project, "open sesame")
+    dbsession.flush()
+    settings = app.registry.settings
+    for name, user in people.items():
+        call = SimpleNamespace(user=user, session=dbsession, settings=settings, cookies={}, client_ip="192.0.2.1",
+                               authorization=None)
+        response = webob.Response()
+        callers._unlocks(call).unlock({}, callers._visitor(call), unlocked_project, response)
+        call.cookies = {callers.project_passwords.COOKIE: response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]}
+        closed = callers.closed_projects(call)
+        ids = [open_project.id, unlocked_project.id, locked_project.id]
+        listed_closed = set() if closed is None else set(dbsession.scalars(sa.select(Project.id).where(Project.id.in_(ids), Project.id.in_(closed))))
+        refused = set()
+        for project in (open_project, unlocked_project, locked_project):
+            try:
+                callers.require_unlocked(call, project)
+            except Forbidden:
+                refused.add(project.id)
+        assert listed_closed == refused, name
+        assert refused == (set() if name in ("owner", "coowner", "admin") else {locked_project.id}), name
 
 
 def test_accounts_are_managed_by_their_user_and_admins(make, people):
