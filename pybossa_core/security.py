@@ -73,7 +73,7 @@ def principals_of(user: User | None) -> list[str]:
     if user is None:
         return [Everyone]
     principals = [Everyone, Authenticated, f"user:{user.id}"]
-    if user.admin:
+    if is_admin(user):
         principals.append(ADMINS)
     return principals
 
@@ -107,8 +107,13 @@ def project_acl(project: Project, unlocked: Callable[[Project], bool] | None = N
             yield Allow, f"user:{user_id}", granted
 
 
-#: The site's own ACL (the web routes' root context): admins may do everything.
-SITE_ACL = ((Allow, ADMINS, ALL_PERMISSIONS),)
+class SiteRule:
+    """The site itself: admins may do everything (the web routes' root context extends it)."""
+
+    __acl__ = ((Allow, ADMINS, ALL_PERMISSIONS),)
+
+
+SITE = SiteRule()
 
 
 def account_acl(user: User) -> list[tuple]:
@@ -174,6 +179,7 @@ def require_user(user: User | None) -> User:
 
 
 def is_admin(user: User | None) -> bool:
+    """Tell whether ``user`` is an admin: the principal :data:`ADMINS`, to whom every ACL grants everything."""
     return user is not None and user.admin
 
 
@@ -201,8 +207,9 @@ def may_manage_account(viewer: User | None, user: User) -> bool:
 
 
 def require_admin(user: User | None) -> None:
+    """Raise Unauthorized for anonymous callers and Forbidden for those who may not :data:`ADMINISTER` the site."""
     require_user(user)
-    if not user.admin:
+    if not user_permits(user, SITE, ADMINISTER):
         raise Forbidden()
 
 

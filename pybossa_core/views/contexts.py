@@ -30,7 +30,7 @@ from pybossa_core import errors
 from pybossa_core.api.callers import web_caller
 from pybossa_core.csrf import is_api
 from pybossa_core.renderers import redirect_answer
-from pybossa_core.security import EXPORT, READ, SITE_ACL, VIEW, AccountRule, ProjectRule
+from pybossa_core.security import EXPORT, READ, VIEW, AccountRule, ProjectRule, SiteRule
 from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.forms import sign_in_required
 
@@ -47,10 +47,8 @@ def visitor_key(request) -> str:
     return project_passwords.visitor_key(caller.user_id, caller.anon_ip)
 
 
-class SiteRoot:
+class SiteRoot(SiteRule):
     """The context of the routes that name no object: the site, which admins administer."""
-
-    __acl__ = SITE_ACL
 
     def __init__(self, request):
         """Pyramid's root factories take the request; the site needs nothing of it."""
