@@ -24,6 +24,11 @@ PAGE_POLICY = (
     "frame-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
+#: What a project owner's presenter code may do in its frame (the ``sandbox`` of the page's
+#: ``<iframe>`` and of the frame document's own policy): run scripts, post forms, open pop-ups
+#: (sandboxed too), dialogs, downloads, and take the whole tab only when the volunteer clicks a link.
+PRESENTER_SANDBOX = ("allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-pointer-lock "
+                     "allow-top-navigation-by-user-activation")
 
 
 def csp_nonce(request) -> str:

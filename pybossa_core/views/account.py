@@ -22,10 +22,9 @@ from pybossa_core.services import community, link_keys, mail, users
 from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import hash_password
 from pybossa_core.services.projects import contributed_projects_query, owned_projects_query, project_summaries
-from pybossa_core.views.forms import form_data, safe_next, show_form, sign_in_required, submitted
+from pybossa_core.views.forms import CORRECT_ERRORS, form_data, safe_next, show_form, sign_in_required, submitted
 from pybossa_core.views.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
 
-CORRECT_ERRORS = _("Please correct the errors")
 PROFILE_UPDATED = "Your profile has been updated!"
 AVATAR_NEEDED = "You have to provide an image file to update your avatar"
 REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")

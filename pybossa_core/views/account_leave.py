@@ -17,7 +17,7 @@ from pybossa_core.renderers import redirect
 from pybossa_core.security import MANAGE_ACCOUNT
 from pybossa_core.services import erasure
 from pybossa_core.views.contexts import AccountContext
-from pybossa_core.views.forms import form_data, show_form
+from pybossa_core.views.forms import CORRECT_ERRORS, form_data, show_form
 from pybossa_core.views.reauth import password_refusal, throttled
 
 WRONG_CONFIRMATION = "That is not your password"
@@ -63,7 +63,7 @@ def delete(request):
     else:
         refusal = {"confirm": [WRONG_NAME]} if str(data.get("confirm") or "") != user.name else None
     if refusal is not None:
-        return {**_delete_page(request, user, shown, refusal), "flash": "Please correct the errors", "status": "error"}
+        return {**_delete_page(request, user, shown, refusal), "flash": CORRECT_ERRORS, "status": "error"}
     name, erasing_self = user.name, user.id == viewer.id
     try:
         erasure.erase_user(request.dbsession, user, choice)

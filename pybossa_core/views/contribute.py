@@ -20,9 +20,9 @@ from pybossa_core.api.callers import web_caller
 from pybossa_core.presenters.project import project_head
 from pybossa_core.renderers import redirect
 from pybossa_core.security import READ
+from pybossa_core.security_headers import PRESENTER_SANDBOX
 from pybossa_core.services import contribution, projects, quiz
 from pybossa_core.views.contexts import ProjectContext
-from pybossa_core.views.presenter_frame import SANDBOX, frame_path
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
@@ -67,12 +67,15 @@ def presenter_page(event) -> None:
     """Give the pages with a presenter frame what it needs (never in the JSON)."""
     if event.get("renderer_name") not in FRAMED_TEMPLATES:
         return
-    event["presenter_sandbox"] = SANDBOX
+    event["presenter_sandbox"] = PRESENTER_SANDBOX
     request = event["request"]
     project = request.context.project
     task_id = request.matchdict.get("task_id")
     if event["renderer_name"] == PRESENTER_TEMPLATE.lstrip("/") and projects.has_presenter(project):
-        event["frame_src"] = frame_path(project.short_name, "task" if task_id else "newtask", task_id)
+        event["frame_src"] = (
+            request.route_path("project.frame_task", short_name=project.short_name, task_id=task_id) if task_id
+            else request.route_path("project.frame", short_name=project.short_name, page="newtask")
+        )
 
 
 def includeme(config) -> None:

@@ -7,8 +7,13 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPMethodNotAllowed
 
+from pybossa_core.i18n import _
 from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.sessions import csrf_token
+
+
+#: The flash of a form sent back with errors.
+CORRECT_ERRORS = _("Please correct the errors")
 
 
 def form_data(request) -> dict[str, Any]:

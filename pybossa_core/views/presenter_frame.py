@@ -21,20 +21,11 @@ from pyramid.view import view_config
 
 from pybossa_core.models import Task
 from pybossa_core.security import MANAGE, READ
+from pybossa_core.security_headers import PRESENTER_SANDBOX
 from pybossa_core.services import projects
 from pybossa_core.views.contexts import ProjectContext
 
 FRAME_TEMPLATE = "projects/presenter_frame.html"
-#: What the owner's code may do in its frame: run scripts, post forms, open pop-ups (sandboxed
-#: too), dialogs, downloads, and take the whole tab only when the volunteer clicks a link.
-SANDBOX = ("allow-scripts allow-forms allow-popups allow-modals allow-downloads allow-pointer-lock "
-           "allow-top-navigation-by-user-activation")
-
-
-def frame_path(short_name: str, page: str, task_id: int | None = None) -> str:
-    """The frame's address for the contribution page ``page`` (newtask, tutorial, task, preview)."""
-    return f"/project/{short_name}/frame/task/{task_id}" if page == "task" else f"/project/{short_name}/frame/{page}"
-
 
 def frame_response(request, project, content: str, page_path: str, *, preset_task_id: int | None = None,
                    environment: str | None = None):
@@ -53,7 +44,7 @@ def frame_response(request, project, content: str, page_path: str, *, preset_tas
         "locale": locale if locale in locales else locales[0],
         "preset_task_id": preset_task_id,
     }, request=request)
-    response.headers["Content-Security-Policy"] = f"sandbox {SANDBOX}; frame-ancestors 'self'"
+    response.headers["Content-Security-Policy"] = f"sandbox {PRESENTER_SANDBOX}; frame-ancestors 'self'"
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -26,7 +26,7 @@ from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import MANAGE, VIEW
 from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.contexts import ProjectContext, unlocks, visitor_key
-from pybossa_core.views.forms import form_data, post_only, safe_next, show_form, sign_in_required
+from pybossa_core.views.forms import CORRECT_ERRORS, form_data, post_only, safe_next, show_form, sign_in_required
 
 
 def _owner_json(user: User, project: Project) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def transfer_ownership(request):
             errors = {"email_addr": ["This user already owns the project"]}
     if errors:
         return {**context, "form": show_form(request, {"email_addr": email}, errors),
-                "flash": "Please correct the errors", "status": "error"}
+                "flash": CORRECT_ERRORS, "status": "error"}
     projects.transfer_ownership(project, new_owner)
     return redirect(request.route_path("project.details", short_name=project.short_name, slash="/"),
                     flash="Project owner updated", status="info")
@@ -134,7 +134,7 @@ def invitations(request):
     if user is None:
         errors = {"user": [f"We didn't find a user matching your query: {text}" if text else forms.FIELD_REQUIRED]}
         return _invitations_page(request, project, form=show_form(request, {"user": text}, errors),
-                                 flash="Please correct the errors", status="error")
+                                 flash=CORRECT_ERRORS, status="error")
     flash, status = projects.invite(project, user)
     return redirect(request.route_path("project.invitations", short_name=project.short_name, slash=""), flash=flash, status=status)
 
@@ -174,7 +174,7 @@ def password(request):
     values, errors = forms.validate(project_forms.project_password_form(), form_data(request))
     if errors:
         return {**context, "form": show_form(request, {"password": None}, errors),
-                "flash": "Please correct the errors", "status": "error"}
+                "flash": CORRECT_ERRORS, "status": "error"}
     if not project_passwords.is_password(project, values["password"]):
         return {**context, "form": show_form(request, {"password": None}, {"password": ["Sorry, incorrect password"]}),
                 "flash": "Sorry, incorrect password", "status": "error"}
