@@ -51,6 +51,11 @@ MEMORY_ENTRIES = 10_000
 _DIRTY = "pybossa.cache_dirty"
 
 
+def generation_key(namespace: str) -> str:
+    """The shared counter holding ``namespace``'s generation."""
+    return f"generation:{namespace}"
+
+
 class Generations:
     """The current generation of each namespace, in the site's shared counters (every process sees a bump)."""
 
@@ -59,11 +64,11 @@ class Generations:
 
     def current(self, namespace: str) -> int:
         """Return ``namespace``'s generation."""
-        return self.counters.get([f"generation:{namespace}"])[0]
+        return self.counters.get([generation_key(namespace)])[0]
 
     def bump(self, *namespaces: str) -> None:
         """Make every value cached in ``namespaces`` stale (one write to the counters for all)."""
-        self.counters.add([f"generation:{namespace}" for namespace in namespaces], 1, None)
+        self.counters.add([generation_key(namespace) for namespace in namespaces], 1, None)
 
 
 class BoundedDict(OrderedDict):

@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -38,7 +39,7 @@ from sqlalchemy.orm import Session
 from pybossa_core.db import is_postgresql
 from pybossa_core.errors import TooManyRequests
 from pybossa_core.models import Project
-from pybossa_core.services.cache import Cache, export_namespace
+from pybossa_core.services.cache import export_namespace, generation_key
 from pybossa_core.services.shared_state import SharedCounters
 
 FORMATS = ("json", "csv")
@@ -186,18 +187,19 @@ BUSY = "Too many exports are being prepared right now: please try again in a min
 #: How long a build may hold its place among the running ones (a process that died frees it then).
 BUILD_TTL = 15 * 60
 RUNNING_KEY = "exports:running"
+EPOCH_KEY = "exports:epoch"
 
 
 class BuiltExports:
     """Exports built once per project data generation, kept as files in ``directory``.
 
     A file is named by project, type, format, audience (``owners`` see gold answers, ``public``
-    does not), the site's base URL (links are inside) and the generation; a newer generation's
-    file replaces the older ones.
+    does not), the site's base URL (links are inside) and the generation (with the counters'
+    epoch); a newer generation's file replaces the older ones.
     """
 
-    def __init__(self, directory: str, cache: Cache, counters: SharedCounters, max_running: int):
-        self.directory, self.cache, self.counters, self.max_running = directory, cache, counters, max_running
+    def __init__(self, directory: str, counters: SharedCounters, max_running: int):
+        self.directory, self.counters, self.max_running = directory, counters, max_running
         os.makedirs(directory, exist_ok=True)
 
     def _stem(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
@@ -205,9 +207,19 @@ class BuiltExports:
         return f"{project.id}_{kind}_{file_format}_{audience}_{site}"
 
     def path(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
-        """The file of the export as the project's data are now (it may not be built yet)."""
-        generation = self.cache.generations.current(export_namespace(project.id))
-        return os.path.join(self.directory, f"{self._stem(project, kind, file_format, audience, base_url)}_{generation}.zip")
+        """The file of the export as the project's data are now (it may not be built yet).
+
+        Its name holds the counters' epoch beside the generation: counters that start again
+        from nothing (a new shared-state file, a flushed Redis) get a new epoch, so a file built
+        under an old count of generations is never taken for a current one.
+        """
+        keys = [generation_key(export_namespace(project.id)), EPOCH_KEY]
+        generation, epoch = self.counters.get(keys)
+        if not epoch:
+            self.counters.add([EPOCH_KEY], secrets.randbelow(2**31 - 1) + 1, None)
+            generation, epoch = self.counters.get(keys)
+        stem = self._stem(project, kind, file_format, audience, base_url)
+        return os.path.join(self.directory, f"{stem}_{epoch}-{generation}.zip")
 
     def get_or_build(self, path: str, build: Callable[[], IO[bytes]]) -> IO[bytes]:
         """Return the built file at ``path`` opened for reading, building it with ``build`` first if
@@ -244,5 +256,5 @@ def includeme(config) -> None:
     settings = config.get_settings()
     directory = settings["exports.dir"] or default_directory(settings["database.url"])
     config.registry["built_exports"] = BuiltExports(
-        directory, config.registry["cache"], config.registry["counters"], settings["exports.max_running"]
+        directory, config.registry["counters"], settings["exports.max_running"]
     )

@@ -79,3 +79,18 @@ def test_at_most_a_few_are_built_at_once(testapp, app, make, project, builds):
     download(testapp, "task", "json")
     assert builds == ["task"]
     assert counters.get([exports.RUNNING_KEY]) == [0]
+
+
+def test_counters_that_start_again_never_serve_an_old_file(testapp, app, make, project, builds, dbsession):
+    """A new shared-state file or a flushed Redis counts generations from nothing again: a new epoch."""
+    task = make.task(project, info={"question": "Bird?"})
+    download(testapp, "task", "json")
+    counters = app.registry["built_exports"].counters
+    counters.clear("generation:")
+    counters.clear("exports:")
+    # The same generation number as when the file was built, with other data.
+    task.info = {"question": "Plane?"}
+    dbsession.flush()
+    counters.clear("generation:")
+    assert "Plane?" in unzip(download(testapp, "task", "json"))[1]
+    assert builds == ["task", "task"]
