@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pybossa_core.services import exports
+from pybossa_core.services.cache import export_namespace, generation_key
 from tests.views.conftest import sign_in
 from tests.views.project_fixtures import JSON, post
 from tests.views.test_export import download, unzip
@@ -86,11 +87,13 @@ def test_counters_that_start_again_never_serve_an_old_file(testapp, app, make, p
     task = make.task(project, info={"question": "Bird?"})
     download(testapp, "task", "json")
     counters = app.registry["built_exports"].counters
-    counters.clear("generation:")
-    counters.clear("exports:")
-    # The same generation number as when the file was built, with other data.
+    key = generation_key(export_namespace(project.id))
+    [generation] = counters.get([key])
     task.info = {"question": "Plane?"}
     dbsession.flush()
+    # The counters start again, and reach the generation the file was built under, with other data.
     counters.clear("generation:")
+    counters.clear("exports:")
+    counters.add([key], generation, None)
     assert "Plane?" in unzip(download(testapp, "task", "json"))[1]
     assert builds == ["task", "task"]
