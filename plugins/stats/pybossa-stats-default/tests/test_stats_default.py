@@ -72,3 +72,16 @@ def test_the_dashboard_job_computes_the_week(pybossa_testapp):
     assert page["new_users_week"]["series"] == [[3]]
     assert page["returning_users_week"]["series"] == [[2, 0, 0, 0, 0, 0, 0]]
     assert [project["short_name"] for project in page["draft_projects_last_week"]] == ["birds"]
+
+
+def test_every_page_shows_exactly_the_declared_figures(pybossa_testapp):
+    """Each calculator returns its scope's declaration (plugin_api.STATS_FIGURES): the HTML pages show
+    no figure as missing ("—") and none beyond it ("Other figures")."""
+    admin, _ = _contributions(pybossa_testapp)
+    browser = signed_in_browser(pybossa_testapp, admin)
+    browser.get("/admin/dashboard/", headers=JSON)  # its job runs once this request commits
+
+    for path in ("/stats/", "/project/birds/stats", "/admin/dashboard/"):
+        page = browser.get(path, headers={"Accept": "text/html"})
+        assert page.html.select(".figure-missing") == [], path
+        assert page.html.find(id="other-figures") is None, path
