@@ -15,6 +15,7 @@ from pybossa_core import csrf, sessions
 from pybossa_core.i18n import _, localizer_for
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
+from pybossa_core.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.security import MANAGE_ACCOUNT, visible_projects
@@ -22,8 +23,7 @@ from pybossa_core.services import community, link_keys, mail, users
 from pybossa_core.services.avatars import AvatarError, store_picture
 from pybossa_core.services.passwords import hash_password
 from pybossa_core.services.projects import contributed_projects_query, owned_projects_query, project_summaries
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, safe_next, show_form, sign_in_required, submitted
-from pybossa_core.views.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
+from pybossa_core.web import CORRECT_ERRORS, form_data, safe_next, show_form, sign_in_required, submitted
 
 PROFILE_UPDATED = "Your profile has been updated!"
 AVATAR_NEEDED = "You have to provide an image file to update your avatar"

@@ -25,7 +25,7 @@ from pybossa_core.security import ADMINISTER
 from pybossa_core.services import admin, community, figures, project_stats
 from pybossa_core.services.stats import announcement_json, category_json
 from pybossa_core.sessions import csrf_token
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, post_only, show_form, submitted
+from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, submitted
 
 ANNOUNCEMENT_FIELDS = ("title", "body", "media_url", "published")
 CATEGORY_FIELDS = ("name", "description")

@@ -17,7 +17,7 @@ from pybossa_core import sessions
 from pybossa_core.plugin_api import PluginError
 from pybossa_core.renderers import redirect
 from pybossa_core.services import link_keys, oauth_signin
-from pybossa_core.views.forms import safe_next
+from pybossa_core.web import safe_next
 
 log = logging.getLogger(__name__)
 

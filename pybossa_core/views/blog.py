@@ -22,7 +22,7 @@ from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import MANAGE, READ
 from pybossa_core.views.contexts import ProjectContext
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, post_only, show_form, submitted
+from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, submitted
 
 POST_FIELDS = ("title", "body", "published")
 

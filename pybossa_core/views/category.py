@@ -15,7 +15,7 @@ from pyramid.view import view_config
 from pybossa_core.formatting import Pagination
 from pybossa_core.models import Category
 from pybossa_core.services import project_stats, stats
-from pybossa_core.views.forms import sign_in_required
+from pybossa_core.web import sign_in_required
 
 PER_PAGE = 20
 FEATURED = {"created": None, "description": "Featured projects", "id": None, "name": "Featured", "short_name": "featured"}

@@ -32,7 +32,7 @@ from pybossa_core.csrf import is_api
 from pybossa_core.renderers import redirect_answer
 from pybossa_core.security import EXPORT, READ, VIEW, AccountRule, ProjectRule, SiteRule
 from pybossa_core.services import project_passwords, projects, users
-from pybossa_core.views.forms import sign_in_required
+from pybossa_core.web import sign_in_required
 
 
 def unlocks(request) -> project_passwords.Unlocks:

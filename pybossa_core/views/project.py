@@ -31,7 +31,7 @@ from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.services import aggregation, assignments, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.sessions import csrf_token
 from pybossa_core.views.contexts import ProjectContext
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, post_only, show_form, sign_in_required, submitted
+from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, sign_in_required, submitted
 
 NEW_FIELDS = ("name", "short_name", "description", "long_description")
 UPDATE_FIELDS = (

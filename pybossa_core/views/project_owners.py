@@ -26,7 +26,7 @@ from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import MANAGE, VIEW
 from pybossa_core.services import project_passwords, projects, users
 from pybossa_core.views.contexts import ProjectContext, unlocks, visitor_key
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, post_only, safe_next, show_form, sign_in_required
+from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, safe_next, show_form, sign_in_required
 
 
 def _owner_json(user: User, project: Project) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pybossa_core.schemas.forms import validate
 from pybossa_core.security import MANAGE
 from pybossa_core.services import aggregation, quality, quiz
 from pybossa_core.views.contexts import ProjectContext
-from pybossa_core.views.forms import CORRECT_ERRORS, form_data, show_form, submitted
+from pybossa_core.web import CORRECT_ERRORS, form_data, show_form, submitted
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 #: The quiz's form fields, and the part of ``info.quiz`` each sets.

@@ -16,7 +16,7 @@ from pybossa_core.renderers import redirect
 from pybossa_core.security import MANAGE
 from pybossa_core.services import assignments, review
 from pybossa_core.views.contexts import ProjectContext
-from pybossa_core.views.forms import form_data, post_only, show_form
+from pybossa_core.web import form_data, post_only, show_form
 
 NOTE_LENGTH = 2000
 

@@ -1,4 +1,7 @@
-"""What the account views share: reading a form's data and showing a form as PYBOSSA's JSON does."""
+"""What the web views share: reading a posted form, showing a form as PYBOSSA's JSON does (and the
+flash of one sent back with errors), safe redirects and the answer that sends a visitor to sign in.
+
+Beside the views, not among them: a view module imports this, never another view module."""
 from __future__ import annotations
 
 import json
