@@ -138,3 +138,24 @@ def test_a_quiz_the_page_cannot_set_is_a_form_error_and_nothing_changes(testapp,
     assert body["status"] == "error" and body["form"]["errors"] == errors
     dbsession.expire_all()
     assert project.info == {"gold_rate": 0.1}
+
+
+def test_an_external_user_takes_the_quiz_by_their_external_uid(testapp, quiz_project):
+    owner, project, gold, ordinary = quiz_project
+    token = testapp.get(f"/api/auth/project/{project.short_name}/token", headers={"Authorization": project.secret_key}).text
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    def ask(uid):
+        return testapp.get(f"/api/{project.id}/newtask", {"external_uid": uid}, headers=bearer).json
+
+    for _ in range(2):
+        task = ask("app-user-1")
+        assert task["id"] in gold
+        testapp.post_json("/api/taskrun?external_uid=app-user-1", {
+            "project_id": project.id, "task_id": task["id"], "info": GOLD, "external_uid": "app-user-1"}, headers=bearer)
+    assert ask("app-user-1")["id"] in ordinary
+    # Another user of the same app starts the quiz afresh.
+    assert ask("app-user-2")["id"] in gold
+    standings = {row["volunteer"]: row["status"]
+                 for row in testapp.get(f"/api/project/{project.id}/quiz", {"api_key": owner.api_key}).json}
+    assert [status for volunteer, status in standings.items() if "app-user-1" in volunteer] == ["passed"]

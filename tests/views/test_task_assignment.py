@@ -126,3 +126,14 @@ def test_assigning_is_for_owners_with_a_post(testapp, make, assigning):
     assert form.submit().status_int == 302
     assert "Only carol get this task." in testapp.get(f"/project/assigned/tasks/{named.id}/review").html.select_one(
         "#assignment").get_text(" ", strip=True).replace("  ", " ")
+
+
+@pytest.mark.parametrize("who", ["coowner", "admin"])
+def test_coowners_and_admins_assign_too(testapp, make, assigning, dbsession, who):
+    project, named = assigning["project"], assigning["named"]
+    manager = as_user(testapp, make, who, admin=(who == "admin"))
+    if who == "coowner":
+        project.owners_ids = [*project.owners_ids, manager.id]
+        dbsession.flush()
+    assert assign(testapp, named, "carol").json["flash"] == "Task assigned to carol"
+    assert given(testapp, project, {"api_key": assigning["alice"].api_key}) == {assigning["free"].id}
