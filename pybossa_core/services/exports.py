@@ -184,6 +184,7 @@ def write_export(
 
 
 BUSY = "Too many exports are being prepared right now: please try again in a minute."
+PREPARING = "This export is being prepared: please try again in a few seconds."
 #: How long a build may hold its place among the running ones (a process that died frees it then).
 BUILD_TTL = 15 * 60
 RUNNING_KEY = "exports:running"
@@ -223,11 +224,16 @@ class BuiltExports:
 
     def get_or_build(self, path: str, build: Callable[[], IO[bytes]]) -> IO[bytes]:
         """Return the built file at ``path`` opened for reading, building it with ``build`` first if
-        it is not there; raise :class:`TooManyRequests` when ``exports.max_running`` builds run."""
+        it is not there; raise :class:`TooManyRequests` while another request builds the same file,
+        or when ``exports.max_running`` builds run."""
         with contextlib.suppress(FileNotFoundError):
             return open(path, "rb")
-        [running] = self.counters.add([RUNNING_KEY], 1, BUILD_TTL)
+        claim = f"exports:building:{os.path.basename(path)}"
+        claims = [claim, RUNNING_KEY]
+        mine, running = self.counters.add(claims, 1, BUILD_TTL)
         try:
+            if mine > 1:
+                raise TooManyRequests(PREPARING, target="export", retry_after=10)
             if running > self.max_running:
                 raise TooManyRequests(BUSY, target="export", retry_after=60)
             archive = build()
@@ -239,10 +245,10 @@ class BuiltExports:
             for older in glob.glob(os.path.join(glob.escape(self.directory), f"{glob.escape(stem)}_*.zip")):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(older)
-            # Atomic: a reader sees the whole file or none (another process may build the same one).
+            # Atomic: a reader sees the whole file or none.
             os.replace(part.name, path)
         finally:
-            self.counters.add([RUNNING_KEY], -1, BUILD_TTL)
+            self.counters.add(claims, -1, BUILD_TTL)
         return open(path, "rb")
 
 
