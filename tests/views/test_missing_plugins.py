@@ -141,7 +141,8 @@ def test_a_site_without_importers_says_what_to_install_on_the_import_page(bare, 
 
     assert answer["available_importers"] == [] and answer["status"] == "warning"
     assert answer["flash"].startswith("No importer is installed on this site")
-    assert "pybossa-importer-csv" in answer["flash"] and "pybossa-importer-csv" in page.text
+    assert "pybossa-importer-csv" in answer["flash"]
+    assert "pip install pybossa-importer-csv" in page.html.find(id="no-importer").text
 
 
 def test_a_site_without_presenters_opens_the_editor_saying_what_to_install(bare, root):
