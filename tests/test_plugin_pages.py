@@ -2,12 +2,16 @@
 else a form drawn from its schema; the core holds no page of a bundled plugin."""
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pybossa_core.testing import create_project, create_user, import_tasks, signed_in_browser
-from tests.plugin_packages import forget_plugins, guide_files, write_plugins
+from tests.plugin_packages import GUIDE, forget_plugins, guide_files, write_plugins
 
 CORE_TEMPLATES = Path(__file__).resolve().parents[1] / "pybossa_core" / "templates"
 HTML = {"Accept": "text/html"}
@@ -114,3 +118,46 @@ def test_an_importer_that_is_not_installed_is_named(owner_browser):
     message = "The importer csv is not installed on this site"
     assert message in page.text and "pybossa-importer-csv" in page.text
     assert answer.json["description"].startswith(message) and answer.json["status_code"] == 404
+
+
+PACKAGE_DATA = re.compile(r"^Ship both folders in the wheel: in `pyproject.toml`,\n\n```toml\n(.*?)^```$", re.M | re.S)
+#: Run in the environment the distribution is installed into: a site with the installed plugins.
+SERVE_WORDS = '''
+import sys
+import webtest
+from pybossa_core.config import configure
+from pybossa_core.renderers import template_exists
+
+app = configure({"secret": "s" * 32, "database.url": "sqlite:///" + sys.argv[1]}, environ={}).make_wsgi_app()
+assert template_exists(app.registry, "projects/importers/words.html"), "the form template was not shipped"
+print(webtest.TestApp(app).get("/static/plugins/pybossa_importer_words/words.js").text, end="")
+'''
+
+
+@pytest.mark.slow
+def test_the_guides_package_data_ships_the_pages_in_the_wheel(tmp_path):
+    """Installed as a distribution (a wheel, not a folder on the path), the words importer still
+    brings its form template and its script: the guide's package-data lines ship them."""
+    source = tmp_path / "pybossa-importer-words"
+    for name, text in guide_files().items():
+        if name.startswith("pybossa_importer_words/"):
+            (source / "src" / name).parent.mkdir(parents=True, exist_ok=True)
+            (source / "src" / name).write_text(text, encoding="utf-8")
+    [package_data] = PACKAGE_DATA.findall(GUIDE.read_text(encoding="utf-8"))
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "pybossa-importer-words"\nversion = "0.1.0"\n\n'
+        '[project.entry-points.pybossa]\nimporter-words = "pybossa_importer_words"\n\n' + package_data,
+        encoding="utf-8",
+    )
+    target = tmp_path / "site-packages"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(source)],
+                   check=True, capture_output=True, timeout=300)
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYBOSSA_")}
+    environ["PYTHONPATH"] = str(target)
+
+    served = subprocess.run([sys.executable, "-c", SERVE_WORDS, str(tmp_path / "site.sqlite")], cwd=tmp_path,
+                            env=environ, capture_output=True, text=True, timeout=120)
+
+    assert served.returncode == 0, served.stderr
+    assert served.stdout == guide_files()["pybossa_importer_words/static/words.js"]
