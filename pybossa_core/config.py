@@ -81,7 +81,7 @@ def configure(
     # The statistics calculators' pages: a scope no plugin computes is logged here, once.
     config.include("pybossa_core.services.figures")
     # The web views: their routes' contexts and permissions, accounts, sign-in providers and projects.
-    config.include("pybossa_core.views.contexts")
+    config.include("pybossa_core.contexts")
     config.include("pybossa_core.views")
     config.include("pybossa_core.views.account_leave")
     config.include("pybossa_core.views.category")

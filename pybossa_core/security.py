@@ -6,7 +6,7 @@ session cookie (``pybossa_core.sessions``).
 
 What a user may do with a project or an account is written once, as Pyramid ACLs
 (:func:`project_acl`, :func:`account_acl`): the web views declare ``permission=`` on their
-route's context (``views/contexts.py``), ``request.has_permission`` and
+route's context (``contexts.py``), ``request.has_permission`` and
 :meth:`SecurityPolicy.permits` answer from them, and the API's rules ask the same ACLs through
 :func:`user_permits` and the shorthands below (:func:`owns`, :func:`is_creator`,
 :func:`may_see_project`, :func:`may_manage_account`).  :func:`visible_projects` is the

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from pybossa_core.views.contexts import AccountContext
+from pybossa_core.contexts import AccountContext
 
 
 def includeme(config) -> None:

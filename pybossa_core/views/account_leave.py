@@ -12,12 +12,12 @@ from typing import Any
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from pybossa_core.contexts import AccountContext
 from pybossa_core.models import User
 from pybossa_core.reauth import password_refusal, throttled
 from pybossa_core.renderers import redirect
 from pybossa_core.security import MANAGE_ACCOUNT
 from pybossa_core.services import erasure
-from pybossa_core.views.contexts import AccountContext
 from pybossa_core.web import CORRECT_ERRORS, form_data, show_form
 
 WRONG_CONFIRMATION = "That is not your password"

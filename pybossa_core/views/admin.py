@@ -2,7 +2,7 @@
 
 Every view answers the spec's JSON (and, once templates exist, the HTML of the template it
 names).  Each declares ``security.ADMINISTER``, which the site's root context grants admins
-(``views.contexts.SiteRoot``): anonymous visitors are sent to sign in; signed-in users who are
+(``contexts.SiteRoot``): anonymous visitors are sent to sign in; signed-in users who are
 not admins get 403.
 Every POST and DELETE needs the CSRF token (checked before the view, ``pybossa_core.csrf``),
 and so do the GET links that grant or revoke admin rights.

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import MANAGE
 from pybossa_core.services import auditlog
-from pybossa_core.views.contexts import ProjectContext
 
 
 @view_config(route_name="project.auditlog", renderer="/projects/auditlog.html", request_method="GET", permission=MANAGE)

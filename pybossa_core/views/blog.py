@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.formatting import format_time
 from pybossa_core.models import Blogpost, Project
 from pybossa_core.presenters.project import project_page
@@ -21,7 +22,6 @@ from pybossa_core.renderers import Redirect, redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import MANAGE, READ
-from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, submitted
 
 POST_FIELDS = ("title", "body", "published")

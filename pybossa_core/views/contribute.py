@@ -17,12 +17,12 @@ from pyramid.events import BeforeRender, subscriber
 from pyramid.view import view_config
 
 from pybossa_core.api.callers import web_caller
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.presenters.project import project_head
 from pybossa_core.renderers import redirect
 from pybossa_core.security import READ
 from pybossa_core.security_headers import PRESENTER_SANDBOX
 from pybossa_core.services import contribution, projects, quiz
-from pybossa_core.views.contexts import ProjectContext
 
 PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"

@@ -18,11 +18,11 @@ from pyramid.view import view_config
 
 from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import EXPORT, MANAGE, under_embargo
 from pybossa_core.services import exports, reliability
-from pybossa_core.views.contexts import ProjectContext
 
 #: The API resource whose presenter writes each exported type.
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}

@@ -19,11 +19,11 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.models import Task
 from pybossa_core.security import MANAGE, READ
 from pybossa_core.security_headers import PRESENTER_SANDBOX
 from pybossa_core.services import projects
-from pybossa_core.views.contexts import ProjectContext
 
 FRAME_TEMPLATE = "projects/presenter_frame.html"
 

@@ -1,7 +1,7 @@
 """``/project/...``: creating a project, its pages, its settings, its tasks and publishing it.
 
 Every view answers the spec's JSON (and, once templates exist, the HTML of the template it
-names).  Each finds its project in ``request.context`` (``views.contexts.ProjectContext``) and
+names).  Each finds its project in ``request.context`` (``contexts.ProjectContext``) and
 declares its permission: reading (drafts only for owners and admins, as the API: anyone else
 gets 404) or managing (settings, update, delete, import, the presenter editor, publishing:
 anonymous visitors are sent to sign in, others get 403).
@@ -15,6 +15,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.formatting import Pagination
 from pybossa_core.models import Category, Project, Task
 from pybossa_core.models.meta import utcnow
@@ -30,7 +31,6 @@ from pybossa_core.db import outside_transaction
 from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.services import aggregation, assignments, avatars, contribution, imports, project_passwords, projects
 from pybossa_core.sessions import csrf_token
-from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, sign_in_required, submitted
 
 NEW_FIELDS = ("name", "short_name", "description", "long_description")

@@ -18,6 +18,7 @@ from markupsafe import escape
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext, unlocks, visitor_key
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
@@ -25,7 +26,6 @@ from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
 from pybossa_core.security import MANAGE, VIEW
 from pybossa_core.services import project_passwords, projects, users
-from pybossa_core.views.contexts import ProjectContext, unlocks, visitor_key
 from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, safe_next, show_form, sign_in_required
 
 

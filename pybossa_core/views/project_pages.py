@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.security import MANAGE, READ, under_embargo
 from pybossa_core.services import figures, project_stats, projects, reliability
-from pybossa_core.views.contexts import ProjectContext
 
 
 @view_config(route_name="project.results", renderer="/projects/results.html", permission=READ)

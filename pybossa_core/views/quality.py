@@ -11,12 +11,12 @@ from __future__ import annotations
 import colander
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
 from pybossa_core.security import MANAGE
 from pybossa_core.services import aggregation, quality, quiz
-from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.web import CORRECT_ERRORS, form_data, show_form, submitted
 
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.models import Project, Task, TaskRun
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.security import MANAGE
 from pybossa_core.services import assignments, review
-from pybossa_core.views.contexts import ProjectContext
 from pybossa_core.web import form_data, post_only, show_form
 
 NOTE_LENGTH = 2000

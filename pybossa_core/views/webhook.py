@@ -20,12 +20,12 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
 from pybossa_core import csrf
+from pybossa_core.contexts import ProjectContext
 from pybossa_core.models import Project, Webhook
 from pybossa_core.presenters.project import project_page
 from pybossa_core.schemas.query import parse_bool
 from pybossa_core.services import webhooks
 from pybossa_core.security import MANAGE
-from pybossa_core.views.contexts import ProjectContext
 
 QUEUED = "All webhooks enqueued"
 

@@ -13,10 +13,10 @@ from pyramid.authorization import ACLAllowed, ACLDenied
 
 from pybossa_core import security
 from pybossa_core.api import callers
+from pybossa_core.contexts import SiteRoot
 from pybossa_core.errors import Forbidden
 from pybossa_core.models import Project
 from pybossa_core.services import project_passwords
-from pybossa_core.views.contexts import SiteRoot
 from tests.views.conftest import PASSWORD_HASH, sign_in
 from tests.views.project_fixtures import JSON, as_user, post
 

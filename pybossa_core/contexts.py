@@ -23,7 +23,6 @@ refused with 400 whoever sends it, as when each view checked permissions itself.
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
-from pyramid.view import forbidden_view_config
 from pyramid.viewderivers import INGRESS, csrf_view
 
 from pybossa_core import errors
@@ -102,7 +101,6 @@ def sign_in_or_forbidden(request, status_code: int = 302):
     return errors.http_error(HTTPForbidden(), request)
 
 
-@forbidden_view_config(renderer="json")
 def refused(exc, request):
     """A view's permission refused: the context's answer (see the module's text); a 403 a view raised
     itself, or any under ``/api``, is answered as every HTTP error is."""
@@ -131,6 +129,7 @@ def check_csrf_first(view, info):
 
 
 def includeme(config) -> None:
-    """Add the root context and the deriver (the forbidden view is found by the scan of ``pybossa_core.views``)."""
+    """Add the root context, the deriver and the forbidden view."""
     config.set_root_factory(SiteRoot)
     config.add_view_deriver(check_csrf_first, under=INGRESS, over="secured_view")
+    config.add_forbidden_view(refused, renderer="json")
