@@ -15,8 +15,9 @@ from pybossa_core.services.tokens import check_project_token
 
 def web_caller(request) -> Caller:
     """Who contributes through the web pages: the signed-in user, or the visitor by anonymised address."""
-    if request.identity is not None:
-        return Caller(user_id=request.identity.id)
+    user = request.identity
+    if user is not None:
+        return Caller(user_id=user.id)
     return Caller(anon_ip=anonymize_ip(request.client_ip, request.registry.settings["secret"]))
 
 

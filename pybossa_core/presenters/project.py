@@ -4,17 +4,20 @@ A page asks for the parts it shows: the contribution, task and tutorial pages :f
 (owner, project, title), every other project page :func:`project_page` (the head, the figures
 and the pro features).  Owners and admins see the whole project (its secret key, settings and
 counts); everybody else its public face, as PYBOSSA's pages.
+
+The viewer (``request.identity``) is read once per page and handed to each part: every read of
+``request.identity`` asks the security policy again.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from pybossa_core.api.callers import web_caller
 from pybossa_core.formatting import format_time
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.security import owns
 from pybossa_core.services import community, projects
+from pybossa_core.services.contribution import Caller
 from pybossa_core.services.cache import SITE
 
 
@@ -25,21 +28,20 @@ def project_figures(request, project: Project) -> projects.ProjectStats:
     )
 
 
-def owner_json(request, project: Project) -> dict[str, Any]:
+def owner_json(request, project: Project, viewer: User | None) -> dict[str, Any]:
     """The project's owner: their whole account when they look at it themselves, else their public face."""
     session = request.dbsession
     owner = session.get(User, project.owner_id)
     summary = community.rank_and_score(session, owner, request.registry["cache"])
-    viewer = request.identity
     if viewer is not None and viewer.id == owner.id:
         return own_user(session, owner, summary)
     return public_user(owner, summary)
 
 
-def project_json(request, project: Project, stats: projects.ProjectStats) -> dict[str, Any]:
+def project_json(request, project: Project, stats: projects.ProjectStats, viewer: User | None) -> dict[str, Any]:
     """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
     session = request.dbsession
-    if owns(request.identity, project):
+    if owns(viewer, project):
         return {
             "id": project.id,
             "name": project.name,
@@ -57,7 +59,8 @@ def project_json(request, project: Project, stats: projects.ProjectStats) -> dic
             "secret_key": project.secret_key,
             "webhook": project.webhook,
             "info": project.info or {},
-            "contrib_button": projects.contrib_button(session, project, stats, web_caller(request)),
+            # An owner is signed in: the caller whose answers count is the viewer (api.callers.web_caller).
+            "contrib_button": projects.contrib_button(session, project, stats, Caller(user_id=viewer.id)),
             "n_blogposts": projects.count_blogposts(session, project),
             "n_results": projects.count_results(session, project),
         }
@@ -74,24 +77,27 @@ def project_json(request, project: Project, stats: projects.ProjectStats) -> dic
     }
 
 
-def pro_features(request, project: Project) -> dict[str, bool]:
-    enabled = owns(request.identity, project)
+def pro_features(project: Project, viewer: User | None) -> dict[str, bool]:
+    enabled = owns(viewer, project)
     return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
 
 
-def project_head(request, project: Project, title: str = "",
-                 stats: projects.ProjectStats | None = None) -> dict[str, Any]:
+def project_head(request, project: Project, title: str = "") -> dict[str, Any]:
     """The keys of every project page: the owner, the project and the title (``title`` follows the name)."""
+    return _head(request, project, title, project_figures(request, project), request.identity)
+
+
+def _head(request, project: Project, title: str, stats: projects.ProjectStats, viewer: User | None) -> dict[str, Any]:
     return {
-        "owner": owner_json(request, project),
-        "project": project_json(request, project, stats or project_figures(request, project)),
+        "owner": owner_json(request, project, viewer),
+        "project": project_json(request, project, stats, viewer),
         "title": f"Project: {project.name}{title}",
     }
 
 
 def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
     """The keys shared by the project pages: figures, owner, project, pro features and title."""
-    stats = project_figures(request, project)
-    head = project_head(request, project, title, stats)
+    stats, viewer = project_figures(request, project), request.identity
+    head = _head(request, project, title, stats, viewer)
     return {**stats.to_json(), "owner": head["owner"], "project": head["project"],
-            "pro_features": pro_features(request, project), "title": head["title"]}
+            "pro_features": pro_features(project, viewer), "title": head["title"]}

@@ -162,3 +162,16 @@ def test_project_figures_come_from_counters_cached_until_an_answer_changes_them(
     make.task_run(task, make.user())
     again = testapp.get(f"/project/{project.short_name}/", headers=JSON).json
     assert (again["n_task_runs"], again["n_volunteers"], again["n_completed_tasks"]) == (2, 2, 0)
+
+
+def test_a_project_page_reads_its_viewer_once(browser, project, queries, dbsession):
+    # Each read of request.identity asks the session table again; the page's dict reads it once,
+    # beside the permission check of the route's context.
+    for path in ("/project/birds/", "/project/birds/tasks", "/project/birds/settings"):
+        browser.get(path, headers=JSON)
+        dbsession.expunge_all()
+        queries.statements.clear()
+        body = browser.get(path, headers=JSON).json
+        assert set(body["project"]) == OWN_PROJECT_KEYS
+        sessions_read = [statement for statement in queries.statements if "FROM web_session" in statement]
+        assert len(sessions_read) <= 2, (path, queries.statements)
