@@ -22,12 +22,14 @@ refused with 400 whoever sends it, as when each view checked permissions itself.
 """
 from __future__ import annotations
 
+from pyramid.decorator import reify
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.viewderivers import INGRESS, csrf_view
 
 from pybossa_core import errors
 from pybossa_core.api.callers import web_caller
 from pybossa_core.csrf import is_api
+from pybossa_core.models import User
 from pybossa_core.renderers import redirect_answer
 from pybossa_core.security import EXPORT, READ, VIEW, AccountRule, ProjectRule, SiteRule
 from pybossa_core.services import project_passwords, projects, users
@@ -82,11 +84,16 @@ class ProjectContext(ProjectRule):
 
 
 class AccountContext(AccountRule):
-    """The account of the route's ``{name}``.  Looked up lazily: an anonymous visitor is sent to sign
-    in before being told whether the account exists; a signed-in one is told 404."""
+    """The account of the route's ``{name}``, looked up when first asked for (a view of the route
+    without a permission may never ask).  A missing account grants nothing: an anonymous visitor
+    is sent to sign in before being told whether it exists, a signed-in one is told 404."""
 
     def __init__(self, request):
-        super().__init__(users.find_by_name(request.dbsession, request.matchdict["name"]))
+        self.request = request
+
+    @reify
+    def user(self) -> User | None:
+        return users.find_by_name(self.request.dbsession, self.request.matchdict["name"])
 
     def refuse(self, request, permission: str):
         if request.identity is not None and self.user is None:
