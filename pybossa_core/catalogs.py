@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 #: What is extracted from a package folder: its Python modules and its templates.
 METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS_MAP = {"templates/**.html": {"newstyle_gettext": "true"}}
+#: Babel's gettext names, and Pyramid's ``localizer.pluralize(singular, plural, n, ...)``.
+KEYWORDS = {**DEFAULT_KEYWORDS, "pluralize": (1, 2)}
 COPYRIGHT_HOLDER = "pybossa-core contributors"
 #: The placeholders a translation must keep: ``${name}`` (Pyramid), ``%(name)s`` (templates),
 #: ``{name}`` (str.format).
@@ -31,7 +33,7 @@ def extract(package_dir: Path) -> Catalog:
     """The catalog of the texts marked in ``package_dir``, whose folder name is the domain."""
     domain = package_dir.name
     catalog = Catalog(project=domain, copyright_holder=COPYRIGHT_HOLDER, charset="utf-8", fuzzy=False)
-    for filename, _lineno, message, comments, context in extract_from_dir(str(package_dir), METHOD_MAP, OPTIONS_MAP):
+    for filename, _lineno, message, comments, context in extract_from_dir(str(package_dir), METHOD_MAP, OPTIONS_MAP, KEYWORDS):
         catalog.add(message, None, [(filename.replace("\\", "/"), None)], auto_comments=comments, context=context)
     return catalog
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from pybossa_core import sessions
 from pybossa_core.errors import TooManyRequests, error_body
+from pybossa_core.i18n import _
 from pybossa_core.models import User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services.passwords import check_password
 
 #: A sign-in this recent stands for the password (of an account that has none, or where the change allows it).
 FRESH_SIGNIN = 10 * 60
-TOO_MANY_GUESSES = "Too many failed sign-in attempts for this account."
+TOO_MANY_GUESSES = _("Too many failed sign-in attempts for this account.")
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ import unicodedata
 import colander
 import sqlalchemy as sa
 
+from pybossa_core.i18n import _
 from pybossa_core.models import Category
 from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
 from pybossa_core.schemas.forms import Checkbox, stripped_text
 
-NAME_TAKEN = "Name is already taken."
-SHORT_NAME_TAKEN = "Short Name is already taken."
-TOO_LONG = "Field cannot be longer than 255 characters."
+NAME_TAKEN = _("Name is already taken.")
+SHORT_NAME_TAKEN = _("Short Name is already taken.")
+TOO_LONG = _("Field cannot be longer than 255 characters.")
 
 
 def category_short_name(name: str) -> str:

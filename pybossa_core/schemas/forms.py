@@ -29,24 +29,24 @@ RESERVED_NAMES = frozenset(
     }
 )
 
-FULLNAME_LENGTH = f"Full name must be between 3 and {USER_FULLNAME_MAX_LENGTH} characters long"
-NAME_LENGTH = f"User name must be between 3 and {USER_NAME_MAX_LENGTH} characters long"
-EMAIL_LENGTH = f"Email must be between 3 and {EMAIL_MAX_LENGTH} characters long"
-NAME_TAKEN = "The user name is already taken"
-EMAIL_TAKEN = "Email is already taken"
-INVALID_EMAIL = "Invalid email address."
-PASSWORD_EMPTY = "Password cannot be empty"
-PASSWORDS_DIFFER = "Passwords must match"
+FULLNAME_LENGTH = _("Full name must be between 3 and ${longest} characters long", mapping={"longest": USER_FULLNAME_MAX_LENGTH})
+NAME_LENGTH = _("User name must be between 3 and ${longest} characters long", mapping={"longest": USER_NAME_MAX_LENGTH})
+EMAIL_LENGTH = _("Email must be between 3 and ${longest} characters long", mapping={"longest": EMAIL_MAX_LENGTH})
+NAME_TAKEN = _("The user name is already taken")
+EMAIL_TAKEN = _("Email is already taken")
+INVALID_EMAIL = _("Invalid email address.")
+PASSWORD_EMPTY = _("Password cannot be empty")
+PASSWORDS_DIFFER = _("Passwords must match")
 
 
 def _not_allowed_chars(node, value):
     if any(char in value for char in NOT_ALLOWED_CHARS):
-        raise colander.Invalid(node, f"{NOT_ALLOWED_CHARS}and space symbols are forbidden")
+        raise colander.Invalid(node, _("${chars}and space symbols are forbidden", mapping={"chars": NOT_ALLOWED_CHARS}))
 
 
 def _not_reserved(node, value):
     if value.lower() in RESERVED_NAMES:
-        raise colander.Invalid(node, "This name is used by the system.")
+        raise colander.Invalid(node, _("This name is used by the system."))
 
 
 def _unique(column, message, kw):
@@ -63,7 +63,7 @@ def _unique(column, message, kw):
 
 
 #: PYBOSSA's message for a required field left empty.
-FIELD_REQUIRED = "This field is required."
+FIELD_REQUIRED = _("This field is required.")
 
 
 def strip(value):
@@ -79,7 +79,7 @@ def stripped_text(name: str, *, missing_msg: str, required: bool = True, default
     )
 
 
-def _text(name, validator=None, missing_msg="Required", missing=colander.required, **kw):
+def _text(name, validator=None, missing_msg=_("Required"), missing=colander.required, **kw):
     return colander.SchemaNode(
         colander.String(), name=name, validator=validator, missing=missing, missing_msg=missing_msg, **kw
     )
@@ -195,7 +195,7 @@ def profile_form(locales: list[str]) -> colander.SchemaNode:
     schema.add(_fullname_node())
     schema.add(_name_node())
     schema.add(_email_node())
-    schema.add(_text("locale", colander.OneOf(locales, msg_err="Not a valid choice"), missing_msg="Not a valid choice"))
+    schema.add(_text("locale", colander.OneOf(locales, msg_err=_("Not a valid choice")), missing_msg=_("Not a valid choice")))
     schema.add(_flag("privacy_mode"))
     schema.add(_flag("subscribed"))
     schema.add(_text("ckan_api", missing=None))
@@ -212,7 +212,7 @@ def avatar_form() -> colander.SchemaNode:
     schema = colander.MappingSchema()
     for name in ("x1", "y1", "x2", "y2"):
         schema.add(
-            colander.SchemaNode(colander.Int(), name=name, missing=0, validator=colander.Range(min=0, min_err="Not a valid integer value"))
+            colander.SchemaNode(colander.Int(), name=name, missing=0, validator=colander.Range(min=0, min_err=_("Not a valid integer value")))
         )
     return schema
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 import colander
 
 from pybossa_core.api.project import RESERVED_SHORT_NAMES
+from pybossa_core.i18n import _
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
 from pybossa_core.schemas.forms import Checkbox, strip, stripped_text
 from pybossa_core.services import projects, webhooks
 
-NAME_TAKEN = "Name is already taken."
-SHORT_NAME_TAKEN = "Short Name is already taken."
-SHORT_NAME_RESERVED = "This short name is used by the system."
-DESCRIPTION_LENGTH = "Field cannot be longer than 255 characters."
+NAME_TAKEN = _("Name is already taken.")
+SHORT_NAME_TAKEN = _("Short Name is already taken.")
+SHORT_NAME_RESERVED = _("This short name is used by the system.")
+DESCRIPTION_LENGTH = _("Field cannot be longer than 255 characters.")
 
 
 def _text(name: str, *, required: bool = True, validator=None) -> colander.SchemaNode:
@@ -110,9 +111,9 @@ def update_project_form() -> colander.SchemaNode:
     return schema
 
 
-EMBARGO_DATE = "Type the day as YYYY-MM-DD"
-PROJECT_PASSWORD_LENGTH = "The password must have between 2 and 255 characters"
-PROJECT_PASSWORD_NEEDED = "You must enter a password"
+EMBARGO_DATE = _("Type the day as YYYY-MM-DD")
+PROJECT_PASSWORD_LENGTH = _("The password must have between 2 and 255 characters")
+PROJECT_PASSWORD_NEEDED = _("You must enter a password")
 
 
 def project_password_form() -> colander.SchemaNode:
@@ -130,7 +131,7 @@ def transfer_ownership_form() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping())
     schema.add(colander.SchemaNode(
         colander.String(), name="email_addr", preparer=strip, missing=colander.required, missing_msg=REQUIRED,
-        validator=colander.Email(msg="Invalid email address."),
+        validator=colander.Email(msg=_("Invalid email address.")),
     ))
     return schema
 
@@ -145,7 +146,7 @@ def task_presenter_form(environments: tuple[str, ...]) -> colander.SchemaNode:
     return schema
 
 
-REDUNDANCY_RANGE = "Number of answers should be a value between 1 and 1,000"
+REDUNDANCY_RANGE = _("Number of answers should be a value between 1 and 1,000")
 
 
 def task_redundancy_form() -> colander.SchemaNode:
@@ -158,8 +159,8 @@ def task_redundancy_form() -> colander.SchemaNode:
     return schema
 
 
-BLOGPOST_TITLE_NEEDED = "You must enter a title for the post."
-BLOGPOST_BODY_NEEDED = "You must enter some text for the post."
+BLOGPOST_TITLE_NEEDED = _("You must enter a title for the post.")
+BLOGPOST_BODY_NEEDED = _("You must enter some text for the post.")
 
 
 def blogpost_form() -> colander.SchemaNode:

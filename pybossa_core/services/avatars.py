@@ -9,6 +9,7 @@ import transaction
 from PIL import Image, UnidentifiedImageError
 
 from pybossa_core.errors import BadRequest
+from pybossa_core.i18n import _
 from pybossa_core.services.uploads import LocalUploader, StoredFile, remove_quietly
 
 #: Pictures larger than this (in pixels) are refused before they are decoded.
@@ -33,20 +34,20 @@ def make_avatar(
     """
     content = stream.read(max_size + 1)
     if len(content) > max_size:
-        raise AvatarError(f"The file is too large: the limit is {max_size} bytes.")
+        raise AvatarError(_("The file is too large: the limit is ${max_size} bytes.", mapping={"max_size": max_size}))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(content))
             if image.width * image.height > MAX_PIXELS:
-                raise AvatarError("The picture is too large.")
+                raise AvatarError(_("The picture is too large."))
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise AvatarError("You have to provide an image file to update your avatar") from None
+        raise AvatarError(_("You have to provide an image file to update your avatar")) from None
     left, top, width, height = box
     if width or height:
         if width <= 0 or height <= 0 or left + width > image.width or top + height > image.height:
-            raise AvatarError("The crop area must lie inside the picture.")
+            raise AvatarError(_("The crop area must lie inside the picture."))
         image = image.crop((left, top, left + width, top + height))
     if fit is not None:
         image.thumbnail(fit)

@@ -13,11 +13,12 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import _
 from pybossa_core.models import RunningImport, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
 
-PROJECT_BUSY = "An import of this project is already running: wait for it to finish, then try again."
+PROJECT_BUSY = _("An import of this project is already running: wait for it to finish, then try again.")
 
 
 def claim(session: Session, project_id: int, user_id: int, *, max_per_user: int, lasts: float) -> int:

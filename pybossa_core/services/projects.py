@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
 from pybossa_core.formatting import format_time
+from pybossa_core.i18n import _
 from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
@@ -29,8 +30,8 @@ from pybossa_core.services.cache import project_data_changed
 
 #: The task fields an importer may set besides ``info``.
 IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration", "gold_answers")
-NO_GOLD_ANSWERS = "A gold task (calibration = 1) needs its expected answers (gold_answers)."
-NOT_PUBLISHABLE = "You cannot publish a project without a task presenter and at least one task."
+NO_GOLD_ANSWERS = _("A gold task (calibration = 1) needs its expected answers (gold_answers).")
+NOT_PUBLISHABLE = _("You cannot publish a project without a task presenter and at least one task.")
 
 
 class CannotPublish(Exception):
@@ -336,11 +337,11 @@ def store_imported(session: Session, project: Project, imported: Iterable[dict[s
     for task in imported:
         info = task.get("info")
         if not isinstance(info, dict):
-            raise ImportFailed("The importer gave a task without info.")
+            raise ImportFailed(_("The importer gave a task without info."))
         key = _info_key(info)
         if "\\u0000" in key:
             # PostgreSQL refuses NUL in JSON; refuse it on every back end alike, as the API does.
-            raise ImportFailed("The tasks must not hold NUL characters.")
+            raise ImportFailed(_("The tasks must not hold NUL characters."))
         if key in seen:
             continue
         seen.add(key)

@@ -15,11 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import _
 from pybossa_core.models import Project, Task, VolunteerReliability
 from pybossa_core.models.task import IS_GOLD
 
 IN_PROGRESS, PASSED, FAILED = "in_progress", "passed", "failed"
-REFUSAL = "Thank you for trying! Your answers to this project's quiz were not right often enough to go on."
+REFUSAL = _("Thank you for trying! Your answers to this project's quiz were not right often enough to go on.")
 
 
 class InvalidQuiz(ValueError):

@@ -25,19 +25,19 @@ from pybossa_core.services.passwords import hash_password
 from pybossa_core.services.projects import contributed_projects_query, owned_projects_query, project_summaries
 from pybossa_core.web import CORRECT_ERRORS, form_data, safe_next, show_form, sign_in_required, submitted
 
-PROFILE_UPDATED = "Your profile has been updated!"
-AVATAR_NEEDED = "You have to provide an image file to update your avatar"
+PROFILE_UPDATED = _("Your profile has been updated!")
+AVATAR_NEEDED = _("You have to provide an image file to update your avatar")
 REGISTER_FIELDS = ("confirm", "email_addr", "fullname", "name", "password")
 PASSWORD_FIELDS = ("confirm", "current_password", "new_password")
 PROFILE_FIELDS = ("ckan_api", "email_addr", "fullname", "locale", "name", "privacy_mode", "subscribed")
 #: The undo link mailed to an account's previous address works this long.
 UNDO_EXPIRATION = 7 * 24 * 3600
-REAUTHENTICATE = "Please type your current password to change your e-mail address"
-REAUTHENTICATE_PROVIDER = "Please sign in again to change your e-mail address"
-WRONG_CURRENT_PASSWORD = "Your current password doesn't match the one in our records"
-REAUTHENTICATE_API_KEY = "Please type your current password to reset your API key"
-REAUTHENTICATE_API_KEY_PROVIDER = "Please sign in again to reset your API key"
-LINK_USED = "This link has already been used. Please ask for a new one."
+REAUTHENTICATE = _("Please type your current password to change your e-mail address")
+REAUTHENTICATE_PROVIDER = _("Please sign in again to change your e-mail address")
+WRONG_CURRENT_PASSWORD = _("Your current password doesn't match the one in our records")
+REAUTHENTICATE_API_KEY = _("Please type your current password to reset your API key")
+REAUTHENTICATE_API_KEY_PROVIDER = _("Please sign in again to reset your API key")
+LINK_USED = _("This link has already been used. Please ask for a new one.")
 AVATAR_FIELDS = ("x1", "y1", "x2", "y2")
 
 
@@ -93,7 +93,7 @@ def index(request):
         "pagination": pagination.to_json(),
         "top_users": community.leaderboard(request.dbsession, request.identity, cache=request.registry["cache"]),
         "update_feed": community.update_feed(request.dbsession),
-        "title": "Community",
+        "title": _("Community"),
     }
 
 
@@ -103,7 +103,7 @@ def index(request):
 @view_config(route_name="account.register", renderer="account/register.html")
 def register(request):
     settings = _settings(request)
-    context = {"title": "Register", "form": show_form(request, dict.fromkeys(REGISTER_FIELDS))}
+    context = {"title": _("Register"), "form": show_form(request, dict.fromkeys(REGISTER_FIELDS))}
     if request.method != "POST":
         return context
     data = form_data(request)
@@ -124,10 +124,10 @@ def register(request):
         key = _keys(request).make("account-validation", account)
         url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
         _send(request, account["email_addr"], mail.account_validation(request.localizer, settings["site.brand"], account["fullname"], url))
-        return {"status": "sent", "template": "account/account_validation.html", "title": "Account validation"}
+        return {"status": "sent", "template": "account/account_validation.html", "title": _("Account validation")}
     user = users.create_user(request.dbsession, valid_email=False, **account)
     sessions.start_session(request, user)
-    return redirect(safe_next(request.GET.get("next")), status="success", flash="Thanks for signing-up")
+    return redirect(safe_next(request.GET.get("next")), status="success", flash=_("Thanks for signing-up"))
 
 
 @view_config(route_name="account.register_confirmation", renderer="account/register.html")
@@ -148,7 +148,7 @@ def register_confirmation(request):
             return _bad_link(request, forms.EMAIL_TAKEN)
         _set_email(request, user, account["email_addr"], valid=True)
         user.confirmation_email_sent = False
-        return redirect(f"/account/{user.name}/", status="success", flash="Your email has been validated.")
+        return redirect(f"/account/{user.name}/", status="success", flash=_("Your email has been validated."))
     taken = session.scalar(
         sa.select(User.id).where(
             sa.or_(
@@ -161,7 +161,7 @@ def register_confirmation(request):
         return _bad_link(request, "This link has already been used, or its name or e-mail was taken meanwhile.")
     user = users.create_user(session, valid_email=True, **account)
     sessions.start_session(request, user)
-    return redirect("/", status="success", flash="Thanks for signing-up")
+    return redirect("/", status="success", flash=_("Thanks for signing-up"))
 
 
 # -- signing in and out ---------------------------------------------------------------------
@@ -179,7 +179,7 @@ def signin(request):
         return redirect("/")
     next_url = request.GET.get("next")
     context = {
-        "title": "Sign in",
+        "title": _("Sign in"),
         "auth": _auth_providers(request),
         "next": next_url,
         "form": show_form(request, {"email": None, "password": None}),
@@ -198,7 +198,7 @@ def signin(request):
         return throttled(request, context, "email", retry_after, TOO_MANY_GUESSES)
     user = users.authenticate(request.dbsession, values["email"], values["password"])
     if user is None:
-        return {**context, "flash": "Ooops, Incorrect email/password", "status": "error"}
+        return {**context, "flash": _("Ooops, Incorrect email/password"), "status": "error"}
     throttle.succeeded(values["email"], request.client_ip)
     sessions.start_session(request, user)
     return redirect(safe_next(next_url), status="success", flash=_("Welcome back ${fullname}", mapping={"fullname": user.fullname}))
@@ -208,7 +208,7 @@ def signin(request):
 def signout(request):
     """Sign out: a POST, or a GET with the token in its header (the spec's); a bare GET asks first."""
     if not csrf.may_act_on_get(request):
-        return {"title": "Sign out", "template": "account/signout.html", "form": show_form(request, {})}
+        return {"title": _("Sign out"), "template": "account/signout.html", "form": show_form(request, {})}
     sessions.end_session(request)
     return redirect("/", status="success", flash=_("You are now signed out"), message="success")
 
@@ -225,7 +225,7 @@ def forgot_password(request):
     values, errors = forms.validate(forms.forgot_password_form(), data)
     context["form"] = show_form(request, submitted(data, ("email_addr",)), errors)
     if errors:
-        return {**context, "flash": "Something went wrong, please correct the errors on the form", "status": "error"}
+        return {**context, "flash": _("Something went wrong, please correct the errors on the form"), "status": "error"}
     # Each request mails someone: counted per account and address like sign-ins, never taken back.
     retry_after = request.registry["reset_throttle"].attempt(values["email_addr"], request.client_ip)
     if retry_after:
@@ -248,7 +248,7 @@ def forgot_password(request):
         key = _keys(request).make("password-reset", {"user_id": user.id, "s": link_keys.account_fingerprint(user)})
         url = request.route_url("account.reset_password", slash="", _query={"key": key})
         _send(request, user.email_addr, mail.password_recovery(localizer_for(request.registry, user.locale), brand, user.fullname, url))
-    return {**context, "flash": "We've sent you an email with account recovery instructions!", "status": "success"}
+    return {**context, "flash": _("We've sent you an email with account recovery instructions!"), "status": "success"}
 
 
 @view_config(route_name="account.reset_password", renderer="/account/password_reset.html")
@@ -272,7 +272,7 @@ def reset_password(request):
     users.set_password(user, values["new_password"])
     sessions.end_all_sessions(request, user)
     sessions.start_session(request, user)
-    return redirect("/", status="success", flash="You reset your password successfully!")
+    return redirect("/", status="success", flash=_("You reset your password successfully!"))
 
 
 # -- profiles -------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def _own_profile(request, user: User) -> dict:
     summary = community.rank_and_score(session, user, request.registry["cache"])
     return {
         "template": "account/profile.html",
-        "title": "Profile",
+        "title": _("Profile"),
         "user": own_user(session, user, summary),
         "projects_contrib": project_summaries(session, contributed_projects_query(user)),
         "projects_published": project_summaries(session, owned_projects_query(user, published=True)),
@@ -336,7 +336,7 @@ def projects(request):
         raise HTTPForbidden()
     session = request.dbsession
     return {
-        "title": "Projects",
+        "title": _("Projects"),
         "projects_published": project_summaries(session, owned_projects_query(user, published=True)),
         "projects_draft": project_summaries(session, owned_projects_query(user, published=False)),
     }
@@ -422,7 +422,7 @@ def _update_profile(request, viewer: User, user: User, data: dict) -> dict:
     return redirect(
         f"/account/{user.name}/update",
         status="info",
-        flash=f"An email has been sent to verify your new email: {new_email}. Once you verify it, it will be updated.",
+        flash=_("An email has been sent to verify your new email: ${email}. Once you verify it, it will be updated.", mapping={"email": new_email}),
     )
 
 
@@ -464,7 +464,7 @@ def email_undo(request):
     user = request.dbsession.get(User, payload.get("user_id"))
     if user is None or user.email_addr.lower() != str(payload.get("new", "")).lower():
         return _bad_link(request, LINK_USED)
-    context = {"title": "Restore your e-mail address", "email_addr": payload["old"], "form": show_form(request, {})}
+    context = {"title": _("Restore your e-mail address"), "email_addr": payload["old"], "form": show_form(request, {})}
     if request.method != "POST":
         return context
     other = users.find_by_email(request.dbsession, payload["old"])
@@ -499,7 +499,7 @@ def _update_avatar(request, viewer: User, user: User, data: dict) -> dict:
             previous=(container, info["avatar"]) if info.get("avatar") and info.get("container") == container else None,
         )
     except AvatarError as error:
-        return _failed(_update_context(request, user, upload=(shown, {"avatar": [str(error)]})), str(error))
+        return _failed(_update_context(request, user, upload=(shown, {"avatar": [error.args[0]]})), error.args[0])
     finally:
         upload.file.close()
     info.update(avatar=stored.file_name, container=container, avatar_url=stored.url)
@@ -564,14 +564,14 @@ def reset_api_key(request):
         refusal = Refusal(REAUTHENTICATE_API_KEY if viewer.passwd_hash is not None else REAUTHENTICATE_API_KEY_PROVIDER)
     if refusal is not None:
         context = {
-            "title": "Reset your API key", "user": {"name": user.name},
+            "title": _("Reset your API key"), "user": {"name": user.name},
             "form": show_form(request, {"current_password": None}, {"current_password": [refusal.message]}),
         }
         if refusal.retry_after:
             return throttled(request, context, "current_password", refusal.retry_after, refusal.message)
         return {**context, "flash": refusal.message, "status": "error"}
     users.reset_api_key(user)
-    return redirect(f"/account/{user.name}", status="success", flash="New API-KEY generated")
+    return redirect(f"/account/{user.name}", status="success", flash=_("New API-KEY generated"))
 
 
 @view_config(route_name="account.newsletter", renderer="account/newsletter.html")
@@ -582,11 +582,11 @@ def newsletter(request):
     next_url = safe_next(request.params.get("next"))
     choice = (request.params.get("subscribe") or "").lower()
     if choice not in ("true", "false") or not csrf.may_act_on_get(request):
-        return {"title": "Subscribe to our Newsletter", "next": next_url}
+        return {"title": _("Subscribe to our Newsletter"), "next": next_url}
     user.newsletter_prompted = True
     if choice == "true":
         user.subscribed = True
-        return redirect(next_url, status="success", flash="You are subscribed to our newsletter")
+        return redirect(next_url, status="success", flash=_("You are subscribed to our newsletter"))
     return redirect(next_url)
 
 
@@ -599,9 +599,9 @@ def confirm_email(request):
     if not settings["account.confirmation_required"]:
         raise HTTPNotFound()
     if user.valid_email:
-        return redirect(f"/account/{user.name}/", status="info", flash="Your e-mail address is already validated.")
+        return redirect(f"/account/{user.name}/", status="info", flash=_("Your e-mail address is already validated."))
     if not csrf.may_act_on_get(request):
-        return {"title": "Validate your e-mail address", "template": "account/confirm_email.html",
+        return {"title": _("Validate your e-mail address"), "template": "account/confirm_email.html",
                 "email_addr": user.email_addr, "form": show_form(request, {})}
     key = _keys(request).make(
         "account-validation",
@@ -610,4 +610,4 @@ def confirm_email(request):
     url = request.route_url("account.register_confirmation", slash="", _query={"key": key})
     _send(request, user.email_addr, mail.email_change(localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, url))
     user.confirmation_email_sent = True
-    return redirect(f"/account/{user.name}/", status="info", flash="An e-mail has been sent to validate your e-mail address.")
+    return redirect(f"/account/{user.name}/", status="info", flash=_("An e-mail has been sent to validate your e-mail address."))

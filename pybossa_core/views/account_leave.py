@@ -13,6 +13,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from pybossa_core.contexts import AccountContext
+from pybossa_core.i18n import _
 from pybossa_core.models import User
 from pybossa_core.reauth import password_refusal, throttled
 from pybossa_core.renderers import redirect
@@ -20,8 +21,8 @@ from pybossa_core.security import MANAGE_ACCOUNT
 from pybossa_core.services import erasure
 from pybossa_core.web import CORRECT_ERRORS, form_data, show_form
 
-WRONG_CONFIRMATION = "That is not your password"
-WRONG_NAME = "Type the account's name to confirm"
+WRONG_CONFIRMATION = _("That is not your password")
+WRONG_NAME = _("Type the account's name to confirm")
 
 
 @view_config(route_name="account.export_data", renderer="json", permission=MANAGE_ACCOUNT)
@@ -35,7 +36,7 @@ def export_data(request):
 def _delete_page(request, user: User, form: dict[str, Any] | None = None, errors: dict | None = None) -> dict[str, Any]:
     owned = erasure.owned_projects(request.dbsession, user)
     return {
-        "title": "Delete your account" if user.id == request.identity.id else f"Delete the account of {user.name}",
+        "title": _("Delete your account") if user.id == request.identity.id else f"Delete the account of {user.name}",
         "user": {"name": user.name, "fullname": user.fullname},
         "projects": [{"short_name": project.short_name, "name": project.name,
                       "coowners": len([i for i in project.owners_ids or [] if i != user.id])} for project in owned],
@@ -70,8 +71,8 @@ def delete(request):
     except erasure.CannotErase as refusal:
         return {**_delete_page(request, user, shown, {"projects": [str(refusal)]}), "flash": str(refusal), "status": "error"}
     if erasing_self:
-        return redirect("/", status="success", flash="Your account has been deleted. Thank you for your help.")
-    return redirect(request.route_path("admin.users", slash=""), status="success", flash=f"The account of {name} has been deleted.")
+        return redirect("/", status="success", flash=_("Your account has been deleted. Thank you for your help."))
+    return redirect(request.route_path("admin.users", slash=""), status="success", flash=_("The account of ${name} has been deleted.", mapping={"name": name}))
 
 
 def includeme(config) -> None:

@@ -16,6 +16,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core import csrf
+from pybossa_core.i18n import _
 from pybossa_core.models import Announcement, Category, Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
@@ -29,7 +30,7 @@ from pybossa_core.web import CORRECT_ERRORS, form_data, post_only, show_form, su
 
 ANNOUNCEMENT_FIELDS = ("title", "body", "media_url", "published")
 CATEGORY_FIELDS = ("name", "description")
-ONLY_CATEGORY = (
+ONLY_CATEGORY = _(
     "Sorry, it is not possible to delete the only available category. You can modify it,  click the edit button"
 )
 
@@ -53,7 +54,7 @@ def announcement(request):
     return {
         "announcements": [announcement_json(item) for item in admin.announcements(request.dbsession)],
         "csrf": csrf_token(request),
-        "title": "Manage global Announcements",
+        "title": _("Manage global Announcements"),
     }
 
 
@@ -75,7 +76,7 @@ def new_announcement(request):
     if errors:
         return _failed(_announcement_form(request, title, submitted(data, ANNOUNCEMENT_FIELDS), errors))
     admin.create_announcement(request.dbsession, request.identity, values)
-    return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Annnouncement created!')
+    return redirect(_announcements_page(request), status="success", flash=_('<i class="icon-ok"></i> Annnouncement created!'))
 
 
 @view_config(route_name="admin.announcement.update", renderer="admin/new_announcement.html", permission=ADMINISTER)
@@ -91,13 +92,13 @@ def update_announcement(request):
         return _failed(_announcement_form(request, title, {**submitted(data, ANNOUNCEMENT_FIELDS), "id": item.id}, errors))
     for name, value in values.items():
         setattr(item, name, value)
-    return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Announcement updated!')
+    return redirect(_announcements_page(request), status="success", flash=_('<i class="icon-ok"></i> Announcement updated!'))
 
 
 @view_config(route_name="admin.announcement.delete", renderer="admin/announcement.html", request_method="POST", permission=ADMINISTER)
 def delete_announcement(request):
     request.dbsession.delete(_get(request, Announcement))
-    return redirect(_announcements_page(request), status="success", flash='<i class="icon-ok"></i> Announcement deleted!')
+    return redirect(_announcements_page(request), status="success", flash=_('<i class="icon-ok"></i> Announcement deleted!'))
 
 
 # -- admin rights ---------------------------------------------------------------------------
@@ -109,7 +110,7 @@ def users(request):
     context: dict[str, Any] = {
         "form": show_form(request, {"user": None}),
         "found": [],
-        "title": "Manage Admin Users",
+        "title": _("Manage Admin Users"),
         "users": [admin.user_json(session, user) for user in admin.admins(session)],
     }
     text = (form_data(request).get("user") or "").strip() if request.method == "POST" else ""
@@ -156,13 +157,13 @@ def categories(request):
             flash = {"flash": CORRECT_ERRORS, "status": "error"}
         else:
             admin.create_category(session, values)
-            flash = {"flash": "Category added", "status": "success"}
+            flash = {"flash": _("Category added"), "status": "success"}
     listed = admin.categories(session)
     return {
         "categories": [category_json(category) for category in listed],
         "form": form,
         "n_projects_per_category": admin.n_projects_per_category(session, listed),
-        "title": "Categories",
+        "title": _("Categories"),
         **(flash or {}),
     }
 
@@ -178,15 +179,15 @@ def del_category(request):
     if len(admin.categories(session)) == 1:
         return redirect(_categories_page(request), status="warning", flash=ONLY_CATEGORY)
     if request.method != "POST":
-        return {"category": category_json(category), "form": {"csrf": csrf_token(request)}, "title": "Delete Category"}
+        return {"category": category_json(category), "form": {"csrf": csrf_token(request)}, "title": _("Delete Category")}
     session.delete(category)
-    return redirect(_categories_page(request), status="success", flash="Category deleted")
+    return redirect(_categories_page(request), status="success", flash=_("Category deleted"))
 
 
 @view_config(route_name="admin.categories.update", renderer="admin/update_category.html", permission=ADMINISTER)
 def update_category(request):
     category = _get(request, Category)
-    context = {"category": category_json(category), "title": "Update Category"}
+    context = {"category": category_json(category), "title": _("Update Category")}
     if request.method != "POST":
         fields = {"description": category.description, "id": category.id, "name": category.name}
         return {**context, "form": show_form(request, fields)}
@@ -195,7 +196,7 @@ def update_category(request):
     if errors:
         return _failed({**context, "form": show_form(request, {**submitted(data, CATEGORY_FIELDS), "id": category.id}, errors)})
     admin.update_category(category, values)
-    return redirect(_categories_page(request), status="success", flash="Category updated")
+    return redirect(_categories_page(request), status="success", flash=_("Category updated"))
 
 
 # -- featured projects ----------------------------------------------------------------------
@@ -237,14 +238,14 @@ def feature(request):
 
 @view_config(route_name="admin.index", renderer="/admin/index.html", permission=ADMINISTER)
 def index(request):
-    return {"title": "Admin"}
+    return {"title": _("Admin")}
 
 
 @view_config(route_name="admin.dashboard", renderer="admin/dashboard.html", permission=ADMINISTER)
 def dashboard(request):
     """The weekly figures a job computed; a refresh is started when they are a day old or asked for."""
     if figures.calculator(request.registry, "dashboard") is None:
-        return {"title": "Dashboard", **figures.not_computed("dashboard"), "template": figures.NOT_COMPUTED_TEMPLATE}
+        return {"title": _("Dashboard"), **figures.not_computed("dashboard"), "template": figures.NOT_COMPUTED_TEMPLATE}
     now = utcnow()
     found = figures.snapshot(request.dbsession, "dashboard")
     refreshing = request.GET.get("refresh") == "1" or figures.is_stale(found, now)
@@ -254,10 +255,10 @@ def dashboard(request):
     figures.show(request, "dashboard", data)
     return {
         **data,
-        "title": "Dashboard",
+        "title": _("Dashboard"),
         "update_feed": community.update_feed(request.dbsession),
         "wait": found is None,
-        **({"flash": "Dashboard data will be updated shortly", "status": "info"} if refreshing else {}),
+        **({"flash": _("Dashboard data will be updated shortly"), "status": "info"} if refreshing else {}),
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pybossa_core.services.jobs import RQRunner
 from pybossa_core.security import ADMINISTER
+from pybossa_core.i18n import _
 
 
 def jobs(request):
@@ -16,7 +17,7 @@ def jobs(request):
     runner = request.registry["jobs"]
     listed = [job.to_json() for job in runner.jobs()]
     return {
-        "title": "Background jobs",
+        "title": _("Background jobs"),
         "runner": "rq" if isinstance(runner, RQRunner) else "inline",
         "queue": request.registry.settings["jobs.queue"],
         "jobs": listed,

@@ -14,6 +14,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core import sessions
+from pybossa_core.i18n import _
 from pybossa_core.plugin_api import PluginError
 from pybossa_core.renderers import redirect
 from pybossa_core.services import link_keys, oauth_signin
@@ -92,4 +93,4 @@ def callback(request):
         return _failed(request, problem)
     sessions.start_session(request, user)
     _forget_round_trip(request)
-    return redirect(trip.get("next") or "/", status="success", flash=f"Welcome back {user.fullname}")
+    return redirect(trip.get("next") or "/", status="success", flash=_("Welcome back ${fullname}", mapping={"fullname": user.fullname}))

@@ -16,6 +16,7 @@ from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.formatting import format_time
+from pybossa_core.i18n import _
 from pybossa_core.models import Blogpost, Project
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import Redirect, redirect
@@ -43,7 +44,7 @@ def _to_blog(request, project: Project, flash: str) -> Redirect:
     return redirect(
         request.route_path("project.blog", short_name=project.short_name, slash=""),
         status="success",
-        flash=f'<i class="icon-ok"></i> {flash}',
+        flash='<i class="icon-ok"></i> ' + request.localizer.translate(flash),
     )
 
 
@@ -87,7 +88,7 @@ def new_blogpost(request):
     if errors:
         return _failed(_form_page(request, project, title, submitted(data, POST_FIELDS), errors))
     request.dbsession.add(Blogpost(project_id=project.id, user_id=request.identity.id, **values))
-    return _to_blog(request, project, "Blog post created!")
+    return _to_blog(request, project, _("Blog post created!"))
 
 
 @view_config(route_name="project.update_blogpost", renderer="projects/update_blogpost.html", permission=MANAGE)
@@ -105,14 +106,14 @@ def update_blogpost(request):
         return _failed({**context, "blogpost": blogpost_json(post)})
     for name, value in values.items():
         setattr(post, name, value)
-    return _to_blog(request, project, "Blog post updated!")
+    return _to_blog(request, project, _("Blog post updated!"))
 
 
 @view_config(route_name="project.delete_blogpost", renderer="projects/blog.html", request_method="POST", permission=MANAGE)
 def delete_blogpost(request):
     project = request.context.project
     request.dbsession.delete(request.context.owned(Blogpost, "id"))
-    return _to_blog(request, project, "Blog post deleted!")
+    return _to_blog(request, project, _("Blog post deleted!"))
 
 
 def includeme(config) -> None:

@@ -13,13 +13,14 @@ from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.formatting import Pagination
+from pybossa_core.i18n import _
 from pybossa_core.models import Category
 from pybossa_core.services import project_stats, stats
 from pybossa_core.web import sign_in_required
 
 PER_PAGE = 20
-FEATURED = {"created": None, "description": "Featured projects", "id": None, "name": "Featured", "short_name": "featured"}
-DRAFT = {"created": None, "description": "Draft projects", "id": None, "name": "Draft", "short_name": "draft"}
+FEATURED = {"created": None, "description": _("Featured projects"), "id": None, "name": "Featured", "short_name": "featured"}
+DRAFT = {"created": None, "description": _("Draft projects"), "id": None, "name": "Draft", "short_name": "draft"}
 
 
 def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dic
         "categories": categories,
         "pagination": Pagination(page=page, per_page=PER_PAGE, total=len(listed)).to_json(),
         "projects": ordered[start:start + PER_PAGE],
-        "title": "Projects",
+        "title": _("Projects"),
     }
 
 

@@ -18,6 +18,7 @@ from pyramid.view import view_config
 
 from pybossa_core.api.callers import web_caller
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.presenters.project import project_head
 from pybossa_core.renderers import redirect
 from pybossa_core.security import READ
@@ -28,8 +29,8 @@ PRESENTER_TEMPLATE = "/projects/presenter.html"
 TUTORIAL_TEMPLATE = "/projects/tutorial.html"
 #: The pages that show a presenter frame: the presenter's, the tutorial's, the presenter editor's preview.
 FRAMED_TEMPLATES = (PRESENTER_TEMPLATE.lstrip("/"), TUTORIAL_TEMPLATE.lstrip("/"), "projects/task_presenter_editor.html")
-ANONYMOUS_WARNING = "Ooops! You are an anonymous user and will not get any credit for your contributions. Sign in now!"
-NO_PRESENTER = "Sorry, but this project is still a draft and does not have a task presenter."
+ANONYMOUS_WARNING = _("Ooops! You are an anonymous user and will not get any credit for your contributions. Sign in now!")
+NO_PRESENTER = _("Sorry, but this project is still a draft and does not have a task presenter.")
 
 
 def tutorial_cookie(project) -> str:
@@ -46,7 +47,7 @@ def newtask(request):
         return redirect(
             request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
             status="warning",
-            flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
+            flash=_("Oops! You have to sign in to participate in <strong>${name}</strong> project", mapping={"name": project.name}),
         )
     context = project_head(request, project, " &middot; Contribute")
     if request.identity is None:

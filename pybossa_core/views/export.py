@@ -19,6 +19,7 @@ from pyramid.view import view_config
 from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import EXPORT, MANAGE, under_embargo
@@ -28,10 +29,14 @@ from pybossa_core.services import exports, reliability
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
 #: The volunteers' reliability (their gold answers), exported for the project's owners only.
 RELIABILITY = "reliability"
-LOADING_TEXT = "Exporting data..., this may take a while"
-EMBARGOED = "The data of this project is under embargo until {}: it can be downloaded from then on."
+LOADING_TEXT = _("Exporting data..., this may take a while")
 #: Query keys that do not ask for a download.
 PAGE_KEYS = {"response_format"}
+
+
+def _embargoed(project):
+    return _("The data of this project is under embargo until ${day}: it can be downloaded from then on.",
+             mapping={"day": project.embargo_until.date().isoformat()})
 
 
 def _downloads(request, project: Project) -> list[dict[str, str]]:
@@ -82,7 +87,7 @@ def export(request) -> Any:
             "exporters": [] if embargoed else _downloads(request, project),
         }
         if embargoed:
-            page.update(flash=EMBARGOED.format(project.embargo_until.date().isoformat()), status="info")
+            page.update(flash=_embargoed(project), status="info")
         return page
     if file_format not in exports.FORMATS:
         raise HTTPUnsupportedMediaType()
@@ -90,7 +95,7 @@ def export(request) -> Any:
         raise HTTPNotFound()
     if embargoed:
         refusal = HTTPForbidden()
-        refusal.explanation = EMBARGOED.format(project.embargo_until.date().isoformat())
+        refusal.explanation = request.localizer.translate(_embargoed(project))
         raise refusal
     return _download(request, project, kind, file_format)
 

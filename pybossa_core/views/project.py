@@ -17,6 +17,7 @@ from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.formatting import Pagination
+from pybossa_core.i18n import DOMAIN, _
 from pybossa_core.models import Category, Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
@@ -40,10 +41,10 @@ UPDATE_FIELDS = (
 )
 PER_PAGE = 10
 ASSIGNED_ELSEWHERE = "This task is assigned to other volunteers."
-IMPORTING = "Importing tasks, this may take a while, wait..."
+IMPORTING = _("Importing tasks, this may take a while, wait...")
 #: Seconds an import's claim outlives its time limit before it counts as left by a dead process.
 IMPORT_GRACE = 60
-NO_IMPORTER = (
+NO_IMPORTER = _(
     "No importer is installed on this site: its administrator needs to install one (such as "
     "pybossa-importer-csv) and restart the site."
 )
@@ -51,11 +52,11 @@ NO_PRESENTER = (
     "No task presenter template is installed on this site: write your presenter below, or ask the site's "
     "administrator to install a presenter plugin (such as pybossa-presenters-basic) to start from."
 )
-EDITOR_NOTE = (
+EDITOR_NOTE = _(
     "Your code will be <em>automagically</em> rendered in                       the "
     "<strong>preview section</strong>. Click in the                       preview button!"
 )
-THUMBNAIL_NEEDED = "You must provide a file to change the avatar"
+THUMBNAIL_NEEDED = _("You must provide a file to change the avatar")
 #: The crop of an uploaded thumbnail: PYBOSSA's offsets (x1, y1) and size (x2, y2).
 CROP_FIELDS = ("x1", "y1", "x2", "y2")
 #: The largest thumbnail kept, in pixels; larger crops are shrunk to fit.
@@ -76,7 +77,7 @@ def new(request):
     viewer = request.identity
     if viewer is None:
         return sign_in_required(request)
-    context = {"title": "Create a Project", "errors": False, "form": show_form(request, dict.fromkeys(NEW_FIELDS))}
+    context = {"title": _("Create a Project"), "errors": False, "form": show_form(request, dict.fromkeys(NEW_FIELDS))}
     if request.method != "POST":
         return context
     data = form_data(request)
@@ -91,7 +92,7 @@ def new(request):
     return redirect(
         request.route_path("project.update", short_name=project.short_name, slash=""),
         status="success",
-        flash='<i class="icon-ok"></i> Project created!',
+        flash=_('<i class="icon-ok"></i> Project created!'),
     )
 
 
@@ -139,7 +140,7 @@ def task(request):
         return redirect(
             request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
             status="warning",
-            flash=f"Oops! You have to sign in to participate in <strong>{project.name}</strong> project",
+            flash=_("Oops! You have to sign in to participate in <strong>${name}</strong> project", mapping={"name": project.name}),
         )
     if not request.has_permission(MANAGE, request.context) and assignments.is_assigned_elsewhere(
         request.dbsession, project, found.id, caller.user_id
@@ -212,7 +213,7 @@ def update(request):
     return redirect(
         request.route_path("project.details", short_name=project.short_name, slash="/"),
         status="success",
-        flash="Project updated!",
+        flash=_("Project updated!"),
     )
 
 
@@ -237,7 +238,7 @@ def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[s
             fit=THUMBNAIL_SIZE,
         )
     except avatars.AvatarError as error:
-        return _failed(_update_context(request, project, upload=(shown, {"avatar": [str(error)]})), str(error))
+        return _failed(_update_context(request, project, upload=(shown, {"avatar": [error.args[0]]})), error.args[0])
     finally:
         upload.file.close()
     info.update(thumbnail=stored.file_name, container=container, thumbnail_url=stored.url)
@@ -245,7 +246,7 @@ def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[s
     return redirect(
         request.route_path("project.update", short_name=project.short_name, slash=""),
         status="success",
-        flash="Your project thumbnail has been updated! It may take some minutes to refresh...",
+        flash=_("Your project thumbnail has been updated! It may take some minutes to refresh..."),
     )
 
 
@@ -256,7 +257,7 @@ def reset_secret_key(request):
     return redirect(
         request.route_path("project.update", short_name=project.short_name, slash=""),
         status="success",
-        flash="New secret key generated",
+        flash=_("New secret key generated"),
     )
 
 
@@ -269,7 +270,7 @@ def delete(request):
     return redirect(
         request.route_path("account.profile", name=request.identity.name, slash="/"),
         status="success",
-        flash="Project deleted!",
+        flash=_("Project deleted!"),
     )
 
 
@@ -287,7 +288,7 @@ def publish(request):
     return redirect(
         request.route_path("project.details", short_name=project.short_name, slash="/"),
         status="success",
-        flash="Project published! Volunteers will now be able to help you!",
+        flash=_("Project published! Volunteers will now be able to help you!"),
     )
 
 
@@ -353,9 +354,10 @@ def import_task(request):
         context["form"] = _importer_form(request, importer, data, {"form": [failure.message]})
         return _failed(context, failure.message)
     if count == 0:
-        flash, status = "It looks like there were no new records to import", "warning"
+        flash, status = _("It looks like there were no new records to import"), "warning"
     else:
-        flash = "1 new task was imported successfully" if count == 1 else f"{count} new tasks were imported successfully"
+        flash = request.localizer.pluralize("1 new task was imported successfully", "${count} new tasks were imported successfully",
+                                            count, domain=DOMAIN, mapping={"count": count})
         status = "success"
     return redirect(request.route_path("project.tasks", short_name=project.short_name, slash="/"), status=status, flash=flash)
 
@@ -379,7 +381,7 @@ def task_n_answers(request):
     return redirect(
         request.route_path("project.tasks", short_name=project.short_name, slash="/"),
         status="success",
-        flash="Redundancy of Tasks updated!",
+        flash=_("Redundancy of Tasks updated!"),
     )
 
 
@@ -401,7 +403,7 @@ def task_presenter_editor(request):
         return redirect(
             request.route_path("project.tasks", short_name=project.short_name, slash="/"),
             status="success",
-            flash='<i class="icon-ok"></i> Task presenter added!',
+            flash=_('<i class="icon-ok"></i> Task presenter added!'),
         )
     chosen = request.GET.get("template")
     flash = EDITOR_NOTE
@@ -441,13 +443,15 @@ def _tasks_note(request, project: Project) -> str:
     importers = request.registry["importers"]
     tasks_import = request.route_path("project.import_task", short_name=project.short_name, slash="")
     if "csv" in importers:
-        upload = f'upload the tasks using the<a href="{tasks_import}"> CSV importer</a>'
-    elif importers:
-        upload = f'upload the tasks using one of the site\'s <a href="{tasks_import}">importers</a>'
-    else:
-        return f"<strong>Note</strong> {NO_IMPORTER} Meanwhile, create the tasks with the API (<code>/api/task</code>)."
-    return (f"<strong>Note</strong> You will need to {upload} or download the project bundle and run the "
-            "<strong>createTasks.py</strong> script in your computer")
+        return _('<strong>Note</strong> You will need to upload the tasks using the<a href="${url}"> CSV importer</a> '
+                 "or download the project bundle and run the <strong>createTasks.py</strong> script in your computer",
+                 mapping={"url": tasks_import})
+    if importers:
+        return _("<strong>Note</strong> You will need to upload the tasks using one of the site's "
+                 '<a href="${url}">importers</a> or download the project bundle and run the '
+                 "<strong>createTasks.py</strong> script in your computer", mapping={"url": tasks_import})
+    return _("<strong>Note</strong> ${no_importer} Meanwhile, create the tasks with the API (<code>/api/task</code>).",
+             mapping={"no_importer": request.localizer.translate(NO_IMPORTER)})
 
 
 def includeme(config) -> None:

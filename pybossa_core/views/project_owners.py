@@ -19,6 +19,7 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext, unlocks, visitor_key
+from pybossa_core.i18n import _
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
@@ -41,7 +42,7 @@ def _coowners_page(request, project: Project, **extra: Any) -> dict[str, Any]:
     owners = projects.owners_of(request.dbsession, project)
     return {
         **project_page(request, project),
-        "title": "Manage Co-owners",
+        "title": _("Manage Co-owners"),
         "coowners": [_owner_json(user, project) for user in owners],
         "found": None,
         "form": show_form(request, {"user": None}),
@@ -106,7 +107,7 @@ def transfer_ownership(request):
                 "flash": CORRECT_ERRORS, "status": "error"}
     projects.transfer_ownership(project, new_owner)
     return redirect(request.route_path("project.details", short_name=project.short_name, slash="/"),
-                    flash="Project owner updated", status="info")
+                    flash=_("Project owner updated"), status="info")
 
 
 # -- invitations to a private project ---------------------------------------------------------
@@ -157,7 +158,7 @@ def join(request):
         return {"project": projects.public_project(project), "title": f"Join {project.name}"}
     projects.invite(project, request.identity)
     return redirect(request.route_path("project.details", short_name=project.short_name, slash="/"),
-                    flash=f"Welcome to {project.name}", status="success")
+                    flash=_("Welcome to ${name}", mapping={"name": project.name}), status="success")
 
 
 @view_config(route_name="project.password", renderer="/projects/password.html", permission=VIEW)
@@ -177,7 +178,7 @@ def password(request):
                 "flash": CORRECT_ERRORS, "status": "error"}
     if not project_passwords.is_password(project, values["password"]):
         return {**context, "form": show_form(request, {"password": None}, {"password": ["Sorry, incorrect password"]}),
-                "flash": "Sorry, incorrect password", "status": "error"}
+                "flash": _("Sorry, incorrect password"), "status": "error"}
     unlocks(request).unlock(request.cookies, visitor_key(request), project, request.response)
     return redirect(next_url)
 

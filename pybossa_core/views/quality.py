@@ -12,6 +12,7 @@ import colander
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
@@ -22,8 +23,8 @@ from pybossa_core.web import CORRECT_ERRORS, form_data, show_form, submitted
 FIELDS = ("gold_rate", "aggregator", "answer_key", "min_reliability", "retire_confidence", "min_answers", "max_answers")
 #: The quiz's form fields, and the part of ``info.quiz`` each sets.
 QUIZ_FIELDS = {"quiz_questions": "questions", "quiz_pass_rate": "pass_rate"}
-UPDATED = "Quality settings updated!"
-AGGREGATING = "The results are being aggregated again."
+UPDATED = _("Quality settings updated!")
+AGGREGATING = _("The results are being aggregated again.")
 
 
 def _number(value):
@@ -88,8 +89,8 @@ def _context(request, project, form_fields=None, errors=None) -> dict:
     }
     missing = quality.missing_aggregator(aggregators, project)
     if missing is not None:
-        context.update(flash=f"The aggregator {missing!r} is not installed on this site: "
-                             f"results use {quality.DEFAULT_AGGREGATOR!r}.", status="warning")
+        context.update(flash=_("The aggregator ${missing} is not installed on this site: results use ${default}.",
+                               mapping={"missing": repr(missing), "default": repr(quality.DEFAULT_AGGREGATOR)}), status="warning")
     return context
 
 

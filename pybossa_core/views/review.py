@@ -11,6 +11,7 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.models import Project, Task, TaskRun
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
@@ -67,11 +68,11 @@ def taskrun_review(request):
     note = str(data.get("note") or "").strip() or None
     back = request.route_path("project.task_review", short_name=project.short_name, task_id=run.task_id, slash="")
     if verdict is not None and verdict not in review.VERDICTS:
-        return redirect(back, status="error", flash="The verdict is accepted, rejected, or empty to clear it")
+        return redirect(back, status="error", flash=_("The verdict is accepted, rejected, or empty to clear it"))
     if note is not None and len(note) > NOTE_LENGTH:
-        return redirect(back, status="error", flash=f"The note has at most {NOTE_LENGTH} characters")
+        return redirect(back, status="error", flash=_("The note has at most ${length} characters", mapping={"length": NOTE_LENGTH}))
     review.review(request.dbsession, request.registry, project, run, verdict, note)
-    return redirect(back, status="success", flash="Review saved")
+    return redirect(back, status="success", flash=_("Review saved"))
 
 
 def includeme(config) -> None:

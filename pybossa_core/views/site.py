@@ -10,6 +10,7 @@ from html import escape
 
 from pyramid.view import view_config
 
+from pybossa_core.i18n import _
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services import community, figures, stats
 from pybossa_core.services.cache import SITE
@@ -36,12 +37,12 @@ def home(request):
 def global_stats(request):
     recompute = figures.calculator(request.registry, "site")
     if recompute is None:
-        return {"title": "Global Statistics", **figures.not_computed("site"), "template": figures.NOT_COMPUTED_TEMPLATE}
+        return {"title": _("Global Statistics"), **figures.not_computed("site"), "template": figures.NOT_COMPUTED_TEMPLATE}
     site_figures = _cache(request).get_or_create(
         SITE, "stats", lambda: recompute(request.dbsession, utcnow()), may_lag=True)
     figures.show(request, "site", site_figures)
     # GeoIP is off: no locations of anonymous contributors (PYBOSSA sends them JSON-encoded).
-    return {**site_figures, "title": "Global Statistics", "locs": "[]", "show_locs": False}
+    return {**site_figures, "title": _("Global Statistics"), "locs": "[]", "show_locs": False}
 
 
 @view_config(route_name="site.leaderboard", renderer="/stats/index.html")
@@ -49,13 +50,13 @@ def global_stats(request):
 def leaderboard(request):
     window = int(request.matchdict.get("window", 0))
     top = community.leaderboard(request.dbsession, request.identity, cache=_cache(request), window=window)
-    return {"title": "Community Leaderboard", "top_users": [stats.leader_entry(entry) for entry in top]}
+    return {"title": _("Community Leaderboard"), "top_users": [stats.leader_entry(entry) for entry in top]}
 
 
 @view_config(route_name="site.announcements", renderer="announcements/index.html")
 def announcements(request):
     return {
-        "title": "Announcements",
+        "title": _("Announcements"),
         "announcements": stats.published_announcements(request.dbsession),
         "csrf": csrf_token(request),
     }
@@ -73,7 +74,7 @@ def _page(request, *paragraphs: str) -> str:
 
 @view_config(route_name="site.help.api", renderer="help/api.html")
 def help_api(request):
-    return {"title": "API Help", "project_id": stats.example_project_id(request.dbsession)}
+    return {"title": _("API Help"), "project_id": stats.example_project_id(request.dbsession)}
 
 
 @view_config(route_name="site.help.privacy", renderer="help/privacy.html")
@@ -85,7 +86,7 @@ def help_privacy(request):
         "The addresses of anonymous contributors are kept only in a one-way anonymised form.",
         "You may change your profile, hide it with privacy mode, or ask the site's administrators to delete it.",
     )
-    return {"title": "Privacy Policy", "content": content}
+    return {"title": _("Privacy Policy"), "content": content}
 
 
 @view_config(route_name="site.help.cookies", renderer="help/cookies_policy.html")
@@ -96,7 +97,7 @@ def help_cookies(request):
         "cross-site requests. It is deleted when you sign out.",
         "No advertising or tracking cookies are set by the site itself.",
     )
-    return {"title": "Help: Cookies Policy", "content": content}
+    return {"title": _("Help: Cookies Policy"), "content": content}
 
 
 @view_config(route_name="site.help.tos", renderer="help/tos.html")
@@ -108,7 +109,7 @@ def help_tos(request):
         "Be respectful: do not submit answers meant to mislead a project, and do not try to disrupt the site.",
         "The site is offered as is; its administrators may suspend accounts that break these terms.",
     )
-    return {"title": "Help: Terms of Use", "content": content}
+    return {"title": _("Help: Terms of Use"), "content": content}
 
 
 def includeme(config) -> None:

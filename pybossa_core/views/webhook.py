@@ -21,13 +21,14 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.models import Project, Webhook
 from pybossa_core.presenters.project import project_page
 from pybossa_core.schemas.query import parse_bool
 from pybossa_core.services import webhooks
 from pybossa_core.security import MANAGE
 
-QUEUED = "All webhooks enqueued"
+QUEUED = _("All webhooks enqueued")
 
 
 def _context(request, project: Project) -> dict[str, Any]:
