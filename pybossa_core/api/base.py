@@ -182,6 +182,9 @@ class ApiResource:
     list_keys: frozenset[str] = frozenset()
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[ApiCall, list[Any], list[dict]], None] | None = None
+    #: The rules ``Rules.validate`` checks that JSON Schema can say (``if``/``then``), for the
+    #: bodies of ``/api/openapi.json``.
+    body_rules: tuple[Mapping[str, Any], ...] = ()
     #: Its objects are a project's answers or results: hidden from outsiders while the project is
     #: under embargo (``security.under_embargo``).
     embargoed: bool = False

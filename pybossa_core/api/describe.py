@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybossa_core.api import jsonp
+from pybossa_core.schemas.api import INT32, INT64
 from pybossa_core.schemas.jsonschema import ref
 
 __all__ = [
@@ -89,19 +90,24 @@ def simple_get(
 #: The query keys that steer a listing (schemas.query.CONTROL_KEYS); each needs its description here.
 CONTROL_PARAMETERS: dict[str, dict[str, Any]] = {
     "limit": {
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": INT64[1]},
         "description": "how many objects (default api.default_limit, at most api.max_limit)",
     },
-    "offset": {"schema": {"type": "integer", "minimum": 0}, "description": "how many objects to skip"},
-    "last_id": {"schema": {"type": "integer", "minimum": 0}, "description": "keyset paging: objects after this id"},
+    "offset": {"schema": {"type": "integer", "minimum": 0, "maximum": INT64[1]}, "description": "how many objects to skip"},
+    "last_id": {
+        "schema": {"type": "integer", "minimum": 0, "maximum": INT32[1]},
+        "description": "keyset paging: objects after this id",
+    },
     "orderby": {"description": "the column to order by (default id)"},
     "desc": {"schema": {"type": "boolean"}, "description": "descending order"},
     "all": {"schema": {"type": "boolean"}, "description": "signed in: every object, not only those of your projects"},
     "related": {"schema": {"type": "boolean"}, "description": "add related objects (task runs, result, task)"},
     "fulltextsearch": {"schema": {"type": "boolean"}, "description": "rank by the words of info=key::words"},
+    # Any value is taken: only a plain name is echoed, anything else answers plain JSON.
     "callback": {
-        "schema": {"type": "string", "pattern": jsonp.CALLBACK.pattern, "maxLength": 100},
-        "description": "JSONP: wrap the answer in callback(...)",
+        "schema": {"type": "string"},
+        "description": f"JSONP: wrap the answer in callback(...) when callback is a plain name "
+                       f"({jsonp.CALLBACK.pattern}, at most {jsonp.MAX_CALLBACK} characters); else plain JSON",
     },
     # The API key is a security scheme, not a parameter.
     "api_key": {},

@@ -1,14 +1,24 @@
 """``/api/favorites``: the tasks a signed-in user marked as favourites."""
 from __future__ import annotations
 
+import colander
 import sqlalchemy as sa
+
 from pybossa_core.api import task as task_api
 from pybossa_core.api.base import api_call, load, read_body, serialize
 from pybossa_core.api.describe import Description, json_answer, operation, ref, summary
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Task
+from pybossa_core.schemas import api as api_schemas
+from pybossa_core.schemas.jsonschema import JSON_OBJECT, node_schema
 from pybossa_core.security import require_user
+
+#: What a POST reads of its body: the task's id (an integer as the API takes one); other keys are ignored.
+FAVORITE_BODY = colander.SchemaNode(
+    colander.Mapping(unknown="ignore"),
+    colander.SchemaNode(api_schemas.Integer(bounds=api_schemas.integer_bounds(Task.__table__.c.id.type)), name="task_id"),
+)
 
 
 def favorites(request):
@@ -20,9 +30,10 @@ def favorites(request):
         return [serialize(call, task_api.RESOURCE, task, request.application_url) for task in call.session.scalars(query)]
     if request.method != "POST":
         raise MethodNotAllowed()
-    task_id = read_body(request, task_api.RESOURCE).fields.get("task_id")
-    if not isinstance(task_id, int) or isinstance(task_id, bool):
-        raise BadRequest("task_id must be a task's id")
+    try:
+        task_id = FAVORITE_BODY.deserialize(read_body(request, task_api.RESOURCE).fields)["task_id"]
+    except colander.Invalid:
+        raise BadRequest("task_id must be a task's id") from None
     task = load(call.session, Task, task_id)
     if task is None:
         raise NotFound()
@@ -45,11 +56,8 @@ def favorite(request):
 
 
 def _favorites_path_item(route_name: str, view) -> dict:
-    body = {
-        "type": "object",
-        "properties": {"task_id": {"type": "integer", "minimum": 1}},
-        "required": ["task_id"],
-    }
+    # Any other key is read (and ignored) as any JSON body is: no NUL anywhere.
+    body = {**node_schema(FAVORITE_BODY), **JSON_OBJECT}
     tasks = {"type": "array", "items": ref("Task")}
     request_body = {"required": True, "content": {"application/json": {"schema": body}}}
     return {

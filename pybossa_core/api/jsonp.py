@@ -6,6 +6,7 @@ import re
 from pyramid.events import NewResponse
 
 CALLBACK = re.compile(r"^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$")
+MAX_CALLBACK = 100
 
 
 def wrap_jsonp(event: NewResponse) -> None:
@@ -18,7 +19,7 @@ def wrap_jsonp(event: NewResponse) -> None:
         or response.content_type != "application/json"
     ):
         return
-    if not CALLBACK.match(callback) or len(callback) > 100:
+    if not CALLBACK.match(callback) or len(callback) > MAX_CALLBACK:
         # Only a plain name can be echoed: anything else could smuggle script into the page.
         return
     response.body = b"/**/" + callback.encode() + b"(" + response.body + b");"

@@ -25,6 +25,7 @@ from typing import Any
 
 import colander
 import sqlalchemy as sa
+from pyramid.events import NewResponse
 from pyramid.interfaces import PHASE3_CONFIG
 from pyramid.response import Response
 
@@ -45,7 +46,7 @@ from pybossa_core.api.user import NEVER_SHOWN
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.schemas import api as api_schemas
 from pybossa_core.schemas.jsonschema import JSON_VALUE, node_schema
-from pybossa_core.schemas.query import CONTROL_KEYS
+from pybossa_core.schemas.query import CONTROL_KEYS, DATE_FILTER_SCHEMA, INFO_FILTER_SCHEMA
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,11 @@ def _title(resource: ApiResource) -> str:
 
 def body_node(resource: ApiResource, *, creating: bool, from_text: bool = False) -> colander.SchemaNode:
     """Return the colander schema the API validates a POST (``creating``) or PUT body of ``resource`` with."""
+    # A PUT may echo a set-once key (a task run's task) only unchanged: the body it describes leaves them out.
+    fields = resource.writable if creating else [name for name in resource.writable if name not in resource.set_once]
     return api_schemas.body_schema(
         resource.model,
-        resource.writable,
+        fields,
         creating=creating,
         from_text=from_text,
         server_set=resource.server_set,
@@ -119,7 +122,21 @@ def object_schema(resource: ApiResource) -> dict[str, Any]:
 def form_schema(resource: ApiResource, *, creating: bool) -> dict[str, Any]:
     """A multipart body: the same fields as text, JSON fields as JSON text, and the uploaded ``file``."""
     schema = node_schema(body_node(resource, creating=creating, from_text=True))
+    for name, field in schema["properties"].items():
+        schema["properties"][name] = _never_null(field)  # a form has no null: every value is text
     schema["properties"]["file"] = {"type": "string", "contentMediaType": "application/octet-stream"}
+    return schema
+
+
+def _never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:  # any JSON value, as JSON text: not empty
+        return {"allOf": [schema, {"not": {"type": "null"}}]}
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [name for name in kind if name != "null"]
+        return {**schema, "type": rest[0] if len(rest) == 1 else rest}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [part for part in schema["anyOf"] if part != {"type": "null"}]}
     return schema
 
 
@@ -127,7 +144,7 @@ def form_schema(resource: ApiResource, *, creating: bool) -> dict[str, Any]:
 
 def _filter_schema(column_schema: dict[str, Any], column: sa.Column) -> dict[str, Any]:
     if isinstance(column.type, sa.DateTime):
-        return {"type": "string", "description": "YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601"}
+        return DATE_FILTER_SCHEMA
     json_type = column_schema.get("type")
     json_type = json_type[0] if isinstance(json_type, list) else json_type
     schema = {key: column_schema[key] for key in ("minimum", "maximum") if key in column_schema}
@@ -150,7 +167,7 @@ def list_parameters(resource: ApiResource) -> list[dict[str, Any]]:
     ]
     if "info" in filterable:
         info = "key::value|key2::value2 filters, or key::words with fulltextsearch=1"
-        parameters.append(query("info", {"description": info}))
+        parameters.append(query("info", {"schema": INFO_FILTER_SCHEMA, "description": info}))
     for name in sorted(resource.list_keys):
         parameters.append(query(name, RESOURCE_PARAMETERS.get(name, {})))
     for name in sorted(CONTROL_KEYS):
@@ -222,15 +239,17 @@ def resource_paths(resource: ApiResource, collection: str, item: str, item_param
 
 def _resource_schemas(resource: ApiResource) -> dict[str, Any]:
     title = _title(resource)
-    schemas = {
-        title: object_schema(resource),
+    bodies = {
         f"{title}New": node_schema(body_node(resource, creating=True)),
         f"{title}Change": node_schema(body_node(resource, creating=False)),
     }
     if resource.uploads:
-        schemas[f"{title}NewForm"] = form_schema(resource, creating=True)
-        schemas[f"{title}ChangeForm"] = form_schema(resource, creating=False)
-    return schemas
+        bodies[f"{title}NewForm"] = form_schema(resource, creating=True)
+        bodies[f"{title}ChangeForm"] = form_schema(resource, creating=False)
+    for body in bodies.values():
+        if resource.body_rules:
+            body["allOf"] = [*body.get("allOf", []), *resource.body_rules]
+    return {title: object_schema(resource), **bodies}
 
 
 def _docs_page_path_item(route_name: str, view: Callable) -> dict[str, Any]:
@@ -344,6 +363,25 @@ def build_document(introspector) -> dict[str, Any]:
 # -- views -----------------------------------------------------------------------------------------
 
 
+#: The keys of a path item that are operations.
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def allowed_methods(document: dict[str, Any], pattern: str) -> list[str]:
+    """The methods the document declares for the route ``pattern``, as an ``Allow`` header lists them."""
+    path, _ = openapi_path(pattern)
+    return [method.upper() for method in document["paths"].get(path, {}) if method in HTTP_METHODS]
+
+
+def allow_header(event: NewResponse) -> None:
+    """A 405 under /api names the methods its route takes (RFC 9110), as the document declares them."""
+    request, response = event.request, event.response
+    if response.status_code == 405 and request.matched_route is not None and "openapi" in request.registry:
+        allowed = allowed_methods(request.registry["openapi"], request.matched_route.pattern)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+
+
 def openapi_document(request):
     """The OpenAPI 3.1 description of the API."""
     if request.method != "GET":
@@ -395,6 +433,7 @@ def includeme(config) -> None:
                     describe=simple_get({"type": "object", "required": ["openapi", "paths"]}, "meta"))
     config.add_route("api.docs", "/api/docs{slash:/?}")
     config.add_view(api_docs, route_name="api.docs", describe=Description(_docs_page_path_item))
+    config.add_subscriber(allow_header, NewResponse)
     # Swagger UI is served by the site's static view (renderers.py), "pybossa_core:static/".
     # After every other action: the document describes the routes and views they register.
     config.action(("pybossa_core.api.openapi", "document"), _store_document, args=(config,), order=PHASE3_CONFIG + 1)

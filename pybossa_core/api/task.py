@@ -91,4 +91,9 @@ RESOURCE = ApiResource(
     },
     related=task_related,
     free_json=frozenset({"gold_answers"}),
+    # TaskRules.validate (a PUT may leave out the answers the task already has).
+    body_rules=({
+        "if": {"properties": {"calibration": {"const": 1}}, "required": ["calibration"]},
+        "then": {"properties": {"gold_answers": {"not": {"type": "null"}}}, "required": ["gold_answers"]},
+    },),
 )

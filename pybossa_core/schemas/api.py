@@ -61,6 +61,9 @@ class Integer(_Scalar):
     def convert(self, node, value):
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             value = int(value)
+        # JSON Schema's integers: 588.0 is one (and a client's float arithmetic may send it so).
+        if isinstance(value, float) and value.is_integer() and not self.from_text:
+            value = int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             raise colander.Invalid(node, f"{value!r} is not an integer")
         if not self.minimum <= value <= self.maximum:

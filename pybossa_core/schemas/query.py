@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
 from pybossa_core.schemas.api import INT64, integer_bounds
-from pybossa_core.services.search import MAX_KEYS, FullTextQuery, parse_query
+from pybossa_core.services.search import MAX_KEYS, MAX_TEXT_LENGTH, FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.
 CONTROL_KEYS = frozenset(
@@ -28,6 +28,16 @@ CONTROL_KEYS = frozenset(
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "on"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", "off", ""}
 PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+#: What a timestamp filter takes, as JSON Schema says it (``/api/openapi.json``): a year, a month,
+#: a day, or an RFC 3339 date-time (ISO 8601 without a zone is taken too).
+DATE_FILTER_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^[1-9]\d{3}(-(0[1-9]|1[0-2]))?$"},
+        {"type": "string", "format": "date"},
+        {"type": "string", "format": "date-time"},
+    ],
+    "description": "YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601",
+}
 
 
 def parse_bool(key: str, value: str) -> bool:
@@ -109,29 +119,41 @@ def _date_condition(column: sa.Column, key: str, value: str):
     match = PARTIAL_DATE.match(value.strip())
     try:
         if not match:
-            return column == datetime.datetime.fromisoformat(value.strip())
+            moment = datetime.datetime.fromisoformat(value.strip())
+            if moment.tzinfo is not None:  # timestamps are stored in UTC, without a zone
+                moment = moment.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+            return column == moment
         year, month, day = (int(part) if part else None for part in match.groups())
         start = datetime.datetime(year, month or 1, day or 1)
+    except (ValueError, OverflowError):
+        raise BadRequest(f"{key}={value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601)") from None
+    try:
         if day:
             end = start + datetime.timedelta(days=1)
         elif month:
             end = datetime.datetime(year + month // 12, month % 12 + 1, 1)
         else:
             end = datetime.datetime(year + 1, 1, 1)
-    except (ValueError, OverflowError):
-        raise BadRequest(f"{key}={value!r} is not a date (YYYY, YYYY-MM, YYYY-MM-DD or ISO 8601)") from None
+    except (ValueError, OverflowError):  # the last day, month or year there is
+        return column >= start
     return sa.and_(column >= start, column < end)
 
 
 #: ``info=k1::v1|k2::v2`` filters: at most this many keys, this many characters in all. Each key is
 #: one more JSON lookup in the WHERE clause; thousands of them held PostgreSQL's CPU for minutes.
 MAX_INFO_KEYS = MAX_KEYS
-MAX_INFO_LENGTH = 2000
+#: One limit whether info filters or searches (fulltextsearch=1), so the description can say it.
+MAX_INFO_LENGTH = MAX_TEXT_LENGTH
+#: ``info`` as JSON Schema says it: ``key::value`` pairs joined by ``|``, without NUL.
+INFO_FILTER_SCHEMA = {
+    "type": "string",
+    # A value with a letter or digit: with fulltextsearch=1 each one must have a word to look for.
+    "pattern": r"^[^|:\x00]+::[^|\x00]*[A-Za-z0-9][^|\x00]*(\|[^|:\x00]+::[^|\x00]*[A-Za-z0-9][^|\x00]*)*$",
+    "maxLength": MAX_INFO_LENGTH,
+}
 
 
 def _info_conditions(dialect: str, column, value: str) -> list[Any]:
-    if len(value) > MAX_INFO_LENGTH:
-        raise BadRequest(f"info filter is longer than {MAX_INFO_LENGTH} characters")
     pairs = value.split("|")
     if len(pairs) > MAX_INFO_KEYS:
         raise BadRequest(f"info filter takes at most {MAX_INFO_KEYS} keys")
@@ -170,6 +192,8 @@ def parse_list_params(
         if key not in filterable:
             raise UnknownAttribute(f"type object '{model.__name__}' has no attribute '{key}'")
         column = table.c[key]
+        if key == "info" and len(value) > MAX_INFO_LENGTH:
+            raise BadRequest(f"info filter is longer than {MAX_INFO_LENGTH} characters")
         if key == "info" and fulltext:
             result.search = parse_query(value)
         elif key == "info":

@@ -68,6 +68,16 @@ def test_created_filters_by_year_month_and_day(testapp, make, dbsession):
     testapp.get("/api/task", {"created": "yesterday"}, status=400)
 
 
+def test_a_timestamp_filter_takes_what_the_description_says(testapp, make):
+    project = make.project(make.user())
+    old = make.task(project, created=datetime.datetime(2015, 5, 3, 10, 0))
+    # An RFC 3339 date-time with a zone is the stored UTC time; the last year there is has no end.
+    assert ids(testapp.get("/api/task", {"created": "2015-05-03T12:00:00+02:00"})) == [old.id]
+    assert ids(testapp.get("/api/task", {"created": "2015-05-03T10:00:00Z"})) == [old.id]
+    assert ids(testapp.get("/api/task", {"created": "9999"})) == []
+    assert ids(testapp.get("/api/task", {"created": "9999-12"})) == []
+
+
 def test_boolean_filter(testapp, make):
     owner = make.user()
     make.project(owner, featured=False)

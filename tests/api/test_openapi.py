@@ -1,6 +1,7 @@
 """/api/openapi.json: a valid OpenAPI 3.1 description of every /api route, true to what the API accepts."""
 from __future__ import annotations
 
+import json
 import re
 
 import colander
@@ -289,7 +290,9 @@ def test_null_in_a_nullable_text_column_with_a_length_is_accepted(document):
     """Found by Schemathesis: colander's Length validator was run on null and failed with a TypeError."""
     schema = body_schema(TaskRun, ["external_uid"], creating=False, from_text=False)
     assert schema.deserialize({"external_uid": None}) == {"external_uid": None}
-    assert conforms(document, "TaskRunChange", {"external_uid": None})
+    # A PUT leaves a task run's external_uid as it was (set once): its POST body says it.
+    external_uid = document["components"]["schemas"]["TaskRunNew"]["properties"]["external_uid"]
+    jsonschema.Draft202012Validator(external_uid).validate(None)
 
 
 def test_a_webhook_host_that_is_no_host_name_is_refused(testapp, make):
@@ -298,3 +301,46 @@ def test_a_webhook_host_that_is_no_host_name_is_refused(testapp, make):
     body = {"name": "Birds", "short_name": "birds", "webhook": "http://b\x89d/hook"}
     refused = testapp.post_json("/api/project", body, headers={"Authorization": owner.api_key}, status=415).json
     assert refused["exception_msg"].startswith("webhook: the host")
+
+
+@pytest.mark.parametrize("path, described, allowed", [
+    ("/api/project", "/api/project", "GET, POST"),
+    ("/api/project/1", "/api/project/{id}", "GET, PUT, DELETE"),
+    ("/api/globalstats", "/api/globalstats", "GET"),
+    ("/api/1/newtask", "/api/{project_id}/newtask", "GET"),
+    ("/api/openapi.json", "/api/openapi.json", "GET"),
+])
+def test_a_405_names_the_methods_the_document_declares(testapp, document, path, described, allowed):
+    answer = testapp.request(path, method="TRACE", status=405)
+    assert answer.json["exception_cls"] == "MethodNotAllowed"
+    assert answer.headers["Allow"] == allowed
+    declared = [method.upper() for method in document["paths"][described] if method != "parameters"]
+    assert sorted(allowed.split(", ")) == sorted(declared)
+
+
+def test_the_description_says_what_the_api_takes(testapp, make, document):
+    """Rules schemathesis found the description did not state (issue 23), each checked both ways."""
+    owner = make.user()
+    project = make.project(owner)
+    key = {"api_key": owner.api_key}
+    # JSON Schema's integers include 3.0: the API takes it as 3.
+    body = {"project_id": project.id, "info": {}, "n_answers": 3.0}
+    assert conforms(document, "TaskNew", body)
+    assert testapp.post_json(f"/api/task?api_key={owner.api_key}", body).json["n_answers"] == 3
+    # A gold task needs its answers.
+    gold = {"project_id": project.id, "info": {}, "calibration": 1}
+    assert not conforms(document, "TaskNew", gold)
+    testapp.post_json(f"/api/task?api_key={owner.api_key}", gold, status=415)
+    assert conforms(document, "TaskNew", {**gold, "gold_answers": {"answer": 1}})
+    # A PUT cannot move a task run (set once): its body does not offer the key.
+    assert "task_id" not in document["components"]["schemas"]["TaskRunChange"]["properties"]
+    # A form has no null: every field of a multipart body is text.
+    form = document["components"]["schemas"]["TaskRunNewForm"]["properties"]
+    assert not any("null" in json.dumps(field) for name, field in form.items() if name != "info")
+    # info filters: key::value pairs with a word, as long as full-text search takes them.
+    info = next(p for p in document["paths"]["/api/task"]["get"]["parameters"] if p["name"] == "info")["schema"]
+    for value, valid in (("name::fox", True), ("", False), ("name", False), ("name::?!", False),
+                         ("name::" + "x" * 2000, False)):
+        assert jsonschema.Draft202012Validator(info, format_checker=None).is_valid(value) is valid, value
+        status = 200 if valid else 400
+        testapp.get("/api/task", {"info": value, "fulltextsearch": "1", **key}, status=status)
