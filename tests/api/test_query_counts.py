@@ -32,5 +32,5 @@ def test_task_reads_send_a_fixed_number_of_statements(testapp, make, queries, db
     dbsession.expunge_all()
     queries.statements.clear()
     testapp.get(f"/api/task/{task.id}", {"api_key": volunteer.api_key})
-    # identity, the task's row, its project (its privacy and password asked of the project's ACL)
-    assert len(queries.statements) == 3, queries.statements
+    # identity, the task's row with its project's (its privacy and password asked of the project's ACL)
+    assert len(queries.statements) == 2, queries.statements
