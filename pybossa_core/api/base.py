@@ -33,6 +33,7 @@ from pybossa_core.schemas.query import ListParams
 from pybossa_core.security import (
     embargoed_projects, hidden_projects, may_see_project, owned_projects, require_user, under_embargo,
 )
+from pybossa_core.services import cache
 from pybossa_core.services import search as fulltext
 from pybossa_core.services.uploads import LocalUploader, remove_quietly
 
@@ -211,6 +212,10 @@ class ApiResource:
     validators: Mapping[str, Callable] = field(default_factory=dict)
     #: Query keys of the resource's own, read by ``Rules.list_conditions`` (``participated`` on tasks).
     list_keys: frozenset[str] = frozenset()
+    #: Create with one Core ``INSERT ... RETURNING`` instead of the ORM's flush (a task run, the hot
+    #: path: the flush was a quarter of a contribution cycle). ``Rules.created`` then gets the
+    #: stored row, read-only, and the response shows it.
+    insert_row: bool = False
     #: ``related=True``: adds related objects to a page of serialized objects.
     related: Callable[[ApiCall, list[Any], list[dict]], None] | None = None
     #: The rules ``Rules.validate`` checks that JSON Schema can say (``if``/``then``), for the
@@ -412,6 +417,20 @@ def _validated(resource: ApiResource, data: dict[str, Any], *, creating: bool, f
 # -- the operations ------------------------------------------------------------------------
 
 
+@functools.cache
+def _inserting(model: type) -> sa.Insert:
+    table = model.__table__
+    return sa.insert(table).returning(*table.columns)
+
+
+def _insert_row(session: Session, model: type, obj: Any) -> sa.Row:
+    """Store the new, transient ``obj`` with one statement; return the stored row (defaults filled)."""
+    state = obj.__dict__
+    row = session.execute(_inserting(model), {key: state[key] for key in _fields(model.__table__)[0] if key in state}).one()
+    cache.rows_inserted(session, model, getattr(row, "project_id", None))
+    return row
+
+
 class ResourceService:
     """The five operations on one resource, given an :class:`ApiCall`."""
 
@@ -504,8 +523,11 @@ class ResourceService:
         resource.rules.validate(call, obj)
         if body.upload is not None:
             self._attach(call, obj, body.upload)
-        call.session.add(obj)
-        call.session.flush()
+        if resource.insert_row:
+            obj = _insert_row(call.session, resource.model, obj)
+        else:
+            call.session.add(obj)
+            call.session.flush()
         resource.rules.created(call, obj)
         return obj
 

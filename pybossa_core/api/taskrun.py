@@ -71,6 +71,7 @@ RESOURCE = ApiResource(
     reserved=frozenset({"id", "created", "user_id", "user_ip", "finish_time", "review", "review_note"}),
     set_once=frozenset({"project_id", "task_id", "external_uid"}),
     parents=("project", "task"),
+    insert_row=True,
     uploads=True,
     owned_by="project_id",
     free_json=frozenset({"info"}),

@@ -179,17 +179,22 @@ def export_namespace(project_id: int) -> str:
     return f"export:{project_id}"
 
 
+def _namespaces_of(model: type, project_id: int | None) -> set[str]:
+    """The namespaces a write of ``model``'s rows (of project ``project_id``) makes stale."""
+    namespaces = set()
+    if issubclass(model, SITE_MODELS):
+        namespaces.add(SITE)
+    if issubclass(model, EXPORT_MODELS) and project_id is not None:
+        namespaces.add(export_namespace(project_id))
+    return namespaces
+
+
 def _changed_namespaces(session: Session) -> set[str]:
     """The namespaces the pending flush of ``session`` makes stale."""
     namespaces = set()
     for objects in (session.new, session.deleted, session.dirty):
         for obj in objects:
-            if isinstance(obj, SITE_MODELS):
-                namespaces.add(SITE)
-            if isinstance(obj, EXPORT_MODELS):
-                project_id = obj.id if isinstance(obj, Project) else obj.project_id
-                if project_id is not None:
-                    namespaces.add(export_namespace(project_id))
+            namespaces |= _namespaces_of(type(obj), obj.id if isinstance(obj, Project) else getattr(obj, "project_id", None))
     return namespaces
 
 
@@ -224,6 +229,12 @@ def project_data_changed(session: Session, project_id: int) -> None:
     """Say that a Core statement of ``session`` changed what project ``project_id``'s exports hold
     (bumped now and once the transaction ends, as a flush's changes are)."""
     _invalidate(session, {export_namespace(project_id)})
+
+
+def rows_inserted(session: Session, model: type, project_id: int | None) -> None:
+    """Say that a Core INSERT of ``session`` stored a row of ``model`` (of project ``project_id``):
+    the namespaces an ORM flush of it would have made stale are bumped, now and at the transaction's end."""
+    _invalidate(session, _namespaces_of(model, project_id))
 
 
 def _after_transaction_end(session: Session, transaction) -> None:
