@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from pyramid.i18n import TranslationString
+
 from pybossa_core import models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
 from pybossa_core.plugins import hookimpl
@@ -360,8 +362,12 @@ class ImportFailed(PluginError):
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        # A TranslationString (of the plugin's domain, docs/i18n.md) is shown in the owner's
+        # language; ``message`` stays its English text.
+        english = message.interpolate() if isinstance(message, TranslationString) else message
+        super().__init__(english)
+        self.message = english
+        self.shown = message
 
 
 class FetchFailed(ImportFailed):

@@ -351,8 +351,8 @@ def import_task(request):
     try:
         count = _run_import(request, project, importer, values, settings["imports.timeout"], settings["imports.max_per_user"])
     except ImportFailed as failure:
-        context["form"] = _importer_form(request, importer, data, {"form": [failure.message]})
-        return _failed(context, failure.message)
+        context["form"] = _importer_form(request, importer, data, {"form": [failure.shown]})
+        return _failed(context, failure.shown)
     if count == 0:
         flash, status = _("It looks like there were no new records to import"), "warning"
     else:

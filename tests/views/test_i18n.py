@@ -45,15 +45,19 @@ TRANSLATIONS = {
 }
 
 
-def write_catalog(folder: Path, language: str, messages: dict[str, str]) -> None:
-    catalog = Catalog(locale=language, domain="pybossa_core", fuzzy=False)
+#: A plugin's texts come from its own domain's catalog (the CSV importer's here).
+PLUGIN_TRANSLATIONS = {"es": {"Give either a link to a CSV file or its text.": "Da un enlace a un archivo CSV o su texto."}}
+
+
+def write_catalog(folder: Path, language: str, messages: dict[str, str], domain: str = "pybossa_core") -> None:
+    catalog = Catalog(locale=language, domain=domain, fuzzy=False)
     for msgid, msgstr in messages.items():
         catalog.add(msgid, msgstr)
     target = folder / language / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    with (target / "pybossa_core.po").open("wb") as po:
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / f"{domain}.po").open("wb") as po:
         write_po(po, catalog)
-    with (target / "pybossa_core.mo").open("wb") as mo:
+    with (target / f"{domain}.mo").open("wb") as mo:
         write_mo(mo, catalog)
 
 
@@ -62,6 +66,8 @@ def translations(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("translations")
     for language, messages in TRANSLATIONS.items():
         write_catalog(folder, language, messages)
+    for language, messages in PLUGIN_TRANSLATIONS.items():
+        write_catalog(folder, language, messages, domain="pybossa_importer_csv")
     return folder
 
 
@@ -143,6 +149,16 @@ def test_a_flash_after_a_redirect_is_shown_translated(site, make):
     form["email"], form["password"] = user.email_addr, PASSWORD
     landed = form.submit().follow()
     assert landed.html.find(class_="flash").text == "Hola de nuevo, Grace H"
+
+
+def test_a_plugins_form_error_comes_from_its_own_catalog(site, make):
+    owner = make.user("duena", locale="es", passwd_hash=PASSWORD_HASH)
+    make.project(owner, "aves", name="Aves")
+    sign_in(site, owner)
+    refused = site.post_json("/project/aves/tasks/import?type=csv", {"csv_text": ""},
+                             headers={"X-CSRFToken": csrf_of(site), **JSON}).json
+    assert refused["status"] == "error" and refused["flash"] == "Por favor, corrige los errores"
+    assert refused["form"]["errors"] == {"form": ["Da un enlace a un archivo CSV o su texto."]}
 
 
 def test_dates_are_written_in_the_locale_of_the_page(site, make):

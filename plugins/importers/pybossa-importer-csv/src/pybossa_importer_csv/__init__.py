@@ -17,8 +17,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import FetchFailed, ImportFailed, ImporterSpec, fetch_response, hookimpl
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_csv")
 
 #: Columns that set a task field rather than going into ``info``: how to read a cell, and how
 #: to name what a cell must be when it cannot be read.
@@ -42,9 +46,9 @@ def http_url(node: colander.SchemaNode, value: str) -> None:
     try:
         parts = urllib.parse.urlsplit(value)
     except ValueError:  # an unclosed "[" of an IPv6 address, say
-        raise colander.Invalid(node, "Enter a link starting with http:// or https://.") from None
+        raise colander.Invalid(node, _("Enter a link starting with http:// or https://.")) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise colander.Invalid(node, "Enter a link starting with http:// or https://.")
+        raise colander.Invalid(node, _("Enter a link starting with http:// or https://."))
 
 
 class CSVImportForm(colander.MappingSchema):
@@ -55,7 +59,7 @@ class CSVImportForm(colander.MappingSchema):
 
     def validator(self, node: colander.SchemaNode, value: Mapping[str, str]) -> None:
         if ("csv_url" in value) == ("csv_text" in value):
-            raise colander.Invalid(node, "Give either a link to a CSV file or its text.")
+            raise colander.Invalid(node, _("Give either a link to a CSV file or its text."))
 
 
 def tasks(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
@@ -71,20 +75,16 @@ def fetch_csv(url: str) -> str:
     except FetchFailed as failure:
         if failure.status in (401, 403):
             raise ImportFailed(
-                "It looks like you don't have permission to access that file; "
-                "check that the link is shared publicly."
-            ) from None
+                _("It looks like you don't have permission to access that file; check that the link is shared publicly.")) from None
         raise
     content_type, charset, body = response.content_type, response.charset or "utf-8", response.body
     if content_type not in CSV_CONTENT_TYPES:
         raise ImportFailed(
-            f"That link gives a {content_type} file, not a CSV file; "
-            "use the link that downloads the file as CSV."
-        )
+            _("That link gives a ${content_type} file, not a CSV file; use the link that downloads the file as CSV.", mapping={"content_type": content_type}))
     try:
         return body.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        raise ImportFailed(f"The CSV file is not valid {charset} text.") from None
+        raise ImportFailed(_("The CSV file is not valid ${charset} text.", mapping={"charset": charset})) from None
 
 
 def parse_csv(text: str) -> Iterator[dict[str, Any]]:
@@ -98,11 +98,10 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
     headers = [header.strip() for header in next(_rows(reader), [])]
     if not headers:
-        raise ImportFailed("The file you uploaded is empty: its first row must name the columns.")
+        raise ImportFailed(_("The file you uploaded is empty: its first row must name the columns."))
     if "" in headers:
         raise ImportFailed(
-            f"The file you uploaded has an empty header on column {headers.index('') + 1}."
-        )
+            _("The file you uploaded has an empty header on column ${index}.", mapping={"index": headers.index('') + 1}))
     duplicates = sorted({header for header in headers if headers.count(header) > 1})
     if duplicates:
         raise ImportFailed(
@@ -115,9 +114,7 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
             continue
         if len(row) != len(headers):
             raise ImportFailed(
-                f"Line {reader.line_num} of the file you uploaded has {len(row)} values "
-                f"but the header names {len(headers)} columns."
-            )
+                _("Line ${line_num} of the file you uploaded has ${row} values but the header names ${headers} columns.", mapping={"line_num": reader.line_num, "row": len(row), "headers": len(headers)}))
         yield _task(dict(zip(headers, row, strict=True)), reader.line_num)
 
 
@@ -129,7 +126,7 @@ def _rows(reader) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as error:
-            raise ImportFailed(f"Line {reader.line_num} of the file you uploaded cannot be read: {error}.") from None
+            raise ImportFailed(_("Line ${line_num} of the file you uploaded cannot be read: ${value}.", mapping={"line_num": reader.line_num, "value": error})) from None
         yield row
 
 
@@ -149,8 +146,7 @@ def _task(cells: dict[str, str], line: int) -> dict[str, Any]:
                 task[column] = read(cell)
             except ValueError:
                 raise ImportFailed(
-                    f"Line {line}: {column} must be {expected}, not {cell!r}."
-                ) from None
+                    _("Line ${line}: ${column} must be ${expected}, not ${cell}.", mapping={"line": line, "column": column, "expected": expected, "cell": repr(cell)})) from None
     if gold:
         task["gold_answers"] = gold
         task.setdefault("calibration", 1)
@@ -163,7 +159,7 @@ def register_importers() -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="csv",
-            title="CSV file",
+            title=_("CSV file"),
             schema_factory=CSVImportForm,
             form_template="form.html",
             tasks=tasks,

@@ -14,8 +14,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImporterSpec, hookimpl, media_fields
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_dropbox")
 
 DROPBOX_HOSTS = frozenset({"www.dropbox.com", "dropbox.com"})
 #: Dropbox's host serving a shared file's bytes directly, with CORS headers, for presenters.
@@ -39,12 +43,11 @@ def chooser_file(text: str) -> dict[str, Any] | None:
 def chooser_files(node: colander.SchemaNode, value: Sequence[str]) -> None:
     """Accept a non-empty list of Dropbox Chooser files (no folders)."""
     if not value:
-        raise colander.Invalid(node, "Choose at least one file from Dropbox.")
+        raise colander.Invalid(node, _("Choose at least one file from Dropbox."))
     for number, text in enumerate(value, start=1):
         if chooser_file(text) is None:
             raise colander.Invalid(
-                node, f"File {number} is not a shared Dropbox file as the Dropbox Chooser describes it."
-            )
+                node, _("File ${number} is not a shared Dropbox file as the Dropbox Chooser describes it.", mapping={"number": number}))
 
 
 class DropboxImportForm(colander.MappingSchema):
@@ -54,7 +57,7 @@ class DropboxImportForm(colander.MappingSchema):
         colander.Sequence(accept_scalar=True),
         colander.SchemaNode(colander.String(), name="file"),
         validator=chooser_files,
-        description="Dropbox links of the files, one task each.",
+        description=_("Dropbox links of the files, one task each."),
     )
 
 
@@ -89,4 +92,4 @@ def tasks(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 @hookimpl
 def register_importers() -> list[ImporterSpec]:
     """Register the ``dropbox`` importer."""
-    return [ImporterSpec(name="dropbox", title="Dropbox files", schema_factory=DropboxImportForm, tasks=tasks)]
+    return [ImporterSpec(name="dropbox", title=_("Dropbox files"), schema_factory=DropboxImportForm, tasks=tasks)]

@@ -17,8 +17,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_epicollect")
 
 PLUGIN_ID = "importer-epicollect"
 DEFAULT_API_URL = "https://five.epicollect.net/api"
@@ -36,13 +40,13 @@ class EpicollectImportForm(colander.MappingSchema):
             r"^[A-Za-z0-9][A-Za-z0-9 _-]{2,49}$",
             "Enter the project's name as Epicollect5 shows it: 3 to 50 letters, digits, spaces, - and _.",
         ),
-        title="Epicollect5 project",
+        title=_("Epicollect5 project"),
     )
     epicollect_form = colander.SchemaNode(
         colander.String(),
         validator=colander.Regex(r"^\w+$", "Enter the form's ref (from the project's API page), or leave it empty."),
         missing=colander.drop,
-        title="Form",
+        title=_("Form"),
     )
 
 
@@ -66,16 +70,16 @@ def entry_pages(url: str) -> Iterator[list[Any]]:
     next_url: str | None = url
     while next_url:
         if next_url in seen:
-            raise ImportFailed(f"{SOURCE} sent the same page of entries twice.")
+            raise ImportFailed(_("${source} sent the same page of entries twice.", mapping={"source": SOURCE}))
         seen.add(next_url)
         answer = fetch_json(next_url, source=SOURCE, explain=explain_error)
         try:
             entries = answer["data"]["entries"]
             next_url = (answer.get("links") or {}).get("next")
         except (KeyError, TypeError, AttributeError):
-            raise ImportFailed(f"{SOURCE} answered with something that is not a list of entries.") from None
+            raise ImportFailed(_("${source} answered with something that is not a list of entries.", mapping={"source": SOURCE})) from None
         if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-            raise ImportFailed(f"{SOURCE} answered with something that is not a list of entries.")
+            raise ImportFailed(_("${source} answered with something that is not a list of entries.", mapping={"source": SOURCE}))
         yield entries
 
 
@@ -90,7 +94,7 @@ def tasks(data: Mapping[str, Any], *, api_url: str = DEFAULT_API_URL) -> Iterato
             found = True
             yield {"info": entry}
     if not found:
-        raise ImportFailed(f"The {SOURCE} project {data['epicollect_project']} has no entries to import.")
+        raise ImportFailed(_("The ${source} project ${epicollect_project} has no entries to import.", mapping={"source": SOURCE, "epicollect_project": data['epicollect_project']}))
 
 
 @hookimpl
@@ -100,7 +104,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="epicollect",
-            title="Epicollect5 project",
+            title=_("Epicollect5 project"),
             schema_factory=EpicollectImportForm,
             tasks=functools.partial(tasks, api_url=api_url),
         )

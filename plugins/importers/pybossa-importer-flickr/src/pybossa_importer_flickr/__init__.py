@@ -13,8 +13,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_flickr")
 
 PLUGIN_ID = "importer-flickr"
 DEFAULT_API_URL = "https://api.flickr.com/services/rest/"
@@ -31,7 +35,7 @@ class FlickrImportForm(colander.MappingSchema):
     album_id = colander.SchemaNode(
         colander.String(),
         validator=colander.Regex(r"^\d+$", "Enter the album's id: the number at the end of its link."),
-        title="Album id",
+        title=_("Album id"),
     )
 
 
@@ -47,7 +51,7 @@ def photo_info(photo: Mapping[str, Any], owner: str) -> dict[str, Any]:
             "link": f"https://www.flickr.com/photos/{owner}/{photo['id']}",
         }
     except (KeyError, TypeError):
-        raise ImportFailed(f"{SOURCE} described a photo without its id, server or secret.") from None
+        raise ImportFailed(_("${source} described a photo without its id, server or secret.", mapping={"source": SOURCE})) from None
 
 
 def album_pages(album_id: str, *, api_key: str, api_url: str) -> Iterator[dict[str, Any]]:
@@ -59,18 +63,18 @@ def album_pages(album_id: str, *, api_key: str, api_url: str) -> Iterator[dict[s
             "per_page": PER_PAGE, "page": page, "format": "json", "nojsoncallback": 1,
         })
         if not isinstance(answer, dict):
-            raise ImportFailed(f"{SOURCE} answered with something that is not an album.")
+            raise ImportFailed(_("${source} answered with something that is not an album.", mapping={"source": SOURCE}))
         if answer.get("stat") != "ok":
             # Flickr answers errors with HTTP 200 and {"stat": "fail", "code": ..., "message": ...}.
-            raise ImportFailed(f"{SOURCE} refused the album: {answer.get('message', 'no reason given')}.")
+            raise ImportFailed(_("${source} refused the album: ${given}.", mapping={"source": SOURCE, "given": answer.get('message', 'no reason given')}))
         photoset = answer.get("photoset")
         if not isinstance(photoset, dict) or not isinstance(photoset.get("photo"), list):
-            raise ImportFailed(f"{SOURCE} answered with something that is not an album.")
+            raise ImportFailed(_("${source} answered with something that is not an album.", mapping={"source": SOURCE}))
         yield photoset
         try:
             pages = int(photoset.get("pages") or 1)
         except (TypeError, ValueError):
-            raise ImportFailed(f"{SOURCE} gave an album without a page count.") from None
+            raise ImportFailed(_("${source} gave an album without a page count.", mapping={"source": SOURCE})) from None
         page += 1
 
 
@@ -78,17 +82,16 @@ def tasks(data: Mapping[str, Any], *, api_key: str | None, api_url: str = DEFAUL
     """Yield a task for each photo of the album the validated form ``data`` names."""
     if not api_key:
         raise ImportFailed(
-            "This site has no Flickr API key: ask its administrator to set plugin.importer-flickr.api_key."
-        )
+            _("This site has no Flickr API key: ask its administrator to set plugin.importer-flickr.api_key."))
     found = False
     for photoset in album_pages(data["album_id"], api_key=api_key, api_url=api_url):
         if not photoset.get("owner"):
-            raise ImportFailed(f"{SOURCE} gave an album without its owner.")
+            raise ImportFailed(_("${source} gave an album without its owner.", mapping={"source": SOURCE}))
         for photo in photoset["photo"]:
             found = True
             yield {"info": photo_info(photo, photoset["owner"])}
     if not found:
-        raise ImportFailed(f"The {SOURCE} album {data['album_id']} has no photos.")
+        raise ImportFailed(_("The ${source} album ${album_id} has no photos.", mapping={"source": SOURCE, "album_id": data['album_id']}))
 
 
 @hookimpl
@@ -98,7 +101,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="flickr",
-            title="Flickr album",
+            title=_("Flickr album"),
             schema_factory=FlickrImportForm,
             tasks=functools.partial(tasks, api_key=own.get("api_key"), api_url=own.get("api_url") or DEFAULT_API_URL),
         )

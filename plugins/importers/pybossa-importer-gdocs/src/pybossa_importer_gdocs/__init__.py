@@ -16,8 +16,12 @@ from typing import Any
 
 import colander
 from pybossa_importer_csv import fetch_csv, parse_csv
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImporterSpec, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_gdocs")
 
 PLUGIN_ID = "importer-gdocs"
 DEFAULT_BASE_URL = "https://docs.google.com"
@@ -71,7 +75,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="gdocs",
-            title="Google Sheets spreadsheet",
+            title=_("Google Sheets spreadsheet"),
             schema_factory=GoogleSheetImportForm,
             form_template="form.html",
             tasks=functools.partial(tasks, base_url=base_url),

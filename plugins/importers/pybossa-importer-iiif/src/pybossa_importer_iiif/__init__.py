@@ -15,20 +15,24 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_iiif")
 
 PLUGIN_ID = "importer-iiif"
 DEFAULT_VIEWER_URL = "https://universalviewer.io/uv.html"
 SOURCE = "The manifest's server"
-NOT_A_MANIFEST = "That link does not give a IIIF Presentation 2 or 3 manifest."
+NOT_A_MANIFEST = _("That link does not give a IIIF Presentation 2 or 3 manifest.")
 
 
 def http_url(node: colander.SchemaNode, value: str) -> None:
     """Accept only absolute http:// and https:// links."""
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise colander.Invalid(node, "Enter a link starting with http:// or https://.")
+        raise colander.Invalid(node, _("Enter a link starting with http:// or https://."))
 
 
 class IIIFImportForm(colander.MappingSchema):
@@ -68,7 +72,7 @@ def canvases(manifest: Mapping[str, Any], version: str) -> list[Any]:
     """Return the manifest's canvases: its first sequence's (version 2) or its items (version 3)."""
     listed = manifest.get("items") if version == "3" else (_first(manifest.get("sequences")) or {}).get("canvases")
     if not isinstance(listed, list) or not listed:
-        raise ImportFailed("The manifest has no canvases to import.")
+        raise ImportFailed(_("The manifest has no canvases to import."))
     return listed
 
 
@@ -89,7 +93,7 @@ def canvas_info(manifest_id: str, canvas: Any, index: int, version: str, viewer_
     """Return the task ``info`` for the ``index``-th canvas of the manifest."""
     canvas_id, service = _id(canvas), image_service(canvas, version)
     if canvas_id is None or service is None:
-        raise ImportFailed(f"Canvas {index + 1} of the manifest has no id or no IIIF image service.")
+        raise ImportFailed(_("Canvas ${index} of the manifest has no id or no IIIF image service.", mapping={"index": index + 1}))
     link = f"{viewer_url}?{urllib.parse.urlencode({'manifest': manifest_id})}#?cv={index}"
     return {
         "manifest": manifest_id,
@@ -124,7 +128,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="iiif",
-            title="IIIF manifest",
+            title=_("IIIF manifest"),
             schema_factory=IIIFImportForm,
             form_template="form.html",
             tasks=functools.partial(tasks, viewer_url=viewer_url),

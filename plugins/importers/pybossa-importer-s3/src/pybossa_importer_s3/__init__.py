@@ -16,8 +16,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch, hookimpl, media_fields, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_s3")
 
 PLUGIN_ID = "importer-s3"
 DEFAULT_BUCKET_URL = "https://{bucket}.s3.amazonaws.com"
@@ -39,18 +43,18 @@ class S3ImportForm(colander.MappingSchema):
         colander.Sequence(accept_scalar=True),
         colander.SchemaNode(colander.String(), name="file"),
         missing=colander.drop,
-        description="The files of the bucket to import.",
+        description=_("The files of the bucket to import."),
     )
 
 
 def _parse(body: bytes) -> ElementTree.Element:
     # S3 never sends a document type; refusing one keeps entity tricks out of the parser.
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
-        raise ImportFailed(f"{SOURCE} answered with XML this importer does not read.")
+        raise ImportFailed(_("${source} answered with XML this importer does not read.", mapping={"source": SOURCE}))
     try:
         return ElementTree.fromstring(body)
     except ElementTree.ParseError:
-        raise ImportFailed(f"{SOURCE} did not answer with XML.") from None
+        raise ImportFailed(_("${source} did not answer with XML.", mapping={"source": SOURCE})) from None
 
 
 def explain_error(body: bytes) -> str | None:
@@ -72,14 +76,14 @@ def bucket_keys(bucket_url: str) -> Iterator[str]:
         params = {"list-type": "2", **({"continuation-token": token} if token else {})}
         listing = _parse(fetch(bucket_url + "/", source=SOURCE, params=params, explain=explain_error))
         if listing.tag != f"{{{NAMESPACE['s3']}}}ListBucketResult":
-            raise ImportFailed(f"{SOURCE} answered with something that is not a bucket listing.")
+            raise ImportFailed(_("${source} answered with something that is not a bucket listing.", mapping={"source": SOURCE}))
         for key in listing.iterfind("s3:Contents/s3:Key", NAMESPACE):
             yield key.text or ""
         if listing.findtext("s3:IsTruncated", "false", NAMESPACE) != "true":
             return
         next_token = listing.findtext("s3:NextContinuationToken", None, NAMESPACE)
         if not next_token or next_token == token:
-            raise ImportFailed(f"{SOURCE} said the listing goes on but gave no new continuation token.")
+            raise ImportFailed(_("${source} said the listing goes on but gave no new continuation token.", mapping={"source": SOURCE}))
         token = next_token
 
 
@@ -98,10 +102,10 @@ def tasks(data: Mapping[str, Any], *, bucket_url: str = DEFAULT_BUCKET_URL) -> I
         chosen = set(data["files"])
         missing = sorted(chosen - set(keys))
         if missing:
-            raise ImportFailed(f"These files are not in the bucket {data['bucket']}: {', '.join(missing)}.")
+            raise ImportFailed(_("These files are not in the bucket ${bucket}: ${missing}.", mapping={"bucket": data['bucket'], "missing": ', '.join(missing)}))
         keys = [key for key in keys if key in chosen]
     if not keys:
-        raise ImportFailed(f"The bucket {data['bucket']} has no files to import.")
+        raise ImportFailed(_("The bucket ${bucket} has no files to import.", mapping={"bucket": data['bucket']}))
     for key in keys:
         yield {"info": file_info(url, key)}
 
@@ -113,7 +117,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="s3",
-            title="Amazon S3 bucket",
+            title=_("Amazon S3 bucket"),
             schema_factory=S3ImportForm,
             tasks=functools.partial(tasks, bucket_url=bucket_url),
         )

@@ -15,8 +15,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_twitter")
 
 PLUGIN_ID = "importer-twitter"
 DEFAULT_API_URL = "https://api.twitter.com/2"
@@ -71,11 +75,11 @@ def tweet_pages(query: str, limit: int, *, bearer_token: str, api_url: str) -> I
         answer = fetch_json(f"{api_url.rstrip('/')}/tweets/search/recent", source=SOURCE, params=params,
                             headers={"Authorization": f"Bearer {bearer_token}"}, explain=explain_error)
         if not isinstance(answer, dict) or not isinstance(answer.get("meta"), dict):
-            raise ImportFailed(f"{SOURCE} answered with something that is not a search result.")
+            raise ImportFailed(_("${source} answered with something that is not a search result.", mapping={"source": SOURCE}))
         # A search that finds nothing has no "data" at all.
         tweets = answer.get("data", [])
         if not isinstance(tweets, list) or not all(isinstance(tweet, dict) and "id" in tweet for tweet in tweets):
-            raise ImportFailed(f"{SOURCE} answered with something that is not a list of tweets.")
+            raise ImportFailed(_("${source} answered with something that is not a list of tweets.", mapping={"source": SOURCE}))
         yield tweets
         seen += len(tweets)
         if not tweets or not answer["meta"].get("next_token"):
@@ -89,14 +93,12 @@ def tasks(
     """Yield a task for each tweet found for the validated form ``data``, newest first."""
     if not bearer_token:
         raise ImportFailed(
-            "This site has no Twitter bearer token: ask its administrator to set "
-            "plugin.importer-twitter.bearer_token."
-        )
+            _("This site has no Twitter bearer token: ask its administrator to set plugin.importer-twitter.bearer_token."))
     limit = data.get("max_tweets", DEFAULT_MAX_TWEETS)
     found = [tweet for page in tweet_pages(search_query(data["source"]), limit, bearer_token=bearer_token,
                                            api_url=api_url) for tweet in page][:limit]
     if not found:
-        raise ImportFailed(f"{SOURCE} has no tweets from the last seven days for {data['source']}.")
+        raise ImportFailed(_("${source} has no tweets from the last seven days for ${source2}.", mapping={"source": SOURCE, "source2": data['source']}))
     for tweet in found:
         yield {"info": tweet}
 
@@ -108,7 +110,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="twitter",
-            title="Tweets",
+            title=_("Tweets"),
             schema_factory=TwitterImportForm,
             form_template="form.html",
             tasks=functools.partial(

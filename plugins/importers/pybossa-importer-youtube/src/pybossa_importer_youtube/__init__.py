@@ -18,8 +18,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import colander
+from pyramid.i18n import TranslationStringFactory
 
 from pybossa_core.plugin_api import ImportFailed, ImporterSpec, fetch_json, hookimpl, plugin_settings
+
+#: This plugin's translation domain (docs/i18n.md).
+_ = TranslationStringFactory("pybossa_importer_youtube")
 
 PLUGIN_ID = "importer-youtube"
 DEFAULT_API_URL = "https://www.googleapis.com/youtube/v3"
@@ -28,7 +32,7 @@ SOURCE = "YouTube"
 PER_PAGE = 50
 PLAYLIST_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 YOUTUBE_HOSTS = frozenset({"www.youtube.com", "youtube.com", "m.youtube.com", "music.youtube.com"})
-NOT_A_PLAYLIST = "Enter the link of a YouTube playlist, like https://www.youtube.com/playlist?list=<id>."
+NOT_A_PLAYLIST = _("Enter the link of a YouTube playlist, like https://www.youtube.com/playlist?list=<id>.")
 
 
 def playlist_id(url: str) -> str | None:
@@ -70,12 +74,12 @@ def playlist_pages(playlist: str, *, api_key: str, api_url: str) -> Iterator[lis
         answer = fetch_json(f"{api_url.rstrip('/')}/playlistItems", source=SOURCE, params=params,
                             explain=explain_error)
         if not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
-            raise ImportFailed(f"{SOURCE} answered with something that is not a playlist.")
+            raise ImportFailed(_("${source} answered with something that is not a playlist.", mapping={"source": SOURCE}))
         yield answer["items"]
         if not answer.get("nextPageToken"):
             return
         if answer["nextPageToken"] == params.get("pageToken"):
-            raise ImportFailed(f"{SOURCE} sent the same page of the playlist twice.")
+            raise ImportFailed(_("${source} sent the same page of the playlist twice.", mapping={"source": SOURCE}))
         params["pageToken"] = answer["nextPageToken"]
 
 
@@ -85,7 +89,7 @@ def video_info(item: Mapping[str, Any]) -> dict[str, Any] | None:
         snippet = item["snippet"]
         video_id = snippet["resourceId"]["videoId"]
     except (KeyError, TypeError):
-        raise ImportFailed(f"{SOURCE} described a playlist item without its video.") from None
+        raise ImportFailed(_("${source} described a playlist item without its video.", mapping={"source": SOURCE})) from None
     # YouTube keeps private and deleted videos in playlists, without thumbnails; they cannot be played.
     if not snippet.get("thumbnails"):
         return None
@@ -103,8 +107,7 @@ def tasks(data: Mapping[str, Any], *, api_key: str | None, api_url: str = DEFAUL
     """Yield a task for each playable video of the playlist the validated form ``data`` links to."""
     if not api_key:
         raise ImportFailed(
-            "This site has no YouTube API key: ask its administrator to set plugin.importer-youtube.api_key."
-        )
+            _("This site has no YouTube API key: ask its administrator to set plugin.importer-youtube.api_key."))
     found = False
     for items in playlist_pages(playlist_id(data["playlist_url"]), api_key=api_key, api_url=api_url):
         for item in items:
@@ -113,7 +116,7 @@ def tasks(data: Mapping[str, Any], *, api_key: str | None, api_url: str = DEFAUL
                 found = True
                 yield {"info": info}
     if not found:
-        raise ImportFailed(f"The {SOURCE} playlist has no public videos.")
+        raise ImportFailed(_("The ${source} playlist has no public videos.", mapping={"source": SOURCE}))
 
 
 @hookimpl
@@ -123,7 +126,7 @@ def register_importers(settings: Mapping[str, Any]) -> list[ImporterSpec]:
     return [
         ImporterSpec(
             name="youtube",
-            title="YouTube playlist",
+            title=_("YouTube playlist"),
             schema_factory=YouTubeImportForm,
             form_template="form.html",
             tasks=functools.partial(tasks, api_key=own.get("api_key"), api_url=own.get("api_url") or DEFAULT_API_URL),
