@@ -20,6 +20,7 @@ from pybossa_core.api.describe import (
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
+from pybossa_core.schemas.api import INT32
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import may_see_project
 from pybossa_core.services import contribution
@@ -55,7 +56,8 @@ def _task_request(call: ApiCall, project: Project, caller: contribution.Caller) 
         caller=caller,
         now=utcnow(),
         limit=min(parse_int("limit", params.get("limit", "1"), minimum=1), MAX_TASKS),
-        offset=parse_int("offset", params.get("offset", "0")),
+        # The schedulers bind it as an SQL integer.
+        offset=parse_int("offset", params.get("offset", "0"), maximum=INT32[1]),
         orderby=orderby,
         desc=parse_bool("desc", params.get("desc", "false")),
     )
@@ -127,7 +129,7 @@ def _newtask_path_item(route_name: str, view) -> dict:
     }
     parameters = [
         query("limit", {"schema": {"type": "integer", "minimum": 1}, "description": f"how many tasks (at most {MAX_TASKS})"}),
-        query("offset", CONTROL_PARAMETERS["offset"]),
+        query("offset", {**CONTROL_PARAMETERS["offset"], "schema": {"type": "integer", "minimum": 0, "maximum": INT32[1]}}),
         query("orderby", {"schema": {"type": "string", "enum": task_columns}}),
         query("desc", CONTROL_PARAMETERS["desc"]),
         EXTERNAL_UID,

@@ -250,3 +250,12 @@ def test_favorites(testapp, make, project, dbsession):
     testapp.delete(f"/api/favorites/{task.id}?api_key={user.api_key}")
     assert testapp.get("/api/favorites", {"api_key": user.api_key}).json == []
     testapp.delete(f"/api/favorites/{task.id}?api_key={user.api_key}", status=404)
+
+
+def test_an_offset_beyond_sql_integers_is_refused_not_failed(testapp, make):
+    # Found by schemathesis on PostgreSQL: the schedulers bind the offset as an SQL integer.
+    project = make.project(make.user())
+    make.task(project)
+    testapp.get(f"/api/{project.id}/newtask", {"offset": str(2**31 - 1)})
+    refused = testapp.get(f"/api/{project.id}/newtask", {"offset": str(2**31)}, status=400).json
+    assert refused["exception_cls"] == "BadRequest"
