@@ -43,14 +43,14 @@ def site(core, make):
     project = make.project(admin, "birds", category_id=category.id, info={"task_presenter": "<p>x</p>"})
     task = make.task(project)
     task_run = make.task_run(task, admin)
-    make.result(task, [task_run])
+    result = make.result(task, [task_run])
     blogpost = core.post_json(
         "/api/blogpost", {"project_id": project.id, "title": "News", "body": "b"}, headers={"Authorization": admin.api_key}
     ).json
     announcement = core.post_json("/api/announcement", {"title": "Hello", "body": "b", "published": True},
                                   headers={"Authorization": admin.api_key}).json
     sign_in(core, admin)
-    return {"admin": admin, "project": project, "task": task, "task_run": task_run, "category": category,
+    return {"admin": admin, "project": project, "task": task, "task_run": task_run, "result": result, "category": category,
             "blogpost": blogpost["id"], "announcement": announcement["id"]}
 
 
@@ -94,7 +94,8 @@ def _values(site) -> dict[str, object]:
 #: The ``{id}`` of each route that has one.
 ITEM_IDS = {
     "api.project.item": "project", "api.task.item": "task", "api.taskrun.item": "task_run",
-    "api.category.item": "category", "api.user.item": "admin",
+    "api.category.item": "category", "api.user.item": "admin", "api.result.item": "result",
+    "api.blogpost.item": "blogpost", "api.announcement.item": "announcement",
     "project.blogpost": "blogpost", "project.update_blogpost": "blogpost", "project.delete_blogpost": "blogpost",
     "admin.announcement.update": "announcement", "admin.announcement.delete": "announcement",
     "admin.categories.update": "category", "admin.categories.del": "category",
@@ -111,10 +112,7 @@ NOT_WALKED = {
     "uploads.file": "serves a stored upload: none here",
     "project.join": "needs an invitation's secret key",
     "project.webhook.delivery": "needs a webhook delivery",
-    "api.result.item": "results are made by answers; their listing is walked",
-    "api.blogpost.item": "the blog post's page is walked",
     "api.helpingmaterial.item": "no helping material here",
-    "api.announcement.item": "the announcement's admin page is walked",
     "api.page.item": "no page here",
     "api.favorites.item": "no favourite here",
 }
