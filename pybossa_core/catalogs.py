@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po, write_po
 
 #: What is extracted from a package folder: its Python modules and its templates.
 METHOD_MAP = [("**.py", "python"), ("templates/**.html", "jinja2")]
-OPTIONS_MAP = {"templates/**.html": {"newstyle_gettext": "true"}}
+OPTIONS_MAP: dict = {}
 #: Babel's gettext names, and Pyramid's ``localizer.pluralize(singular, plural, n, ...)``.
 KEYWORDS = {**DEFAULT_KEYWORDS, "pluralize": (1, 2)}
 COPYRIGHT_HOLDER = "pybossa-core contributors"

@@ -4,8 +4,8 @@
   named after its distribution's domain (the core's :data:`_`, domain ``pybossa_core``; a plugin's
   is its package name) and placeholders written ``${name}`` with ``mapping``. Templates use Jinja2's
   i18n extension: ``{{ _("Projects") }}``, ``{% trans name=user.name %}Hi {{ name }}{% endtrans %}``
-  and ``{% trans count=n %}...{% pluralize %}...{% endtrans %}`` (new-style gettext: a literal
-  ``%`` is written ``%%``).
+  and ``{% trans count=n %}...{% pluralize %}...{% endtrans %}``; a value goes into ``_()`` with
+  ``|format(name=...)``.
 - **Catalogs.** Each distribution ships ``<package>/locale/<lang>/LC_MESSAGES/<domain>.po`` beside
   its ``<domain>.pot``; ``make mo`` (and every ``make install``) compiles the ``.mo`` files, which
   are not committed. The core's catalogs, then each plugin package's ``locale/`` folder, then the
@@ -33,6 +33,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
+from markupsafe import Markup
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, Translations
 from pyramid.interfaces import ILocalizer
 from pyramid.threadlocal import get_current_request
@@ -64,6 +65,7 @@ class PageCatalog:
 
     def __init__(self, translations, domains: Iterable[str]):
         self.messages: dict[Any, str] = {}
+        self._safe: dict[str, Markup] = {}
         self.plural = lambda n: int(n != 1)
         for domain in reversed(list(domains)):
             catalog = translations._domains.get(domain)
@@ -74,6 +76,14 @@ class PageCatalog:
 
     def gettext(self, message: str) -> str:
         return self.messages.get(message, message)
+
+    def safe(self, message: str) -> Markup:
+        """``gettext`` marked safe, kept per text: templates ask for the same texts on every page."""
+        try:
+            return self._safe[message]
+        except KeyError:
+            found = self._safe[message] = Markup(self.gettext(message))
+            return found
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         found = self.messages.get((singular, self.plural(n)))
@@ -91,6 +101,10 @@ def catalog_names(folder: str, locale: str) -> list[str]:
         return [name for name in dict.fromkeys([language, locale]) if name in present]
     regional = sorted(name for name in present if name.startswith(language + "_"))
     return [name for name in [language, *regional[:1]] if name in present]
+
+
+#: The catalog of a page rendered outside a request: the English texts.
+ENGLISH = PageCatalog(Translations(), ())
 
 
 class SiteLocalizer(Localizer):
@@ -193,27 +207,31 @@ def translate_messages(request, result: dict[str, Any]) -> None:
             }
 
 
+def _page_catalog() -> PageCatalog:
+    request = get_current_request()
+    localizer = request.localizer if request is not None else None
+    return localizer.page if isinstance(localizer, SiteLocalizer) else ENGLISH
+
+
 def _page_localizer() -> SiteLocalizer | None:
     request = get_current_request()
     return request.localizer if request is not None else None
 
 
-def page_gettext(message: str) -> str:
-    localizer = _page_localizer()
-    return localizer.page.gettext(message) if isinstance(localizer, SiteLocalizer) else message
+def page_gettext(message: str) -> Markup:
+    """A page's ``_()``: the text in the page's language, marked safe as Jinja2's new-style gettext
+    would (templates' texts and their translations are the site's own markup)."""
+    return _page_catalog().safe(message)
 
 
-def page_ngettext(singular: str, plural: str, n: int) -> str:
-    localizer = _page_localizer()
-    if isinstance(localizer, SiteLocalizer):
-        return localizer.page.ngettext(singular, plural, n)
-    return singular if n == 1 else plural
+def page_ngettext(singular: str, plural: str, n: int) -> Markup:
+    return Markup(_page_catalog().ngettext(singular, plural, n))
 
 
 def translated(text: Any) -> Any:
     """Filter: a text the view gave (a page's title) in the page's language when the catalogs have
-    it, else as it is (never formatted: it may hold a user's ``%``)."""
-    return page_gettext(text) if isinstance(text, str) and text else text
+    it, else as it is (still escaped: it may hold a user's name)."""
+    return _page_catalog().gettext(text) if isinstance(text, str) and text else text
 
 
 def _babel_locale() -> Locale:
@@ -246,7 +264,9 @@ def format_number(value: Any) -> str:
 
 def _install_in_templates(environment) -> None:
     environment.add_extension("jinja2.ext.i18n")
-    environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=True)
+    # Old-style callables: a page calls _() a hundred times, and new-style gettext's wrapper (a
+    # second context.call, Markup and % formatting on every text) cost a fifth of a page's time.
+    environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=False)
     environment.filters["translated"] = translated
     environment.filters["moment"] = format_moment
     environment.filters["number"] = format_number
