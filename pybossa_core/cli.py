@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 import transaction
 
+from pybossa_core.interfaces import IDBEngine, IStatsCalculators, find_service
 from pybossa_core.plugins import PluginStartupError
 from pybossa_core.redaction import protect
 from pybossa_core.settings import SettingsError, load_settings
@@ -87,10 +88,15 @@ def _cannot_listen(settings: dict[str, Any], error: OSError) -> int:
 
 def site_application(config_uri: str | None):
     """Return the site's WSGI application built from ``config_uri`` (None: the environment alone)."""
+    return site_configuration(config_uri).make_wsgi_app()
+
+
+def site_configuration(config_uri: str | None):
+    """Return the site's configuration built from ``config_uri``: its registry holds the site's services."""
     from pybossa_core.config import configure
 
     _setup_logging(config_uri)
-    return configure(_raw_settings(config_uri)).make_wsgi_app()
+    return configure(_raw_settings(config_uri))
 
 
 def workers_count(text: str) -> int:
@@ -142,7 +148,7 @@ def serve(args, settings: dict[str, Any]) -> int:
     from granian.constants import Interfaces
 
     # Its connections are closed before the workers fork: each builds its own site.
-    app.registry["dbengine"].dispose()
+    find_service(app.registry, IDBEngine).dispose()
     # Each worker imports pybossa_core.wsgi, which reads the same ini file.
     os.environ["PYBOSSA_CONFIG"] = os.path.abspath(args.config) if args.config else ""
     logging.getLogger(__name__).info("serving on http://%s:%s with %d workers", settings["host"], settings["port"], workers)
@@ -170,11 +176,16 @@ def worker(args, settings: dict[str, Any]) -> int:
     client = _redis_or_exit(settings)
     if client is None:
         return 2
-    _setup_logging(args.config)
+    try:
+        # Jobs find the site's services as its requests do: the worker builds the site once.
+        registry = site_configuration(args.config).registry
+    except PluginStartupError as error:
+        print(f"pybossa: {error}", file=sys.stderr)
+        return 2
     if not _checked(settings):
         return 2
     # The scheduler re-queues jobs waiting for their retry interval.
-    worker_for(settings, client).work(burst=args.burst, with_scheduler=True)
+    worker_for(settings, client, registry).work(burst=args.burst, with_scheduler=True)
     return 0
 
 
@@ -259,15 +270,15 @@ def plugins(args, settings: dict[str, Any]) -> int:
 
 def refresh_stats(args, settings: dict[str, Any]) -> int:
     """Compute the admin dashboard's weekly figures now (run it daily from cron)."""
-    from pybossa_core.plugins import load_plugins
     from pybossa_core.services.figures import refresh_snapshot
     from pybossa_core.services.jobs import JobContext, function_path
 
-    calculator = load_plugins(settings).registries["stats"].get("dashboard")
+    registry = site_configuration(args.config).registry
+    calculator = find_service(registry, IStatsCalculators).get("dashboard")
     if calculator is None:
         print("pybossa: no statistics plugin computes the dashboard", file=sys.stderr)
         return 1
-    refresh_snapshot(JobContext(settings), "dashboard", function_path(calculator.recompute))
+    refresh_snapshot(JobContext(settings, registry), "dashboard", function_path(calculator.recompute))
     print("dashboard figures computed")
     return 0
 

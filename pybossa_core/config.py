@@ -6,7 +6,8 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from pybossa_core.plugins import load_plugins
+from pybossa_core.interfaces import IPluginHooks
+from pybossa_core.plugins import REGISTRIES, load_plugins
 from pybossa_core.redaction import protect
 from pybossa_core.settings import load_settings
 
@@ -32,13 +33,16 @@ def configure(
     protect(settings, environ)
 
     config = Configurator(settings=settings)
+    # Every shared service is registered under its interface (pybossa_core.interfaces) by its
+    # area's includeme, and found with request.find_service.
+    config.include("pyramid_services")
     # Plugins first: the registries they fill (importers, presenters, ...) are read by the areas
     # below. Two plugins claiming one name stop startup, as does any failure with plugins.strict.
     hooks = load_plugins(settings, extra_plugins=plugins, autoload=autoload_plugins)
     hooks.check_startup(settings["plugins.strict"])
-    config.registry["plugins"] = hooks
+    config.register_service(hooks, IPluginHooks)
     for name, registry in hooks.registries.items():
-        config.registry[name] = registry
+        config.register_service(registry, REGISTRIES[name].iface)
     # The database session and its per-request transaction.
     config.include("pybossa_core.db")
     # The client's address (behind trusted proxies) and the Redis connection, if the site has one.
@@ -46,11 +50,17 @@ def configure(
     config.include("pybossa_core.services.shared_state")
     # The guarded fetcher's policy for importers (what they may reach, how long, how much).
     config.include("pybossa_core.outbound")
+    # The services registered so far are found by the areas below while they are built.
+    config.commit()
     # Cached site totals and leaderboard, and background jobs: in process, or in Redis and RQ with redis.url.
     config.include("pybossa_core.services.cache")
     config.include("pybossa_core.services.jobs")
     # Exports built once per project data generation (after the cache, whose generations they follow).
     config.include("pybossa_core.services.exports")
+    # What happened (a project created, an answer, a task completed), announced to the plugins'
+    # hooks after the commit and to the listeners: a project's webhook.
+    config.include("pybossa_core.events")
+    config.include("pybossa_core.services.webhooks")
     # Who is calling: API key, else the session cookie (kept in the database).
     config.include("pybossa_core.security")
     config.include("pybossa_core.sessions")

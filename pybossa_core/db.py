@@ -22,6 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pybossa_core.interfaces import IDBEngine, ISessionFactory
+
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -261,15 +263,26 @@ def includeme(config) -> None:
 
     engine = get_engine(settings, statement_timeout=settings["database.statement_timeout"])
     session_factory = get_session_factory(engine)
-    config.registry["dbengine"] = engine
-    config.registry["dbsession_factory"] = session_factory
+    config.register_service(engine, IDBEngine)
+    config.register_service(session_factory, ISessionFactory)
     # Requests run in pyramid_tm's thread-local transaction.manager.  Their sessions come from a
     # factory joined to it once: joining each session on its own (get_tm_session) costs a
     # per-instance event dispatch, about a tenth of a simple request.
     request_session_factory = get_session_factory(engine)
     zope.sqlalchemy.register(request_session_factory, initial_state=STATUS_CHANGED, transaction_manager=transaction.manager)
     # Route name -> whether its requests take SQLite's write lock late (db.writing).
-    config.registry["writing_routes"] = {}
+    writing_routes: dict[str, bool] = {}
+
+    def mark_writing_route(config, route_name: str, *, late: bool = False) -> None:
+        """Declare that requests of ``route_name`` write, GET ones too (newtask records handouts).
+
+        With ``late``, they read without SQLite's write lock until :func:`writing` or their first
+        write: for hot routes whose code calls :func:`writing` before the reads that must see the
+        latest state, and whose writes are safe against what changed since their first reads
+        (conditional statements, unique constraints).
+        """
+        writing_routes[route_name] = late
+
     config.add_directive("mark_writing_route", mark_writing_route)
 
     def dbsession(request) -> Session:
@@ -278,7 +291,7 @@ def includeme(config) -> None:
         if session is None:
             session = request_session_factory(info={"request": request})
             route = request.matched_route
-            late = request.registry["writing_routes"].get(route.name) if route is not None else None
+            late = writing_routes.get(route.name) if route is not None else None
             if late:
                 session.connection(execution_options={WRITE_LATE: True})
             elif late is not None or request.method not in SAFE_METHODS:
@@ -310,17 +323,6 @@ def outside_transaction(request) -> Iterator[None]:
         request.tm.begin()
         session.connection(execution_options={WRITE: True})
         session.add_all(loaded)
-
-
-def mark_writing_route(config, route_name: str, *, late: bool = False) -> None:
-    """Declare that requests of ``route_name`` write, GET ones too (newtask records handouts).
-
-    With ``late``, they read without SQLite's write lock until :func:`writing` or their first
-    write: for hot routes whose code calls :func:`writing` before the reads that must see the
-    latest state, and whose writes are safe against what changed since their first reads
-    (conditional statements, unique constraints).
-    """
-    config.registry["writing_routes"][route_name] = late
 
 
 def mark_if_retryable(error: BaseException) -> bool:

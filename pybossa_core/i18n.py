@@ -38,6 +38,7 @@ from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory,
 from pyramid.interfaces import ILocalizer
 from pyramid.threadlocal import get_current_request
 
+from pybossa_core.interfaces import ILanguages, IPluginHooks, find_service
 from pybossa_core.settings import SettingsError
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class Languages:
 
 def negotiate_locale(request) -> str:
     """The locale of ``request`` (Pyramid's locale negotiator): see the module's text for the order."""
-    languages: Languages = request.registry["languages"]
+    languages: Languages = request.find_service(ILanguages)
     user = request.identity
     if user is not None and user.locale in languages.choices:
         return user.locale
@@ -178,7 +179,7 @@ def negotiate_locale(request) -> str:
 
 def localizer_for(registry, locale: str | None) -> SiteLocalizer:
     """The localizer of ``locale`` (a recipient's), or of the site's default language."""
-    languages: Languages = registry["languages"]
+    languages: Languages = find_service(registry, ILanguages)
     return languages.localizers.get(locale) or languages.localizers[languages.default]
 
 
@@ -280,7 +281,7 @@ def includeme(config) -> None:
     locales, default = settings["account.locales"], settings["locale.default"]
     if default not in locales:
         raise SettingsError(f"setting 'locale.default': {default!r} is not one of account.locales")
-    plugin_packages = config.registry["plugins"].packages()
+    plugin_packages = find_service(config.registry, IPluginHooks).packages()
     folders = [str(Path(str(files(spec.partition(":")[0]))) / spec.partition(":")[2]) for spec in LIBRARY_CATALOGS]
     for package in [DOMAIN, *plugin_packages]:
         folder = catalog_folder(package)
@@ -293,7 +294,7 @@ def includeme(config) -> None:
         folders.append(os.path.abspath(folder))
     _warn_uncompiled(folders)
     languages = Languages(locales, default, folders, [DOMAIN, *plugin_packages])
-    config.registry["languages"] = languages
+    config.register_service(languages, ILanguages)
     for locale, localizer in languages.localizers.items():
         config.registry.registerUtility(localizer, ILocalizer, name=locale)
     config.set_locale_negotiator(negotiate_locale)

@@ -33,6 +33,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pybossa_core.interfaces import IOutboundPolicy
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -296,4 +298,4 @@ def _exchange(
 
 def includeme(config) -> None:
     """Keep the site's outbound policy (importers; webhooks derive theirs) on the registry."""
-    config.registry["outbound_policy"] = policy_from_settings(config.get_settings())
+    config.register_service(policy_from_settings(config.get_settings()), IOutboundPolicy)

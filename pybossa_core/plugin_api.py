@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from pyramid.i18n import TranslationString
 
-from pybossa_core import models, outbound
+from pybossa_core import interfaces, models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
 from pybossa_core.plugins import hookimpl
 from pybossa_core.services import figure_counts as counters
@@ -55,6 +55,7 @@ __all__ = [
     "fetch_json",
     "fetch_response",
     "hookimpl",
+    "interfaces",
     "media_fields",
     "models",
     "plugin_settings",

@@ -37,6 +37,8 @@ from jinja2 import BaseLoader, ChoiceLoader, TemplateNotFound
 from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
+from pybossa_core.interfaces import IPluginHooks, find_service
+
 TEMPLATE_PREFIX = "plugins/"
 STATIC_PREFIX = "static/plugins/"
 
@@ -122,7 +124,7 @@ def includeme(config) -> None:
 
     Included before the core's ``/static/`` view, which would otherwise answer their URLs.
     """
-    hooks = config.registry["plugins"]
+    hooks = find_service(config.registry, IPluginHooks)
     static = {}
     for package, folder in plugin_folders(hooks, "static").items():
         if isinstance(folder, Path):  # a zipped plugin's files have no path to serve from

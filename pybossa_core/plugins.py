@@ -21,12 +21,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pluggy
+from zope.interface import Interface
 
 from pybossa_core import hookspecs
+from pybossa_core.interfaces import (
+    IAggregators,
+    IAuthProviders,
+    IImporters,
+    IPresenters,
+    ISchedulers,
+    IStatsCalculators,
+)
 
 if TYPE_CHECKING:
-    import transaction
-
     from pybossa_core.plugin_api import (
         AggregatorSpec,
         AuthProviderSpec,
@@ -72,17 +79,19 @@ class Registry(NamedTuple):
     spec_class: str
     key: str
     label: str
+    #: The interface the registry is registered under as a service (``pybossa_core.interfaces``).
+    iface: type[Interface]
 
 
-#: The registries the registration hooks fill, by their name on ``config.registry``.
+#: The registries the registration hooks fill, by name; each a service under its interface.
 REGISTRIES: dict[str, Registry] = {
-    "importers": Registry("register_importers", "ImporterSpec", "name", "importer"),
-    "presenters": Registry("register_presenters", "PresenterSpec", "name", "presenter"),
-    "auth_providers": Registry("register_auth_providers", "AuthProviderSpec", "name", "sign-in provider"),
+    "importers": Registry("register_importers", "ImporterSpec", "name", "importer", IImporters),
+    "presenters": Registry("register_presenters", "PresenterSpec", "name", "presenter", IPresenters),
+    "auth_providers": Registry("register_auth_providers", "AuthProviderSpec", "name", "sign-in provider", IAuthProviders),
     # One statistics calculator per scope: the page it computes.
-    "stats": Registry("register_stats", "StatsSpec", "scope", "statistics scope"),
-    "schedulers": Registry("register_schedulers", "SchedulerSpec", "name", "scheduler"),
-    "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", "aggregator"),
+    "stats": Registry("register_stats", "StatsSpec", "scope", "statistics scope", IStatsCalculators),
+    "schedulers": Registry("register_schedulers", "SchedulerSpec", "name", "scheduler", ISchedulers),
+    "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", "aggregator", IAggregators),
 }
 
 def not_installed(registry: str, name: object, example: str | None = None) -> str:
@@ -251,7 +260,7 @@ class PluginHooks:
         returns, so a failure is pinned on its plugin (``fail(name, error, exception)``)."""
         from pybossa_core import plugin_api
 
-        hook_name, class_name, key, _ = REGISTRIES[registry]
+        hook_name, class_name, key = REGISTRIES[registry][:3]
         spec_class = getattr(plugin_api, class_name)
         hook = getattr(self.pm.hook, hook_name)
         impls = hook.get_hookimpls()
@@ -367,24 +376,6 @@ class PluginHooks:
                 call_one(**kwargs)
             except Exception:
                 logger.exception("plugin %s failed in %s", impl.plugin_name, event_name)
-
-    def notify_after_commit(
-        self,
-        transaction_manager: transaction.TransactionManager,
-        event_name: EventName,
-        **kwargs: Any,
-    ) -> None:
-        """Call :meth:`notify` once the current transaction has committed.
-
-        An aborted or failed transaction never notifies, so plugins only hear about data that
-        exists; the event's arguments are plain ids because the ORM objects are gone by then.
-        """
-
-        def after_commit(committed: bool) -> None:
-            if committed:
-                self.notify(event_name, **kwargs)
-
-        transaction_manager.get().addAfterCommitHook(after_commit)
 
     def list_plugins(self) -> list[PluginInfo]:
         """Return the registered plugins with their versions and hooks; ``failed`` has the

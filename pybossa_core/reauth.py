@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pybossa_core import sessions
 from pybossa_core.errors import TooManyRequests, error_body
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import ISigninThrottle
 from pybossa_core.models import User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services.passwords import check_password
@@ -41,7 +42,7 @@ def password_refusal(request, viewer: User, password: object, wrong: str) -> Ref
 
     ``wrong`` is the message for a wrong (or missing) password.
     """
-    throttle = request.registry["signin_throttle"]
+    throttle = request.find_service(ISigninThrottle, name="signin")
     retry_after = throttle.attempt(viewer.email_addr, request.client_ip)
     if retry_after:
         return Refusal(TOO_MANY_GUESSES, retry_after)

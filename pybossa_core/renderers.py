@@ -30,6 +30,7 @@ static files come from their own packages (``plugin_pages``).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any
@@ -44,6 +45,7 @@ from pyramid_jinja2 import IJinja2Environment
 
 from pybossa_core.csrf import is_api
 from pybossa_core.i18n import translate_messages
+from pybossa_core.interfaces import IAuthProviders, IImporters, IPresenters, find_service
 from pybossa_core.sessions import csrf_token, keep_flash, pop_flash
 from pybossa_core.settings import SettingsError
 
@@ -84,16 +86,17 @@ def wants_json(request) -> bool:
 
 
 def template_exists(registry, name: str) -> bool:
-    """Tell whether the template ``name`` has a file, looking once per name (the answer is kept)."""
-    known = registry["html_templates"]
-    if name not in known:
-        environment = registry.queryUtility(IJinja2Environment, name=TEMPLATE_SUFFIX)
-        try:
-            environment.loader.get_source(environment, name)
-            known[name] = True
-        except TemplateNotFound:
-            known[name] = False
-    return known[name]
+    """Tell whether the template ``name`` has a file, looking once per site and name (the answer is kept)."""
+    return _has_file(registry.queryUtility(IJinja2Environment, name=TEMPLATE_SUFFIX), name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _has_file(environment, name: str) -> bool:
+    try:
+        environment.loader.get_source(environment, name)
+        return True
+    except TemplateNotFound:
+        return False
 
 
 def _html_template(request, name: str) -> str | None:
@@ -182,8 +185,12 @@ def _page_csrf_token() -> str:
     return csrf_token(get_current_request())
 
 
-def _add_template_globals(environment) -> None:
+def _add_template_globals(environment, registry) -> None:
     environment.globals["page_csrf_token"] = _page_csrf_token
+    # The pages that offer an importer, a presenter or a sign-in provider list the installed ones.
+    environment.globals["installed_importers"] = find_service(registry, IImporters)
+    environment.globals["installed_presenters"] = find_service(registry, IPresenters)
+    environment.globals["installed_auth_providers"] = find_service(registry, IAuthProviders)
 
 
 def _moved_to(asset: str):
@@ -209,10 +216,10 @@ def includeme(config) -> None:
     config.add_jinja2_search_path("pybossa_core:templates", name=TEMPLATE_SUFFIX)
     if settings["theme.templates"]:
         config.add_jinja2_search_path(_theme_folder(settings, "theme.templates"), name=TEMPLATE_SUFFIX, prepend=True)
-    config.registry["html_templates"] = {}
     config.add_subscriber(add_page_globals, BeforeRender)
     # After pyramid_jinja2 has built the environment (its actions run at lower orders).
-    config.action(None, lambda: _add_template_globals(config.get_jinja2_environment(TEMPLATE_SUFFIX)), order=999)
+    config.action(None, lambda: _add_template_globals(config.get_jinja2_environment(TEMPLATE_SUFFIX), config.registry),
+                  order=999)
     # The plugins' templates and static files, their static views before the core's, which
     # would answer their URLs too.
     config.include("pybossa_core.plugin_pages")

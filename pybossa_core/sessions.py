@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from webob.cookies import SignedSerializer
 
+from pybossa_core.interfaces import ISessionCookies
 from pybossa_core.models import User, WebSession
 from pybossa_core.models.meta import utcnow
 
@@ -79,7 +80,7 @@ def _state(request: Request) -> dict:
     """Return the cookie's values for this request, read once."""
     state = request.environ.get("pybossa.session")
     if state is None:
-        state = dict(request.registry["session_cookies"].read(request))
+        state = dict(request.find_service(ISessionCookies).read(request))
         request.environ["pybossa.session"] = state
     return state
 
@@ -87,7 +88,7 @@ def _state(request: Request) -> dict:
 def _changed(request: Request) -> None:
     if not request.environ.get("pybossa.session_changed"):
         request.environ["pybossa.session_changed"] = True
-        request.add_response_callback(lambda request, response: request.registry["session_cookies"].write(request, response))
+        request.add_response_callback(lambda request, response: request.find_service(ISessionCookies).write(request, response))
 
 
 def csrf_token(request: Request) -> str:
@@ -189,6 +190,6 @@ def end_all_sessions(request: Request, user: User) -> None:
 
 def includeme(config) -> None:
     settings = config.get_settings()
-    config.registry["session_cookies"] = SessionCookies(
+    config.register_service(SessionCookies(
         settings["secret"], max_age=settings["session.max_age"], secure=settings["session.secure_cookie"]
-    )
+    ), ISessionCookies)

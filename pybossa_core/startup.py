@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pyramid.view import view_config
 
+from pybossa_core.interfaces import IDBEngine, IRedisClient
+
 
 class NotReady(Exception):
     """Something the site needs does not answer or is not set up; the message says what to do."""
@@ -85,16 +87,16 @@ def health(request):
 @view_config(route_name="site.ready", renderer="json")
 def ready(request):
     """Readiness: the database (at the migrations' head) and Redis answer; 503 otherwise."""
-    registry = request.registry
+    registry, redis_client = request.registry, request.find_service(IRedisClient)
     checks = {
-        "database": lambda: check_database(registry["dbengine"]),
-        "redis": lambda: check_redis(registry["redis"], registry.settings["redis.url"]),
+        "database": lambda: check_database(request.find_service(IDBEngine)),
+        "redis": lambda: check_redis(redis_client, registry.settings["redis.url"]),
     }
     answers = {}
     for name, check in checks.items():
         try:
             check()
-            answers[name] = "ok" if name == "database" or registry["redis"] is not None else "not configured"
+            answers[name] = "ok" if name == "database" or redis_client is not None else "not configured"
         except NotReady as problem:
             answers[name] = str(problem)
     ok = all(answer in ("ok", "not configured") for answer in answers.values())

@@ -16,9 +16,11 @@ import pytest
 import sqlalchemy as sa
 import transaction
 import webtest
+from pyramid.config import Configurator
 
 from pybossa_core.config import configure
 from pybossa_core.db import get_engine, get_tm_session
+from pybossa_core.interfaces import ISessionFactory, find_service
 from pybossa_core.migrations import upgrade
 # Shared with plugins' tests (pybossa_core.testing, the pytest plugin); re-exported for the suite.
 from pybossa_core.testing import SECRET, TEST_ENVIRON, app_settings, migrated_sqlite_engine
@@ -100,6 +102,27 @@ def app(dbengine, uploads_dir):
 
 
 @pytest.fixture
+def replace_service():
+    """``replace_service(registry, IFace, double)``: a site finds ``double`` under ``IFace`` during the
+    test (registered as pyramid_services registers it); its own service is back afterwards."""
+    replaced = []
+
+    def replace(registry, iface, double, name=""):
+        replaced.append((registry, iface, find_service(registry, iface, name), name))
+        _register_service(registry, iface, double, name)
+
+    yield replace
+    for registry, iface, original, name in reversed(replaced):
+        _register_service(registry, iface, original, name)
+
+
+def _register_service(registry, iface, service, name: str) -> None:
+    config = Configurator(registry=registry)
+    config.register_service(service, iface, name=name)
+    config.commit()
+
+
+@pytest.fixture
 def tm():
     """An explicit transaction manager whose transaction is doomed and aborted after the test."""
     manager = transaction.TransactionManager(explicit=True)
@@ -112,7 +135,7 @@ def tm():
 @pytest.fixture
 def dbsession(app, tm):
     """The session the test and its requests share, inside the doomed transaction."""
-    return get_tm_session(app.registry["dbsession_factory"], tm)
+    return get_tm_session(find_service(app.registry, ISessionFactory), tm)
 
 
 class SavepointPerRequest:
@@ -212,7 +235,7 @@ class LiveServer:
     def session(self):
         """Return a session committing to the live site's database (for set-up)."""
         manager = transaction.TransactionManager()
-        return manager, get_tm_session(self.app.registry["dbsession_factory"], manager)
+        return manager, get_tm_session(find_service(self.app.registry, ISessionFactory), manager)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 
 from pybossa_core.config import configure
+from pybossa_core.interfaces import IImporters, IPluginHooks, IStatsCalculators, find_service
 from pybossa_core.plugins import DEFAULT_PLUGINS
 from pybossa_core.services import figures
 from pybossa_core.testing import app_settings
@@ -55,9 +56,9 @@ def site(core, make):
 
 
 def test_only_the_core_is_loaded(core_app):
-    hooks = core_app.registry["plugins"]
+    hooks = find_service(core_app.registry, IPluginHooks)
     assert sorted(info.name for info in hooks.list_plugins()) == sorted(DEFAULT_PLUGINS)
-    assert hooks.failed == [] and core_app.registry["importers"] == {} and core_app.registry["stats"] == {}
+    assert hooks.failed == [] and find_service(core_app.registry, IImporters) == {} and find_service(core_app.registry, IStatsCalculators) == {}
 
 
 def test_startup_logs_each_statistics_page_no_plugin_computes(dbengine, uploads_dir, caplog):

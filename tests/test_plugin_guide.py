@@ -23,6 +23,7 @@ from pybossa_core.plugin_api import (
     PresenterSpec,
     SchedulerSpec,
     hookimpl,
+    interfaces,
     models,
     plugin_settings,
 )
@@ -87,7 +88,7 @@ class EveryHookPlugin:
 
     @hookimpl
     def on_startup(self, config):
-        self.events.append(("on_startup", sorted(config.registry["importers"])))
+        self.events.append(("on_startup", sorted(interfaces.find_service(config.registry, interfaces.IImporters))))
 
     @hookimpl
     def on_project_created(self, project_id, owner_id):
@@ -132,7 +133,7 @@ def test_hooks_fixture_has_exactly_the_plugins_under_test(pybossa_hooks, plugin)
 
 def test_site_calls_on_startup_once_its_registries_are_built(pybossa_app, plugin):
     assert plugin.events == [("on_startup", ["questions"])]
-    assert sorted(pybossa_app.registry["importers"]) == ["questions"]
+    assert sorted(interfaces.find_service(pybossa_app.registry, interfaces.IImporters)) == ["questions"]
 
 
 def test_site_offers_the_plugins_importer_and_imports_its_tasks(pybossa_testapp, owner):

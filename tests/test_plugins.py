@@ -16,6 +16,7 @@ import transaction
 
 from pybossa_core import hookspecs
 from pybossa_core.config import configure
+from pybossa_core.events import EventBus, ProjectCreated, TaskCompleted
 from pybossa_core.plugin_api import (
     AggregatorSpec,
     AuthProviderSpec,
@@ -419,36 +420,41 @@ def completions():
     return hooks, calls
 
 
-def test_notify_after_commit_waits_for_the_commit(completions):
+def completed(tm: transaction.TransactionManager) -> tuple[types.SimpleNamespace, TaskCompleted]:
+    """What the event bus is handed by a request in ``tm``'s transaction completing task 2."""
+    return types.SimpleNamespace(tm=tm), TaskCompleted(project_id=1, task_id=2, result_id=3)
+
+
+def test_events_reach_the_plugins_once_the_transaction_commits(completions):
     hooks, calls = completions
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
 
-    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    EventBus(hooks).emit_after_commit(*completed(tm))
     assert calls == []
     tm.commit()
 
     assert calls == [(1, 2, 3)]
 
 
-def test_notify_after_commit_is_silent_when_the_transaction_aborts(completions):
+def test_events_are_silent_when_the_transaction_aborts(completions):
     hooks, calls = completions
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
 
-    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    EventBus(hooks).emit_after_commit(*completed(tm))
     tm.abort()
 
     assert calls == []
 
 
-def test_notify_after_commit_is_silent_when_the_commit_fails(completions):
+def test_events_are_silent_when_the_commit_fails(completions):
     hooks, calls = completions
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
     tm.get().join(RefusingParticipant())
 
-    hooks.notify_after_commit(tm, "on_task_completed", project_id=1, task_id=2, result_id=3)
+    EventBus(hooks).emit_after_commit(*completed(tm))
     with pytest.raises(RuntimeError, match="could not serialize"):
         tm.commit()
     tm.abort()
@@ -604,7 +610,7 @@ def test_hook_on_project_created():
     tm = transaction.TransactionManager(explicit=True)
     tm.begin()
 
-    hooks.notify_after_commit(tm, "on_project_created", project_id=5, owner_id=9)
+    EventBus(hooks).emit_after_commit(types.SimpleNamespace(tm=tm), ProjectCreated(project_id=5, owner_id=9))
     tm.commit()
 
     assert calls == [(5, 9)]

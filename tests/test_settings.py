@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pybossa_core.config import configure
+from pybossa_core.interfaces import IAuthProviders, IImporters, IPluginHooks, IPresenters, IStatsCalculators, find_service
 from pybossa_core.settings import SettingsError, environment_variable, load_settings
 
 BASE = {"secret": "a-secret-long-enough-for-thirty-two"}
@@ -53,11 +54,11 @@ def test_library_settings_pass_through():
 def test_bundled_plugins_are_discovered_at_startup(app):
     """The four bundled distributions are installed by the Makefile and found through entry points."""
     registry = app.registry
-    assert "csv" in registry["importers"] and "basic" in registry["presenters"]
-    assert "twitter" in registry["auth_providers"] and "project" in registry["stats"]
-    names = {info.name for info in registry["plugins"].list_plugins()}
+    assert "csv" in find_service(registry, IImporters) and "basic" in find_service(registry, IPresenters)
+    assert "twitter" in find_service(registry, IAuthProviders) and "project" in find_service(registry, IStatsCalculators)
+    names = {info.name for info in find_service(registry, IPluginHooks).list_plugins()}
     assert {"importer-csv", "presenter-basic", "auth-twitter", "stats-default"} <= names
-    assert registry["plugins"].failed == []
+    assert find_service(registry, IPluginHooks).failed == []
 
 
 def test_library_settings_in_the_ini_can_be_overridden_too():

@@ -27,6 +27,7 @@ from pybossa_core.errors import (
     NotFound,
     UnknownAttribute,
 )
+from pybossa_core.interfaces import IUploads
 from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.api import body_schema, first_error, integer_bounds
 from pybossa_core.schemas.query import ListParams
@@ -35,7 +36,7 @@ from pybossa_core.security import (
 )
 from pybossa_core.services import cache
 from pybossa_core.services import search as fulltext
-from pybossa_core.services.uploads import LocalUploader, remove_quietly
+
 
 ALL_METHODS = frozenset({"GET", "POST", "PUT", "DELETE"})
 #: HATEOAS keys a client sends back with an object it read; never stored.
@@ -95,8 +96,8 @@ class ApiCall:
     session: Session
     user: User | None
     client_ip: str
-    registry: Any
-    transaction_manager: Any
+    #: The request, for its services (:meth:`find_service`) and events (``events.emit_after_commit``).
+    request: Any
     #: The query string, for the few rules that read more than the filters (``external_uid``).
     params: Mapping[str, str] = field(default_factory=dict)
     #: The ``Authorization`` header when it is not an API key (a project's Bearer JWT).
@@ -107,15 +108,11 @@ class ApiCall:
 
     @property
     def settings(self) -> Mapping[str, Any]:
-        return self.registry.settings
+        return self.request.registry.settings
 
-    @property
-    def uploader(self) -> LocalUploader:
-        return self.registry["uploader"]
-
-    def after_commit(self, event_name: str, **kwargs: Any) -> None:
-        """Tell plugins about ``event_name`` once this request's transaction has committed."""
-        self.registry["plugins"].notify_after_commit(self.transaction_manager, event_name, **kwargs)
+    def find_service(self, iface, name: str = "") -> Any:
+        """Return the site's service registered under ``iface`` (``pybossa_core.interfaces``)."""
+        return self.request.find_service(iface, name=name)
 
     def keep_parent(self, name: str, row: Any) -> None:
         """Keep ``row`` as parent ``name``, read with its child in one statement (:func:`load_with_project`)."""
@@ -253,8 +250,7 @@ def api_call(request) -> ApiCall:
         session=request.dbsession,
         user=request.identity,
         client_ip=request.client_ip,
-        registry=request.registry,
-        transaction_manager=request.tm,
+        request=request,
         params=request.GET,
         authorization=authorization if authorization and authorization.lower().startswith("bearer ") else None,
         cookies=request.cookies,
@@ -577,8 +573,7 @@ class ResourceService:
     def _attach(self, call: ApiCall, obj: Any, upload: Any) -> None:
         """Store an uploaded file and point the object at it; the file goes if the transaction aborts."""
         container = f"user_{call.user.id}" if call.user is not None else "anonymous"
-        stored = call.uploader.store(container, upload.filename, upload.file)
-        call.transaction_manager.get().addAfterAbortHook(remove_quietly, (stored.path,))
+        stored = call.find_service(IUploads).store(container, upload.filename, upload.file)
         obj.media_url = stored.url
         info = dict(obj.info) if isinstance(obj.info, dict) else {}
         info.update(container=stored.container, file_name=stored.file_name)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.api.describe import ref, simple_get
 from pybossa_core.errors import MethodNotAllowed
+from pybossa_core.interfaces import ICache
 from pybossa_core.models import Category, Project, Task, User
 from pybossa_core.security import listed_publicly
 from pybossa_core.services.cache import SITE
@@ -17,7 +18,7 @@ def globalstats(request):
     """Return PYBOSSA's global stats: projects, users, task runs, and projects per category."""
     if request.method != "GET":
         raise MethodNotAllowed()
-    return request.registry["cache"].get_or_create(SITE, "globalstats", lambda: site_totals(request.dbsession))
+    return request.find_service(ICache).get_or_create(SITE, "globalstats", lambda: site_totals(request.dbsession))
 
 
 def site_totals(session: Session) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pybossa_core.api.describe import (
     summary,
 )
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
+from pybossa_core.interfaces import ISchedulers
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.schemas.api import INT32
@@ -85,7 +86,7 @@ def newtask(request):
         return _refusal(contribution.ANONYMOUS_REFUSED)
     task_request = _task_request(call, project, caller)
     try:
-        tasks = pick_tasks(request.registry["schedulers"], task_request)
+        tasks = pick_tasks(request.find_service(ISchedulers), task_request)
     except QuizFailed as failed:
         return _refusal(str(failed))
     contribution.hand_out(call.session, project, tasks, caller, task_request.now)

@@ -8,7 +8,7 @@ from the resource's columns and :data:`pybossa_core.schemas.query.CONTROL_KEYS`,
 and paths from the routes the application registers.  Every other view under
 ``/api`` declares its own description next to its route (``describe=``, see
 :mod:`pybossa_core.api.describe`).  It is built once, after every other
-configuration action, and kept in the registry as ``registry["openapi"]``.
+configuration action, and registered as the site's :class:`~pybossa_core.interfaces.IOpenAPIDocument`.
 
 ``/api/docs`` browses it with Swagger UI, served from our own copy in
 ``pybossa_core/static/vendor/swagger-ui/`` (see its ``package.json`` for the version).
@@ -44,6 +44,7 @@ from pybossa_core.api.describe import (
 )
 from pybossa_core.api.user import NEVER_SHOWN
 from pybossa_core.errors import MethodNotAllowed
+from pybossa_core.interfaces import IOpenAPIDocument
 from pybossa_core.schemas import api as api_schemas
 from pybossa_core.schemas.jsonschema import JSON_VALUE, node_schema
 from pybossa_core.schemas.query import CONTROL_KEYS, DATE_FILTER_SCHEMA, INFO_FILTER_SCHEMA
@@ -156,7 +157,7 @@ def _filter_schema(column_schema: dict[str, Any], column: sa.Column) -> dict[str
 def list_parameters(resource: ApiResource) -> list[dict[str, Any]]:
     """The query of ``GET /api/<resource>``: the filters an anonymous caller may use, then the controls."""
     # The rules decide from the caller alone; an anonymous call needs no session or registry.
-    anonymous = ApiCall(session=None, user=None, client_ip="", registry=None, transaction_manager=None)  # type: ignore[arg-type]
+    anonymous = ApiCall(session=None, user=None, client_ip="", request=None)  # type: ignore[arg-type]
     filterable = resource.rules.filterable(anonymous, resource.columns)
     table = resource.model.__table__
     orderable = sorted(name for name in filterable if not isinstance(table.c[name].type, sa.JSON))
@@ -377,7 +378,7 @@ def allow_header(event: NewResponse) -> None:
     """A 405 under /api names the methods its route takes (RFC 9110), as the document declares them."""
     request, response = event.request, event.response
     if response.status_code == 405 and request.matched_route is not None and "openapi" in request.registry:
-        allowed = allowed_methods(request.registry["openapi"], request.matched_route.pattern)
+        allowed = allowed_methods(request.find_service(IOpenAPIDocument), request.matched_route.pattern)
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
 
@@ -386,7 +387,7 @@ def openapi_document(request):
     """The OpenAPI 3.1 description of the API."""
     if request.method != "GET":
         raise MethodNotAllowed()
-    return request.registry["openapi"]
+    return request.find_service(IOpenAPIDocument)
 
 
 DOCS_PAGE = """<!doctype html>
@@ -423,10 +424,6 @@ def api_docs(request):
     return Response(page, content_type="text/html", charset="utf-8")
 
 
-def _store_document(config) -> None:
-    config.registry["openapi"] = build_document(config.registry.introspector)
-
-
 def includeme(config) -> None:
     config.add_route("api.openapi", "/api/openapi.json{slash:/?}")
     config.add_view(openapi_document, route_name="api.openapi", renderer="json",
@@ -435,5 +432,8 @@ def includeme(config) -> None:
     config.add_view(api_docs, route_name="api.docs", describe=Description(_docs_page_path_item))
     config.add_subscriber(allow_header, NewResponse)
     # Swagger UI is served by the site's static view (renderers.py), "pybossa_core:static/".
-    # After every other action: the document describes the routes and views they register.
-    config.action(("pybossa_core.api.openapi", "document"), _store_document, args=(config,), order=PHASE3_CONFIG + 1)
+    # Filled after every other action: the document describes the routes and views they register.
+    document: dict = {}
+    config.register_service(document, IOpenAPIDocument)
+    config.action(("pybossa_core.api.openapi", "document"),
+                  lambda: document.update(build_document(config.registry.introspector)), order=PHASE3_CONFIG + 1)

@@ -9,6 +9,8 @@ from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.security import VIEW, ProjectRule, is_admin, is_creator, owned_projects, owns, require_owner, user_permits
 from pybossa_core.errors import Forbidden, InvalidValue
+from pybossa_core.events import ProjectCreated, emit_after_commit
+from pybossa_core.interfaces import IAggregators
 from pybossa_core.services import aggregation, quality, quiz, webhooks
 from pybossa_core.services.project_passwords import PASSWORD_KEY
 
@@ -51,13 +53,14 @@ class ProjectRules(Rules):
             project.category_id = call.session.scalar(sa.select(Category.id).order_by(Category.id).limit(1))
 
     def created(self, call: ApiCall, project: Project) -> None:
-        call.after_commit("on_project_created", project_id=project.id, owner_id=project.owner_id)
+        emit_after_commit(call.request, ProjectCreated(project_id=project.id, owner_id=project.owner_id))
 
     def check_update(self, call: ApiCall, project: Project) -> None:
         require_owner(call.user, project)
 
     def updated(self, call: ApiCall, project: Project) -> None:
-        aggregation.apply_max_answers(call.session, call.registry, call.transaction_manager, project)
+        for completed in aggregation.apply_max_answers(call.session, call.find_service(IAggregators), project):
+            emit_after_commit(call.request, completed)
 
     def check_delete(self, call: ApiCall, project: Project) -> None:
         # Co-owners manage a project; only its owner (or an admin) deletes it.
@@ -71,7 +74,7 @@ class ProjectRules(Rules):
         try:
             history = sa.inspect(project).attrs.info.history
             previous = (history.deleted or history.unchanged or [{}])[0] or {}
-            quality.check_settings(project.info or {}, call.registry["aggregators"], previous)
+            quality.check_settings(project.info or {}, call.find_service(IAggregators), previous)
         except quality.InvalidSetting as invalid:
             raise InvalidValue(f"info.{invalid}") from None
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from pybossa_core.errors import TooManyRequests
+from pybossa_core.interfaces import IRateLimiter, ISharedCounters, find_service
 from pybossa_core.services.ratelimit import RateLimiter, Window
 
 
@@ -53,7 +54,7 @@ def rate_limited_view(view, info):
     def wrapper(context, request):
         if forms_free and request.method == "GET":
             return view(context, request)
-        window = request.registry["ratelimiter"].hit(f"{request.client_ip}:{endpoint}", limit, per)
+        window = request.find_service(IRateLimiter).hit(f"{request.client_ip}:{endpoint}", limit, per)
         request.add_response_callback(_set_headers(window))
         if window.exceeded:
             raise TooManyRequests(retry_after=max(1, window.reset - int(time.time())))
@@ -63,5 +64,5 @@ def rate_limited_view(view, info):
 
 
 def includeme(config) -> None:
-    config.registry["ratelimiter"] = RateLimiter(config.registry["counters"])
+    config.register_service(RateLimiter(find_service(config.registry, ISharedCounters)), IRateLimiter)
     config.add_view_deriver(rate_limited_view)

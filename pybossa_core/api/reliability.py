@@ -6,6 +6,7 @@ from __future__ import annotations
 from pybossa_core.api.base import ApiCall, api_call, load
 from pybossa_core.api.describe import Description, json_answer, operation, ref, simple_get, summary
 from pybossa_core.errors import MethodNotAllowed, NotFound
+from pybossa_core.interfaces import IAggregators, IJobQueue
 from pybossa_core.models import Project
 from pybossa_core.security import require_owner
 from pybossa_core.services import aggregation, quiz, reliability
@@ -37,8 +38,8 @@ def project_quiz(request):
 def aggregate(request):
     """Aggregate the project's results again, in a background job (Dawid-Skene runs over them all)."""
     call, project = _owned_project(request, "POST")
-    aggregation.request_reaggregation(call.registry, call.transaction_manager, project)
-    return {"status": "queued", "aggregator": aggregation.aggregator_for(call.registry["aggregators"], project).name}
+    aggregation.request_reaggregation(call.find_service(IJobQueue), project)
+    return {"status": "queued", "aggregator": aggregation.aggregator_for(call.find_service(IAggregators), project).name}
 
 
 RELIABILITY = {

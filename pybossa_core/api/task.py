@@ -11,6 +11,8 @@ from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.api.callers import caller_for, closed_projects, require_unlocked
 from pybossa_core.api.related import hide_gold_answers, task_related
 from pybossa_core.errors import InvalidValue, Unauthorized
+from pybossa_core.events import emit_after_commit
+from pybossa_core.interfaces import IAggregators
 from pybossa_core.models import Project, Task
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import require_owner
@@ -73,7 +75,9 @@ class TaskRules(ProjectOwnersWrite):
         result_id = contribution.sync_completion(call.session, task)
         if result_id is not None:
             project = call.parent("project", task.project_id)
-            aggregation.complete_task(call.session, call.registry, call.transaction_manager, project, task.id, result_id)
+            emit_after_commit(call.request, aggregation.complete_task(
+                call.session, call.find_service(IAggregators), project, task.id, result_id
+            ))
 
 
 RESOURCE = ApiResource(

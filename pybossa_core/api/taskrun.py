@@ -5,6 +5,8 @@ from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.api.callers import caller_for
 from pybossa_core.api.related import task_run_related
 from pybossa_core.errors import Forbidden
+from pybossa_core.events import TaskRunCreated, emit_after_commit
+from pybossa_core.interfaces import IAggregators, ISchedulers
 from pybossa_core.models import TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.task import is_gold
@@ -27,23 +29,23 @@ class TaskRunRules(Rules):
 
     def created(self, call: ApiCall, task_run: TaskRun) -> None:
         project = call.parent("project", task_run.project_id)
-        scheduler = scheduler_for(call.registry["schedulers"], project)
+        scheduler = scheduler_for(call.find_service(ISchedulers), project)
         task = call.parent("task", task_run.task_id)
         # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
         gold_overfill = is_gold(task) and quality.gold_rate(project) > 0
+        aggregators = call.find_service(IAggregators)
         result_id, outcome = aggregation.record_answer(
-            call.session, call.registry, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
+            call.session, aggregators, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
         )
         if is_gold(task):
-            aggregation.score_answer(call.session, call.registry["aggregators"], project, task, task_run)
-        call.after_commit(
-            "on_task_run_created", project_id=project.id, task_id=task_run.task_id,
-            task_run_id=task_run.id, user_id=task_run.user_id,
-        )
+            aggregation.score_answer(call.session, aggregators, project, task, task_run)
+        emit_after_commit(call.request, TaskRunCreated(
+            project_id=project.id, task_id=task_run.task_id, task_run_id=task_run.id, user_id=task_run.user_id,
+        ))
         if result_id is not None:
-            aggregation.complete_task(
-                call.session, call.registry, call.transaction_manager, project, task_run.task_id, result_id, outcome
-            )
+            emit_after_commit(call.request, aggregation.complete_task(
+                call.session, aggregators, project, task_run.task_id, result_id, outcome
+            ))
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:
         contribution.forget_answer(call.session, task_run.task_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pybossa_core.api.describe import simple_get
 from pybossa_core.errors import MethodNotAllowed, NotFound
+from pybossa_core.interfaces import IAuthProviders
 from pybossa_core.security import require_user
 
 #: PYBOSSA's providers; a sign-in plugin's provider is served too.
@@ -27,7 +28,7 @@ def token_view(request):
     if request.method != "GET":
         raise MethodNotAllowed(target="token")
     user = require_user(request.identity)
-    providers = dict.fromkeys([*PROVIDERS, *request.registry["auth_providers"]])
+    providers = dict.fromkeys([*PROVIDERS, *request.find_service(IAuthProviders)])
     tokens = user_tokens(user.info, providers)
     provider = request.matchdict.get("provider")
     if provider is None:

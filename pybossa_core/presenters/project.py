@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pybossa_core.formatting import format_time
+from pybossa_core.interfaces import ICache
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.security import owns
@@ -23,7 +24,7 @@ from pybossa_core.services.cache import SITE
 
 def project_figures(request, project: Project) -> projects.ProjectStats:
     """The project's figures, cached until the site's data changes (volunteers are still counted)."""
-    return request.registry["cache"].get_or_create(
+    return request.find_service(ICache).get_or_create(
         SITE, f"project_figures:{project.id}", lambda: projects.project_stats(request.dbsession, project)
     )
 
@@ -32,7 +33,7 @@ def owner_json(request, project: Project, viewer: User | None) -> dict[str, Any]
     """The project's owner: their whole account when they look at it themselves, else their public face."""
     session = request.dbsession
     owner = session.get(User, project.owner_id)
-    summary = community.rank_and_score(session, owner, request.registry["cache"])
+    summary = community.rank_and_score(session, owner, request.find_service(ICache))
     if viewer is not None and viewer.id == owner.id:
         return own_user(session, owner, summary)
     return public_user(owner, summary)

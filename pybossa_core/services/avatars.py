@@ -5,12 +5,11 @@ import io
 import warnings
 from typing import BinaryIO
 
-import transaction
 from PIL import Image, UnidentifiedImageError
 
 from pybossa_core.errors import BadRequest
 from pybossa_core.i18n import _
-from pybossa_core.services.uploads import LocalUploader, StoredFile, remove_quietly
+from pybossa_core.services.uploads import StoredFile, Uploads
 
 #: Pictures larger than this (in pixels) are refused before they are decoded.
 MAX_PIXELS = 40_000_000
@@ -59,8 +58,7 @@ def make_avatar(
 
 
 def store_picture(
-    tm: transaction.TransactionManager,
-    uploader: LocalUploader,
+    uploads: Uploads,
     stream: BinaryIO,
     *,
     box: tuple[int, int, int, int],
@@ -71,18 +69,15 @@ def store_picture(
 ) -> StoredFile:
     """Make the picture's PNG (see :func:`make_avatar`) and store it in ``container``, named after ``file_name``.
 
-    The stored file goes away if the transaction of ``tm`` aborts; the ``previous``
+    The stored file goes away if the transaction of ``uploads`` aborts; the ``previous``
     picture, a ``(container, file name)``, once it commits, so a failed request loses
     neither.  Raises :class:`AvatarError` when the picture cannot be made or stored.
     """
-    png = make_avatar(stream, max_size=uploader.max_size, box=box, fit=fit)
+    png = make_avatar(stream, max_size=uploads.max_size, box=box, fit=fit)
     try:
-        stored = uploader.store(container, file_name, io.BytesIO(png))
+        stored = uploads.store(container, file_name, io.BytesIO(png))
     except BadRequest as refusal:
         raise AvatarError(refusal.message) from None
-    current = tm.get()
-    current.addAfterAbortHook(remove_quietly, (stored.path,))
     if previous is not None:
-        old = uploader.path_of(*previous)
-        current.addAfterCommitHook(lambda committed: committed and remove_quietly(old))
+        uploads.remove_after_commit(*previous)
     return stored

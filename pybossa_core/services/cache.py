@@ -34,6 +34,7 @@ from dogpile.cache.region import CacheRegion
 from pyramid.threadlocal import get_current_request
 from sqlalchemy.orm import Session, sessionmaker
 
+from pybossa_core.interfaces import ICache, IRedisClient, ISessionFactory, ISharedCounters, find_service
 from pybossa_core.models import Announcement, Blogpost, Category, Project, Result, Task, TaskRun, User, VolunteerReliability
 from pybossa_core.services.shared_state import SharedCounters
 
@@ -131,7 +132,7 @@ def memory_cache(counters: SharedCounters, expiration: int, prefix: str = "pybos
 
 
 class RedisBackend(BytesBackend):
-    """A dogpile.cache back end over the site's Redis client (``registry["redis"]``), values expiring there."""
+    """A dogpile.cache back end over the site's Redis client (``IRedisClient``), values expiring there."""
 
     def __init__(self, arguments: dict[str, Any]):
         self.client: redis.Redis = arguments["client"]
@@ -202,7 +203,7 @@ def _caches_of(session: Session) -> set[Cache]:
     """Return the caches a write in ``session`` concerns: its site's, and the current request's site's."""
     caches = set()
     for request in (session.info.get("request"), get_current_request()):
-        cache = request.registry.get("cache") if request is not None else None
+        cache = request.find_service(ICache) if request is not None else None
         if cache is not None:
             caches.add(cache)
     if session.info.get("cache") is not None:
@@ -249,7 +250,7 @@ def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
     """Invalidate ``cache``'s ``site`` and ``export:<id>`` namespaces when a session writes what they show.
 
     Sessions of ``session_factory`` (jobs, commands, tests) carry the cache in
-    their ``info``; a request's session finds it in the request's registry.
+    their ``info``; a request's session finds it among the request's services.
     The listeners are the ORM's, on every session: they catch every way of
     writing (the API, the account views, factories), not only the REST API's.
     """
@@ -268,6 +269,7 @@ def cache_for(settings: dict[str, Any], client: redis.Redis | None, counters: Sh
 
 
 def includeme(config) -> None:
-    cache = cache_for(config.get_settings(), config.registry["redis"], config.registry["counters"])
-    config.registry["cache"] = cache
-    watch_writes(config.registry["dbsession_factory"], cache)
+    registry = config.registry
+    cache = cache_for(config.get_settings(), find_service(registry, IRedisClient), find_service(registry, ISharedCounters))
+    config.register_service(cache, ICache)
+    watch_writes(find_service(registry, ISessionFactory), cache)

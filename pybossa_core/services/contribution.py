@@ -21,7 +21,6 @@ from sqlalchemy.orm.util import identity_key
 
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, Result, Task, TaskHandout, TaskRun
-from pybossa_core.services import webhooks
 
 #: How long a handed-out task waits for its answer, unless the project's ``info.timeout`` says otherwise.
 DEFAULT_TIMEOUT = 3600
@@ -209,16 +208,6 @@ def create_result(session: Session, project_id: int, task_id: int) -> int:
     run_ids = list(session.scalars(RUN_IDS, {"task": task_id}))
     return session.scalar(NEW_RESULT, {"project_id": project_id, "task_id": task_id, "task_run_ids": run_ids,
                                        "last_version": True})
-
-
-def announce_completion(session: Session, registry, transaction_manager, project: Project, task_id: int,
-                        result_id: int) -> None:
-    """Once the transaction commits, tell plugins a task of ``project`` was completed, and send the
-    project's webhook: every way of completing a task (an answer, a lower ``n_answers``) calls this."""
-    registry["plugins"].notify_after_commit(
-        transaction_manager, "on_task_completed", project_id=project.id, task_id=task_id, result_id=result_id
-    )
-    webhooks.announce_task_completed(session, registry["jobs"], transaction_manager, project, task_id, result_id)
 
 
 def sync_completion(session: Session, task: Task) -> int | None:

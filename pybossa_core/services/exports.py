@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.db import is_postgresql
 from pybossa_core.errors import TooManyRequests
+from pybossa_core.interfaces import IBuiltExports, ISharedCounters, find_service
 from pybossa_core.models import Project
 from pybossa_core.services.cache import export_namespace, generation_key
 from pybossa_core.services.shared_state import SharedCounters
@@ -261,6 +262,5 @@ def default_directory(database_url: str) -> str:
 def includeme(config) -> None:
     settings = config.get_settings()
     directory = settings["exports.dir"] or default_directory(settings["database.url"])
-    config.registry["built_exports"] = BuiltExports(
-        directory, config.registry["counters"], settings["exports.max_running"]
-    )
+    counters = find_service(config.registry, ISharedCounters)
+    config.register_service(BuiltExports(directory, counters, settings["exports.max_running"]), IBuiltExports)

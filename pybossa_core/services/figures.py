@@ -22,12 +22,14 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import redis
 from sqlalchemy.orm import Session
 
+from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.models import SiteSnapshot
 from pybossa_core.models.meta import utcnow
-from pybossa_core.plugin_api import STATS_FIGURES
-from pybossa_core.services.jobs import JobContext, function_path, resolve
+from pybossa_core.plugin_api import STATS_FIGURES, StatsSpec
+from pybossa_core.services.jobs import JobContext, JobQueue, function_path, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +48,9 @@ NOT_COMPUTED_TEMPLATE = "/stats/not_installed.html"
 PROJECT_NOT_COMPUTED_TEMPLATE = "/projects/stats_not_installed.html"
 
 
-def calculator(registry: Mapping[str, Any], scope: str) -> Callable[..., Any] | None:
+def calculator(calculators: Mapping[str, StatsSpec], scope: str) -> Callable[..., Any] | None:
     """Return the ``recompute`` of the calculator registered for ``scope``; None when no plugin has one."""
-    spec = registry["stats"].get(scope)
+    spec = calculators.get(scope)
     return None if spec is None else spec.recompute
 
 
@@ -97,7 +99,7 @@ def warn_missing_calculators(calculators: Mapping[str, Any]) -> None:
 
 def includeme(config) -> None:
     config.add_request_method(lambda request: {}, "other_figures", reify=True)
-    warn_missing_calculators(config.registry["stats"])
+    warn_missing_calculators(find_service(config.registry, IStatsCalculators))
 
 
 def snapshot(session: Session, scope: str) -> SiteSnapshot | None:
@@ -120,13 +122,12 @@ def refresh_snapshot(context: JobContext, scope: str, recompute_path: str) -> No
         store(session, scope, resolve(recompute_path))
 
 
-def _claim(registry: Mapping[str, Any], scope: str) -> bool:
+def _claim(client: redis.Redis | None, prefix: str, scope: str) -> bool:
     """Tell whether this process may request a refresh: not when one was requested moments ago."""
-    client = registry["redis"]
     if client is None:
         # Inline jobs run in the request that asks: the transaction serialises them.
         return True
-    key = f"{registry.settings['redis.prefix']}:refresh:{scope}"
+    key = f"{prefix}:refresh:{scope}"
     return bool(client.set(key, 1, nx=True, ex=REFRESH_CLAIM_SECONDS))
 
 
@@ -139,9 +140,9 @@ def empty_dashboard(now: datetime.datetime) -> dict[str, Any]:
     return {**{name: today for name in charts}, **{name: [] for name in lists}, "returning_users_week": returning}
 
 
-def request_refresh(request, scope: str) -> None:
-    """Run the refresh job of ``scope`` once this request's transaction commits (a plugin computes it)."""
-    recompute = calculator(request.registry, scope)
-    if _claim(request.registry, scope):
-        request.registry["jobs"].enqueue_after_commit(request.tm, refresh_snapshot, scope, function_path(recompute),
-                                                   kind=scope)
+def request_refresh(jobs: JobQueue, client: redis.Redis | None, calculators: Mapping[str, StatsSpec], scope: str) -> None:
+    """Run the refresh job of ``scope`` once the transaction of ``jobs`` commits (a plugin computes it;
+    ``client``: the site's Redis, if any)."""
+    recompute = calculator(calculators, scope)
+    if _claim(client, jobs.settings["redis.prefix"], scope):
+        jobs.enqueue(refresh_snapshot, scope, function_path(recompute), kind=scope)

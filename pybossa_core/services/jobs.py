@@ -1,9 +1,10 @@
 """Background jobs: work a request hands off, run once its transaction commits.
 
 A job is a plain importable function whose first argument is a
-:class:`JobContext` (the site's settings, its database session factory, and the
-services it shares with its jobs) and whose other arguments are plain values (they
-travel through Redis).  Each job has a *kind* (``mail``, ``webhook``, ``dashboard``,
+:class:`JobContext` (the site's settings, its database, and its services, found by
+interface as a request finds them) and whose other arguments are plain values (they
+travel through Redis).  A request queues jobs through its :class:`JobQueue`
+(``request.find_service(IJobQueue)``), bound to its transaction.  Each job has a *kind* (``mail``, ``webhook``, ``dashboard``,
 or its function's path), shown to admins and naming its timeout (``jobs.timeouts``).
 Two runners:
 
@@ -47,6 +48,7 @@ import transaction
 from rq.exceptions import AbandonedJobError
 from sqlalchemy.orm import Session
 
+from pybossa_core.interfaces import IJobQueue, IJobRunner, IRedisClient, ISessionFactory, find_service
 from pybossa_core.models.meta import utcnow
 
 log = logging.getLogger(__name__)
@@ -58,26 +60,25 @@ WORKER_DIED = "worker died"
 
 
 class JobContext:
-    """What a job is given: the site's settings, its database, and the services the site shares."""
+    """What a job is given: the site's settings, its database, and its services.
 
-    def __init__(self, settings: Mapping[str, Any], registry: Mapping[str, Any] | None = None):
+    ``registry`` is the site's configured registry: the server's own for inline jobs,
+    the one ``pybossa worker`` configures at its start for RQ jobs.
+    """
+
+    def __init__(self, settings: Mapping[str, Any], registry=None):
         self.settings = settings
         self._registry = registry
-        self._services: dict[str, Any] = {}
-        self._lock = threading.Lock()
+
+    def find_service(self, iface, name: str = "") -> Any:
+        """Return the site's service registered under ``iface``, as ``request.find_service`` does."""
+        if self._registry is None:
+            raise LookupError(f"this job context has no site to find {iface.__name__} in")
+        return find_service(self._registry, iface, name)
 
     @property
     def session_factory(self):
-        return self.service("dbsession_factory", lambda settings: _session_factory(settings))
-
-    def service(self, name: str, build: Callable[[Mapping[str, Any]], Any]) -> Any:
-        """Return the site's service ``name``: the server's own (inline), else ``build(settings)`` once per worker."""
-        if self._registry is not None:
-            return self._registry[name]
-        with self._lock:
-            if name not in self._services:
-                self._services[name] = build(self.settings)
-            return self._services[name]
+        return self.find_service(ISessionFactory)
 
     @contextlib.contextmanager
     def dbsession(self) -> Iterator[Session]:
@@ -106,12 +107,6 @@ class JobContext:
         if job is not None:
             job.meta["done"] = [*job.meta.get("done", ()), step]
             job.save_meta()
-
-
-def _session_factory(settings: Mapping[str, Any]):
-    from pybossa_core.db import get_engine, get_session_factory
-
-    return get_session_factory(get_engine(dict(settings)))
 
 
 @dataclass(frozen=True)
@@ -145,6 +140,25 @@ class JobRunner(Protocol):
 
     def jobs(self) -> list[JobInfo]:
         """Return the jobs admins are shown: queued, running, failed and lately done, newest first by state."""
+
+
+@dataclass(frozen=True)
+class JobQueue:
+    """The site's job runner bound to one transaction: what is queued runs once it commits, never if it aborts."""
+
+    runner: JobRunner
+    transaction_manager: Any
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        return self.runner.settings
+
+    def enqueue(self, function: Callable[..., Any], *args: Any, kind: str | None = None,
+                project_id: int | None = None, min_timeout: float = 0) -> None:
+        """Run ``function(context, *args)`` in the background once the transaction commits (see
+        :meth:`JobRunner.enqueue_after_commit`)."""
+        self.runner.enqueue_after_commit(self.transaction_manager, function, *args, kind=kind,
+                                         project_id=project_id, min_timeout=min_timeout)
 
 
 def function_path(function: Callable[..., Any]) -> str:
@@ -368,18 +382,21 @@ class SiteWorker(rq.Worker):
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
 
 
-def runner_for(settings: Mapping[str, Any], client: redis.Redis | None, registry: Mapping[str, Any] | None = None) -> JobRunner:
+def runner_for(settings: Mapping[str, Any], client: redis.Redis | None, registry=None) -> JobRunner:
     """Return the site's job runner: RQ when it has a Redis client, else inline."""
     if client is not None:
         return RQRunner(client, settings)
     return InlineRunner(JobContext(settings, registry), settings["jobs.retries"])
 
 
-def worker_for(settings: Mapping[str, Any], client: redis.Redis) -> SiteWorker:
-    """Return a worker for the site's queue whose jobs get the site's settings."""
-    return SiteWorker([settings["jobs.queue"]], connection=client, context=JobContext(settings),
+def worker_for(settings: Mapping[str, Any], client: redis.Redis, registry) -> SiteWorker:
+    """Return a worker for the site's queue whose jobs get the site's settings and services (``registry``)."""
+    return SiteWorker([settings["jobs.queue"]], connection=client, context=JobContext(settings, registry),
                       abandoned_after=settings["jobs.abandoned_after"])
 
 
 def includeme(config) -> None:
-    config.registry["jobs"] = runner_for(config.get_settings(), config.registry["redis"], config.registry)
+    runner = runner_for(config.get_settings(), find_service(config.registry, IRedisClient), config.registry)
+    config.register_service(runner, IJobRunner)
+    config.register_service_factory(lambda context, request: JobQueue(request.find_service(IJobRunner), request.tm),
+                                    IJobQueue)

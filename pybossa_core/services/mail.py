@@ -7,8 +7,8 @@ queued by a request leaves only if that request's transaction commits (an
 account that was not created never gets a welcome mail), as a background job
 on the site's job runner: retried when the mail server fails, listed among the
 failed jobs when it keeps failing, and sent once even when its job runs twice (each
-message carries its own ``Message-ID`` as well).  Jobs know nothing of mail: a job
-finds the mailer as one of the site's services (:meth:`JobContext.service`).
+message carries its own ``Message-ID`` as well).  Jobs know nothing of mail: the mail
+job finds the mailer as the site's :class:`~pybossa_core.interfaces.IMailer`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from pyramid_mailer.mailer import DebugMailer, Mailer
 from pyramid_mailer.message import Message
 
 from pybossa_core.i18n import _
-from pybossa_core.services.jobs import JobContext, JobRunner
+from pybossa_core.interfaces import IMailer
+from pybossa_core.services.jobs import JobContext, JobQueue
 
 #: The kind of the mail job, as admins see it and ``jobs.timeouts`` names it.
 KIND = "mail"
@@ -38,10 +39,9 @@ class Mail:
 
 
 class MailService:
-    """Sends :class:`Mail` the way the settings say; queues it on the site's job runner (``jobs``)."""
+    """Sends :class:`Mail` the way the settings say."""
 
-    def __init__(self, settings: Mapping[str, Any], jobs: JobRunner | None = None):
-        self.jobs = jobs
+    def __init__(self, settings: Mapping[str, Any]):
         self.sender = settings["mail.default_sender"]
         if settings["mail.delivery"] == "smtp":
             self.mailer = Mailer(
@@ -65,19 +65,19 @@ class MailService:
                           extra_headers=headers)
         self.mailer.send_immediately(message, fail_silently=False)
 
-    def send_after_commit(self, transaction_manager, mail: Mail) -> None:
-        """Send ``mail`` in a background job once the current transaction commits."""
-        domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
-        message_id = f"<{uuid.uuid4().hex}@{domain}>"
-        self.jobs.enqueue_after_commit(transaction_manager, send_mail, mail.subject, mail.recipient, mail.body,
-                                       message_id, kind=KIND)
+
+def send_after_commit(jobs: JobQueue, mail: Mail) -> None:
+    """Send ``mail`` in a background job once the transaction of ``jobs`` commits."""
+    domain = parseaddr(jobs.settings["mail.default_sender"])[1].rpartition("@")[2] or "localhost"
+    message_id = f"<{uuid.uuid4().hex}@{domain}>"
+    jobs.enqueue(send_mail, mail.subject, mail.recipient, mail.body, message_id, kind=KIND)
 
 
 def send_mail(context: JobContext, subject: str, recipient: str, body: str, message_id: str | None = None) -> None:
     """Job: send one message with the site's mail settings, once even if the job runs again."""
     if context.done("sent"):
         return
-    context.service("mail", MailService).send_now(Mail(subject, recipient, body), message_id)
+    context.find_service(IMailer).send_now(Mail(subject, recipient, body), message_id)
     context.mark_done("sent")
 
 
@@ -149,4 +149,4 @@ def provider_recovery(localizer: Localizer, brand: str, fullname: str, provider_
 
 
 def includeme(config) -> None:
-    config.registry["mail"] = MailService(config.get_settings(), config.registry["jobs"])
+    config.register_service(MailService(config.get_settings()), IMailer)

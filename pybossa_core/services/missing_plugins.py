@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.interfaces import ISessionFactory, find_service
 from pybossa_core.models import Project
 from pybossa_core.plugins import not_installed
 from pybossa_core.services.quality import DEFAULT_AGGREGATOR
@@ -56,7 +57,7 @@ def projects_naming_missing(session: Session, registries: Mapping[str, Container
 
 def warn_projects_naming_missing(registry) -> None:
     """Log each project naming a missing scheduler or aggregator (at startup)."""
-    session = registry["dbsession_factory"]()
+    session = find_service(registry, ISessionFactory)()
     try:
         for missing in projects_naming_missing(session, registry):
             logger.warning("%s", missing.message)

@@ -6,12 +6,14 @@ task run columns, so the API and the exports carry them.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Result, Task, TaskRun, User
+from pybossa_core.plugin_api import AggregatorSpec
 from pybossa_core.services import aggregation
 
 ACCEPTED, REJECTED = "accepted", "rejected"
@@ -31,7 +33,7 @@ def task_runs_of(session: Session, task: Task) -> list[dict[str, Any]]:
     ]
 
 
-def review(session: Session, registry, project: Project, run: TaskRun, verdict: str | None, note: str | None) -> None:
+def review(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, run: TaskRun, verdict: str | None, note: str | None) -> None:
     """Record an owner's ``verdict`` (None clears it) on ``run``; a completed task's result follows it."""
     run.review, run.review_note = verdict, note
     session.flush()
@@ -40,4 +42,4 @@ def review(session: Session, registry, project: Project, run: TaskRun, verdict: 
         return
     result = session.scalar(sa.select(Result).where(Result.task_id == task.id, Result.last_version.is_(True)))
     if result is not None:
-        aggregation.fill_result(session, registry["aggregators"], project, task.id, result.id, result.info)
+        aggregation.fill_result(session, aggregators, project, task.id, result.id, result.info)

@@ -20,6 +20,8 @@ from typing import Protocol
 
 import redis
 
+from pybossa_core.interfaces import IRedisClient, ISharedCounters
+
 
 class SharedCounters(Protocol):
     def add(self, keys: Sequence[str], amount: int, ttl: int | None) -> list[int]:
@@ -180,5 +182,6 @@ def shared_counters(settings, client: redis.Redis | None) -> SharedCounters:
 
 def includeme(config) -> None:
     settings = config.get_settings()
-    config.registry["redis"] = client = redis_client(settings["redis.url"])
-    config.registry["counters"] = shared_counters(settings, client)
+    client = redis_client(settings["redis.url"])
+    config.register_service(client, IRedisClient)
+    config.register_service(shared_counters(settings, client), ISharedCounters)

@@ -26,6 +26,7 @@ import math
 import time
 from collections.abc import Callable
 
+from pybossa_core.interfaces import ISharedCounters, ISigninThrottle, find_service
 from pybossa_core.services.shared_state import SharedCounters
 
 
@@ -87,6 +88,6 @@ def throttle_for(settings, counters: SharedCounters, kind: str) -> Throttle:
 
 
 def includeme(config) -> None:
-    settings, counters = config.get_settings(), config.registry["counters"]
-    config.registry["signin_throttle"] = throttle_for(settings, counters, "signin")
-    config.registry["reset_throttle"] = throttle_for(settings, counters, "reset")
+    settings, counters = config.get_settings(), find_service(config.registry, ISharedCounters)
+    for kind in ("signin", "reset"):
+        config.register_service(throttle_for(settings, counters, kind), ISigninThrottle, name=kind)

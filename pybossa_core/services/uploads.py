@@ -35,6 +35,7 @@ from PIL import Image, UnidentifiedImageError
 from pyramid.response import FileResponse
 
 from pybossa_core.errors import BadRequest, NotFound
+from pybossa_core.interfaces import IUploader, IUploads
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 #: The longest stored file name, random prefix included (file systems allow 255 bytes).
@@ -196,9 +197,32 @@ def remove_quietly(path: str) -> None:
         pass
 
 
+class Uploads:
+    """The site's uploader within one transaction: a file stored is removed if the transaction
+    aborts, a file replaced once it commits, so a failed request loses nothing and leaves nothing."""
+
+    def __init__(self, uploader: LocalUploader, transaction_manager):
+        self.uploader, self.transaction_manager = uploader, transaction_manager
+
+    @property
+    def max_size(self) -> int:
+        return self.uploader.max_size
+
+    def store(self, container: str, filename: str, stream: BinaryIO) -> StoredFile:
+        """Store a file (:meth:`LocalUploader.store`), removed again if the transaction aborts."""
+        stored = self.uploader.store(container, filename, stream)
+        self.transaction_manager.get().addAfterAbortHook(remove_quietly, (stored.path,))
+        return stored
+
+    def remove_after_commit(self, container: str, file_name: str) -> None:
+        """Remove a stored file once the transaction commits (the file it replaced)."""
+        path = self.uploader.path_of(container, file_name)
+        self.transaction_manager.get().addAfterCommitHook(lambda committed: committed and remove_quietly(path))
+
+
 def serve(request):
     """Answer ``/uploads/<container>/<file name>`` with the file, inert (see the module's docstring)."""
-    uploader: LocalUploader = request.registry["uploader"]
+    uploader: LocalUploader = request.find_service(IUploader)
     container, file_name = request.matchdict["container"], request.matchdict["file_name"]
     if container.startswith(".") or file_name.startswith(".") or "\x00" in container + file_name:
         raise NotFound()
@@ -224,6 +248,7 @@ def includeme(config) -> None:
         max_size=settings["uploads.max_size"],
     )
     os.makedirs(uploader.directory, exist_ok=True)
-    config.registry["uploader"] = uploader
+    config.register_service(uploader, IUploader)
+    config.register_service_factory(lambda context, request: Uploads(request.find_service(IUploader), request.tm), IUploads)
     config.add_route("uploads.file", "/uploads/{container}/{file_name}")
     config.add_view(serve, route_name="uploads.file", request_method=("GET", "HEAD"))

@@ -1,7 +1,7 @@
 """Project webhooks: tell a project's receiver, from a background job, that a task was completed.
 
-When a task of a project whose ``webhook`` is set is completed, the request that
-completed it records a pending delivery in the ``webhook`` table (its payload) and
+When a task of a project whose ``webhook`` is set is completed (the
+:class:`~pybossa_core.events.TaskCompleted` event), the request that completed it records a pending delivery in the ``webhook`` table (its payload) and
 queues :func:`deliver` to run once its transaction commits (inline, or on RQ with
 ``redis.url``).  The job POSTs the payload as JSON with a ``webhooks.timeout`` and the
 delivery's id in ``X-Pybossa-Delivery``, and tries again up to ``webhooks.retries``
@@ -34,9 +34,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
+from pybossa_core.interfaces import IJobQueue
 from pybossa_core.models import Project, Webhook
 from pybossa_core.models.meta import utcnow
-from pybossa_core.services.jobs import JobContext, JobRunner
+from pybossa_core.events import TaskCompleted
+from pybossa_core.services.jobs import JobContext, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ DELIVERY_HEADER = "X-Pybossa-Delivery"
 KIND = "webhook"
 #: Seconds a delivery job gets beyond its attempts and waits (the database, the resolver).
 DELIVERY_MARGIN = 30
+#: What a delivery needs of its project.
+WEBHOOK_OF = sa.select(Project.id, Project.short_name, Project.webhook).where(Project.id == sa.bindparam("project"))
 
 
 class RefusedURL(ValueError):
@@ -122,28 +126,29 @@ def task_completed_payload(project: Project, task_id: int, result_id: int) -> di
     }
 
 
-def announce_task_completed(session: Session, jobs: JobRunner, transaction_manager, project: Project, task_id: int,
-                            result_id: int) -> None:
-    """If ``project`` (an object or a row) has a webhook, record a pending delivery of the
-    task-completed event in ``session``'s transaction and queue its sending for when it commits."""
+def announce_task_completed(session: Session, jobs: JobQueue, event: TaskCompleted) -> None:
+    """If the completed task's project has a webhook, record a pending delivery of the event in
+    ``session``'s transaction and queue its sending for when it commits."""
+    project = session.execute(WEBHOOK_OF, {"project": event.project_id}).one()
     if project.webhook:
-        delivery = Webhook(project_id=project.id, payload=task_completed_payload(project, task_id, result_id))
+        payload = task_completed_payload(project, event.task_id, event.result_id)
+        delivery = Webhook(project_id=event.project_id, payload=payload)
         session.add(delivery)
         session.flush()
-        _queue(jobs, transaction_manager, delivery, rerun=False)
+        _queue(jobs, delivery, rerun=False)
 
 
-def resend(jobs: JobRunner, transaction_manager, earlier: list[Webhook]) -> None:
+def resend(jobs: JobQueue, earlier: list[Webhook]) -> None:
     """Queue ``earlier`` deliveries to be sent again (marked ``rerun=True``), once the transaction commits;
     each is pending again until its receiver answers."""
     for delivery in earlier:
         delivery.response = delivery.response_status_code = None
-        _queue(jobs, transaction_manager, delivery, rerun=True)
+        _queue(jobs, delivery, rerun=True)
 
 
-def _queue(jobs: JobRunner, transaction_manager, delivery: Webhook, rerun: bool) -> None:
-    jobs.enqueue_after_commit(transaction_manager, deliver, delivery.id, rerun,
-                              kind=KIND, project_id=delivery.project_id, min_timeout=time_needed(jobs.settings))
+def _queue(jobs: JobQueue, delivery: Webhook, rerun: bool) -> None:
+    jobs.enqueue(deliver, delivery.id, rerun, kind=KIND, project_id=delivery.project_id,
+                 min_timeout=time_needed(jobs.settings))
 
 
 def time_needed(settings: Mapping[str, Any]) -> float:
@@ -239,3 +244,11 @@ def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, reru
     except outbound.OutboundError as error:
         return f"{CONNECTION_ERROR}: {error}", None
     return answer.body.decode("utf-8", errors="replace"), answer.status
+
+
+def includeme(config) -> None:
+    """Record and queue a project's webhook delivery for every task completed."""
+    config.add_event_listener(
+        TaskCompleted,
+        lambda request, event: announce_task_completed(request.dbsession, request.find_service(IJobQueue), event),
+    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 
 from pybossa_core.contexts import AccountContext
+from pybossa_core.interfaces import IAuthProviders, find_service
 
 
 def includeme(config) -> None:
-    providers = sorted(config.registry["auth_providers"])
+    providers = sorted(find_service(config.registry, IAuthProviders))
     config.add_route("account.index", "/account{slash:/?}")
     config.add_route("account.index.page", r"/account/page/{page:\d+}{slash:/?}")
     for name, path in (

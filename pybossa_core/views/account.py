@@ -13,6 +13,7 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
 from pybossa_core.i18n import _, localizer_for
+from pybossa_core.interfaces import IAuthProviders, ICache, IJobQueue, ISigninThrottle, IUploads
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
 from pybossa_core.reauth import TOO_MANY_GUESSES, Refusal, password_refusal, signed_in_recently, throttled
@@ -51,7 +52,7 @@ def _keys(request) -> link_keys.LinkKeys:
 
 def _send(request, recipient: str, subject_and_body: tuple[str, str]) -> None:
     subject, body = subject_and_body
-    request.registry["mail"].send_after_commit(request.tm, mail.Mail(subject, recipient, body))
+    mail.send_after_commit(request.find_service(IJobQueue), mail.Mail(subject, recipient, body))
 
 
 def _bad_link(request, message: str) -> dict:
@@ -91,7 +92,7 @@ def index(request):
         "accounts": accounts_page,
         "total": pagination.total,
         "pagination": pagination.to_json(),
-        "top_users": community.leaderboard(request.dbsession, request.identity, cache=request.registry["cache"]),
+        "top_users": community.leaderboard(request.dbsession, request.identity, cache=request.find_service(ICache)),
         "update_feed": community.update_feed(request.dbsession),
         "title": _("Community"),
     }
@@ -169,7 +170,7 @@ def register_confirmation(request):
 
 def _auth_providers(request) -> dict[str, bool]:
     auth = {"twitter": False, "facebook": False, "google": False}
-    auth.update({name: spec.enabled for name, spec in request.registry["auth_providers"].items()})
+    auth.update({name: spec.enabled for name, spec in request.find_service(IAuthProviders).items()})
     return auth
 
 
@@ -192,7 +193,7 @@ def signin(request):
     if errors:
         context["form"]["errors"] = errors
         return {**context, "flash": CORRECT_ERRORS, "status": "error"}
-    throttle = request.registry["signin_throttle"]
+    throttle = request.find_service(ISigninThrottle, name="signin")
     retry_after = throttle.attempt(values["email"], request.client_ip)
     if retry_after:
         return throttled(request, context, "email", retry_after, TOO_MANY_GUESSES)
@@ -227,7 +228,7 @@ def forgot_password(request):
     if errors:
         return {**context, "flash": _("Something went wrong, please correct the errors on the form"), "status": "error"}
     # Each request mails someone: counted per account and address like sign-ins, never taken back.
-    retry_after = request.registry["reset_throttle"].attempt(values["email_addr"], request.client_ip)
+    retry_after = request.find_service(ISigninThrottle, name="reset").attempt(values["email_addr"], request.client_ip)
     if retry_after:
         return throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
     user = users.find_by_email(request.dbsession, values["email_addr"])
@@ -242,7 +243,7 @@ def forgot_password(request):
     providers = users.identities_of(request.dbsession, user)
     if user.passwd_hash is None and providers:
         provider = sorted(providers)[0]
-        spec = request.registry["auth_providers"].get(provider)
+        spec = request.find_service(IAuthProviders).get(provider)
         _send(request, user.email_addr, mail.provider_recovery(localizer_for(request.registry, user.locale), brand, user.fullname, spec.title if spec else provider.title()))
     else:
         key = _keys(request).make("password-reset", {"user_id": user.id, "s": link_keys.account_fingerprint(user)})
@@ -280,7 +281,7 @@ def reset_password(request):
 
 def _own_profile(request, user: User) -> dict:
     session = request.dbsession
-    summary = community.rank_and_score(session, user, request.registry["cache"])
+    summary = community.rank_and_score(session, user, request.find_service(ICache))
     return {
         "template": "account/profile.html",
         "title": _("Profile"),
@@ -304,7 +305,7 @@ def _public_profile(request, user: User) -> dict:
     return {
         "template": "/account/public_profile.html",
         "title": f"{user.fullname} &middot; User Profile",
-        "user": public_user(user, community.rank_and_score(session, user, request.registry["cache"])),
+        "user": public_user(user, community.rank_and_score(session, user, request.find_service(ICache))),
         "projects_contrib": project_summaries(session, contributed_projects_query(user).where(visible)),
         "projects_created": project_summaries(session, created_query.where(visible)),
     }
@@ -493,7 +494,7 @@ def _update_avatar(request, viewer: User, user: User, data: dict) -> dict:
     info = dict(user.info or {})
     try:
         stored = store_picture(
-            request.tm, request.registry["uploader"], upload.file,
+            request.find_service(IUploads), upload.file,
             box=tuple(values[name] for name in AVATAR_FIELDS), container=container,
             file_name=f"{int(time.time())}_avatar.png",
             previous=(container, info["avatar"]) if info.get("avatar") and info.get("container") == container else None,

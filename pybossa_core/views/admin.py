@@ -17,6 +17,7 @@ from pyramid.view import view_config
 
 from pybossa_core import csrf
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import ICache, IJobQueue, IRedisClient, IStatsCalculators
 from pybossa_core.models import Announcement, Category, Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.renderers import redirect
@@ -204,7 +205,7 @@ def update_category(request):
 
 @view_config(route_name="admin.featured", renderer="/admin/projects.html", request_method="GET", permission=ADMINISTER)
 def featured(request):
-    session, cache = request.dbsession, request.registry["cache"]
+    session, cache = request.dbsession, request.find_service(ICache)
     listed = admin.categories(session)
     return {
         "categories": [category_json(category) for category in listed],
@@ -244,13 +245,14 @@ def index(request):
 @view_config(route_name="admin.dashboard", renderer="admin/dashboard.html", permission=ADMINISTER)
 def dashboard(request):
     """The weekly figures a job computed; a refresh is started when they are a day old or asked for."""
-    if figures.calculator(request.registry, "dashboard") is None:
+    if figures.calculator(request.find_service(IStatsCalculators), "dashboard") is None:
         return {"title": _("Dashboard"), **figures.not_computed("dashboard"), "template": figures.NOT_COMPUTED_TEMPLATE}
     now = utcnow()
     found = figures.snapshot(request.dbsession, "dashboard")
     refreshing = request.GET.get("refresh") == "1" or figures.is_stale(found, now)
     if refreshing:
-        figures.request_refresh(request, "dashboard")
+        figures.request_refresh(request.find_service(IJobQueue), request.find_service(IRedisClient),
+                                request.find_service(IStatsCalculators), "dashboard")
     data = found.data if found is not None else figures.empty_dashboard(now)
     figures.show(request, "dashboard", data)
     return {

@@ -7,14 +7,15 @@ them: only those that failed are left to show.
 """
 from __future__ import annotations
 
-from pybossa_core.services.jobs import RQRunner
-from pybossa_core.security import ADMINISTER
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IJobRunner
+from pybossa_core.security import ADMINISTER
+from pybossa_core.services.jobs import RQRunner
 
 
 def jobs(request):
     """Return the runner, its queue and its jobs, by state (for admins: ``security.ADMINISTER``)."""
-    runner = request.registry["jobs"]
+    runner = request.find_service(IJobRunner)
     listed = [job.to_json() for job in runner.jobs()]
     return {
         "title": _("Background jobs"),

@@ -5,6 +5,7 @@ computes, projects naming a scheduler or aggregator no plugin registers).
 """
 from __future__ import annotations
 
+from pybossa_core.interfaces import IPluginHooks, IStatsCalculators
 from pybossa_core.plugin_api import STATS_FIGURES
 from pybossa_core.plugins import DEFAULT_PLUGINS, REGISTRIES
 from pybossa_core.security import ADMINISTER
@@ -30,9 +31,9 @@ def plugin_json(hooks, info, statuses) -> dict:
 
 def plugins(request):
     """Return the plugins and their failures (for admins: ``security.ADMINISTER``)."""
-    hooks = request.registry["plugins"]
+    hooks = request.find_service(IPluginHooks)
     statuses = hooks.statuses()
-    stats = request.registry["stats"]
+    stats = request.find_service(IStatsCalculators)
     return {
         "title": "Plugins",
         "plugins": [plugin_json(hooks, info, statuses) for info in hooks.list_plugins()],

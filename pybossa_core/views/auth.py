@@ -15,6 +15,7 @@ from pyramid.view import view_config
 
 from pybossa_core import sessions
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IAuthProviders
 from pybossa_core.plugin_api import PluginError
 from pybossa_core.renderers import redirect
 from pybossa_core.services import link_keys, oauth_signin
@@ -28,7 +29,7 @@ ROUND_TRIP_SECONDS = 600
 
 
 def _provider(request):
-    spec = request.registry["auth_providers"].get(request.matchdict["provider"])
+    spec = request.find_service(IAuthProviders).get(request.matchdict["provider"])
     if spec is None or not spec.enabled or spec.start is None or spec.finish is None:
         raise HTTPNotFound()
     return spec

@@ -14,6 +14,7 @@ from pyramid.view import view_config
 
 from pybossa_core.formatting import Pagination
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import ICache
 from pybossa_core.models import Category
 from pybossa_core.services import project_stats, stats
 from pybossa_core.web import sign_in_required
@@ -52,7 +53,7 @@ def _index(request, listed: list[dict[str, Any]], active: dict[str, Any]) -> dic
 @view_config(route_name="category.featured", renderer="/projects/index.html")
 @view_config(route_name="category.featured.page", renderer="/projects/index.html")
 def featured(request):
-    return _index(request, project_stats.featured_projects(request.dbsession, request.registry["cache"]), FEATURED)
+    return _index(request, project_stats.featured_projects(request.dbsession, request.find_service(ICache)), FEATURED)
 
 
 @view_config(route_name="category.draft", renderer="/projects/index.html")
@@ -72,7 +73,7 @@ def category_projects(request):
     category = session.scalar(sa.select(Category).where(Category.short_name == request.matchdict["short_name"]))
     if category is None:
         raise HTTPNotFound()
-    listed = project_stats.category_projects(session, category, request.registry["cache"])
+    listed = project_stats.category_projects(session, category, request.find_service(ICache))
     return _index(request, listed, stats.category_json(category))
 
 

@@ -20,6 +20,7 @@ from pybossa_core.api import result, task, taskrun
 from pybossa_core.api.base import api_call, serialize
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IBuiltExports
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import EXPORT, MANAGE, under_embargo
@@ -59,7 +60,7 @@ def _download(request, project: Project, kind: str, file_format: str) -> Respons
     else:
         resource, call, base_url = RESOURCES[kind], api_call(request), request.application_url
         model, present = resource.model, lambda obj: serialize(call, resource, obj, base_url)
-    built = request.registry["built_exports"]
+    built = request.find_service(IBuiltExports)
     # Owners' exports hold what only they see (gold answers): built apart from everyone else's.
     audience = "owners" if request.has_permission(MANAGE) else "public"
     path = built.path(project, kind, file_format, audience, request.application_url)

@@ -16,8 +16,10 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.events import ProjectCreated, emit_after_commit
 from pybossa_core.formatting import Pagination
 from pybossa_core.i18n import DOMAIN, _
+from pybossa_core.interfaces import IAggregators, IImporters, IOutboundPolicy, IPresenters, IUploads
 from pybossa_core.models import Category, Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.plugin_api import ImportFailed
@@ -86,9 +88,7 @@ def new(request):
         context["form"] = show_form(request, submitted(data, NEW_FIELDS), errors)
         return _failed({**context, "errors": True})
     project = projects.create_project(request.dbsession, viewer, values)
-    request.registry["plugins"].notify_after_commit(
-        request.tm, "on_project_created", project_id=project.id, owner_id=project.owner_id
-    )
+    emit_after_commit(request, ProjectCreated(project_id=project.id, owner_id=project.owner_id))
     return redirect(
         request.route_path("project.update", short_name=project.short_name, slash=""),
         status="success",
@@ -231,7 +231,7 @@ def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[s
     container = f"user_{request.identity.id}"
     try:
         stored = avatars.store_picture(
-            request.tm, request.registry["uploader"], upload.file,
+            request.find_service(IUploads), upload.file,
             box=tuple(values[name] for name in CROP_FIELDS), container=container,
             file_name=f"project_{project.id}_thumbnail_{int(time.time())}.png",
             previous=(info["container"], info["thumbnail"]) if info.get("thumbnail") and info.get("container") else None,
@@ -306,7 +306,7 @@ def _run_import(request, project: Project, importer, values, timeout: float, max
                           lasts=timeout + IMPORT_GRACE)
     try:
         with outside_transaction(request):
-            imported = projects.read_import(importer, values, request.registry["outbound_policy"].until(timeout))
+            imported = projects.read_import(importer, values, request.find_service(IOutboundPolicy).until(timeout))
     finally:
         imports.release(request.dbsession, claim)
     return projects.store_imported(request.dbsession, project, imported)
@@ -315,7 +315,7 @@ def _run_import(request, project: Project, importer, values, timeout: float, max
 @view_config(route_name="project.import_task", renderer="/projects/task_import_options.html", permission=MANAGE)
 def import_task(request):
     project = request.context.project
-    importers = request.registry["importers"]
+    importers = request.find_service(IImporters)
     data = form_data(request) if request.method == "POST" else {}
     kind = data.get("type") or request.GET.get("type")
     context = {
@@ -377,7 +377,9 @@ def task_n_answers(request):
     if errors:
         return _failed({**context, "form": show_form(request, {"n_answers": data.get("n_answers")}, errors)})
     for task_id, result_id in projects.set_redundancy(request.dbsession, project, values["n_answers"]):
-        aggregation.complete_task(request.dbsession, request.registry, request.tm, project, task_id, result_id)
+        emit_after_commit(request, aggregation.complete_task(
+            request.dbsession, request.find_service(IAggregators), project, task_id, result_id
+        ))
     return redirect(
         request.route_path("project.tasks", short_name=project.short_name, slash="/"),
         status="success",
@@ -391,7 +393,7 @@ def task_n_answers(request):
 @view_config(route_name="project.task_presenter_editor", renderer="projects/task_presenter_editor.html", permission=MANAGE)
 def task_presenter_editor(request):
     project = request.context.project
-    presenters = request.registry["presenters"]
+    presenters = request.find_service(IPresenters)
     context = project_page(request, project, " &middot; Task Presenter Editor")
     if request.method == "POST":
         data = form_data(request)
@@ -440,7 +442,7 @@ def task_presenter_editor(request):
 def _tasks_note(request, project: Project) -> str:
     """Where the tasks of a project starting its presenter come from: PYBOSSA's note naming the
     CSV importer, the site's importers without it, or what to install without any."""
-    importers = request.registry["importers"]
+    importers = request.find_service(IImporters)
     tasks_import = request.route_path("project.import_task", short_name=project.short_name, slash="")
     if "csv" in importers:
         return _('<strong>Note</strong> You will need to upload the tasks using the<a href="${url}"> CSV importer</a> '

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.interfaces import ICache, IStatsCalculators
 from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.security import MANAGE, READ, under_embargo
 from pybossa_core.services import figures, project_stats, projects, reliability
@@ -30,10 +31,10 @@ def stats(request):
     managing = bool(request.has_permission(MANAGE))
     context = project_page(request, project, " &middot; Statistics")
     context["pro_features"] = {**context["pro_features"], "better_stats_enabled": managing}
-    recompute = figures.calculator(request.registry, "project")
+    recompute = figures.calculator(request.find_service(IStatsCalculators), "project")
     if recompute is None:
         return {**context, **figures.not_computed("project"), "template": figures.PROJECT_NOT_COMPUTED_TEMPLATE}
-    computed = project_stats.cached_stats(request.dbsession, project, request.registry["cache"], recompute)
+    computed = project_stats.cached_stats(request.dbsession, project, request.find_service(ICache), recompute)
     if computed is None:
         return {**context, "template": "/projects/non_stats.html"}
     figures.show(request, "project", computed)

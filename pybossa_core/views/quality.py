@@ -12,7 +12,9 @@ import colander
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.events import emit_after_commit
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IAggregators, IJobQueue
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas.forms import validate
@@ -76,7 +78,7 @@ def _blank_to_missing(data: dict) -> dict:
 
 
 def _context(request, project, form_fields=None, errors=None) -> dict:
-    aggregators = request.registry["aggregators"]
+    aggregators = request.find_service(IAggregators)
     info = project.info or {}
     fields = form_fields or {**{name: info.get(name) for name in FIELDS}, **_quiz_fields(project)}
     context = {
@@ -108,13 +110,14 @@ def quality_settings(request):
             # Only a new quiz: gold tasks deleted later do not lock the page's other settings (as the API).
             if settings["quiz"] != (project.info or {}).get("quiz"):
                 quiz.check_settings(request.dbsession, project.id, settings["quiz"])
-            quality.update_settings(project, settings, request.registry["aggregators"])
+            quality.update_settings(project, settings, request.find_service(IAggregators))
         except quiz.InvalidQuiz as invalid:
             errors = {"quiz_pass_rate" if invalid.field == "pass_rate" else "quiz_questions": [str(invalid)]}
         except quality.InvalidSetting as invalid:
             errors = {invalid.field: [invalid.message]}
         else:
-            aggregation.apply_max_answers(request.dbsession, request.registry, request.tm, project)
+            for completed in aggregation.apply_max_answers(request.dbsession, request.find_service(IAggregators), project):
+                emit_after_commit(request, completed)
     if errors:
         return {**_context(request, project, sent, errors), "flash": CORRECT_ERRORS, "status": "error"}
     return redirect(
@@ -126,7 +129,7 @@ def quality_settings(request):
 def aggregate_again(request):
     """Fill the project's results again with its aggregator, in a background job."""
     project = request.context.project
-    aggregation.request_reaggregation(request.registry, request.tm, project)
+    aggregation.request_reaggregation(request.find_service(IJobQueue), project)
     return redirect(
         request.route_path("project.quality", short_name=project.short_name, slash=""), status="success",
         flash=AGGREGATING,

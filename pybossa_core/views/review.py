@@ -12,6 +12,7 @@ from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IAggregators
 from pybossa_core.models import Project, Task, TaskRun
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
@@ -71,7 +72,7 @@ def taskrun_review(request):
         return redirect(back, status="error", flash=_("The verdict is accepted, rejected, or empty to clear it"))
     if note is not None and len(note) > NOTE_LENGTH:
         return redirect(back, status="error", flash=_("The note has at most ${length} characters", mapping={"length": NOTE_LENGTH}))
-    review.review(request.dbsession, request.registry, project, run, verdict, note)
+    review.review(request.dbsession, request.find_service(IAggregators), project, run, verdict, note)
     return redirect(back, status="success", flash=_("Review saved"))
 
 

@@ -11,6 +11,7 @@ from html import escape
 from pyramid.view import view_config
 
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import ICache, IStatsCalculators
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services import community, figures, stats
 from pybossa_core.services.cache import SITE
@@ -18,7 +19,7 @@ from pybossa_core.sessions import csrf_token
 
 
 def _cache(request):
-    return request.registry["cache"]
+    return request.find_service(ICache)
 
 
 @view_config(route_name="site.home", renderer="/home/index.html")
@@ -35,7 +36,7 @@ def home(request):
 
 @view_config(route_name="site.stats", renderer="/stats/global.html")
 def global_stats(request):
-    recompute = figures.calculator(request.registry, "site")
+    recompute = figures.calculator(request.find_service(IStatsCalculators), "site")
     if recompute is None:
         return {"title": _("Global Statistics"), **figures.not_computed("site"), "template": figures.NOT_COMPUTED_TEMPLATE}
     site_figures = _cache(request).get_or_create(

@@ -22,6 +22,7 @@ from pyramid.view import view_config
 from pybossa_core import csrf
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.i18n import _
+from pybossa_core.interfaces import IJobQueue
 from pybossa_core.models import Project, Webhook
 from pybossa_core.presenters.project import project_page
 from pybossa_core.schemas.query import parse_bool
@@ -55,7 +56,7 @@ def deliveries(request):
         csrf.require_token_on_get(request)
         again = [delivery for delivery in listed if resend_all or not (
             webhooks.succeeded(delivery.response_status_code) or webhooks.pending(delivery))]
-        webhooks.resend(request.registry["jobs"], request.tm, again)
+        webhooks.resend(request.find_service(IJobQueue), again)
         context.update(flash=QUEUED, status="info")
     return {**context, "responses": [webhooks.delivery_json(delivery) for delivery in listed]}
 
@@ -65,7 +66,7 @@ def resend_one(request):
     project = request.context.project
     _context(request, project)
     delivery = request.context.owned(Webhook, "id")
-    webhooks.resend(request.registry["jobs"], request.tm, [delivery])
+    webhooks.resend(request.find_service(IJobQueue), [delivery])
     return webhooks.delivery_json(delivery)
 
 

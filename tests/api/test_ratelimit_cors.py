@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from pybossa_core.interfaces import IRateLimiter, find_service
 from pybossa_core.services.ratelimit import RateLimiter
 from pybossa_core.services.shared_state import FileCounters, RedisCounters
 
@@ -57,7 +58,7 @@ def test_two_app_instances_share_one_limit(site_with, tmp_path, store):
         settings.update({"redis.url": REDIS_URL, "redis.prefix": f"test-{uuid.uuid4().hex}"})
     first, second = site_with(**settings), site_with(**settings)
     ip = "10.1.2.3"
-    counters = first.app.app.registry["ratelimiter"].counters
+    counters = find_service(first.app.app.registry, IRateLimiter).counters
     assert type(counters) is (RedisCounters if store == "redis" else FileCounters)
     get(first, "/api/category", ip)
     get(second, "/api/category", ip)

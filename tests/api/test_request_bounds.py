@@ -9,6 +9,7 @@ import webtest
 
 from pybossa_core.config import configure
 from pybossa_core.errors import QUERY_TOO_LONG
+from pybossa_core.interfaces import IDBEngine, find_service
 from pybossa_core.models import Project, Task, User
 from pybossa_core.schemas.query import MAX_INFO_KEYS, MAX_INFO_LENGTH
 from tests.conftest import SECRET, TEST_ENVIRON, fresh_engine
@@ -67,7 +68,7 @@ def site_on(big_database, tmp_path):
         settings = {"database.url": big_database.url.render_as_string(hide_password=False), "secret": SECRET,
                     "uploads.dir": str(tmp_path), "ratelimit.enabled": "false", "database.statement_timeout": timeout}
         app = configure(settings, environ={}).make_wsgi_app()
-        engines.append(app.registry["dbengine"])
+        engines.append(find_service(app.registry, IDBEngine))
         return webtest.TestApp(app, extra_environ=TEST_ENVIRON)
 
     yield build

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.models import Announcement, Category, User
 from pybossa_core.services import figures
 from tests.views.conftest import PASSWORD_HASH, sign_in
@@ -147,7 +148,7 @@ def test_the_charts_carry_the_views_figures(admin_browser, rows, app, dbsession)
     assert users == admin_browser.get("/stats/", headers={"Accept": "application/json"}).json["users"]
     assert stats.html.find("canvas", id="tasks-chart")["data-chart-kind"] == "bar"
 
-    figures.store(dbsession, "dashboard", app.registry["stats"]["dashboard"].recompute)
+    figures.store(dbsession, "dashboard", find_service(app.registry, IStatsCalculators)["dashboard"].recompute)
     dashboard = admin_browser.get("/admin/dashboard/", headers=HTML)
     answers = json.loads(dashboard.html.find("script", id="new-task-runs-chart-data").string)
     assert answers["series"] == [[4]]

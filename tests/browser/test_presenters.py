@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from pybossa_core.interfaces import IPresenters, find_service
 from pybossa_core.views.project import SHORT_NAME_PLACEHOLDER
 from tests.views.conftest import PASSWORD, PASSWORD_HASH
 
@@ -218,7 +219,7 @@ def approximately(answer):
 @pytest.mark.parametrize("name", PRESENTER_CASES)
 def test_bundled_presenter_saves_answers_and_moves_on(name, visit, live_server, live_factories, media):
     infos, actions, expected = PRESENTER_CASES[name]
-    template = live_server.app.registry["presenters"][name].template
+    template = find_service(live_server.app.registry, IPresenters)[name].template
     volunteer, project, tasks = project_with(live_factories, template, infos)
     visit.sign_in(volunteer)
     visit.page.goto(f"{visit.site_url}/project/{project.short_name}/newtask")
@@ -268,7 +269,7 @@ def test_a_presenter_written_for_pybossa_runs_unchanged(visit, live_factories, m
 
 
 def test_task_page_starts_with_its_own_task(visit, live_server, live_factories):
-    template = live_server.app.registry["presenters"]["basic"].template
+    template = find_service(live_server.app.registry, IPresenters)["basic"].template
     volunteer, project, tasks = project_with(live_factories, template, [{"question": "First?"}, {"question": "Second?"}])
     visit.sign_in(volunteer)
     visit.page.goto(f"{visit.site_url}/project/{project.short_name}/task/{tasks[1].id}")

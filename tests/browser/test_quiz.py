@@ -6,6 +6,7 @@ import itertools
 
 from playwright.sync_api import expect
 
+from pybossa_core.interfaces import IPresenters, find_service
 from pybossa_core.services.quiz import REFUSAL
 from tests.browser.test_presenters import SHORT_NAME_PLACEHOLDER, answer_every_task, click
 from tests.views.conftest import PASSWORD_HASH
@@ -17,7 +18,7 @@ _numbers = itertools.count(1)
 def quiz_project(live_server, live_factories):
     """A project of the basic presenter with two gold tasks (answer Yes), two real ones and a
     two-question quiz; its owner's API key and a volunteer who may sign in."""
-    template = live_server.app.registry["presenters"]["basic"].template
+    template = find_service(live_server.app.registry, IPresenters)["basic"].template
     with live_factories as make:
         volunteer, owner = make.user(passwd_hash=PASSWORD_HASH), make.user()
         short_name = f"quiz{next(_numbers)}"

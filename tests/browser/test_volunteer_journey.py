@@ -9,11 +9,13 @@ from playwright.sync_api import expect
 from tests.browser.test_pages_account import NEW_ACCOUNT, fill
 from tests.browser.test_presenters import MEDIA, answer_every_task, click, media, project_with  # noqa: F401
 
+from pybossa_core.interfaces import IPresenters, find_service
+
 __all__ = ["media"]
 
 
 def test_a_visitor_registers_and_answers_three_tasks_through_the_image_presenter(visit, live_server, live_factories, media):
-    template = live_server.app.registry["presenters"]["image"].template
+    template = find_service(live_server.app.registry, IPresenters)["image"].template
     infos = [{"url_m": MEDIA + "photo.png", "question": f"Is photo {number} red?"} for number in range(3)]
     _, project, tasks = project_with(live_factories, template, infos)
     page = visit.page

@@ -17,6 +17,7 @@ import transaction
 
 from pybossa_core.config import configure
 from pybossa_core.db import get_tm_session
+from pybossa_core.interfaces import ISessionFactory, find_service
 from tests.conftest import LiveServer, app_settings, fresh_engine
 from tests.factories import Committing
 from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH
@@ -92,7 +93,7 @@ def start_import(browser, site, project, link, path="/tasks.csv"):
 def task_count(site, project) -> int:
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        session = get_tm_session(site.app.registry["dbsession_factory"], manager)
+        session = get_tm_session(find_service(site.app.registry, ISessionFactory), manager)
         from pybossa_core.models import Task
         return session.query(Task).filter(Task.project_id == project.id).count()
 

@@ -7,6 +7,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from pybossa_core.interfaces import ICache, find_service
 from pybossa_core.models import User
 from pybossa_core.services.cache import SITE, memory_cache, redis_cache
 from pybossa_core.services.shared_state import FileCounters, RedisCounters, redis_client
@@ -35,7 +36,7 @@ def hand_and_answer(site, project, api_key: str) -> dict:
 
 
 def test_the_cache_lives_where_the_settings_say(site):
-    generations = registry_of(site)["cache"].generations
+    generations = find_service(registry_of(site), ICache).generations
     expected = RedisCounters if registry_of(site).settings["redis.url"] else FileCounters
     assert type(generations.counters) is expected
 
@@ -88,7 +89,7 @@ def test_leaderboard_is_cached_and_follows_new_answers(site, make):
     make.task_run(make.task(project), owner)
     top = site.get("/account/", headers=JSON).json["top_users"]
     assert [(user["name"], user["rank"], user["score"]) for user in top] == [("owner", 1, 1)]
-    assert registry_of(site)["cache"].get_or_create(SITE, "leaderboard:20", list) == top
+    assert find_service(registry_of(site), ICache).get_or_create(SITE, "leaderboard:20", list) == top
 
     hand_and_answer(site, project, volunteer.api_key)
     top = site.get("/account/", headers=JSON).json["top_users"]

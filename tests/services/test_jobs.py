@@ -17,6 +17,7 @@ import sqlalchemy as sa
 import transaction
 
 from pybossa_core.cli import main
+from pybossa_core.interfaces import IJobRunner, find_service
 from pybossa_core.models import User
 from pybossa_core.services import webhooks
 from pybossa_core.services.jobs import InlineRunner, JobContext, RQRunner, timeout_for
@@ -105,7 +106,7 @@ def test_jobs_are_shown_to_admins_only(site_with, make, tmp_path):
     site = site_with()
     assert site.get("/admin/jobs", headers=JSON, status=302).json["next"] == "/account/signin?next=%2Fadmin%2Fjobs"
     site.get("/admin/jobs", headers={"Authorization": make.user().api_key, **JSON}, status=403)
-    runner = site.app.app.registry["jobs"]
+    runner = find_service(site.app.app.registry, IJobRunner)
     runner.run(fail, str(tmp_path / "attempts"), kind="mail", project_id=7)
     admin = make.admin()
     body = site.get("/admin/jobs", {"api_key": admin.api_key}, headers=JSON).json

@@ -11,6 +11,7 @@ import pytest
 import webtest
 
 from pybossa_core.config import configure
+from pybossa_core.interfaces import ISigninThrottle, find_service
 from pybossa_core.services.passwords import hash_password
 from tests.conftest import app_settings, fresh_engine
 
@@ -23,8 +24,8 @@ PASSWORD_HASH = hash_password(PASSWORD)
 @pytest.fixture(autouse=True)
 def fresh_signin_counts(app):
     """Each test starts with no failed sign-ins (nor password-reset requests) counted."""
-    app.registry["signin_throttle"].clear()
-    app.registry["reset_throttle"].clear()
+    find_service(app.registry, ISigninThrottle, "signin").clear()
+    find_service(app.registry, ISigninThrottle, "reset").clear()
 
 
 def csrf_of(testapp) -> str:
@@ -114,8 +115,8 @@ def mail_site(backend, tmp_path_factory, smtp_server):
 
 @pytest.fixture
 def mail_browser(mail_site):
-    mail_site.registry["signin_throttle"].clear()
-    mail_site.registry["reset_throttle"].clear()
+    find_service(mail_site.registry, ISigninThrottle, "signin").clear()
+    find_service(mail_site.registry, ISigninThrottle, "reset").clear()
     return webtest.TestApp(mail_site, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
 
 

@@ -6,6 +6,7 @@ import time
 
 import sqlalchemy as sa
 
+from pybossa_core.interfaces import ISessionFactory, find_service
 from pybossa_core.models import User
 from pybossa_core.services.link_keys import LinkKeys
 from tests.conftest import SECRET
@@ -19,7 +20,7 @@ def csrf(browser) -> str:
 
 
 def stored_user(site, name: str) -> User | None:
-    session = site.registry["dbsession_factory"]()
+    session = find_service(site.registry, ISessionFactory)()
     try:
         return session.scalar(sa.select(User).where(User.name == name))
     finally:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 import webtest
 
 from pybossa_core.config import configure
+from pybossa_core.interfaces import IDBEngine, ISessionFactory, find_service
 from pybossa_core.models import Category
 from pybossa_core.services.link_keys import LinkKeys, account_fingerprint
 from tests.conftest import SECRET, app_settings
@@ -74,7 +75,7 @@ def public_site(mail_site, tmp_path_factory):
     overrides = {key: str(settings[key]) for key in ("mail.delivery", "mail.host", "mail.port")}
     return configure(
         app_settings(
-            mail_site.registry["dbengine"], tmp_path_factory.mktemp("public_uploads"),
+            find_service(mail_site.registry, IDBEngine), tmp_path_factory.mktemp("public_uploads"),
             **overrides, **{"account.confirmation_required": "true", "site.url": "https://crowd.example.org"},
         ),
         environ={},
@@ -95,7 +96,7 @@ def test_mailed_links_are_built_from_site_url_whatever_the_host(public_site, mai
     body = inbox.pop().get_payload(decode=True).decode()
     assert "https://crowd.example.org/account/reset-password?key=" in body and "evil.example" not in body
     # The API's links too.
-    session = public_site.registry["dbsession_factory"]()
+    session = find_service(public_site.registry, ISessionFactory)()
     if session.scalar(sa.select(Category.id).limit(1)) is None:
         session.add(Category(name="Thinking", short_name="thinking", description="Volunteer thinking"))
         session.commit()

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 
+from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.models import Auditlog
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services import figures
@@ -61,7 +62,7 @@ def week(make, boss, dbsession):
 
 
 def test_the_figures_count_the_week(testapp, app, dbsession, week):
-    figures.store(dbsession, "dashboard", app.registry["stats"]["dashboard"].recompute)
+    figures.store(dbsession, "dashboard", find_service(app.registry, IStatsCalculators)["dashboard"].recompute)
     page = testapp.get("/admin/dashboard", headers=JSON).json
 
     today, yesterday = _day(week["now"]), _day(week["yesterday"])
@@ -84,7 +85,7 @@ def test_the_figures_count_the_week(testapp, app, dbsession, week):
 
 
 def test_a_fresh_snapshot_is_served_without_a_refresh_until_asked(testapp, app, dbsession, week):
-    figures.store(dbsession, "dashboard", app.registry["stats"]["dashboard"].recompute)
+    figures.store(dbsession, "dashboard", find_service(app.registry, IStatsCalculators)["dashboard"].recompute)
 
     assert "flash" not in testapp.get("/admin/dashboard/", headers=JSON).json
     asked = testapp.get("/admin/dashboard/", {"refresh": "1"}, headers=JSON).json
@@ -92,7 +93,7 @@ def test_a_fresh_snapshot_is_served_without_a_refresh_until_asked(testapp, app, 
 
 
 def test_a_day_old_snapshot_starts_a_refresh(testapp, app, dbsession, week):
-    kept = figures.store(dbsession, "dashboard", app.registry["stats"]["dashboard"].recompute)
+    kept = figures.store(dbsession, "dashboard", find_service(app.registry, IStatsCalculators)["dashboard"].recompute)
     kept.computed = utcnow() - datetime.timedelta(days=1, minutes=1)
     dbsession.flush()
 

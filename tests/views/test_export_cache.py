@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pybossa_core.interfaces import IBuiltExports, find_service
 from pybossa_core.services import exports
 from pybossa_core.services.cache import export_namespace, generation_key
 from tests.views.conftest import sign_in
@@ -67,7 +68,7 @@ def test_every_kind_of_write_builds_it_again(testapp, make, member, project, bui
 
 def test_at_most_a_few_are_built_at_once(testapp, app, make, project, builds):
     make.task(project)
-    built = app.registry["built_exports"]
+    built = find_service(app.registry, IBuiltExports)
     counters = built.counters
     counters.add([exports.RUNNING_KEY], built.max_running, exports.BUILD_TTL)
     try:
@@ -86,7 +87,7 @@ def test_counters_that_start_again_never_serve_an_old_file(testapp, app, make, p
     """A new shared-state file or a flushed Redis counts generations from nothing again: a new epoch."""
     task = make.task(project, info={"question": "Bird?"})
     download(testapp, "task", "json")
-    counters = app.registry["built_exports"].counters
+    counters = find_service(app.registry, IBuiltExports).counters
     key = generation_key(export_namespace(project.id))
     [generation] = counters.get([key])
     task.info = {"question": "Plane?"}

@@ -19,6 +19,7 @@ from babel.messages.pofile import write_po
 
 from pybossa_core import catalogs
 from pybossa_core.config import configure
+from pybossa_core.interfaces import ILanguages, ISessionFactory, find_service
 from pybossa_core.models import User
 from pybossa_core.testing import app_settings, catalog_problems
 from tests.conftest import fresh_engine
@@ -125,7 +126,7 @@ def test_the_site_default_applies_when_nothing_is_asked(site_with, translations)
 def test_the_default_comes_from_the_environment_and_must_be_offered(dbengine, uploads_dir, translations):
     settings = app_settings(dbengine, uploads_dir, **{"theme.translations": str(translations)})
     site = configure(settings, environ={"PYBOSSA_LOCALE_DEFAULT": "es"})
-    assert site.registry["languages"].default == "es"
+    assert find_service(site.registry, ILanguages).default == "es"
     with pytest.raises(Exception, match="locale.default"):
         configure({**settings, "account.locales": "en fr"}, environ={"PYBOSSA_LOCALE_DEFAULT": "es"})
 
@@ -187,7 +188,7 @@ def test_mail_is_written_in_the_recipients_language(mail_site_with_translations,
 
     site = mail_site_with_translations
     name = f"lectora{next(_numbers)}"
-    session = site.registry["dbsession_factory"]()
+    session = find_service(site.registry, ISessionFactory)()
     with session.begin():
         session.add(User(name=name, fullname="Lectora", email_addr=f"{name}@example.com", locale="es",
                          passwd_hash=PASSWORD_HASH, api_key=f"key-{name}"))

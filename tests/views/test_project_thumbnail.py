@@ -11,7 +11,9 @@ import pytest
 import transaction
 from PIL import Image
 
+from pybossa_core.interfaces import IUploader, find_service
 from pybossa_core.services.avatars import store_picture
+from pybossa_core.services.uploads import Uploads
 from tests.views.conftest import csrf_of
 from tests.views.project_fixtures import JSON, as_user
 
@@ -135,19 +137,19 @@ def test_upload_without_csrf_is_refused(browser, project, dbsession):
 
 def test_stored_pictures_follow_the_transaction(app):
     """The previous picture goes once the change commits; a new picture goes if the change aborts."""
-    uploader = app.registry["uploader"]
     manager = transaction.TransactionManager(explicit=True)
+    uploads = Uploads(find_service(app.registry, IUploader), manager)
     manager.begin()
-    old = store_picture(manager, uploader, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test", file_name="a.png")
+    old = store_picture(uploads, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test", file_name="a.png")
     manager.commit()
     manager.begin()
-    new = store_picture(manager, uploader, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test",
+    new = store_picture(uploads, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test",
                         file_name="b.png", previous=(old.container, old.file_name))
     manager.commit()
     assert not os.path.exists(old.path) and os.path.exists(new.path)
 
     manager.begin()
-    dropped = store_picture(manager, uploader, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test",
+    dropped = store_picture(uploads, io.BytesIO(png()), box=(0, 0, 0, 0), container="user_test",
                             file_name="c.png", previous=(new.container, new.file_name))
     manager.abort()
     assert not os.path.exists(dropped.path) and os.path.exists(new.path)

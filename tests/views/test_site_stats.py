@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.models.meta import utcnow
 from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
 
@@ -82,7 +83,7 @@ def test_stats_is_served_from_the_cache_and_changes_after_a_new_task_run(site, m
     first = site.get("/stats/", headers=JSON).json
 
     computed = []
-    calculators = site.app.app.registry["stats"]
+    calculators = find_service(site.app.app.registry, IStatsCalculators)
     real = calculators["site"].recompute
     monkeypatch.setitem(calculators, "site", dataclasses.replace(
         calculators["site"], recompute=lambda session, now: computed.append(1) or real(session, now)))

@@ -7,6 +7,7 @@ import typing
 import pytest
 
 from pybossa_core.config import configure
+from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.plugin_api import STATS_FIGURES, StatsScope, StatsSpec, hookimpl
 from pybossa_core.services import figures
 from pybossa_core.testing import app_settings
@@ -77,7 +78,7 @@ def test_the_project_page_shows_a_missing_figure_as_a_dash_and_an_extra_one_in_a
 
 
 def test_the_dashboard_shows_a_missing_figure_as_a_dash_and_an_extra_one_in_a_table(partial, partial_app, dbsession, admin):
-    figures.store(dbsession, "dashboard", partial_app.registry["stats"]["dashboard"].recompute)
+    figures.store(dbsession, "dashboard", find_service(partial_app.registry, IStatsCalculators)["dashboard"].recompute)
 
     page = partial.get("/admin/dashboard/", headers=HTML)
 

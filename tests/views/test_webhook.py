@@ -24,6 +24,7 @@ import webtest
 
 from pybossa_core.config import configure
 from pybossa_core.db import get_tm_session
+from pybossa_core.interfaces import IJobRunner, ISessionFactory, ISigninThrottle, find_service
 from pybossa_core.models import Project, TaskRun, Webhook
 from pybossa_core.services import webhooks
 from tests.conftest import SECRET, app_settings, fresh_engine
@@ -108,7 +109,7 @@ def hook_site(backend, tmp_path_factory):
 
 @pytest.fixture
 def site(hook_site):
-    hook_site.registry["signin_throttle"].clear()
+    find_service(hook_site.registry, ISigninThrottle, "signin").clear()
     return webtest.TestApp(hook_site, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
 
 
@@ -117,13 +118,13 @@ def committed(site):
     """Factories whose rows are committed to the site's database when the block ends."""
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        yield Factories(get_tm_session(site.app.registry["dbsession_factory"], manager))
+        yield Factories(get_tm_session(find_service(site.app.registry, ISessionFactory), manager))
 
 
 def read(site, query):
     manager = transaction.TransactionManager(explicit=True)
     with manager:
-        return get_tm_session(site.app.registry["dbsession_factory"], manager).scalars(query).all()
+        return get_tm_session(find_service(site.app.registry, ISessionFactory), manager).scalars(query).all()
 
 
 def stored(site, project_id) -> list[Webhook]:
@@ -265,7 +266,7 @@ def test_a_crashing_job_never_fails_the_answer(site, receiver, scene, monkeypatc
     monkeypatch.setattr(webhooks, "post", crash)
     answer = complete_a_task(site, project, volunteer)
     assert read(site, sa.select(TaskRun.id).where(TaskRun.id == answer["id"])) == [answer["id"]]
-    assert any("the job crashed" in job.last_error for job in site.app.registry["jobs"].jobs())
+    assert any("the job crashed" in job.last_error for job in find_service(site.app.registry, IJobRunner).jobs())
 
 
 def test_owners_see_the_deliveries_and_send_one_or_all_again(site, receiver, scene):
@@ -354,7 +355,7 @@ def test_on_rq_a_pybossa_worker_delivers_the_webhook(tmp_path, tmp_path_factory,
             assert (delivery.response, delivery.response_status_code) == ("received", 200)
             assert receiver.delivery_ids == [str(delivery.id)]
         finally:
-            app.registry["jobs"].queue.delete(delete_jobs=True)
+            find_service(app.registry, IJobRunner).queue.delete(delete_jobs=True)
 
 
 # -- where a webhook may point --------------------------------------------------------------

@@ -18,12 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from pybossa_core.events import TaskCompleted
+from pybossa_core.interfaces import IAggregators
 from pybossa_core.models import Project, Result, Task, TaskRun
 from pybossa_core.models.task import is_gold
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote
-from pybossa_core.plugins import load_plugins
 from pybossa_core.services import contribution, quality, reliability
 from pybossa_core.services.cache import project_data_changed
+from pybossa_core.services.jobs import JobQueue
 
 logger = logging.getLogger("pybossa_core.aggregation")
 
@@ -129,13 +131,13 @@ def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], pro
         project_data_changed(session, project.id)
 
 
-def complete_task(session: Session, registry, transaction_manager, project: Project, task_id: int,
-                  result_id: int, outcome: Aggregate | None = None) -> None:
-    """A task of ``project`` was just completed with result ``result_id``: fill the result, then
-    announce it (plugins and the webhook) once the transaction commits. Every way of completing
-    a task calls this."""
-    fill_result(session, registry["aggregators"], project, task_id, result_id, outcome=outcome)
-    contribution.announce_completion(session, registry, transaction_manager, project, task_id, result_id)
+def complete_task(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
+                  result_id: int, outcome: Aggregate | None = None) -> TaskCompleted:
+    """A task of ``project`` was just completed with result ``result_id``: fill the result and
+    return the event its caller emits (``events.emit_after_commit``: plugins and the webhook).
+    Every way of completing a task calls this."""
+    fill_result(session, aggregators, project, task_id, result_id, outcome=outcome)
+    return TaskCompleted(project_id=project.id, task_id=task_id, result_id=result_id)
 
 
 # -- adaptive retirement --------------------------------------------------------------------
@@ -150,8 +152,8 @@ RETIRE = (
 )
 
 
-def record_answer(session: Session, registry, project: Project, task: Task, task_run: TaskRun, *,
-                  allow_overfill: bool) -> tuple[int | None, Aggregate | None]:
+def record_answer(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task: Task,
+                  task_run: TaskRun, *, allow_overfill: bool) -> tuple[int | None, Aggregate | None]:
     """Count an answer (``contribution.record_answer``); under adaptive retirement also complete
     its task early when the aggregate of its answers is sure enough. Return the id of the task's
     result when the answer completed it, and the aggregate when it was computed already."""
@@ -159,7 +161,7 @@ def record_answer(session: Session, registry, project: Project, task: Task, task
     rule = quality.retirement(project)
     if result_id is not None or rule is None or is_gold(task):
         return result_id, None
-    votes = task_votes(session, aggregator := aggregator_for(registry["aggregators"], project), project, task.id)
+    votes = task_votes(session, aggregator := aggregator_for(aggregators, project), project, task.id)
     if len(votes) < rule.min_answers:
         return None, None
     outcome = aggregate(aggregator, {"id": task.id, "info": task.info}, votes)
@@ -173,12 +175,13 @@ def record_answer(session: Session, registry, project: Project, task: Task, task
     return contribution.create_result(session, project.id, task.id), outcome
 
 
-def apply_max_answers(session: Session, registry, transaction_manager, project: Project) -> None:
+def apply_max_answers(session: Session, aggregators: Mapping[str, AggregatorSpec],
+                      project: Project) -> list[TaskCompleted]:
     """Make ``info.max_answers`` every open task's limit; the tasks that have as many answers
-    already are completed with their results."""
+    already are completed with their results (the events returned, for the caller to emit)."""
     rule = quality.retirement(project)
     if rule is None or rule.max_answers is None:
-        return
+        return []
     table = Task.__table__
     open_tasks = sa.and_(table.c.project_id == project.id, table.c.state != "completed")
     completing = session.scalars(sa.select(table.c.id).where(open_tasks, table.c.n_task_runs >= rule.max_answers)).all()
@@ -187,10 +190,12 @@ def apply_max_answers(session: Session, registry, transaction_manager, project: 
         state=sa.case((table.c.n_task_runs >= rule.max_answers, "completed"), else_=table.c.state),
     ))
     project_data_changed(session, project.id)
-    for task_id in completing:
-        complete_task(session, registry, transaction_manager, project, task_id,
-                      contribution.create_result(session, project.id, task_id))
+    completed = [
+        complete_task(session, aggregators, project, task_id, contribution.create_result(session, project.id, task_id))
+        for task_id in completing
+    ]
     session.expire_all()
+    return completed
 
 
 # -- aggregating a whole project again --------------------------------------------------------
@@ -234,7 +239,7 @@ def reaggregate_project(session: Session, aggregators: Mapping[str, AggregatorSp
 
 def reaggregate_job(context, project_id: int) -> None:
     """The job: aggregate project ``project_id``'s results again (``POST /api/project/<id>/aggregate``)."""
-    aggregators = context.service("aggregators", lambda settings: load_plugins(settings).registries["aggregators"])
+    aggregators = context.find_service(IAggregators)
     with context.dbsession() as session:
         project = session.get(Project, project_id)
         if project is not None:
@@ -242,7 +247,6 @@ def reaggregate_job(context, project_id: int) -> None:
                         reaggregate_project(session, aggregators, project), project_id)
 
 
-def request_reaggregation(registry, transaction_manager, project: Project) -> None:
-    """Aggregate ``project``'s results again in a background job, once this transaction commits."""
-    registry["jobs"].enqueue_after_commit(transaction_manager, reaggregate_job, project.id, kind="aggregate",
-                                          project_id=project.id)
+def request_reaggregation(jobs: JobQueue, project: Project) -> None:
+    """Aggregate ``project``'s results again in a background job, once the transaction of ``jobs`` commits."""
+    jobs.enqueue(reaggregate_job, project.id, kind="aggregate", project_id=project.id)
