@@ -6,7 +6,7 @@ from typing import Any
 
 from pyramid.config import Configurator
 
-from pybossa_core.interfaces import IPluginHooks
+from pybossa_core.interfaces import IPluginHooks, find_request_service
 from pybossa_core.plugins import REGISTRIES, load_plugins
 from pybossa_core.redaction import protect
 from pybossa_core.settings import load_settings
@@ -36,6 +36,7 @@ def configure(
     # Every shared service is registered under its interface (pybossa_core.interfaces) by its
     # area's includeme, and found with request.find_service.
     config.include("pyramid_services")
+    config.add_request_method(find_request_service, "find_service")
     # Plugins first: the registries they fill (importers, presenters, ...) are read by the areas
     # below. Two plugins claiming one name stop startup, as does any failure with plugins.strict.
     hooks = load_plugins(settings, extra_plugins=plugins, autoload=autoload_plugins)

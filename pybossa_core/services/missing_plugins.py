@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pybossa_core.interfaces import ISessionFactory, find_service
+from pybossa_core.interfaces import IPluginHooks, ISessionFactory, find_service
 from pybossa_core.models import Project
 from pybossa_core.plugins import not_installed
 from pybossa_core.services.quality import DEFAULT_AGGREGATOR
@@ -42,7 +42,8 @@ class MissingPlugin:
 
 
 def projects_naming_missing(session: Session, registries: Mapping[str, Container[str]]) -> list[MissingPlugin]:
-    """Every project whose ``info.sched`` or ``info.aggregator`` names what ``registries`` lack."""
+    """Every project whose ``info.sched`` or ``info.aggregator`` names what ``registries`` (the
+    plugin registries by name, ``PluginHooks.registries``) lack."""
     found = []
     for registry, (key, _) in NAMED_IN_INFO.items():
         named = Project.info[key].as_string()
@@ -59,7 +60,7 @@ def warn_projects_naming_missing(registry) -> None:
     """Log each project naming a missing scheduler or aggregator (at startup)."""
     session = find_service(registry, ISessionFactory)()
     try:
-        for missing in projects_naming_missing(session, registry):
+        for missing in projects_naming_missing(session, find_service(registry, IPluginHooks).registries):
             logger.warning("%s", missing.message)
     finally:
         session.close()

@@ -44,7 +44,7 @@ def plugins(request):
         "not_computed": [{"scope": scope, "message": figures.not_computed_message(scope)}
                          for scope in STATS_FIGURES if scope not in stats],
         "projects_missing_plugins": [missing.to_json() for missing in
-                                     projects_naming_missing(request.dbsession, request.registry)],
+                                     projects_naming_missing(request.dbsession, hooks.registries)],
     }
 
 
