@@ -377,7 +377,7 @@ def allowed_methods(document: dict[str, Any], pattern: str) -> list[str]:
 def allow_header(event: NewResponse) -> None:
     """A 405 under /api names the methods its route takes (RFC 9110), as the document declares them."""
     request, response = event.request, event.response
-    if response.status_code == 405 and request.matched_route is not None and "openapi" in request.registry:
+    if response.status_code == 405 and request.matched_route is not None:
         allowed = allowed_methods(request.find_service(IOpenAPIDocument), request.matched_route.pattern)
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
