@@ -203,6 +203,13 @@ class BuiltExports:
     def __init__(self, directory: str, counters: SharedCounters, max_running: int):
         self.directory, self.counters, self.max_running = directory, counters, max_running
         os.makedirs(directory, exist_ok=True)
+        # At startup, before any request: two first requests making it at once would each add
+        # to it, and files built under the first sum would be built again under the second.
+        self._epoch_or_new()
+
+    def _epoch_or_new(self) -> None:
+        if not self.counters.get([EPOCH_KEY])[0]:
+            self.counters.add([EPOCH_KEY], secrets.randbelow(2**31 - 1) + 1, None)
 
     def _stem(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
         site = hashlib.blake2b(base_url.encode(), digest_size=6).hexdigest()
@@ -217,8 +224,8 @@ class BuiltExports:
         """
         keys = [generation_key(export_namespace(project.id)), EPOCH_KEY]
         generation, epoch = self.counters.get(keys)
-        if not epoch:
-            self.counters.add([EPOCH_KEY], secrets.randbelow(2**31 - 1) + 1, None)
+        if not epoch:  # the counters started again since startup
+            self._epoch_or_new()
             generation, epoch = self.counters.get(keys)
         stem = self._stem(project, kind, file_format, audience, base_url)
         return os.path.join(self.directory, f"{stem}_{epoch}-{generation}.zip")
@@ -237,6 +244,9 @@ class BuiltExports:
                 raise TooManyRequests(PREPARING, target="export", retry_after=10)
             if running > self.max_running:
                 raise TooManyRequests(BUSY, target="export", retry_after=60)
+            # Built meanwhile by the claim's last holder, between our look and our claim.
+            with contextlib.suppress(FileNotFoundError):
+                return open(path, "rb")
             archive = build()
             with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".part", delete=False) as part:
                 while chunk := archive.read(1 << 20):
