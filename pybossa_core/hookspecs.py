@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pluggy
+from pybossa_core.markers import hookspec
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
         StatsSpec,
     )
 
-hookspec = pluggy.HookspecMarker("pybossa")
 
 
 # -------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import pluggy
 from zope.interface import Interface
 
 from pybossa_core import hookspecs
+from pybossa_core.markers import hookimpl
 from pybossa_core.interfaces import (
     IAggregators,
     IAuthProviders,
@@ -59,7 +60,6 @@ __all__ = [
     "not_installed",
 ]
 
-hookimpl = pluggy.HookimplMarker("pybossa")
 
 ENTRY_POINT_GROUP = "pybossa"
 
