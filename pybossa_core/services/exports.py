@@ -205,7 +205,10 @@ class BuiltExports:
         os.makedirs(directory, exist_ok=True)
         # At startup, before any request: two first requests making it at once would each add
         # to it, and files built under the first sum would be built again under the second.
-        self._epoch_or_new()
+        # A store that does not answer yet is the startup checks' to report (and /ready's):
+        # the first request makes the epoch then.
+        with contextlib.suppress(Exception):
+            self._epoch_or_new()
 
     def _epoch_or_new(self) -> None:
         if not self.counters.get([EPOCH_KEY])[0]:
