@@ -287,7 +287,7 @@ def rebuild_figures(args, settings: dict[str, Any]) -> int:
     """Recompute the statistics counters from the tasks and task runs (the database keeps them with
     every write; run this after writing around the triggers, or to check them)."""
     from pybossa_core.db import get_engine
-    from pybossa_core.services.figure_counts import rebuild
+    from pybossa_core.models.figure_counts import rebuild
 
     engine = get_engine(settings)
     with engine.begin() as connection:

@@ -21,7 +21,7 @@ from pyramid.i18n import TranslationString
 from pybossa_core import interfaces, models, outbound
 from pybossa_core.outbound import Response as FetchedResponse
 from pybossa_core.markers import hookimpl
-from pybossa_core.services import figure_counts as counters
+from pybossa_core.models import figure_counts as counters
 
 if TYPE_CHECKING:
     import colander

@@ -24,11 +24,17 @@ from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
-from pybossa_core.services.project_passwords import needs_password
 from pybossa_core.sessions import session_user
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+#: The ``info`` key that holds the password's hash.
+PASSWORD_KEY = "passwd_hash"
+
+
+def needs_password(project: Project) -> bool:
+    return bool((project.info or {}).get(PASSWORD_KEY))
 
 
 def api_key_of(request) -> str | None:

@@ -29,7 +29,8 @@ from pybossa_core.errors import (
 )
 from pybossa_core.interfaces import IUploads
 from pybossa_core.models import Project, Task, User
-from pybossa_core.schemas.api import body_schema, first_error, integer_bounds
+from pybossa_core.models.meta import integer_bounds
+from pybossa_core.schemas.api import body_schema, first_error
 from pybossa_core.schemas.query import ListParams
 from pybossa_core.security import (
     embargoed_projects, hidden_projects, may_see_project, owned_projects, require_user, under_embargo,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pybossa_core.api import jsonp
-from pybossa_core.schemas.api import INT32, INT64
+from pybossa_core.models.meta import INT32, INT64
 from pybossa_core.schemas.jsonschema import ref
 
 __all__ = [

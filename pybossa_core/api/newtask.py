@@ -21,7 +21,7 @@ from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.interfaces import ISchedulers
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
-from pybossa_core.schemas.api import INT32
+from pybossa_core.models.meta import INT32
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import may_see_project
 from pybossa_core.services import contribution

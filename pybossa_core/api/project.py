@@ -7,16 +7,12 @@ import sqlalchemy as sa
 from pybossa_core.api.base import ApiCall, ApiResource, Rules
 from pybossa_core.models import Category, Project
 from pybossa_core.schemas.api import http_url, short_name
-from pybossa_core.security import VIEW, ProjectRule, is_admin, is_creator, owned_projects, owns, require_owner, user_permits
+from pybossa_core.security import PASSWORD_KEY, VIEW, ProjectRule, is_admin, is_creator, owned_projects, owns, require_owner, user_permits
 from pybossa_core.errors import Forbidden, InvalidValue
 from pybossa_core.events import ProjectCreated, emit_after_commit
 from pybossa_core.interfaces import IAggregators
 from pybossa_core.services import aggregation, quality, quiz, webhooks
-from pybossa_core.services.project_passwords import PASSWORD_KEY
-
-#: Short names that would shadow the web site's own /project/<word> pages.
-RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
-
+from pybossa_core.services.projects import RESERVED_SHORT_NAMES
 
 class ProjectRules(Rules):
     def readable(self, call: ApiCall, query: sa.Select) -> sa.Select:

@@ -4,7 +4,7 @@ task run (migration 0012), so no page counts tasks or task runs.
 The triggers run in the writing statement's own transaction, for every way of writing (the API,
 cascaded deletes, bulk inserts, raw SQL), at the cost of a few index updates inside the database:
 no Python and no extra round trip per answer.  ``pybossa rebuild-figures`` recomputes them all
-from the tables (:mod:`pybossa_core.services.figure_counts`).
+from the tables (:mod:`pybossa_core.models.figure_counts`).
 
 A project's counters are spread over ``SHARDS`` rows (the task's id modulo ``SHARDS``): on
 PostgreSQL a single row per project would be locked by every answer to the project until its

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
@@ -17,6 +18,15 @@ NAMING_CONVENTION = {
 
 #: JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+#: The ranges of SQL INTEGER (PostgreSQL's int4) and BIGINT.
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def integer_bounds(column_type: sa.types.TypeEngine) -> tuple[int, int]:
+    """Return the range of an integer column: PostgreSQL refuses a value beyond it even in a comparison."""
+    return INT64 if isinstance(column_type, sa.BigInteger) else INT32
 
 
 def utcnow() -> datetime.datetime:

@@ -7,9 +7,6 @@ category (``category`` is the one being updated).  Validate with
 """
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import colander
 import sqlalchemy as sa
 
@@ -17,20 +14,11 @@ from pybossa_core.i18n import _
 from pybossa_core.models import Category
 from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
 from pybossa_core.schemas.forms import Checkbox, stripped_text
+from pybossa_core.services.admin import category_short_name
 
 NAME_TAKEN = _("Name is already taken.")
 SHORT_NAME_TAKEN = _("Short Name is already taken.")
 TOO_LONG = _("Field cannot be longer than 255 characters.")
-
-
-def category_short_name(name: str) -> str:
-    """Return the short name of a category's page: letters, digits and ``-`` only.
-
-    PYBOSSA lower-cases the name and drops its spaces; any other character that is not an
-    ASCII letter or digit (a ``/`` made the page unreachable) becomes ``-``, accents dropped.
-    """
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace(" ", "")).strip("-") or "category"
 
 
 #: A required field that is only spaces is empty (the preparer strips it after colander's own check).

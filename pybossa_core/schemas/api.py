@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 import colander
 import sqlalchemy as sa
 
+from pybossa_core.models.meta import INT32, integer_bounds
+
 SHORT_NAME = re.compile(r"^[\w-]+$")
 
 
@@ -37,16 +39,6 @@ class _Scalar(colander.SchemaType):
 
     def convert(self, node, value):  # pragma: no cover - every subclass defines it
         raise NotImplementedError
-
-
-#: The ranges of SQL INTEGER (PostgreSQL's int4) and BIGINT.
-INT32 = (-(2**31), 2**31 - 1)
-INT64 = (-(2**63), 2**63 - 1)
-
-
-def integer_bounds(column_type: sa.types.TypeEngine) -> tuple[int, int]:
-    """Return the range of an integer column: PostgreSQL refuses a value beyond it even in a comparison."""
-    return INT64 if isinstance(column_type, sa.BigInteger) else INT32
 
 
 class Integer(_Scalar):

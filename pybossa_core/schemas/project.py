@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import colander
 
-from pybossa_core.api.project import RESERVED_SHORT_NAMES
 from pybossa_core.i18n import _
 from pybossa_core.schemas.api import http_url, short_name
 from pybossa_core.schemas.forms import FIELD_REQUIRED as REQUIRED
@@ -28,7 +27,7 @@ def _text(name: str, *, required: bool = True, validator=None) -> colander.Schem
 
 
 def _not_reserved(node, value):
-    if value.lower() in RESERVED_SHORT_NAMES:
+    if value.lower() in projects.RESERVED_SHORT_NAMES:
         raise colander.Invalid(node, SHORT_NAME_RESERVED)
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
 from pybossa_core.errors import BadRequest, UnknownAttribute
-from pybossa_core.schemas.api import INT64, integer_bounds
+from pybossa_core.models.meta import INT64, integer_bounds
 from pybossa_core.services.search import MAX_KEYS, MAX_TEXT_LENGTH, FullTextQuery, parse_query
 
 #: Query keys that steer the listing rather than filter by a column.

@@ -5,6 +5,8 @@ themselves (``pybossa_core.services.cache``), so nothing here invalidates by han
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +15,17 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.formatting import format_time
 from pybossa_core.models import Announcement, Category, Project, User
-from pybossa_core.schemas.admin import category_short_name
 from pybossa_core.services.users import identities_of
+
+
+def category_short_name(name: str) -> str:
+    """Return the short name of a category's page: letters, digits and ``-`` only.
+
+    PYBOSSA lower-cases the name and drops its spaces; any other character that is not an
+    ASCII letter or digit (a ``/`` made the page unreachable) becomes ``-``, accents dropped.
+    """
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower().replace(" ", "")).strip("-") or "category"
 
 
 def announcements(session: Session) -> list[Announcement]:

@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 from webob.cookies import SignedSerializer
 
 from pybossa_core.models import Project
+from pybossa_core.security import PASSWORD_KEY, needs_password
 from pybossa_core.services.passwords import check_password, hash_password
 
-#: The ``info`` key that holds the password's hash.
-PASSWORD_KEY = "passwd_hash"
 #: The cookie that lists the protected projects a visitor unlocked.
 COOKIE = "pybossa_unlocked"
 
@@ -28,10 +27,6 @@ COOKIE = "pybossa_unlocked"
 def visitor_key(user_id: int | None, anon_ip: str) -> str:
     """Who an unlocking was given to: the signed-in user, or the anonymised address."""
     return f"user:{user_id}" if user_id is not None else f"ip:{anon_ip}"
-
-
-def needs_password(project: Project) -> bool:
-    return bool((project.info or {}).get(PASSWORD_KEY))
 
 
 def set_password(project: Project, password: str | None) -> None:

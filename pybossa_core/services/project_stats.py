@@ -16,7 +16,7 @@ from pybossa_core.formatting import format_time, pretty_date
 from pybossa_core.models import Category, Project, User
 from pybossa_core.models.meta import utcnow
 from pybossa_core.security import listed_publicly
-from pybossa_core.services import figure_counts
+from pybossa_core.models import figure_counts
 from pybossa_core.services.cache import SITE, Cache
 from pybossa_core.services.projects import ProjectStats, public_project
 

@@ -20,14 +20,16 @@ from sqlalchemy.orm import Session
 from pybossa_core import outbound
 from pybossa_core.formatting import format_time
 from pybossa_core.i18n import _
-from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User
+from pybossa_core.models import Blogpost, Category, Project, Result, Task, TaskRun, User, figure_counts
+from pybossa_core.models.meta import INT32
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
-from pybossa_core.schemas.api import INT32
-from pybossa_core.services import auditlog, figure_counts, quality
+from pybossa_core.services import auditlog, quality
 from pybossa_core.services.contribution import Caller, answered_by, create_result
 from pybossa_core.services.cache import project_data_changed
 
+#: Short names that would shadow the web site's own /project/<word> pages.
+RESERVED_SHORT_NAMES = frozenset({"new", "category", "featured", "draft", "search", "page", "export"})
 #: The task fields an importer may set besides ``info``.
 IMPORTED_TASK_FIELDS = ("n_answers", "priority_0", "quorum", "calibration", "gold_answers")
 NO_GOLD_ANSWERS = _("A gold task (calibration = 1) needs its expected answers (gold_answers).")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from pybossa_core.formatting import format_time
 from pybossa_core.models import Announcement, Category, Project
 from pybossa_core.security import listed_publicly
-from pybossa_core.services import figure_counts
+from pybossa_core.models import figure_counts
 from pybossa_core.services.projects import project_summaries
 
 #: How many projects the home page shows as the most active, and how many users as the top ones.

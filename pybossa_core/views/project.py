@@ -28,7 +28,7 @@ from pybossa_core.plugins import not_installed
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
-from pybossa_core.security import DELETE, MANAGE, READ
+from pybossa_core.security import DELETE, MANAGE, READ, needs_password
 from pybossa_core.api.callers import web_caller
 from pybossa_core.db import outside_transaction
 from pybossa_core.presenters.project import project_head, project_page
@@ -163,7 +163,7 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
             "long_description": project.long_description,
             "allow_anonymous_contributors": project.allow_anonymous_contributors,
             "category_id": project.category_id, "webhook": project.webhook,
-            "private": project.private, "protect": project_passwords.needs_password(project),
+            "private": project.private, "protect": needs_password(project),
             "allow_taskrun_edit": bool((project.info or {}).get("allow_taskrun_edit")),
             "embargo_until": project.embargo_until.date().isoformat() if project.embargo_until else None,
         },
@@ -192,7 +192,7 @@ def update(request):
     )
     if not errors and values["category_id"] is not None and session.get(Category, values["category_id"]) is None:
         errors = {"category_id": ["Not a valid choice"]}
-    if not errors and values["protect"] and not values["password"] and not project_passwords.needs_password(project):
+    if not errors and values["protect"] and not values["password"] and not needs_password(project):
         errors = {"password": [project_forms.PROJECT_PASSWORD_NEEDED]}
     if errors:
         return _failed(_update_context(request, project, (submitted(data, UPDATE_FIELDS), errors)))

@@ -15,7 +15,7 @@ from pyramid.config import Configurator
 from pybossa_core.api import ResourceViews
 from pybossa_core.api.describe import ref, simple_get
 from pybossa_core.api.openapi import build_document
-from pybossa_core.api.project import RESERVED_SHORT_NAMES
+from pybossa_core.services.projects import RESERVED_SHORT_NAMES
 from pybossa_core.models import Project, TaskRun
 from pybossa_core.schemas.api import body_schema
 from pybossa_core.schemas.jsonschema import UntranslatableNode, node_schema, validator_schema

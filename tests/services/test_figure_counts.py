@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from pybossa_core.models import Task, TaskRun
 from pybossa_core.models.figures import anon_address, project_counts, project_hour, project_volunteer, site_counts
-from pybossa_core.services import figure_counts
+from pybossa_core.models import figure_counts
 
 JSON = {"Accept": "application/json"}
 C = project_counts.c

@@ -228,7 +228,7 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in (POSTGRESQL_FUNCTIONS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS):
         bind.exec_driver_sql(statement)
-    from pybossa_core.services.figure_counts import rebuild
+    from pybossa_core.models.figure_counts import rebuild
 
     # The counters as the existing rows give them (the same code as ``pybossa rebuild-figures``).
     rebuild(bind)
