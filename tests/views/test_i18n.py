@@ -103,14 +103,15 @@ def test_each_source_of_the_locale_in_its_order(site, make):
     assert nav(site.get("/", {"lang": "fr"}, headers={"Accept-Language": "fr"})) == "Proyectos"
 
 
-def test_bad_values_are_ignored_and_a_missing_catalog_is_english(site):
+def test_bad_values_are_ignored_and_a_missing_catalog_is_english(site_with, translations):
+    # Dutch is offered but has no catalog, here or shipped (Italian, offered by default, now ships one).
+    site = site_with(**{"theme.translations": str(translations), "account.locales": "en es fr ja nl"})
     assert nav(site.get("/", {"lang": "xx"}, headers={"Accept-Language": "fr"})) == "Projets"
     assert nav(site.get("/", {"lang": "../../etc"}, headers={"Accept-Language": "*, garbage;;q"})) == "Projects"
     site.set_cookie("lang", "klingon")
     assert nav(site.get("/", headers={"Accept-Language": "es"})) == "Proyectos"
-    # Italian is offered (account.locales) but has no catalog here: English texts, Italian page.
-    page = site.get("/", {"lang": "it"})
-    assert nav(page) == "Projects" and page.html.find("html")["lang"] == "it"
+    page = site.get("/", {"lang": "nl"})
+    assert nav(page) == "Projects" and page.html.find("html")["lang"] == "nl"
 
 
 def test_an_anonymous_visitor_asking_for_japanese_gets_it(site):
