@@ -26,7 +26,7 @@ Scenarios: each of ``--aggregators`` (``majority weighted``) collects its answer
 ``n_answers`` of ``--answers`` (5), after which the results are filled again on the very same
 answers with each of ``--reaggregate`` (``weighted dawid-skene``: ``PUT`` the aggregator, then
 ``POST /api/project/<id>/aggregate``, timed); then each collects again with adaptive retirement
-(``--retire-confidence`` 0.75, ``--min-answers`` 2, ``--max-answers`` as ``--answers``). Start the server with its API rate
+(``--retire-confidence`` 0.75, ``--min-answers`` 2, ``--max-answers``, by default as ``--answers``). Start the server with its API rate
 limit off (``PYBOSSA_RATELIMIT_ENABLED=false``) and the aggregator plugins installed.
 """
 from __future__ import annotations
@@ -101,7 +101,8 @@ def run_scenario(args, crowd: Crowd, aggregator: str, retire: bool) -> dict:
         response.raise_for_status()
     info = {"gold_rate": args.gold if n_gold else 0, "answer_key": "label", "aggregator": aggregator}
     if retire:
-        info.update(retire_confidence=args.retire_confidence, min_answers=args.min_answers, max_answers=args.answers)
+        info.update(retire_confidence=args.retire_confidence, min_answers=args.min_answers,
+                    max_answers=args.max_answers or args.answers)
     owner.put(f"{args.url}/api/project/{site.project_id}", params=key, timeout=30, json={"info": info}).raise_for_status()
 
     turns: queue.Queue[int] = queue.Queue()
@@ -228,6 +229,8 @@ def main() -> int:
     parser.add_argument("--answers", type=int, default=5)
     parser.add_argument("--retire-confidence", type=float, default=0.75)
     parser.add_argument("--min-answers", type=int, default=2)
+    parser.add_argument("--max-answers", type=int, default=None,
+                        help="adaptive retirement's most answers (default --answers); new tasks get as many")
     parser.add_argument("--aggregators", nargs="+", default=["majority", "weighted"],
                         help="each collects its own answers")
     parser.add_argument("--reaggregate", nargs="*", default=["weighted", "dawid-skene"],

@@ -51,6 +51,7 @@ __all__ = [
     "counters",
     "exact_match",
     "plurality",
+    "tally",
     "fetch",
     "fetch_json",
     "fetch_response",
@@ -307,25 +308,31 @@ def exact_match(answer: Any, expected: Any) -> bool:
     return answer == expected
 
 
+def tally(votes: Iterable[Vote], weight: Callable[[Vote], float] = lambda vote: 1.0) -> dict[str, tuple[Any, float]]:
+    """Return each answer's (weighted) votes: ``{json: (answer, weight)}``, in the order answers were
+    first given. Answers are compared as JSON values."""
+    totals: dict[str, tuple[Any, float]] = {}
+    for vote in votes:
+        key = json.dumps(vote.answer, sort_keys=True, separators=(",", ":"))
+        answer, total = totals.get(key, (vote.answer, 0.0))
+        totals[key] = (answer, total + weight(vote))
+    return totals
+
+
 def plurality(votes: Iterable[Vote], weight: Callable[[Vote], float] = lambda vote: 1.0) -> Aggregate:
     """Return the answer with the most (weighted) votes, its share of the weight as confidence.
 
     Answers are compared as JSON values. On a tie the answer voted first wins and ``details``
     holds ``ties``, every tied answer; without votes (or weight) the answer is ``None``.
     """
-    totals: dict[str, float] = {}
-    answers: dict[str, Any] = {}
-    for vote in votes:
-        key = json.dumps(vote.answer, sort_keys=True, separators=(",", ":"))
-        totals[key] = totals.get(key, 0.0) + weight(vote)
-        answers.setdefault(key, vote.answer)
-    total = sum(totals.values())
+    totals = tally(votes, weight)
+    total = sum(value for _, value in totals.values())
     if not totals or total <= 0:
         return Aggregate(None, 0.0)
-    best = max(totals.values())
-    tied = [key for key, value in totals.items() if value == best]
-    details = {"ties": [answers[key] for key in tied]} if len(tied) > 1 else {}
-    return Aggregate(answers[tied[0]], best / total, details)
+    best = max(value for _, value in totals.values())
+    tied = [answer for answer, value in totals.values() if value == best]
+    details = {"ties": tied} if len(tied) > 1 else {}
+    return Aggregate(tied[0], best / total, details)
 
 
 @dataclass(frozen=True)

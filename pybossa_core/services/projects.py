@@ -387,8 +387,10 @@ def set_redundancy(session: Session, project: Project, n_answers: int) -> list[t
     return completed
 
 
-def tasks_page(session: Session, project: Project, page: int, per_page: int) -> list[dict[str, Any]]:
-    """Return one page of ``project``'s tasks with their answer counts (from ``task.n_task_runs``)."""
+def tasks_page(session: Session, project: Project, page: int, per_page: int, *,
+               show_gold: bool = False) -> list[dict[str, Any]]:
+    """Return one page of ``project``'s tasks with their answer counts (from ``task.n_task_runs``);
+    ``show_gold`` (for owners and admins only) also says which are gold tasks."""
     tasks: Iterable[Task] = session.scalars(
         sa.select(Task).where(Task.project_id == project.id).order_by(Task.id).offset((page - 1) * per_page).limit(per_page)
     )
@@ -398,6 +400,13 @@ def tasks_page(session: Session, project: Project, page: int, per_page: int) -> 
             "n_answers": task.n_answers,
             "n_task_runs": task.n_task_runs,
             "pct_status": task.n_task_runs / task.n_answers if task.n_answers else 0.0,
+            **({"gold": task.is_gold} if show_gold else {}),
         }
         for task in tasks
     ]
+
+
+def set_gold(task: Task, gold_answers: Any) -> None:
+    """Make ``task`` a gold task whose expected answer is ``gold_answers``; None: an ordinary task again
+    (``calibration`` 0, no gold answers), as the API's ``PUT /api/task`` would."""
+    task.calibration, task.gold_answers = (0, None) if gold_answers is None else (1, gold_answers)

@@ -123,11 +123,13 @@ def tasks_browse(request):
     project = request.context.project
     page = int(request.matchdict.get("page", 1))
     context = project_page(request, project, " &middot; Tasks")
-    task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE)
+    # Which tasks are gold is for owners and admins only: volunteers would know them.
+    show_gold = bool(request.has_permission(MANAGE, request.context))
+    task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE, show_gold=show_gold)
     if not task_rows and page != 1:
         raise HTTPNotFound()
     pagination = Pagination(page=page, per_page=PER_PAGE, total=context["n_tasks"])
-    return {**context, "tasks": task_rows, "pagination": pagination.to_json()}
+    return {**context, "tasks": task_rows, "pagination": pagination.to_json(), "show_gold": show_gold}
 
 
 @view_config(route_name="project.task", renderer="/projects/presenter.html", permission=READ)

@@ -141,3 +141,47 @@ def test_racing_volunteers_never_exceed_the_limit_in_force(live_server, live_fac
         assert len(runs) == 1
 
 
+
+
+def hand(testapp, project, volunteer):
+    return testapp.get(f"/api/{project.id}/newtask", {"api_key": volunteer.api_key}).json["id"]
+
+
+def answer(testapp, project, volunteer, task_id, label):
+    testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
+                      {"project_id": project.id, "task_id": task_id, "info": label})
+
+
+@pytest.mark.parametrize(("sched", "later"), [("default", ["first", "second"]), ("breadth_first", ["second", "first"])])
+def test_a_retiring_task_is_handed_out_only_for_the_answers_it_still_needs(testapp, make, owner, sched, later):
+    """``min_answers`` (2) at first, then one at a time while the answers disagree."""
+    project = make.project(owner, info={**RETIRING, "sched": sched})
+    tasks = {"first": make.task(project, n_answers=5).id, "second": make.task(project, n_answers=5).id}
+    volunteers = [make.user() for _ in range(5)]
+    # Without retirement the third volunteer would get the first task too (its n_answers is 5).
+    assert [hand(testapp, project, volunteer) for volunteer in volunteers[:3]] == [tasks["first"], tasks["first"], tasks["second"]]
+    answer(testapp, project, volunteers[0], tasks["first"], "cat")
+    answer(testapp, project, volunteers[1], tasks["first"], "dog")
+    # The first task has its two answers, which disagree: it needs one more, handed to one volunteer
+    # only; the second has its two handouts. Each scheduler keeps its order among those with room.
+    assert [hand(testapp, project, volunteer) for volunteer in volunteers[3:]] == [tasks[name] for name in later]
+
+
+def test_without_retirement_a_task_is_handed_out_up_to_its_answers(testapp, make, owner):
+    project = make.project(owner)
+    first, _ = make.task(project, n_answers=5), make.task(project, n_answers=5)
+    assert [hand(testapp, project, make.user()) for _ in range(3)] == [first.id] * 3
+
+
+def test_racing_newtask_calls_reserve_only_what_retiring_tasks_still_need(live_server, live_factories):
+    """Six volunteers at once on the ``locked`` scheduler, two tasks needing two answers each
+    (``min_answers``) for now: two each and nothing for the others, where a fixed ``n_answers``
+    of 5 would hand out all six. (The other schedulers give a task without room rather than
+    nothing, so on PostgreSQL racing calls that find every candidate locked may share one.)"""
+    with live_factories as make:
+        project = make.project(make.user(), info={**RETIRING, "sched": "locked"})
+        tasks = [make.task(project, n_answers=5) for _ in range(2)]
+        volunteers = [make.user() for _ in range(6)]
+    url = live_server.url
+    handed = at_once([lambda volunteer=volunteer: newtask(url, project.id, volunteer.api_key) for volunteer in volunteers])
+    assert sorted(item.get("id", 0) for item in handed) == [0, 0] + sorted([tasks[0].id] * 2 + [tasks[1].id] * 2)

@@ -76,9 +76,18 @@ def _answers_so_far(caller_column: str) -> sa.Select:
     )
 
 
+#: Under adaptive retirement, the answers a task can still need: ``min_answers`` at first, then
+#: one at a time (a task with that many answers is not sure yet, or it would have completed),
+#: never more than its ``n_answers``; gold tasks never retire early, so they need them all.
+_SOON = sa.case((Task.n_task_runs < sa.bindparam("min_answers"), sa.bindparam("min_answers")), else_=Task.n_task_runs + 1)
+STILL_NEEDED = sa.case((IS_GOLD, Task.n_answers), (_SOON < Task.n_answers, _SOON), else_=Task.n_answers)
+
+
 @functools.lru_cache(maxsize=256)
-def _with_room(query: sa.Select) -> sa.Select:
-    return query.where(Task.n_task_runs + IN_FLIGHT < Task.n_answers)
+def _with_room(query: sa.Select, adaptive: bool) -> sa.Select:
+    # Handing out more than the answers still needed would only get the extra answers refused
+    # once the task retires early.
+    return query.where(Task.n_task_runs + IN_FLIGHT < (STILL_NEEDED if adaptive else Task.n_answers))
 
 
 @functools.lru_cache(maxsize=256)
@@ -118,7 +127,10 @@ class TaskRequest:
     @property
     def params(self) -> dict[str, Any]:
         """The values of the bound parameters of this request's statements."""
-        return {"project": self.project.id, "who": self.caller.identity[1], "caller": self.caller.key, "now": self.now}
+        params = {"project": self.project.id, "who": self.caller.identity[1], "caller": self.caller.key, "now": self.now}
+        if (rule := quality.retirement(self.project)) is not None:
+            params["min_answers"] = rule.min_answers
+        return params
 
     def open_tasks(self, *, include_completed: bool = False) -> sa.Select:
         """Tasks of the project the caller has not answered (and, by default, not completed), and
@@ -130,8 +142,10 @@ class TaskRequest:
         return _gold_tasks(self.caller.identity[0], bool(self.project.assigns_tasks))
 
     def with_room(self, query: sa.Select) -> sa.Select:
-        """Keep tasks whose answers plus others' live handouts still leave room for one more answer."""
-        return _with_room(query)
+        """Keep tasks whose answers plus others' live handouts still leave room for one more answer:
+        below ``n_answers``, or, under adaptive retirement, below the answers the task can still
+        need (``info.min_answers`` at first, then one at a time)."""
+        return _with_room(query, quality.retirement(self.project) is not None)
 
     def ordered(self, query: sa.Select, *default_order: Any) -> sa.Select:
         """Order by the caller's ``orderby`` if given, else ``default_order``; ``id`` breaks ties.

@@ -56,7 +56,20 @@ def test_unknown_volunteers_get_their_plurality(pybossa_testapp):
         answer_next_task(testapp, create_user(testapp, name), project, label)
     [result] = testapp.get("/api/result", {"task_id": task["id"], "all": 1}).json
     assert result["info"]["answer"] == "bird"
-    assert abs(result["info"]["confidence"] - 2 / 3) < 1e-9
+    # The posterior, not the vote share (2/3): each unknown vote has odds 3 (a 75 % volunteer), 3² : 3.
+    assert abs(result["info"]["confidence"] - 9 / 12) < 1e-9
+
+
+def test_agreeing_unknown_volunteers_are_as_sure_as_their_combined_odds(pybossa_testapp):
+    testapp = pybossa_testapp
+    owner = create_user(testapp, "owner")
+    project = create_project(testapp, owner, "birds", info={"aggregator": "weighted"})
+    [task] = create_tasks(testapp, owner, project, [{"photo": 1}], n_answers=2)
+    for name in ("ann", "ben"):
+        answer_next_task(testapp, create_user(testapp, name), project, "bird")
+    [result] = testapp.get("/api/result", {"task_id": task["id"], "all": 1}).json
+    # Not 1 (the vote share): against one other possible answer, odds of 3 each make 9 : 1.
+    assert result["info"]["answer"] == "bird" and abs(result["info"]["confidence"] - 0.9) < 1e-9
 
 
 def test_dawid_skene_sees_through_a_volunteer_who_always_answers_the_same(pybossa_testapp):

@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, hookimpl, plurality
+from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, hookimpl, plurality, tally
 
 #: The weight of a vote no better than chance: enough to break ties among such votes only.
 LEAST_WEIGHT = 1e-3
@@ -30,15 +30,22 @@ def _distinct_answers(votes: list[Vote]) -> int:
 
 
 def weighted(task: dict, votes: list[Vote]) -> Aggregate:
-    """The answer with the most reliability behind it; confidence is its share of the weight."""
-    others = max(_distinct_answers(votes), 2) - 1
+    """The answer with the most reliability behind it; confidence is its posterior probability."""
+    distinct = max(_distinct_answers(votes), 2)
 
     def weight(vote: Vote) -> float:
         right = (vote.n_correct + PRIOR_RIGHT) / (vote.n_gold + PRIOR_GOLD)
-        odds = others * right / (1 - right)
+        odds = (distinct - 1) * right / (1 - right)
         return max(math.log(odds), LEAST_WEIGHT)
 
-    return plurality(votes, weight)
+    outcome = plurality(votes, weight)
+    if outcome.answer is None:
+        return outcome
+    sums = [total for _, total in tally(votes, weight).values()]
+    top = max(sums)
+    # Answers nobody gave (one, when all votes agree) have no weight: exp(0) each.
+    spread = sum(math.exp(total - top) for total in sums) + (distinct - len(sums)) * math.exp(-top)
+    return Aggregate(outcome.answer, 1 / spread, outcome.details)
 
 
 #: EM rounds at most, and the change of every task's answer probabilities that ends them sooner.
