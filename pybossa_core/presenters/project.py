@@ -7,9 +7,14 @@ counts); everybody else its public face, as PYBOSSA's pages.
 
 The viewer (``request.identity``) is read once per page and handed to each part: every read of
 ``request.identity`` asks the security policy again.
+
+The owner's costly keys (the contribution state, the blog and result counts: a query each) are
+:class:`Deferred`: a template reads only the keys it shows, so only the project page asks for the
+contribution state and only the blog and results pages count; a JSON answer shows every key.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pybossa_core.formatting import format_time
@@ -20,6 +25,35 @@ from pybossa_core.security import owns
 from pybossa_core.services import community, projects
 from pybossa_core.services.contribution import Caller
 from pybossa_core.services.cache import SITE
+
+
+class Deferred:
+    """A value computed the first time it is read: by a template through :class:`OnDemand`, or by
+    the JSON renderer (Pyramid's JSON renderer calls ``__json__``)."""
+
+    __slots__ = ("_compute", "_value")
+    _PENDING = object()
+
+    def __init__(self, compute: Callable[[], Any]):
+        self._compute, self._value = compute, self._PENDING
+
+    @property
+    def value(self) -> Any:
+        if self._value is self._PENDING:
+            self._value = self._compute()
+        return self._value
+
+    def __json__(self, request) -> Any:
+        return self.value
+
+
+class OnDemand(dict):
+    """A page's dict whose :class:`Deferred` values are computed when a key is read (Jinja2 reads
+    ``project.contrib_button`` as ``project["contrib_button"]``)."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        return value.value if isinstance(value, Deferred) else value
 
 
 def project_figures(request, project: Project) -> projects.ProjectStats:
@@ -43,7 +77,7 @@ def project_json(request, project: Project, stats: projects.ProjectStats, viewer
     """The project as PYBOSSA shows it: everything to its owners and admins, its public face to others."""
     session = request.dbsession
     if owns(viewer, project):
-        return {
+        return OnDemand({
             "id": project.id,
             "name": project.name,
             "short_name": project.short_name,
@@ -61,10 +95,10 @@ def project_json(request, project: Project, stats: projects.ProjectStats, viewer
             "webhook": project.webhook,
             "info": project.info or {},
             # An owner is signed in: the caller whose answers count is the viewer (api.callers.web_caller).
-            "contrib_button": projects.contrib_button(session, project, stats, Caller(user_id=viewer.id)),
-            "n_blogposts": projects.count_blogposts(session, project),
-            "n_results": projects.count_results(session, project),
-        }
+            "contrib_button": Deferred(lambda: projects.contrib_button(session, project, stats, Caller(user_id=viewer.id))),
+            "n_blogposts": Deferred(lambda: projects.count_blogposts(session, project)),
+            "n_results": Deferred(lambda: projects.count_results(session, project)),
+        })
     # PYBOSSA's public project leaves its figures (given beside it) and its owner empty.
     return {
         **projects.public_project(project),

@@ -175,3 +175,22 @@ def test_a_project_page_reads_its_viewer_once(browser, project, queries, dbsessi
         assert set(body["project"]) == OWN_PROJECT_KEYS
         sessions_read = [statement for statement in queries.statements if "FROM web_session" in statement]
         assert len(sessions_read) <= 2, (path, queries.statements)
+
+
+def test_an_owners_page_asks_only_for_the_keys_it_shows(browser, make, project, queries):
+    # The contribution state and the blog's and results' counts cost a query each: the statistics
+    # page (HTML) shows none of them, the project page the contribution state, JSON every key.
+    make.task(project)
+    costly = {"contribution state": "FROM task \nWHERE task.project_id", "blog": "FROM blogpost", "results": "FROM result"}
+
+    def asked(path, **headers):
+        browser.get(path, headers=headers)
+        queries.statements.clear()
+        browser.get(path, headers=headers)
+        return {name for name, text in costly.items() if any(text in statement for statement in queries.statements)}
+
+    assert asked("/project/birds/stats") == set()
+    assert asked("/project/birds/") == {"contribution state"}
+    assert asked("/project/birds/stats", **JSON) == set(costly)
+    body = browser.get("/project/birds/stats", headers=JSON).json["project"]
+    assert (body["contrib_button"], body["n_blogposts"], body["n_results"]) == ("can_contribute", 0, 0)
