@@ -16,7 +16,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from pybossa_core.models import Task, TaskRun
-from pybossa_core.models.figures import SHARDS, anon_address, project_counts, project_hour, project_volunteer, site_counts
+from pybossa_core.models.figures import (
+    SHARDS, anon_address, project_counts, project_hour, project_volunteer, site_counts, user_hour,
+)
 
 COUNTS = project_counts.c
 
@@ -107,6 +109,26 @@ def answers_per_hour(session: Session, project_id: int, since: datetime.datetime
     )]
 
 
+def answers_since_by_project(since: datetime.datetime) -> sa.Subquery:
+    """Each project's answers in the hours from ``since``'s on (``project_id``, ``n_answers``): the
+    hours' counters, never the task runs."""
+    hours = project_hour.c
+    return (sa.select(hours.project_id, sa.func.sum(hours.n).label("n_answers"))
+            .where(hours.hour >= hour_of(since)).group_by(hours.project_id).subquery("recent"))
+
+
+def answers_since_by_user(since: datetime.datetime) -> sa.Subquery:
+    """Each signed-in volunteer's answers in the hours from ``since``'s on (``user_id``, ``n_answers``)."""
+    hours = user_hour.c
+    return (sa.select(hours.user_id, sa.func.sum(hours.n).label("n_answers"))
+            .where(hours.hour >= hour_of(since)).group_by(hours.user_id).subquery("recent"))
+
+
+def hour_of(moment: datetime.datetime) -> datetime.datetime:
+    """The hour ``moment`` falls in, as the counters name it: answers are counted by the hour."""
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 # -- rebuilding ------------------------------------------------------------------------------
 
 
@@ -136,6 +158,22 @@ def _seconds(connection: Connection) -> sa.ColumnElement:
 
 def rebuild(connection: Connection) -> None:
     """Recompute every counter from the tasks and task runs, replacing what the tables held."""
+    rebuild_projects(connection)
+    rebuild_user_hours(connection)
+
+
+def rebuild_user_hours(connection: Connection) -> None:
+    """Recompute the volunteers' answers per hour (migration 0014's table)."""
+    connection.execute(user_hour.delete())
+    hour = _hour(connection)
+    connection.execute(user_hour.insert().from_select(
+        ["hour", "user_id", "n"],
+        sa.select(hour, TaskRun.user_id, sa.func.count()).where(TaskRun.user_id.is_not(None)).group_by(hour, TaskRun.user_id),
+    ))
+
+
+def rebuild_projects(connection: Connection) -> None:
+    """Recompute the projects' counters, volunteers and hours and the anonymous addresses (migration 0012's tables)."""
     for table in (project_counts, project_volunteer, project_hour, anon_address, site_counts):
         connection.execute(table.delete())
     anonymous = TaskRun.user_id.is_(None)

@@ -57,6 +57,8 @@ project_hour = sa.Table(
     sa.Column("shard", sa.Integer, primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
     sa.Column("n_anon", sa.Integer, nullable=False),
+    # /stats/'s most answered projects of the last 24 hours: a range of hours over every project.
+    sa.Index("ix_project_hour_hour", "hour"),
 )
 
 #: The site's anonymous addresses and their answers: ``/stats/``'s anonymous users.
@@ -73,4 +75,15 @@ site_counts = sa.Table(
     Base.metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("n_anon", sa.Integer, nullable=False),
+)
+
+#: A signed-in volunteer's answers per hour: ``/stats/``'s top volunteers of the last 24 hours (the
+#: projects' come from ``project_hour``).  One row per volunteer and hour, not sharded: a volunteer's
+#: answers come one after another.
+user_hour = sa.Table(
+    "user_hour",
+    Base.metadata,
+    sa.Column("hour", sa.DateTime, primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pybossa_core.models import Task, TaskRun
-from pybossa_core.models.figures import anon_address, project_counts, project_hour, project_volunteer, site_counts
+from pybossa_core.models.figures import anon_address, project_counts, project_hour, project_volunteer, site_counts, user_hour
 from pybossa_core.models import figure_counts
 
 JSON = {"Accept": "application/json"}
@@ -31,6 +31,7 @@ def counters(session, *, last_activity: bool = True) -> dict:
         "volunteers": sorted(map(tuple, session.execute(sa.select(project_volunteer)).all())),
         "anonymous": sorted(map(tuple, session.execute(sa.select(anon_address)).all())),
         "site": session.execute(sa.select(site_counts.c.n_anon)).scalars().all(),
+        "user hours": sorted(map(tuple, session.execute(sa.select(user_hour)).all())),
     }
 
 
@@ -52,6 +53,8 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
 
     dbsession.expire_all()
     grown = counters(dbsession)
+    # Each signed-in answer in its volunteer's hour: six of the project's, one of the other's.
+    assert sum(row[2] for row in grown["user hours"]) == 7
     figure_counts.rebuild(dbsession.connection())
     assert counters(dbsession) == grown
     figures = testapp.get(f"/project/{project.short_name}/", headers=JSON).json

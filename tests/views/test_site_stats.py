@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import re
 import uuid
 
 import pytest
@@ -96,8 +97,11 @@ def test_stats_is_served_from_the_cache_and_changes_after_a_new_task_run(site, m
     task = site.get(f"/api/{birds.id}/newtask", {"api_key": owner.api_key}).json
     answer = {"project_id": birds.id, "task_id": task["id"], "info": {"answer": "yes"}}
     site.post_json(f"/api/taskrun?api_key={owner.api_key}", answer)
+    queries.statements.clear()
     after = site.get("/stats/", headers=JSON).json
     assert computed == [1]
+    # Recomputed from the counters, the 24-hour lists too: no statement reads the task runs.
+    assert queries.statements and not [statement for statement in queries.statements if re.search(r"\btask_run\b", statement)]
     assert after["stats"]["n_task_runs"] == 7 and after["stats"]["n_tasks"] == 3
     assert after["top5_projects_24_hours"][0]["n_answers"] == 4
     assert [(user["name"], user["n_answers"]) for user in after["top5_users_24_hours"]] == [
@@ -117,3 +121,14 @@ def test_the_24_hour_tops_keep_five_best_first(testapp, make):
         ("p6", 7), ("p5", 6), ("p4", 5), ("p3", 4), ("p2", 3)
     ]
     assert body["top5_users_24_hours"] == []
+
+
+def test_the_24_hour_lists_count_the_answers_of_the_last_day_by_the_hour(testapp, make):
+    volunteer = make.user("volunteer")
+    project = make.project(make.user("owner"), "p")
+    now = utcnow()
+    for hours in (0, 23, 26):
+        make.task_run(make.task(project), volunteer, created=now - datetime.timedelta(hours=hours))
+    body = testapp.get("/stats/", headers=JSON).json
+    assert [(project["short_name"], project["n_answers"]) for project in body["top5_projects_24_hours"]] == [("p", 2)]
+    assert [(user["name"], user["n_answers"]) for user in body["top5_users_24_hours"]] == [("volunteer", 2)]

@@ -228,10 +228,10 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in (POSTGRESQL_FUNCTIONS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS):
         bind.exec_driver_sql(statement)
-    from pybossa_core.models.figure_counts import rebuild
+    from pybossa_core.models.figure_counts import rebuild_projects
 
-    # The counters as the existing rows give them (the same code as ``pybossa rebuild-figures``).
-    rebuild(bind)
+    # The counters as the existing rows give them (the code ``pybossa rebuild-figures`` runs for these tables).
+    rebuild_projects(bind)
 
 
 def downgrade() -> None:

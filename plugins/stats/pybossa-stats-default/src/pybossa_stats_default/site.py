@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.plugin_api import counters, models
 
-Project, Task, TaskRun, User = models.Project, models.Task, models.TaskRun, models.User
+Project, User = models.Project, models.User
 
 #: How many projects and users the 24-hour lists show.
 TOP_24_HOURS = 5
@@ -30,7 +30,8 @@ def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
     """Return the figures of ``/stats/``: totals, the three charts and the top 5 of the last 24 hours.
 
     Tasks, task runs and anonymous contributors (the distinct addresses of anonymous task runs)
-    come from the counters the database keeps (``plugin_api.counters``): nothing is counted.
+    come from the counters the database keeps (``plugin_api.counters``), and so do the top 5 (answers
+    per project and per volunteer and hour, added up over the hours of the last day): nothing is counted.
     """
     n_published, n_draft = session.execute(
         sa.select(
@@ -62,40 +63,32 @@ def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
 
 
 def top_projects_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the published, public projects that got the most answers since ``since`` (an index range on ``created``)."""
-    recent = (
-        sa.select(TaskRun.project_id, sa.func.count(TaskRun.id).label("n_answers"))
-        .where(TaskRun.created >= since)
-        .group_by(TaskRun.project_id)
-        .subquery()
-    )
+    """Return the published, public projects that got the most answers since ``since``, counted by
+    the hour from ``since``'s (the counters of answers per project and hour, not the task runs)."""
+    recent = counters.answers_since_by_project(since)
     rows = session.execute(
-        sa.select(Project, recent.c.n_answers)
+        sa.select(Project.id, Project.name, Project.short_name, Project.info, recent.c.n_answers)
         .join(recent, recent.c.project_id == Project.id)
         # A private project is never named in the site's shared figures.
-        .where(Project.published.is_(True), Project.private.is_(False))
+        .where(Project.published.is_(True), Project.private.is_(False), recent.c.n_answers > 0)
         .order_by(recent.c.n_answers.desc(), Project.id)
         .limit(size)
     ).all()
     return [
-        {"id": project.id, "name": project.name, "short_name": project.short_name,
-         "info": {key: value for key, value in (project.info or {}).items() if key in PROJECT_FACE}, "n_answers": n_answers}
-        for project, n_answers in rows
+        {"id": id_, "name": name, "short_name": short_name,
+         "info": {key: value for key, value in (info or {}).items() if key in PROJECT_FACE}, "n_answers": int(n_answers)}
+        for id_, name, short_name, info, n_answers in rows
     ]
 
 
 def top_users_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the users who gave the most answers since ``since``."""
-    recent = (
-        sa.select(TaskRun.user_id, sa.func.count(TaskRun.id).label("n_answers"))
-        .where(TaskRun.created >= since, TaskRun.user_id.is_not(None))
-        .group_by(TaskRun.user_id)
-        .subquery()
-    )
+    """Return the users who gave the most answers since ``since``, counted by the hour from ``since``'s."""
+    recent = counters.answers_since_by_user(since)
     rows = session.execute(
         sa.select(User.id, User.name, User.fullname, recent.c.n_answers)
         .join(recent, recent.c.user_id == User.id)
+        .where(recent.c.n_answers > 0)
         .order_by(recent.c.n_answers.desc(), User.id)
         .limit(size)
     ).all()
-    return [{"id": id_, "name": name, "fullname": fullname, "n_answers": n} for id_, name, fullname, n in rows]
+    return [{"id": id_, "name": name, "fullname": fullname, "n_answers": int(n)} for id_, name, fullname, n in rows]
