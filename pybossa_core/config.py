@@ -111,6 +111,8 @@ def configure(
     config.include("pybossa_core.startup")
     # The site's own pages: home, stats, leaderboard, announcements, help.
     config.include("pybossa_core.views.site")
+    # The language switcher's choice of a signed-in user (docs/i18n.md).
+    config.include("pybossa_core.views.languages")
     # The failed background jobs, for admins.
     config.include("pybossa_core.views.admin_jobs")
     # The plugins, their failures and what the site lacks, for admins.

@@ -18,6 +18,7 @@ from pyramid.view import exception_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
 
 from pybossa_core.db import is_statement_timeout, mark_if_retryable
+from pybossa_core.i18n import english, translate
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ class PybossaError(Exception):
     default_message = "500 Internal Server Error"
 
     def __init__(self, message: str | None = None, *, target: str | None = None):
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+        #: As given (a translation string is shown in a page's language); ``message`` is its English text.
+        self.shown = message or self.default_message
+        self.message = english(self.shown)
+        super().__init__(self.message)
         self.target = target
 
     @property
@@ -161,9 +164,10 @@ def pybossa_error(error, request):
 
 
 def web_error(request, exc: HTTPException) -> dict:
-    """Return PYBOSSA's error page context for a web view (``{"code", "description", "template"}``)."""
+    """Return PYBOSSA's error page context for a web view (``{"code", "description", "template"}``);
+    the description is in the page's language, as a flash would be."""
     request.response.status_code = exc.code
-    return {"code": exc.code, "description": exc.explanation, "template": f"{exc.code}.html"}
+    return {"code": exc.code, "description": translate(request.localizer, exc.explanation), "template": f"{exc.code}.html"}
 
 
 def _web_not_found(request, exc: HTTPException) -> dict:

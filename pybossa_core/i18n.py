@@ -29,9 +29,10 @@ from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time, get_datetime_format
+from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
 from markupsafe import Markup
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, Translations
@@ -120,6 +121,14 @@ class SiteLocalizer(Localizer):
             self.babel = Locale.parse("en")
 
 
+def _own_name(locale: str) -> str:
+    try:
+        name = Locale.parse(locale).get_language_name(locale) or locale
+    except (ValueError, UnknownLocaleError):
+        return locale
+    return name[:1].upper() + name[1:]
+
+
 class Languages:
     """The site's languages and their localizers, built once at startup."""
 
@@ -135,6 +144,8 @@ class Languages:
             self.by_range.setdefault(locale.lower().replace("_", "-"), locale)
             self.by_range.setdefault(locale.partition("_")[0].lower(), locale)
         self.localizers = {locale: self._make(locale) for locale in self.locales}
+        #: Each language by its own name, as the language switcher lists them ("Español", "日本語").
+        self.names = {locale: _own_name(locale) for locale in self.locales}
 
     def _make(self, locale: str) -> SiteLocalizer:
         translations = Translations()
@@ -146,14 +157,21 @@ class Languages:
                         translations.add(Translations(catalog, mo.stem))
         return SiteLocalizer(locale, translations, self.domains)
 
+    def find(self, name: str | None) -> str | None:
+        """The site's language ``name`` stands for: itself, or written another way ("pt-BR", "pt_br",
+        "PT" for ``pt``); None when the site offers none."""
+        if not name or len(name) > 35:
+            return None
+        wanted = name.lower().replace("_", "-")
+        return self.by_range.get(wanted) or self.by_range.get(wanted.partition("-")[0])
+
     def best_accepted(self, accept_language) -> str | None:
         """The first of the site's languages the ``Accept-Language`` header asks for, by quality."""
         ranges = getattr(accept_language, "parsed", None) or ()
         for language_range, quality in sorted(ranges, key=lambda item: -item[1]):
             if quality <= 0:
                 continue
-            wanted = language_range.lower()
-            found = self.by_range.get(wanted) or self.by_range.get(wanted.partition("-")[0])
+            found = self.find(language_range)
             if found is not None:
                 return found
         return None
@@ -165,14 +183,14 @@ def negotiate_locale(request) -> str:
     user = request.identity
     if user is not None and user.locale in languages.choices:
         return user.locale
-    asked = request.GET.get(LANG_PARAMETER)
-    if asked in languages.choices:
+    asked = languages.find(request.GET.get(LANG_PARAMETER))
+    if asked is not None:
         if request.cookies.get(LANG_COOKIE) != asked:
             request.add_response_callback(lambda request, response: response.set_cookie(
                 LANG_COOKIE, asked, max_age=LANG_COOKIE_MAX_AGE, path="/", samesite="Lax"))
         return asked
-    kept = request.cookies.get(LANG_COOKIE)
-    if kept in languages.choices:
+    kept = languages.find(request.cookies.get(LANG_COOKIE))
+    if kept is not None:
         return kept
     return languages.best_accepted(request.accept_language) or languages.default
 
@@ -184,13 +202,38 @@ def localizer_for(registry, locale: str | None) -> SiteLocalizer:
 
 
 def translate(localizer: Localizer, message: Any) -> Any:
-    """``message`` in the localizer's language: a :class:`TranslationString` in its domain, a plain
+    """``message`` in the localizer's language: a :class:`TranslationString` in its domain (and the
+    translation strings of its ``mapping`` in theirs: "${source} could not be fetched"), a plain
     text looked up as a page's would be; anything else as it is."""
     if isinstance(message, TranslationString):
+        if message.mapping and any(isinstance(value, TranslationString) for value in message.mapping.values()):
+            mapping = {key: translate(localizer, value) for key, value in message.mapping.items()}
+            return localizer.translate(message, mapping=mapping)
         return localizer.translate(message)
     if isinstance(message, str) and isinstance(localizer, SiteLocalizer):
         return localizer.page.gettext(message)
     return message
+
+
+def english(message: Any) -> Any:
+    """The English text of ``message``: a :class:`TranslationString`'s own text with its mapping
+    filled in (translation strings in the mapping too); anything else as it is."""
+    if not isinstance(message, TranslationString):
+        return message
+    if message.mapping:
+        mapping = {key: english(value) for key, value in message.mapping.items()}
+        return TranslationString(message, mapping=mapping).interpolate()
+    return message.interpolate()
+
+
+class ShownError(Exception):
+    """An error whose message a page shows: ``shown`` is it as given (a translation string is shown
+    in the visitor's language), ``message`` and ``str()`` its English text."""
+
+    def __init__(self, message: str) -> None:
+        self.message = english(message)
+        super().__init__(self.message)
+        self.shown = message
 
 
 def translate_messages(request, result: dict[str, Any]) -> None:
@@ -240,20 +283,39 @@ def _babel_locale() -> Locale:
     return localizer.babel if isinstance(localizer, SiteLocalizer) else Locale.parse("en")
 
 
+def _moment(value: str | datetime.datetime) -> datetime.datetime | None:
+    """A moment as the views give it (ISO 8601 text, UTC, no zone) or a datetime; None for other text."""
+    if isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
 def format_moment(value: str | datetime.datetime | None) -> str:
     """A moment (ISO 8601 text as the views give it, or a datetime) as its day and minute, in the
     page's locale: its medium date and short time ("Mar 5, 2026, 2:07 PM", "05.03.2026, 14:07")."""
     if not value:
         return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            return value
+    moment = _moment(value)
+    if moment is None:
+        return value
+    value = moment
     locale = _babel_locale()
     pattern = get_datetime_format("medium", locale=locale).replace("'", "")
     return pattern.replace("{0}", format_time(value, "short", locale=locale)).replace(
         "{1}", format_date(value, "medium", locale=locale))
+
+
+def format_ago(value: str | datetime.datetime | None) -> str:
+    """How long ago a moment (UTC, as :func:`format_moment` takes it) was, in the page's locale:
+    "3 days ago", "hace 3 días", "3 日前" (Babel's ``format_timedelta``)."""
+    moment = _moment(value) if value else None
+    if moment is None:
+        return ""
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    return format_timedelta(moment - now, add_direction=True, locale=_babel_locale())
 
 
 def format_number(value: Any) -> str:
@@ -263,6 +325,21 @@ def format_number(value: Any) -> str:
     return format_decimal(value, locale=_babel_locale())
 
 
+def language_menu() -> list[dict[str, Any]]:
+    """The language switcher's entries for the page being rendered: each of the site's languages by
+    its own name, with a link to this page (its query kept) in that language, the page's marked."""
+    request = get_current_request()
+    languages: Languages = request.find_service(ILanguages)
+    current = request.locale_name
+    path = quote(request.path)
+    query = [(key, value) for key, value in request.GET.items() if key != LANG_PARAMETER]
+    return [
+        {"code": code, "name": name, "tag": code.replace("_", "-"), "current": code == current,
+         "href": f"{path}?{urlencode([*query, (LANG_PARAMETER, code)])}"}
+        for code, name in languages.names.items()
+    ]
+
+
 def _install_in_templates(environment) -> None:
     environment.add_extension("jinja2.ext.i18n")
     # Old-style callables: a page calls _() a hundred times, and new-style gettext's wrapper (a
@@ -270,6 +347,8 @@ def _install_in_templates(environment) -> None:
     environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=False)
     environment.filters["translated"] = translated
     environment.filters["moment"] = format_moment
+    environment.filters["ago"] = format_ago
+    environment.globals["language_menu"] = language_menu
     environment.filters["number"] = format_number
 
 

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pybossa_core.i18n import _, english
 from pybossa_core.interfaces import IOutboundPolicy
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -44,7 +45,12 @@ _CHUNK = 64 * 1024
 
 
 class OutboundError(Exception):
-    """A fetch that did not give an answer; ``str()`` is safe to show to the owner."""
+    """A fetch that did not give an answer; ``str()`` is safe to show to the owner, and
+    ``reason`` is the same text as a translation string when it was given one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(english(reason))
+        self.reason = reason
 
 
 class Refused(OutboundError):
@@ -177,16 +183,16 @@ def _parts(url: str) -> _Parts:
         parts = urllib.parse.urlsplit(url)
         port = parts.port
     except ValueError:
-        raise Refused("it is not a valid http or https link") from None
+        raise Refused(_("it is not a valid http or https link")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        raise Refused("it is not an http or https link")
+        raise Refused(_("it is not an http or https link"))
     try:
         parts.hostname.encode("idna")
     except UnicodeError:
-        raise Refused("the host is not a valid host name") from None
+        raise Refused(_("the host is not a valid host name")) from None
     if any(ord(character) < 33 or ord(character) == 127 for character in url):
-        raise Refused("it holds spaces or control characters")
+        raise Refused(_("it holds spaces or control characters"))
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     return _Parts(scheme, parts.hostname, port or (443 if scheme == "https" else 80), target)
 
@@ -224,7 +230,8 @@ def _addresses(parts: _Parts, policy: Policy) -> list[tuple[Any, ...]]:
         # A scoped IPv6 address ends with "%interface", which ipaddress does not read.
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not is_public(address) and not any(address in network for network in networks):
-            raise Refused(f"the host {parts.host} is in a private or local network, which this site does not call")
+            raise Refused(_("the host ${host} is in a private or local network, which this site does not call",
+                            mapping={"host": parts.host}))
     return infos
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from pyramid.i18n import TranslationString
 
 from pybossa_core import interfaces, models, outbound
+from pybossa_core.i18n import _, english
 from pybossa_core.outbound import Response as FetchedResponse
 from pybossa_core.markers import hookimpl
 from pybossa_core.models import figure_counts as counters
@@ -372,9 +373,9 @@ class ImportFailed(PluginError):
     def __init__(self, message: str) -> None:
         # A TranslationString (of the plugin's domain, docs/i18n.md) is shown in the owner's
         # language; ``message`` stays its English text.
-        english = message.interpolate() if isinstance(message, TranslationString) else message
-        super().__init__(english)
-        self.message = english
+        text = english(message)
+        super().__init__(text)
+        self.message = text
         self.shown = message
 
 
@@ -455,16 +456,19 @@ def fetch_response(
     try:
         response = outbound.request(url, headers=headers, policy=policy)
     except outbound.Refused as refusal:
-        raise FetchFailed(f"{source} could not be fetched: {refusal}.") from None
+        raise FetchFailed(_("${source} could not be fetched: ${reason}.", mapping={"source": source, "reason": refusal.reason})) from None
     except outbound.TooLarge:
-        raise FetchFailed(f"{source} sent more than {_size(policy.max_bytes)}; import a smaller source.") from None
+        raise FetchFailed(_("${source} sent more than ${size}; import a smaller source.",
+                            mapping={"source": source, "size": _size(policy.max_bytes)})) from None
     except outbound.Unreachable:
         # The low-level reason stays out: it would tell open ports from closed ones.
-        raise FetchFailed(f"{source} could not be fetched.") from None
+        raise FetchFailed(_("${source} could not be fetched.", mapping={"source": source})) from None
     if response.status >= 300:
         detail = explain(response.body) if explain else None
-        message = f"{source} answered with HTTP error {response.status}"
-        raise FetchFailed(f"{message}: {detail}" if detail else f"{message}.", status=response.status)
+        mapping = {"source": source, "status": response.status, "detail": detail}
+        message = (_("${source} answered with HTTP error ${status}: ${detail}", mapping=mapping) if detail
+                   else _("${source} answered with HTTP error ${status}.", mapping=mapping))
+        raise FetchFailed(message, status=response.status)
     return response
 
 
@@ -482,7 +486,7 @@ def fetch_json(url: str, *, source: str, **options: Any) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise ImportFailed(f"{source} did not answer with JSON.") from None
+        raise ImportFailed(_("${source} did not answer with JSON.", mapping={"source": source})) from None
 
 
 def media_fields(filename: str, *, image_url: str, media_url: str) -> dict[str, str]:

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pluggy
+from pyramid.i18n import TranslationString
 from zope.interface import Interface
 
 from pybossa_core import hookspecs
+from pybossa_core.i18n import _
 from pybossa_core.markers import hookimpl
 from pybossa_core.interfaces import (
     IAggregators,
@@ -85,23 +87,25 @@ class Registry(NamedTuple):
 
 #: The registries the registration hooks fill, by name; each a service under its interface.
 REGISTRIES: dict[str, Registry] = {
-    "importers": Registry("register_importers", "ImporterSpec", "name", "importer", IImporters),
-    "presenters": Registry("register_presenters", "PresenterSpec", "name", "presenter", IPresenters),
-    "auth_providers": Registry("register_auth_providers", "AuthProviderSpec", "name", "sign-in provider", IAuthProviders),
+    "importers": Registry("register_importers", "ImporterSpec", "name", _("importer"), IImporters),
+    "presenters": Registry("register_presenters", "PresenterSpec", "name", _("presenter"), IPresenters),
+    "auth_providers": Registry("register_auth_providers", "AuthProviderSpec", "name", _("sign-in provider"), IAuthProviders),
     # One statistics calculator per scope: the page it computes.
-    "stats": Registry("register_stats", "StatsSpec", "scope", "statistics scope", IStatsCalculators),
-    "schedulers": Registry("register_schedulers", "SchedulerSpec", "name", "scheduler", ISchedulers),
-    "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", "aggregator", IAggregators),
+    "stats": Registry("register_stats", "StatsSpec", "scope", _("statistics scope"), IStatsCalculators),
+    "schedulers": Registry("register_schedulers", "SchedulerSpec", "name", _("scheduler"), ISchedulers),
+    "aggregators": Registry("register_aggregators", "AggregatorSpec", "name", _("aggregator"), IAggregators),
 }
 
-def not_installed(registry: str, name: object, example: str | None = None) -> str:
+def not_installed(registry: str, name: object, example: str | None = None) -> TranslationString:
     """Say that the ``registry`` description ``name`` a request or a project asks for is not on
-    this site, and what its administrator does about it (``example``: a distribution to name)."""
-    such_as = f" (such as {example})" if example else ""
-    return (
-        f"The {REGISTRIES[registry].label} {name} is not installed on this site: its administrator needs to "
-        f"install the plugin that provides it{such_as} and restart the site."
-    )
+    this site, and what its administrator does about it (``example``: a distribution to name);
+    :func:`pybossa_core.i18n.english` gives its English text."""
+    mapping = {"kind": REGISTRIES[registry].label, "name": name, "example": example}
+    if example:
+        return _("The ${kind} ${name} is not installed on this site: its administrator needs to install the plugin "
+                 "that provides it (such as ${example}) and restart the site.", mapping=mapping)
+    return _("The ${kind} ${name} is not installed on this site: its administrator needs to install the plugin "
+             "that provides it and restart the site.", mapping=mapping)
 
 
 EventName = Literal["on_startup", "on_project_created", "on_task_run_created", "on_task_completed"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pybossa_core import sessions
 from pybossa_core.errors import TooManyRequests, error_body
-from pybossa_core.i18n import _
+from pybossa_core.i18n import _, english
 from pybossa_core.interfaces import ISigninThrottle
 from pybossa_core.models import User
 from pybossa_core.models.meta import utcnow
@@ -55,8 +55,9 @@ def password_refusal(request, viewer: User, password: object, wrong: str) -> Ref
 def throttled(request, context: dict, field: str, retry_after: int, reason: str, form: str = "form") -> dict:
     """Answer a throttled attempt: 429 with ``Retry-After``, PYBOSSA's error JSON, and the error of
     ``field`` in the context's ``form``."""
-    message = f"{reason} Please try again in {math.ceil(retry_after / 60)} minute(s)."
+    message = _("${reason} Please try again in ${minutes} minute(s).",
+                mapping={"reason": reason, "minutes": math.ceil(retry_after / 60)})
     request.response.status_code = 429
     request.response.headers["Retry-After"] = str(retry_after)
     context[form]["errors"] = {**context[form].get("errors", {}), field: [message]}
-    return {**context, **error_body(request, TooManyRequests(message, target="account")), "flash": message}
+    return {**context, **error_body(request, TooManyRequests(english(message), target="account")), "flash": message}

@@ -13,6 +13,7 @@ import pytest
 from pyramid.interfaces import IRoutesMapper
 
 from pybossa_core.config import configure
+from pybossa_core.i18n import english
 from pybossa_core.interfaces import IImporters, IPluginHooks, IStatsCalculators, find_service
 from pybossa_core.plugins import DEFAULT_PLUGINS
 from pybossa_core.services import figures
@@ -66,7 +67,7 @@ def test_startup_logs_each_statistics_page_no_plugin_computes(dbengine, uploads_
         configure(app_settings(dbengine, uploads_dir), environ={}, autoload_plugins=False)
 
     messages = [record.getMessage() for record in caplog.records if record.name == "pybossa_core.services.figures"]
-    assert messages == [figures.not_computed_message(scope) for scope in ("project", "site", "dashboard")]
+    assert messages == [english(figures.not_computed_message(scope)) for scope in ("project", "site", "dashboard")]
     assert all("pybossa-stats-default" in message for message in messages)
 
 

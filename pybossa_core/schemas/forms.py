@@ -148,7 +148,7 @@ def _new_password_validator(node, kw):
         def strong(node, value):
             errors = password_strength_errors(value)
             if errors:
-                raise colander.Invalid(node, errors[0])
+                raise colander.Invalid(node, errors)
 
         return strong
     return None

@@ -53,7 +53,7 @@ def _webhook_url(node, kw):
         try:
             webhooks.check_url(value, settings)
         except webhooks.RefusedURL as refusal:
-            raise colander.Invalid(node, f"{refusal}.") from None
+            raise colander.Invalid(node, _("${reason}.", mapping={"reason": refusal.shown})) from None
 
     return check
 

@@ -11,6 +11,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import ShownError, _
 from pybossa_core.models import Project, Task, TaskAssignment, User
 from pybossa_core.services import auditlog
 from pybossa_core.services.projects import find_user
@@ -20,7 +21,7 @@ MAX_ASSIGNEES = 100
 SEPARATORS = re.compile(r"[\s,;]+")
 
 
-class UnknownUsers(ValueError):
+class UnknownUsers(ShownError, ValueError):
     """Some names or addresses match no user: nothing is assigned."""
 
 
@@ -52,9 +53,9 @@ def users_named(session: Session, text: str) -> list[User]:
         else:
             found.setdefault(user.id, user)
     if unknown:
-        raise UnknownUsers(f"We didn't find these users: {', '.join(unknown)}")
+        raise UnknownUsers(_("We didn't find these users: ${users}", mapping={"users": ", ".join(unknown)}))
     if len(found) > MAX_ASSIGNEES:
-        raise UnknownUsers(f"A task may be assigned to at most {MAX_ASSIGNEES} volunteers")
+        raise UnknownUsers(_("A task may be assigned to at most ${count} volunteers", mapping={"count": MAX_ASSIGNEES}))
     return list(found.values())
 
 

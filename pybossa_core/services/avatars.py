@@ -8,14 +8,14 @@ from typing import BinaryIO
 from PIL import Image, UnidentifiedImageError
 
 from pybossa_core.errors import BadRequest
-from pybossa_core.i18n import _
+from pybossa_core.i18n import ShownError, _
 from pybossa_core.services.uploads import StoredFile, Uploads
 
 #: Pictures larger than this (in pixels) are refused before they are decoded.
 MAX_PIXELS = 40_000_000
 
 
-class AvatarError(ValueError):
+class AvatarError(ShownError, ValueError):
     """The upload cannot become an avatar; the message says why, for the form."""
 
 
@@ -77,7 +77,7 @@ def store_picture(
     try:
         stored = uploads.store(container, file_name, io.BytesIO(png))
     except BadRequest as refusal:
-        raise AvatarError(refusal.message) from None
+        raise AvatarError(refusal.shown) from None
     if previous is not None:
         uploads.remove_after_commit(*previous)
     return stored

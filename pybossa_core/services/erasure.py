@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.db import json_array_contains
+from pybossa_core.i18n import ShownError, _
 from pybossa_core.models import Auditlog, Project, Task, TaskHandout, TaskRun, User
 from pybossa_core.services import projects
 from pybossa_core.services.cache import project_data_changed
@@ -31,7 +32,7 @@ PROFILE_COLUMNS = ("id", "name", "fullname", "email_addr", "locale", "created", 
                    "subscribed", "valid_email", "n_answers", "info")
 
 
-class CannotErase(ValueError):
+class CannotErase(ShownError, ValueError):
     """Why an account cannot be erased as asked (nothing was changed)."""
 
 
@@ -83,13 +84,13 @@ def erase_user(session: Session, user: User, choice: str) -> str:
     to transfer has no co-owner.
     """
     if choice not in (TRANSFER, DELETE):
-        raise CannotErase("Choose what happens to your projects")
+        raise CannotErase(_("Choose what happens to your projects"))
     if user.admin and session.scalar(sa.select(sa.func.count(User.id)).where(User.admin.is_(True))) == 1:
-        raise CannotErase("The site's last admin cannot be deleted: make another user admin first")
+        raise CannotErase(_("The site's last admin cannot be deleted: make another user admin first"))
     owned = owned_projects(session, user)
     orphans = [project.short_name for project in owned if _heir(project, user) is None]
     if choice == TRANSFER and orphans:
-        raise CannotErase("These projects have no co-owner to take them: " + ", ".join(orphans))
+        raise CannotErase(_("These projects have no co-owner to take them: ${projects}", mapping={"projects": ", ".join(orphans)}))
     pseudonym = "erased-" + secrets.token_hex(8)
     for project in owned:
         if choice == TRANSFER:

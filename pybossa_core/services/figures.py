@@ -23,8 +23,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
+from pyramid.i18n import TranslationString
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import _, english
 from pybossa_core.interfaces import IStatsCalculators, find_service
 from pybossa_core.models import SiteSnapshot
 from pybossa_core.models.meta import utcnow
@@ -42,7 +44,7 @@ REFRESH_CLAIM_SECONDS = 60
 #: The statistics plugin to install for every scope (the core's own install does not bring it).
 STATS_PLUGIN = "pybossa-stats-default"
 #: What the messages call each scope's page.
-SCOPE_PAGES = {"project": "projects' statistics", "site": "site's statistics", "dashboard": "admin dashboard"}
+SCOPE_PAGES = {"project": _("projects' statistics"), "site": _("site's statistics"), "dashboard": _("admin dashboard")}
 #: The page of a scope no plugin computes, for the site's pages and for a project's.
 NOT_COMPUTED_TEMPLATE = "/stats/not_installed.html"
 PROJECT_NOT_COMPUTED_TEMPLATE = "/projects/stats_not_installed.html"
@@ -54,11 +56,9 @@ def calculator(calculators: Mapping[str, StatsSpec], scope: str) -> Callable[...
     return None if spec is None else spec.recompute
 
 
-def not_computed_message(scope: str) -> str:
-    return (
-        f"No statistics plugin computes the {SCOPE_PAGES[scope]} on this site: its administrator needs to "
-        f"install one (such as {STATS_PLUGIN}) and restart the site."
-    )
+def not_computed_message(scope: str) -> TranslationString:
+    return _("No statistics plugin computes the ${page} on this site: its administrator needs to install one "
+             "(such as ${plugin}) and restart the site.", mapping={"page": SCOPE_PAGES[scope], "plugin": STATS_PLUGIN})
 
 
 def not_computed(scope: str) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def warn_missing_calculators(calculators: Mapping[str, Any]) -> None:
     """Log, once at startup, each scope no installed plugin computes."""
     for scope in STATS_FIGURES:
         if scope not in calculators:
-            logger.warning("%s", not_computed_message(scope))
+            logger.warning("%s", english(not_computed_message(scope)))
 
 
 def includeme(config) -> None:

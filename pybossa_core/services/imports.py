@@ -38,9 +38,9 @@ def claim(session: Session, project_id: int, user_id: int, *, max_per_user: int,
     if project_id in running:
         raise ImportFailed(PROJECT_BUSY)
     if len(running) >= max_per_user:
-        raise ImportFailed(
-            f"You already have {len(running)} imports running (at most {max_per_user} at once): "
-            "wait for one to finish, then try again.")
+        raise ImportFailed(_(
+            "You already have ${running} imports running (at most ${limit} at once): wait for one to finish, then try again.",
+            mapping={"running": len(running), "limit": max_per_user}))
     row = RunningImport(project_id=project_id, user_id=user_id)
     session.add(row)
     # A racing claim of the same project fails here on the unique project_id; the request is

@@ -10,6 +10,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from pybossa_core.i18n import _
 from pybossa_core.models import User
 
 
@@ -17,8 +18,8 @@ class BadKey(ValueError):
     """A link's key is expired, tampered with or used up; the message says which, for the visitor."""
 
 
-EXPIRED = "This link has expired. Please ask for a new one."
-INVALID = "This link is not valid. Please check you copied all of it, or ask for a new one."
+EXPIRED = _("This link has expired. Please ask for a new one.")
+INVALID = _("This link is not valid. Please check you copied all of it, or ask for a new one.")
 
 
 class LinkKeys:

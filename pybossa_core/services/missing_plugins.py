@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import english
 from pybossa_core.interfaces import IPluginHooks, ISessionFactory, find_service
 from pybossa_core.models import Project
 from pybossa_core.plugins import not_installed
@@ -35,7 +36,7 @@ class MissingPlugin:
     @property
     def message(self) -> str:
         fallback = NAMED_IN_INFO[self.registry][1]
-        return f"{not_installed(self.registry, self.name)} Project {self.project} uses {fallback!r} meanwhile."
+        return f"{english(not_installed(self.registry, self.name))} Project {self.project} uses {fallback!r} meanwhile."
 
     def to_json(self) -> dict[str, str]:
         return {"project": self.project, "kind": self.registry, "name": self.name, "message": self.message}

@@ -12,10 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from pybossa_core.i18n import _
 from pybossa_core.models import User, UserIdentity
 from pybossa_core.services.users import create_user, find_by_email
 
-EMAIL_TAKEN_BY_ANOTHER = "Sorry, there is already an account with the same e-mail."
+EMAIL_TAKEN_BY_ANOTHER = _("Sorry, there is already an account with the same e-mail.")
 
 
 def _unique_name(session: Session, wanted: str) -> str:

@@ -7,6 +7,8 @@ import hmac
 import os
 import re
 
+from pybossa_core.i18n import _
+
 #: scrypt's cost: 16 MiB of memory and ~50 ms per hash on a current CPU.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 PREFIX = "scrypt"
@@ -52,15 +54,13 @@ def check_password(stored: str | None, password: str) -> bool:
 
 
 def password_strength_errors(password: str) -> list[str]:
-    """Return what a password lacks under PYBOSSA's strong-password policy (empty when strong)."""
+    """Return what a password lacks under PYBOSSA's strong-password policy (empty when strong),
+    one sentence per rule, each translatable on its own."""
     rules = (
-        (len(password) >= 8, "at least 8 characters"),
-        (re.search(r"[A-Z]", password), "an uppercase letter"),
-        (re.search(r"[a-z]", password), "a lowercase letter"),
-        (re.search(r"\d", password), "a digit"),
-        (re.search(r"[^A-Za-z0-9]", password), "a special character"),
+        (len(password) >= 8, _("Password must have at least 8 characters.")),
+        (re.search(r"[A-Z]", password), _("Password must have an uppercase letter.")),
+        (re.search(r"[a-z]", password), _("Password must have a lowercase letter.")),
+        (re.search(r"\d", password), _("Password must have a digit.")),
+        (re.search(r"[^A-Za-z0-9]", password), _("Password must have a special character.")),
     )
-    missing = [text for ok, text in rules if not ok]
-    if missing:
-        return ["Password must have " + ", ".join(missing) + "."]
-    return []
+    return [text for ok, text in rules if not ok]

@@ -241,36 +241,36 @@ def find_user(session: Session, text: str) -> User | None:
 def add_coowner(project: Project, user: User) -> tuple[str, str]:
     """Make ``user`` a co-owner; return the flash message and its status."""
     if user.id in (project.owners_ids or []) or user.id == project.owner_id:
-        return "User is already an owner", "warning"
+        return _("User is already an owner"), "warning"
     project.owners_ids = [*(project.owners_ids or []), user.id]
-    return "User was added to list of owners", "success"
+    return _("User was added to list of owners"), "success"
 
 
 def remove_coowner(project: Project, user: User) -> tuple[str, str]:
     """Take ``user`` off the co-owners (never the owner); return the flash message and its status."""
     if user.id == project.owner_id:
-        return "Cannot remove project creator", "error"
+        return _("Cannot remove project creator"), "error"
     if user.id not in (project.owners_ids or []):
-        return "User is not a project owner", "error"
+        return _("User is not a project owner"), "error"
     project.owners_ids = [owner_id for owner_id in project.owners_ids if owner_id != user.id]
-    return "User was deleted from the list of owners", "success"
+    return _("User was deleted from the list of owners"), "success"
 
 
 def invite(project: Project, user: User) -> tuple[str, str]:
     """Let ``user`` see the private ``project``; return the flash message and its status."""
     if user.id == project.owner_id or user.id in (project.owners_ids or []):
-        return "This user already owns the project", "warning"
+        return _("This user already owns the project"), "warning"
     if user.id in (project.invited_ids or []):
-        return "This user is already invited", "warning"
+        return _("This user is already invited"), "warning"
     project.invited_ids = [*(project.invited_ids or []), user.id]
-    return f"{user.name} may now see the project", "success"
+    return _("${name} may now see the project", mapping={"name": user.name}), "success"
 
 
 def uninvite(project: Project, user: User) -> tuple[str, str]:
     if user.id not in (project.invited_ids or []):
-        return "This user is not invited", "error"
+        return _("This user is not invited"), "error"
     project.invited_ids = [user_id for user_id in project.invited_ids if user_id != user.id]
-    return f"{user.name} may no longer see the project", "success"
+    return _("${name} may no longer see the project", mapping={"name": user.name}), "success"
 
 
 def invited_users(session: Session, project: Project) -> list[User]:

@@ -35,6 +35,7 @@ from PIL import Image, UnidentifiedImageError
 from pyramid.response import FileResponse
 
 from pybossa_core.errors import BadRequest, NotFound
+from pybossa_core.i18n import _
 from pybossa_core.interfaces import IUploader, IUploads
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -171,12 +172,12 @@ class LocalUploader:
         base = safe_name(filename)
         extension = base.rsplit(".", 1)[-1].lower() if "." in base else ""
         if extension not in self.allowed_extensions:
-            raise BadRequest(f"file type {extension or '(none)'!r} is not allowed")
+            raise BadRequest(_("file type ${extension} is not allowed", mapping={"extension": repr(extension) if extension else "(none)"}))
         content = stream.read(self.max_size + 1)
         if len(content) > self.max_size:
-            raise BadRequest(f"file is larger than {self.max_size} bytes")
+            raise BadRequest(_("file is larger than ${size} bytes", mapping={"size": self.max_size}))
         if not check_content(extension, content):
-            raise BadRequest(f"the file's content is not a {extension} file")
+            raise BadRequest(_("the file's content is not a ${extension} file", mapping={"extension": extension}))
         # A short random prefix keeps two uploads of "image.png" from replacing each other.
         file_name = f"{uuid.uuid4().hex[:8]}_{base}"
         folder = os.path.join(self.directory, container)

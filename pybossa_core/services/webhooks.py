@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core import outbound
+from pybossa_core.i18n import ShownError, _
 from pybossa_core.interfaces import IJobQueue
 from pybossa_core.models import Project, Webhook
 from pybossa_core.models.meta import utcnow
@@ -57,7 +58,7 @@ DELIVERY_MARGIN = 30
 WEBHOOK_OF = sa.select(Project.id, Project.short_name, Project.webhook).where(Project.id == sa.bindparam("project"))
 
 
-class RefusedURL(ValueError):
+class RefusedURL(ShownError, ValueError):
     """A webhook URL this site will not call; the message says why."""
 
 
@@ -73,21 +74,22 @@ def check_url(url: str, settings: Mapping[str, Any]) -> None:
     """
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise RefusedURL("The webhook must be an http or https URL")
+        raise RefusedURL(_("The webhook must be an http or https URL"))
     host, allowed_hosts = parts.hostname, settings.get("webhooks.allowed_hosts") or ()
     try:
         host.encode("idna")
     except UnicodeError:
         # Not a host name at all: IDNA cannot encode it (a control character, say).
-        raise RefusedURL(f"the host {host!r} is not a valid host name") from None
+        raise RefusedURL(_("the host ${host} is not a valid host name", mapping={"host": repr(host)})) from None
     if host in {allowed.lower() for allowed in allowed_hosts}:
         return
     if allowed_hosts:
-        raise RefusedURL(f"The webhook's host {host} is not one of the hosts this site calls (webhooks.allowed_hosts)")
+        raise RefusedURL(_("The webhook's host ${host} is not one of the hosts this site calls (webhooks.allowed_hosts)",
+                           mapping={"host": host}))
     if not settings.get("webhooks.block_private_networks"):
         return
     if any(not outbound.is_public(address) for address in _literal_addresses(host)):
-        raise RefusedURL(f"The webhook's host {host} is a private or loopback address")
+        raise RefusedURL(_("The webhook's host ${host} is a private or loopback address", mapping={"host": host}))
 
 
 def _literal_addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

@@ -68,7 +68,7 @@ def _link_payload(request, purpose: str, max_age: int | None = None) -> tuple[di
     try:
         return _keys(request).load(purpose, key, max_age=max_age or _settings(request)["account.link_expiration"]), None
     except link_keys.BadKey as error:
-        return None, str(error)
+        return None, error.args[0]
 
 
 def _user_or_404(request) -> User:
@@ -159,7 +159,7 @@ def register_confirmation(request):
         )
     )
     if taken is not None:
-        return _bad_link(request, "This link has already been used, or its name or e-mail was taken meanwhile.")
+        return _bad_link(request, _("This link has already been used, or its name or e-mail was taken meanwhile."))
     user = users.create_user(session, valid_email=True, **account)
     sessions.start_session(request, user)
     return redirect("/", status="success", flash=_("Thanks for signing-up"))
@@ -230,13 +230,13 @@ def forgot_password(request):
     # Each request mails someone: counted per account and address like sign-ins, never taken back.
     retry_after = request.find_service(ISigninThrottle, name="reset").attempt(values["email_addr"], request.client_ip)
     if retry_after:
-        return throttled(request, context, "email_addr", retry_after, "Too many password-reset requests.")
+        return throttled(request, context, "email_addr", retry_after, _("Too many password-reset requests."))
     user = users.find_by_email(request.dbsession, values["email_addr"])
     if user is None:
         return {
             **context,
-            "flash": "We don't have this email in our records. You may have signed up with a different "
-            "email or used Twitter, Facebook, or Google to sign-in",
+            "flash": _("We don't have this email in our records. You may have signed up with a different "
+                       "email or used Twitter, Facebook, or Google to sign-in"),
             "status": "error",
         }
     brand = _settings(request)["site.brand"]
@@ -477,8 +477,8 @@ def email_undo(request):
     return redirect(
         request.route_path("account.signin", slash=""),
         status="success",
-        flash="Your e-mail address is restored and every browser was signed out. "
-        "If someone else knew your password, ask for a new one.",
+        flash=_("Your e-mail address is restored and every browser was signed out. "
+                "If someone else knew your password, ask for a new one."),
     )
 
 
@@ -500,12 +500,12 @@ def _update_avatar(request, viewer: User, user: User, data: dict) -> dict:
             previous=(container, info["avatar"]) if info.get("avatar") and info.get("container") == container else None,
         )
     except AvatarError as error:
-        return _failed(_update_context(request, user, upload=(shown, {"avatar": [error.args[0]]})), error.args[0])
+        return _failed(_update_context(request, user, upload=(shown, {"avatar": [error.shown]})), error.shown)
     finally:
         upload.file.close()
     info.update(avatar=stored.file_name, container=container, avatar_url=stored.url)
     user.info = info
-    return _done(user, "Your avatar has been updated! It may take some minutes to refresh...")
+    return _done(user, _("Your avatar has been updated! It may take some minutes to refresh..."))
 
 
 def _update_password(request, viewer: User, user: User, data: dict) -> dict:
@@ -528,7 +528,7 @@ def _update_password(request, viewer: User, user: User, data: dict) -> dict:
         sessions.start_session(request, user)
     recovery = request.route_url("account.forgot_password", slash="")
     _send(request, user.email_addr, mail.password_changed(localizer_for(request.registry, user.locale), _settings(request)["site.brand"], user.fullname, recovery))
-    return _done(user, "Yay, you changed your password succesfully!")
+    return _done(user, _("Yay, you changed your password succesfully!"))
 
 
 def _update_external(request, viewer: User, user: User, data: dict) -> dict:

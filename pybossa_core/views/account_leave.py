@@ -69,7 +69,7 @@ def delete(request):
     try:
         erasure.erase_user(request.dbsession, user, choice)
     except erasure.CannotErase as refusal:
-        return {**_delete_page(request, user, shown, {"projects": [str(refusal)]}), "flash": str(refusal), "status": "error"}
+        return {**_delete_page(request, user, shown, {"projects": [refusal.shown]}), "flash": refusal.shown, "status": "error"}
     if erasing_self:
         return redirect("/", status="success", flash=_("Your account has been deleted. Thank you for your help."))
     return redirect(request.route_path("admin.users", slash=""), status="success", flash=_("The account of ${name} has been deleted.", mapping={"name": name}))

@@ -69,7 +69,7 @@ def _announcements_page(request) -> str:
 
 @view_config(route_name="admin.announcement.new", renderer="admin/new_announcement.html", permission=ADMINISTER)
 def new_announcement(request):
-    title = "Write a new post"
+    title = _("Write a new post")
     if request.method != "POST":
         return _announcement_form(request, title, {"body": None, "media_url": None, "published": True, "title": None})
     data = form_data(request)
@@ -83,7 +83,7 @@ def new_announcement(request):
 @view_config(route_name="admin.announcement.update", renderer="admin/new_announcement.html", permission=ADMINISTER)
 def update_announcement(request):
     item = _get(request, Announcement)
-    title = "Edit a post"
+    title = _("Edit a post")
     if request.method != "POST":
         fields = {"body": item.body, "media_url": item.media_url, "published": item.published, "title": item.title}
         return _announcement_form(request, title, {**fields, "id": item.id})
@@ -120,7 +120,8 @@ def users(request):
         context["form"] = show_form(request, {"user": text})
         context["found"] = [admin.user_json(session, user) for user in found]
         if not found:
-            context["flash"] = f"<strong>Ooops!</strong> We didn't find a user matching your query: <strong>{escape(text)}</strong>"
+            context["flash"] = _("<strong>Ooops!</strong> We didn't find a user matching your query: <strong>${query}</strong>",
+                                 mapping={"query": escape(text)})
             context["status"] = "info"
     return context
 

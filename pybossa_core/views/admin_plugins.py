@@ -5,6 +5,7 @@ computes, projects naming a scheduler or aggregator no plugin registers).
 """
 from __future__ import annotations
 
+from pybossa_core.i18n import _, english
 from pybossa_core.interfaces import IPluginHooks, IStatsCalculators
 from pybossa_core.plugin_api import STATS_FIGURES
 from pybossa_core.plugins import DEFAULT_PLUGINS, REGISTRIES
@@ -35,13 +36,13 @@ def plugins(request):
     statuses = hooks.statuses()
     stats = request.find_service(IStatsCalculators)
     return {
-        "title": "Plugins",
+        "title": _("Plugins"),
         "plugins": [plugin_json(hooks, info, statuses) for info in hooks.list_plugins()],
         "failed": [{"name": failure.name, "distribution": failure.distribution, "error": failure.error}
                    for failure in hooks.failed],
         "disabled": hooks.disabled,
         "unknown_disabled": hooks.unknown_disabled,
-        "not_computed": [{"scope": scope, "message": figures.not_computed_message(scope)}
+        "not_computed": [{"scope": scope, "message": english(figures.not_computed_message(scope))}
                          for scope in STATS_FIGURES if scope not in stats],
         "projects_missing_plugins": [missing.to_json() for missing in
                                      projects_naming_missing(request.dbsession, hooks.registries)],

@@ -62,6 +62,9 @@ def login(request):
     return response
 
 
+ROUND_TRIP_LOST = _("Your sign-in took too long or was not started here. Please try again.")
+
+
 def _forget_round_trip(request) -> None:
     request.add_response_callback(lambda request, response: response.delete_cookie(COOKIE_NAME, path="/account/"))
 
@@ -78,17 +81,17 @@ def callback(request):
     try:
         trip = _keys(request).load("oauth-round-trip", request.cookies.get(COOKIE_NAME, ""), max_age=ROUND_TRIP_SECONDS)
     except link_keys.BadKey:
-        return _failed(request, "Your sign-in took too long or was not started here. Please try again.")
+        return _failed(request, ROUND_TRIP_LOST)
     params = dict(request.GET.items())
     if trip.get("provider") != spec.name or (spec.checks_state and params.get("state") != trip.get("state")):
-        return _failed(request, "Your sign-in took too long or was not started here. Please try again.")
+        return _failed(request, ROUND_TRIP_LOST)
     if "error" in params or "denied" in params:
-        return _failed(request, f"You denied the request to sign in with {spec.title}.")
+        return _failed(request, _("You denied the request to sign in with ${provider}.", mapping={"provider": spec.title}))
     try:
         profile = spec.finish(params, trip.get("stash") or {}, request.route_url("account.auth.callback", provider=spec.name))
     except PluginError as error:
         log.warning("%s sign-in failed: %s", spec.name, error)
-        return _failed(request, f"Sorry, {spec.title} did not let you sign in. Please try again.")
+        return _failed(request, _("Sorry, ${provider} did not let you sign in. Please try again.", mapping={"provider": spec.title}))
     user, problem = oauth_signin.sign_in_with_profile(request.dbsession, profile)
     if user is None:
         return _failed(request, problem)

@@ -80,7 +80,7 @@ def blogpost(request):
 @view_config(route_name="project.new_blogpost", renderer="projects/new_blogpost.html", permission=MANAGE)
 def new_blogpost(request):
     project = request.context.project
-    title = "Write a new post"
+    title = _("Write a new post")
     if request.method != "POST":
         return _form_page(request, project, title, {"title": None, "body": None, "published": False})
     data = form_data(request)
@@ -95,7 +95,7 @@ def new_blogpost(request):
 def update_blogpost(request):
     project = request.context.project
     post = request.context.owned(Blogpost, "id")
-    title = "Edit a post"
+    title = _("Edit a post")
     if request.method != "POST":
         fields = {"id": post.id, "title": post.title, "body": post.body, "published": post.published}
         return {**_form_page(request, project, title, fields), "blogpost": blogpost_json(post)}

@@ -42,7 +42,7 @@ UPDATE_FIELDS = (
     "embargo_until",
 )
 PER_PAGE = 10
-ASSIGNED_ELSEWHERE = "This task is assigned to other volunteers."
+ASSIGNED_ELSEWHERE = _("This task is assigned to other volunteers.")
 IMPORTING = _("Importing tasks, this may take a while, wait...")
 #: Seconds an import's claim outlives its time limit before it counts as left by a dead process.
 IMPORT_GRACE = 60
@@ -50,7 +50,7 @@ NO_IMPORTER = _(
     "No importer is installed on this site: its administrator needs to install one (such as "
     "pybossa-importer-csv) and restart the site."
 )
-NO_PRESENTER = (
+NO_PRESENTER = _(
     "No task presenter template is installed on this site: write your presenter below, or ask the site's "
     "administrator to install a presenter plugin (such as pybossa-presenters-basic) to start from."
 )
@@ -193,7 +193,7 @@ def update(request):
         project_forms.update_project_form(), data, session=session, project=project, settings=request.registry.settings
     )
     if not errors and values["category_id"] is not None and session.get(Category, values["category_id"]) is None:
-        errors = {"category_id": ["Not a valid choice"]}
+        errors = {"category_id": [_("Not a valid choice")]}
     if not errors and values["protect"] and not values["password"] and not needs_password(project):
         errors = {"password": [project_forms.PROJECT_PASSWORD_NEEDED]}
     if errors:
@@ -240,7 +240,7 @@ def _upload_thumbnail(request, project: Project, data: dict[str, Any]) -> dict[s
             fit=THUMBNAIL_SIZE,
         )
     except avatars.AvatarError as error:
-        return _failed(_update_context(request, project, upload=(shown, {"avatar": [error.args[0]]})), error.args[0])
+        return _failed(_update_context(request, project, upload=(shown, {"avatar": [error.shown]})), error.shown)
     finally:
         upload.file.close()
     info.update(thumbnail=stored.file_name, container=container, thumbnail_url=stored.url)
@@ -330,7 +330,7 @@ def import_task(request):
     }
     if kind is None:
         if request.method == "POST":
-            return _failed(context, "Choose an importer: type is missing.")
+            return _failed(context, _("Choose an importer: type is missing."))
         if not importers:
             return {**context, "flash": NO_IMPORTER, "status": "warning"}
         return context

@@ -60,7 +60,8 @@ def coowners(request):
     form = show_form(request, {"user": text})
     user = projects.find_user(request.dbsession, text) if text else None
     if user is None:
-        flash = f"<strong>Ooops!</strong> We didn't find a user matching your query: <strong>{escape(text)}</strong>"
+        flash = _("<strong>Ooops!</strong> We didn't find a user matching your query: <strong>${query}</strong>",
+                  mapping={"query": escape(text)})
         return _coowners_page(request, project, form=form, flash=flash, status="info")
     found = {**_owner_json(user, project), "is_coowner": user.id in (project.owners_ids or [])}
     return _coowners_page(request, project, form=form, found=found)
@@ -99,9 +100,9 @@ def transfer_ownership(request):
     if not errors:
         new_owner = users.find_by_email(request.dbsession, values["email_addr"])
         if new_owner is None:
-            errors = {"email_addr": ["New project owner not found by email"]}
+            errors = {"email_addr": [_("New project owner not found by email")]}
         elif new_owner.id == project.owner_id:
-            errors = {"email_addr": ["This user already owns the project"]}
+            errors = {"email_addr": [_("This user already owns the project")]}
     if errors:
         return {**context, "form": show_form(request, {"email_addr": email}, errors),
                 "flash": CORRECT_ERRORS, "status": "error"}
@@ -133,7 +134,8 @@ def invitations(request):
     text = str(form_data(request).get("user") or "").strip()
     user = projects.find_user(request.dbsession, text) if text else None
     if user is None:
-        errors = {"user": [f"We didn't find a user matching your query: {text}" if text else forms.FIELD_REQUIRED]}
+        errors = {"user": [_("We didn't find a user matching your query: ${query}", mapping={"query": text})
+                           if text else forms.FIELD_REQUIRED]}
         return _invitations_page(request, project, form=show_form(request, {"user": text}, errors),
                                  flash=CORRECT_ERRORS, status="error")
     flash, status = projects.invite(project, user)

@@ -86,7 +86,7 @@ def _context(request, project, form_fields=None, errors=None) -> dict:
         "form": show_form(request, fields, errors),
         "has_quiz": quiz.quiz_of(project) is not None,
         "quiz_results": quiz.results(request.dbsession, project) if quiz.quiz_of(project) else [],
-        "aggregator_options": [("", f"Default ({quality.DEFAULT_AGGREGATOR})"),
+        "aggregator_options": [("", request.localizer.translate(_("Default (${name})", mapping={"name": quality.DEFAULT_AGGREGATOR}))),
                                *((spec.name, spec.title) for spec in aggregators.values())],
     }
     missing = quality.missing_aggregator(aggregators, project)

@@ -66,11 +66,11 @@ def task_assign(request):
     try:
         users = assignments.users_named(request.dbsession, text)
     except assignments.UnknownUsers as unknown:
-        page = _review_page(request, project, task, text, {"users": [str(unknown)]})
-        return {**page, "flash": str(unknown), "status": "error"}
+        page = _review_page(request, project, task, text, {"users": [unknown.shown]})
+        return {**page, "flash": unknown.shown, "status": "error"}
     assignments.assign(request.dbsession, project, task, users)
-    flash = (f"Task assigned to {', '.join(sorted(user.name for user in users))}" if users
-             else "The task is open to every volunteer again")
+    flash = (_("Task assigned to ${users}", mapping={"users": ", ".join(sorted(user.name for user in users))}) if users
+             else _("The task is open to every volunteer again"))
     back = request.route_path("project.task_review", short_name=project.short_name, task_id=task.id, slash="")
     return redirect(back, status="success", flash=flash)
 

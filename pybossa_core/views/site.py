@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from pyramid.i18n import TranslationString
 from pyramid.view import view_config
 
 from pybossa_core.i18n import _
@@ -66,10 +67,10 @@ def announcements(request):
 # -- help -----------------------------------------------------------------------------------
 
 
-def _page(request, *paragraphs: str) -> str:
-    """Return a help text as simplified HTML, the site's brand in place of ``{brand}``."""
+def _page(request, *paragraphs: TranslationString) -> str:
+    """Return a help text as simplified HTML in the page's language, the site's brand in place of ``${brand}``."""
     brand = escape(request.registry.settings["site.brand"])
-    body = "".join(f"<p>{paragraph.format(brand=brand)}</p>" for paragraph in paragraphs)
+    body = "".join(f"<p>{request.localizer.translate(paragraph, mapping={'brand': brand})}</p>" for paragraph in paragraphs)
     return f"<html><body>{body}</body></html>"
 
 
@@ -82,10 +83,10 @@ def help_api(request):
 def help_privacy(request):
     content = _page(
         request,
-        "{brand} keeps what you give when you register (name, e-mail address, password hash) and the answers "
-        "you contribute. Answers are shared with the projects' owners and may be published as their results.",
-        "The addresses of anonymous contributors are kept only in a one-way anonymised form.",
-        "You may change your profile, hide it with privacy mode, or ask the site's administrators to delete it.",
+        _("${brand} keeps what you give when you register (name, e-mail address, password hash) and the answers "
+          "you contribute. Answers are shared with the projects' owners and may be published as their results."),
+        _("The addresses of anonymous contributors are kept only in a one-way anonymised form."),
+        _("You may change your profile, hide it with privacy mode, or ask the site's administrators to delete it."),
     )
     return {"title": _("Privacy Policy"), "content": content}
 
@@ -94,9 +95,10 @@ def help_privacy(request):
 def help_cookies(request):
     content = _page(
         request,
-        "{brand} sets one cookie: the session cookie that keeps you signed in and protects forms against "
-        "cross-site requests. It is deleted when you sign out.",
-        "No advertising or tracking cookies are set by the site itself.",
+        _("${brand} sets one cookie: the session cookie that keeps you signed in and protects forms against "
+          "cross-site requests. It is deleted when you sign out."),
+        _("When you choose a language, a second cookie, lang, keeps your choice for a year."),
+        _("No advertising or tracking cookies are set by the site itself."),
     )
     return {"title": _("Help: Cookies Policy"), "content": content}
 
@@ -105,10 +107,10 @@ def help_cookies(request):
 def help_tos(request):
     content = _page(
         request,
-        "By contributing to {brand} you agree that your answers may be used and published by the projects "
-        "you contribute to.",
-        "Be respectful: do not submit answers meant to mislead a project, and do not try to disrupt the site.",
-        "The site is offered as is; its administrators may suspend accounts that break these terms.",
+        _("By contributing to ${brand} you agree that your answers may be used and published by the projects "
+          "you contribute to."),
+        _("Be respectful: do not submit answers meant to mislead a project, and do not try to disrupt the site."),
+        _("The site is offered as is; its administrators may suspend accounts that break these terms."),
     )
     return {"title": _("Help: Terms of Use"), "content": content}
 

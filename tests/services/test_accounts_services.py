@@ -21,7 +21,8 @@ def test_password_hashes_are_salted_scrypt_and_checked():
 def test_strong_password_rules():
     assert password_strength_errors("Str0ng-pass") == []
     assert password_strength_errors("weak") == [
-        "Password must have at least 8 characters, an uppercase letter, a digit, a special character."
+        "Password must have at least 8 characters.", "Password must have an uppercase letter.",
+        "Password must have a digit.", "Password must have a special character.",
     ]
 
 

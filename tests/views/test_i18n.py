@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import urllib.parse
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -40,14 +41,22 @@ TRANSLATIONS = {
         "The link works once and expires in an hour. If you did not ask, ignore this message.\n":
         "Hola ${fullname}:\n\nAlguien pidió cambiar la contraseña de tu cuenta de ${brand}. "
         "Para elegir otra, sigue este enlace:\n\n${url}\n\nEl enlace vale una vez, durante una hora.\n",
+
+        "${source} could not be fetched: ${reason}.": "No se pudo descargar ${source}: ${reason}.",
+        "the host ${host} is in a private or local network, which this site does not call":
+        "el servidor ${host} está en una red privada o local, a la que este sitio no llama",
+        "Password must have an uppercase letter.": "La contraseña debe tener una letra mayúscula.",
     },
     "fr": {"Projects": "Projets", "Sign in": "Se connecter"},
     "ja": {"Projects": "プロジェクト"},
+    # PYBOSSA's name for Brazilian Portuguese, which the site offers as ``pt``.
+    "pt_BR": {"Projects": "Projetos"},
 }
 
 
 #: A plugin's texts come from its own domain's catalog (the CSV importer's here).
-PLUGIN_TRANSLATIONS = {"es": {"Give either a link to a CSV file or its text.": "Da un enlace a un archivo CSV o su texto."}}
+PLUGIN_TRANSLATIONS = {"es": {"Give either a link to a CSV file or its text.": "Da un enlace a un archivo CSV o su texto.",
+                               "The link": "el enlace"}}
 
 
 def write_catalog(folder: Path, language: str, messages: dict[str, str], domain: str = "pybossa_core") -> None:
@@ -112,6 +121,105 @@ def test_bad_values_are_ignored_and_a_missing_catalog_is_english(site_with, tran
     assert nav(site.get("/", headers={"Accept-Language": "es"})) == "Proyectos"
     page = site.get("/", {"lang": "nl"})
     assert nav(page) == "Projects" and page.html.find("html")["lang"] == "nl"
+
+
+OWN_NAMES = ["English", "Español", "Français", "Deutsch", "Italiano", "Português", "日本語", "Ελληνικά"]
+
+
+def switcher(page):
+    return page.html.find("details", class_="lang-menu")
+
+
+def test_the_switcher_lists_each_language_by_its_own_name_and_links_to_the_same_page(site):
+    page = site.get("/stats/", {"shown": "all"})
+    menu = switcher(page)
+    links = menu.find_all("a")
+    assert [link.text for link in links] == OWN_NAMES
+    assert [link["href"] for link in links][:2] == ["/stats/?shown=all&lang=en", "/stats/?shown=all&lang=es"]
+    assert [link.text for link in menu.find_all(attrs={"aria-current": "true"})] == ["English"]
+    assert menu.find("summary").text == "English"
+
+    spanish = site.get(links[1]["href"])
+    assert nav(spanish) == "Proyectos" and spanish.html.find("html")["lang"] == "es"
+    assert [link["href"] for link in switcher(spanish).find_all("a")][1] == "/stats/?shown=all&lang=es"
+    # The choice is kept (cookie) for the next pages, where the switcher marks it.
+    home = site.get("/")
+    assert nav(home) == "Proyectos"
+    assert [link.text for link in switcher(home).find_all(attrs={"aria-current": "true"})] == ["Español"]
+
+
+def test_a_signed_in_users_choice_is_stored_in_the_profile_by_a_post_with_the_csrf_token(site, make, dbsession):
+    user = make.user("cambiante", locale="fr", passwd_hash=PASSWORD_HASH)
+    sign_in(site, user)
+    page = site.get("/stats/")
+    assert nav(page) == "Projets"
+    buttons = switcher(page).find_all("button")
+    assert [button.text for button in buttons] == OWN_NAMES
+    assert {button["form"] for button in buttons} == {"language-form"}
+    form = page.html.find("form", id="language-form")
+    assert form["method"] == "post" and form["action"] == "/language"
+    fields = {field["name"]: field["value"] for field in form.find_all("input")}
+    assert fields["next"] == "/stats/"
+
+    # Without the token nothing changes.
+    site.post("/language", {"locale": "es", "next": "/stats/"}, status=400)
+    dbsession.refresh(user)
+    assert user.locale == "fr"
+
+    chosen = site.post("/language", {"locale": "es", "next": "/stats/", "csrf_token": fields["csrf_token"]})
+    assert chosen.status_int == 302 and chosen.location.endswith("/stats/")
+    dbsession.refresh(user)
+    assert user.locale == "es"
+    assert nav(chosen.follow()) == "Proyectos"
+
+    # A language the site does not offer changes nothing; a way off the site goes home.
+    for locale in ("xx", "../etc", ""):
+        answer = site.post("/language", {"locale": locale, "next": "/stats/", "csrf_token": fields["csrf_token"]})
+        assert answer.location.endswith("/stats/")
+    dbsession.refresh(user)
+    assert user.locale == "es"
+    answer = site.post("/language", {"locale": "ja", "next": "//evil.example/", "csrf_token": fields["csrf_token"]})
+    assert urllib.parse.urlsplit(answer.location).path == "/" and "evil.example" not in answer.location
+    dbsession.refresh(user)
+    assert user.locale == "ja"
+    # A GET changes nothing.
+    assert site.get("/language", {"locale": "de", "next": "/stats/"}).location.endswith("/stats/")
+    dbsession.refresh(user)
+    assert user.locale == "ja"
+
+
+def test_portuguese_is_read_from_the_brazilian_catalog_however_it_is_asked_for(site):
+    for asked in ({"lang": "pt"}, {"lang": "pt_BR"}, {"lang": "pt-BR"}):
+        page = site.get("/", asked)
+        assert (nav(page), page.html.find("html")["lang"]) == ("Projetos", "pt")
+        site.reset()
+    assert nav(site.get("/", headers={"Accept-Language": "pt-BR, en;q=0.5"})) == "Projetos"
+
+
+def test_how_long_ago_someone_joined_is_written_in_the_locale(site, make):
+    make.user("antigua", privacy_mode=False, created=datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=3, hours=1))
+    joined = {language: site.get("/account/antigua/", {"lang": language}).html.find("dt", string="Joined").find_next("dd").text
+              for language in ("en", "es", "ja")}
+    assert joined == {"en": "3 days ago", "es": "hace 3 días", "ja": "3 日前"}
+
+
+def test_a_message_made_of_translated_parts_is_translated_whole(site, make):
+    owner = make.user("duenia", locale="es", passwd_hash=PASSWORD_HASH)
+    make.project(owner, "peces", name="Peces")
+    sign_in(site, owner)
+    refused = site.post_json("/project/peces/tasks/import?type=csv", {"csv_url": "http://127.0.0.1:9/a.csv"},
+                             headers={"X-CSRFToken": csrf_of(site), **JSON}).json
+    assert refused["form"]["errors"] == {"form": [
+        "No se pudo descargar el enlace: el servidor 127.0.0.1 está en una red privada o local, a la que este sitio no llama."]}
+
+
+def test_the_strong_password_rules_are_translated_one_by_one(site_with, translations):
+    site = site_with(**{"theme.translations": str(translations), "account.strong_password": "true"})
+    site.set_cookie("lang", "es")
+    account = {"fullname": "Nueva Persona", "name": "nueva", "email_addr": "nueva@example.com",
+               "password": "lowercase-and-1", "confirm": "lowercase-and-1"}
+    errors = site.post_json("/account/register", account, headers={"X-CSRFToken": csrf_of(site), **JSON}).json["form"]["errors"]
+    assert errors == {"password": ["La contraseña debe tener una letra mayúscula."]}
 
 
 def test_an_anonymous_visitor_asking_for_japanese_gets_it(site):

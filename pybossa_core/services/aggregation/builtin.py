@@ -2,6 +2,7 @@
 has it, and a project whose aggregator is gone falls back to it."""
 from __future__ import annotations
 
+from pybossa_core.i18n import _
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, plurality
 from pybossa_core.plugins import hookimpl
 
@@ -11,7 +12,7 @@ def majority(task: dict, votes: list[Vote]) -> Aggregate:
     return plurality(votes)
 
 
-MAJORITY = AggregatorSpec("majority", "Majority vote", majority)
+MAJORITY = AggregatorSpec("majority", _("Majority vote"), majority)
 
 
 @hookimpl(trylast=True)

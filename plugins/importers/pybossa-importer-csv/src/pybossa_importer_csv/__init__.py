@@ -71,7 +71,7 @@ def tasks(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
 def fetch_csv(url: str) -> str:
     """Download the CSV file at ``url`` (through the site's guarded fetcher) and return its text."""
     try:
-        response = fetch_response(url, source="The link", max_bytes=MAX_BYTES)
+        response = fetch_response(url, source=_("The link"), max_bytes=MAX_BYTES)
     except FetchFailed as failure:
         if failure.status in (401, 403):
             raise ImportFailed(

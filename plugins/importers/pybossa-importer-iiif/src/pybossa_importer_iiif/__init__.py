@@ -24,7 +24,7 @@ _ = TranslationStringFactory("pybossa_importer_iiif")
 
 PLUGIN_ID = "importer-iiif"
 DEFAULT_VIEWER_URL = "https://universalviewer.io/uv.html"
-SOURCE = "The manifest's server"
+SOURCE = _("The manifest's server")
 NOT_A_MANIFEST = _("That link does not give a IIIF Presentation 2 or 3 manifest.")
 
 
