@@ -198,9 +198,8 @@ def test_portuguese_is_read_from_the_brazilian_catalog_however_it_is_asked_for(s
 
 def test_how_long_ago_someone_joined_is_written_in_the_locale(site, make):
     make.user("antigua", privacy_mode=False, created=datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(days=3, hours=1))
-    joined = {language: site.get("/account/antigua/", {"lang": language}).html.find("dt", string="Joined").find_next("dd").text
-              for language in ("en", "es", "ja")}
-    assert joined == {"en": "3 days ago", "es": "hace 3 días", "ja": "3 日前"}
+    for language, joined in (("en", "3 days ago"), ("es", "hace 3 días"), ("ja", "3 日前")):
+        assert joined in {dd.text for dd in site.get("/account/antigua/", {"lang": language}).html.find_all("dd")}
 
 
 def test_a_message_made_of_translated_parts_is_translated_whole(site, make):
