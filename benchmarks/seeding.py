@@ -109,6 +109,24 @@ class Site:
     short_names: list[str]
 
 
+def seed_site_once(site_file: str | None, database_url: str, **sizes: int) -> Site:
+    """:func:`seed_site`, or with ``site_file`` naming a file an earlier run wrote, the site it describes
+    (seeding 2 000 000 task runs takes minutes: it can be done ahead, or once for several runs)."""
+    import json
+    import os
+
+    if site_file and os.path.exists(site_file):
+        with open(site_file) as saved:
+            site = Site(**json.load(saved))
+        print(f"reusing the site seeded earlier ({site_file})")
+        return site
+    site = seed_site(database_url, **sizes)
+    if site_file:
+        with open(site_file, "w") as saved:
+            json.dump(site.__dict__, saved)
+    return site
+
+
 def seed_site(database_url: str, *, n_projects: int, n_tasks: int, n_task_runs: int, n_users: int,
               days: int = 10) -> Site:
     """Insert a whole site straight into the database: users, published projects, tasks and task runs.
@@ -238,16 +256,19 @@ def time_get(session, url: str, **params) -> float:
     return elapsed
 
 
-def report_pages(base: str, pages: dict[str, tuple[str, dict]], warm_requests: int, invalidate=None) -> None:
-    """Print, for each page, its cold latency (first request; then after ``invalidate()``, a write that
-    drops the cached figures) and warm p50/p99 over ``warm_requests``, and the worst latency of a
-    light request made by another client while each cold page was computed."""
+def report_pages(base: str, pages: dict[str, tuple[str, dict]], warm_requests: int, invalidate=None,
+                 writes: int = 1) -> None:
+    """Print, for each page, its cold latency (first request), its latency right after a write
+    (``invalidate()``: the median and the worst of ``writes`` writes, each followed by one request),
+    warm p50/p99 over ``warm_requests``, and the worst latency of a light request made by another
+    client while each cold page was computed."""
     import threading
 
     import requests
 
     session, other = requests.Session(), requests.Session()
-    print(f"{'page':44} {'cold ms':>9} {'after write ms':>15} {'warm p50':>9} {'warm p99':>9} {'others max ms':>14}")
+    print(f"{'page':44} {'cold ms':>9} {f'after {writes} writes p50/max':>24} {'warm p50':>9} {'warm p99':>9}"
+          f" {'others max ms':>14}")
     for label, (path, params) in pages.items():
         url = f"{base}{path}"
         stop, beside = threading.Event(), []
@@ -261,12 +282,13 @@ def report_pages(base: str, pages: dict[str, tuple[str, dict]], warm_requests: i
         cold = time_get(session, url, **params)
         stop.set()
         watcher.join()
-        after_write = math.nan
-        if invalidate is not None:
+        after_write = []
+        for _ in range(writes if invalidate is not None else 0):
             invalidate()
-            after_write = time_get(session, url, **params)
+            after_write.append(time_get(session, url, **params))
+        after = f"{percentile(after_write, 0.5) * 1000:.1f} / {max(after_write, default=math.nan) * 1000:.1f}"
         warm = [time_get(session, url, **params) for _ in range(warm_requests)]
-        print(f"{label:44} {cold * 1000:9.1f} {after_write * 1000:15.1f} {percentile(warm, 0.5) * 1000:9.2f} "
+        print(f"{label:44} {cold * 1000:9.1f} {after:>24} {percentile(warm, 0.5) * 1000:9.2f} "
               f"{percentile(warm, 0.99) * 1000:9.2f} {max(beside, default=0) * 1000:14.1f}")
 
 

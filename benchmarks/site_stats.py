@@ -6,9 +6,11 @@
 Seeds 1 000 projects, 500 000 tasks and 2 000 000 task runs by 20 000
 users straight into the database, starts ``pybossa serve`` on it, and prints for ``/stats/``,
 ``/leaderboard/`` (anonymous, and signed in with a rank and a window), ``/`` and
-``/admin/dashboard/``: the first request's latency (cold cache), the latency after a write
-that drops the cached site figures, warm p50/p99, and the worst latency another client saw on
-a light request while the cold page was computed (a cold page must not block the others).
+``/admin/dashboard/``: the first request's latency (cold cache), the latency right after a
+volunteer's answer (the median and worst of ``--writes`` answers, each completing a new task),
+warm p50/p99, and the worst latency another client saw on a light request while the cold page
+was computed (a cold page must not block the others).  ``--site-file`` keeps what the seeding
+made, so a later run on the same database skips it.
 The dashboard's figures come from its job: the first view starts it, ``--dashboard-wait``
 seconds later the warm figures are read.
 """
@@ -16,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
 
 import requests
 
-from seeding import report_pages, seed_site, start_server
+from seeding import report_pages, seed_site_once, start_server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,21 +33,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task-runs", type=int, default=2_000_000)
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--warm", type=int, default=200, help="warm requests per page")
+    parser.add_argument("--writes", type=int, default=7, help="answers, each followed by one request per page")
+    parser.add_argument("--site-file", help="a JSON file keeping the seeded site's keys: reused when it exists")
     parser.add_argument("--log", default="/tmp/site_stats_server.log")
     args = parser.parse_args(argv)
 
-    site = seed_site(args.database_url, n_projects=args.projects, n_tasks=args.tasks,
-                     n_task_runs=args.task_runs, n_users=args.users)
+    site = seed_site_once(args.site_file, args.database_url, n_projects=args.projects, n_tasks=args.tasks,
+                          n_task_runs=args.task_runs, n_users=args.users)
     server = start_server(args.database_url, args.port, args.log)
     base = f"http://127.0.0.1:{args.port}"
     try:
-        admin = {"api_key": site.admin_key}
+        admin, volunteer = {"api_key": site.admin_key}, {"api_key": site.volunteer_key}
+        # Every seeded task is completed: each write answers a new one-answer task of a published project.
+        project_id = requests.get(f"{base}/api/project", params={"short_name": site.short_names[1], **admin},
+                                  timeout=60).json()[0]["id"]
 
         def invalidate() -> None:
-            # A new category is a write of the site's figures: the cache drops them.
-            response = requests.post(f"{base}/api/category", params=admin, timeout=60,
-                                     json={"name": f"c{uuid.uuid4().hex[:8]}", "short_name": f"c{uuid.uuid4().hex[:8]}"})
-            response.raise_for_status()
+            requests.post(f"{base}/api/task", params=admin, json={"project_id": project_id, "n_answers": 1,
+                                                                 "info": {"new": 1}}, timeout=60).raise_for_status()
+            task = requests.get(f"{base}/api/{project_id}/newtask", params=volunteer, timeout=60).json()
+            requests.post(f"{base}/api/taskrun", params=volunteer, timeout=60,
+                          json={"project_id": project_id, "task_id": task["id"], "info": {"answer": 1}}).raise_for_status()
 
         # The dashboard's first view starts its job (inline: it runs once that request is done).
         started = time.perf_counter()
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             "/leaderboard/window/3 (signed in)": ("/leaderboard/window/3", {"api_key": site.volunteer_key}),
             "/": ("/", {}),
             "/admin/dashboard/": ("/admin/dashboard/", admin),
-        }, args.warm, invalidate)
+        }, args.warm, invalidate, args.writes)
     finally:
         server.terminate()
         server.wait()

@@ -50,6 +50,7 @@ class IJobRunner(Interface):
     """Runs background jobs: inline after the commit, or on RQ (``services.jobs.JobRunner``)."""
 
     settings = Attribute("the site's settings")
+    background = Attribute("whether jobs run in other processes (RQ) rather than after the request's commit")
 
     def enqueue_after_commit(transaction_manager, function, *args, kind=None, project_id=None, min_timeout=0):
         """Run ``function(context, *args)`` once the transaction of ``transaction_manager`` commits."""

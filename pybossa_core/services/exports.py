@@ -14,8 +14,11 @@ A built ZIP is kept on disk (:class:`BuiltExports`, in ``exports.dir``) under th
 data generation (``cache.export_namespace``), which every write of the project's tasks, task
 runs, results or volunteer scores bumps: an unchanged project's export is built once and then
 served from the file, by every server process of the machine.  At most ``exports.max_running``
-are built at once, across processes (the shared counters); another request meanwhile is refused
-with 429 rather than queued behind them.
+are built (or waiting for their job) at once, across processes (the shared counters); another
+request meanwhile is refused with 429 rather than queued behind them.  Without Redis the request
+that first asks builds the file (:meth:`BuiltExports.get_or_build`); with Redis a job does
+(:func:`build_job`, queued once per file by :meth:`BuiltExports.get_or_queue`), and the requests
+are told it is being prepared until it is there.
 """
 from __future__ import annotations
 
@@ -38,9 +41,12 @@ from sqlalchemy.orm import Session
 
 from pybossa_core.db import is_postgresql
 from pybossa_core.errors import TooManyRequests
+from pybossa_core.i18n import _
 from pybossa_core.interfaces import IBuiltExports, ISharedCounters, find_service
-from pybossa_core.models import Project
+from pybossa_core.models import Project, User
 from pybossa_core.services.cache import export_namespace, generation_key
+from pybossa_core.services.jobs import JobContext, resolve
+from pybossa_core.services.mail import send_mail
 from pybossa_core.services.shared_state import SharedCounters
 
 FORMATS = ("json", "csv")
@@ -184,12 +190,19 @@ def write_export(
     return spooled
 
 
-BUSY = "Too many exports are being prepared right now: please try again in a minute."
-PREPARING = "This export is being prepared: please try again in a few seconds."
-#: How long a build may hold its place among the running ones (a process that died frees it then).
+BUSY = _("Too many exports are being prepared right now: please try again in a minute.")
+PREPARING = _("This export is being prepared: please try again in a few seconds.")
+#: What the request that queued an export's job is told when the job mails it the link.
+MAILING = _("This export is being prepared: we will e-mail you a link when it is ready.")
+#: Seconds a client is told to wait before asking again for an export being prepared.
+RETRY_AFTER = 10
+#: How long a build may hold its place among the running ones (a process that died frees it then),
+#: and the least time its job is given.
 BUILD_TTL = 15 * 60
 RUNNING_KEY = "exports:running"
 EPOCH_KEY = "exports:epoch"
+#: The kind of the export job, as admins see it and ``jobs.timeouts`` names it.
+KIND = "export"
 
 
 class BuiltExports:
@@ -197,7 +210,8 @@ class BuiltExports:
 
     A file is named by project, type, format, audience (``owners`` see gold answers, ``public``
     does not), the site's base URL (links are inside) and the generation (with the counters'
-    epoch); a newer generation's file replaces the older ones.
+    epoch); a newer generation's file replaces the older ones.  A build of a file is *claimed*
+    in the shared counters first: one builder per file, at most ``max_running`` at once.
     """
 
     def __init__(self, directory: str, counters: SharedCounters, max_running: int):
@@ -223,7 +237,8 @@ class BuiltExports:
 
         Its name holds the counters' epoch beside the generation: counters that start again
         from nothing (a new shared-state file, a flushed Redis) get a new epoch, so a file built
-        under an old count of generations is never taken for a current one.
+        under an old count of generations is never taken for a current one.  Read it before
+        the rows: rows written meanwhile bump the generation, and the file is never served.
         """
         keys = [generation_key(export_namespace(project.id)), EPOCH_KEY]
         generation, epoch = self.counters.get(keys)
@@ -233,37 +248,109 @@ class BuiltExports:
         stem = self._stem(project, kind, file_format, audience, base_url)
         return os.path.join(self.directory, f"{stem}_{epoch}-{generation}.zip")
 
+    @staticmethod
+    def open(path: str) -> IO[bytes] | None:
+        """The built file at ``path`` opened for reading, or ``None`` if it is not built."""
+        try:
+            return open(path, "rb")
+        except FileNotFoundError:
+            return None
+
+    def _claims(self, path: str) -> list[str]:
+        return [f"exports:building:{os.path.basename(path)}", RUNNING_KEY]
+
+    def claim(self, path: str) -> bool:
+        """Claim the build of ``path``: ``False`` while another holds it; :class:`TooManyRequests`
+        when ``max_running`` builds are claimed.  The holder calls :meth:`release` when done."""
+        claims = self._claims(path)
+        mine, running = self.counters.add(claims, 1, BUILD_TTL)
+        if mine == 1 and running <= self.max_running:
+            return True
+        self.counters.add(claims, -1, BUILD_TTL)
+        if mine > 1:
+            return False
+        raise TooManyRequests(BUSY, target="export", retry_after=60)
+
+    def release(self, path: str) -> None:
+        claims = self._claims(path)
+        counts = self.counters.add(claims, -1, BUILD_TTL)
+        # A claim that lapsed before its release (a job queued longer than BUILD_TTL) must not
+        # leave its count below zero, where the next claim would not be the first.
+        lapsed = [key for key, count in zip(claims, counts) if count < 0]
+        if lapsed:
+            self.counters.add(lapsed, 1, BUILD_TTL)
+
+    def store(self, path: str, archive: IO[bytes]) -> None:
+        """Keep ``archive`` as the file ``path``, in place of the older generations' files."""
+        with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".part", delete=False) as part:
+            while chunk := archive.read(1 << 20):
+                part.write(chunk)
+        archive.close()
+        stem = os.path.basename(path).rsplit("_", 1)[0]
+        for older in glob.glob(os.path.join(glob.escape(self.directory), f"{glob.escape(stem)}_*.zip")):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(older)
+        # Atomic: a reader sees the whole file or none.
+        os.replace(part.name, path)
+
     def get_or_build(self, path: str, build: Callable[[], IO[bytes]]) -> IO[bytes]:
         """Return the built file at ``path`` opened for reading, building it with ``build`` first if
         it is not there; raise :class:`TooManyRequests` while another request builds the same file,
         or when ``exports.max_running`` builds run."""
-        with contextlib.suppress(FileNotFoundError):
-            return open(path, "rb")
-        claim = f"exports:building:{os.path.basename(path)}"
-        claims = [claim, RUNNING_KEY]
-        mine, running = self.counters.add(claims, 1, BUILD_TTL)
+        if (built := self.open(path)) is not None:
+            return built
+        if not self.claim(path):
+            raise TooManyRequests(PREPARING, target="export", retry_after=RETRY_AFTER)
         try:
-            if mine > 1:
-                raise TooManyRequests(PREPARING, target="export", retry_after=10)
-            if running > self.max_running:
-                raise TooManyRequests(BUSY, target="export", retry_after=60)
             # Built meanwhile by the claim's last holder, between our look and our claim.
-            with contextlib.suppress(FileNotFoundError):
-                return open(path, "rb")
-            archive = build()
-            with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".part", delete=False) as part:
-                while chunk := archive.read(1 << 20):
-                    part.write(chunk)
-            archive.close()
-            stem = os.path.basename(path).rsplit("_", 1)[0]
-            for older in glob.glob(os.path.join(glob.escape(self.directory), f"{glob.escape(stem)}_*.zip")):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(older)
-            # Atomic: a reader sees the whole file or none.
-            os.replace(part.name, path)
+            if (built := self.open(path)) is None:
+                self.store(path, build())
         finally:
-            self.counters.add(claims, -1, BUILD_TTL)
-        return open(path, "rb")
+            self.release(path)
+        return built or open(path, "rb")
+
+    def get_or_queue(self, path: str, queue: Callable[[], None]) -> IO[bytes] | None:
+        """Return the built file at ``path`` opened for reading; if it is not there, return ``None``
+        once a job builds it: ``queue()`` queues one unless another holds the claim (the job releases
+        it).  Raise :class:`TooManyRequests` when ``exports.max_running`` builds are claimed."""
+        if (built := self.open(path)) is not None:
+            return built
+        if self.claim(path):
+            if (built := self.open(path)) is not None:
+                self.release(path)
+                return built
+            queue()
+        return None
+
+
+def build_job(context: JobContext, presenter_path: str, project_id: int, kind: str, file_format: str,
+              audience: str, base_url: str, claimed: str, user_id: int | None, mail: list[str] | None) -> None:
+    """Job: build a project's export as its data are now, release the claim ``claimed`` of the request
+    that queued it, then send that request's ``mail`` (subject, recipient, body, Message-ID), if any.
+
+    ``presenter_path`` names ``presenter(session, kind, user, base_url) -> (model, present)``: the
+    views know how the API presents each type; ``user_id`` is whose view of the objects (gold
+    answers) the file holds.  A failure reaches the runner (retried, then listed in /admin/jobs)
+    with the claim released, so the next request queues the build again.
+    """
+    built = context.find_service(IBuiltExports)
+    try:
+        with context.dbsession() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                return
+            path = built.path(project, kind, file_format, audience, base_url)
+            if not os.path.exists(path):
+                user = session.get(User, user_id) if user_id is not None else None
+                model, present = resolve(presenter_path)(session, kind, user, base_url)
+                built.store(path, write_export(session, project, model, kind, file_format, present))
+    finally:
+        # Once, whichever try ends first: the claim was taken once.
+        if not context.done("released"):
+            built.release(claimed)
+            context.mark_done("released")
+    if mail:
+        send_mail(context, *mail)
 
 
 def default_directory(database_url: str) -> str:

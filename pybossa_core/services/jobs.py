@@ -128,6 +128,8 @@ class JobInfo:
 
 class JobRunner(Protocol):
     settings: Mapping[str, Any]
+    #: Whether jobs run in other processes (RQ), so a request that queues one does not wait for it.
+    background: bool
 
     def enqueue_after_commit(self, transaction_manager, function: Callable[..., Any], *args: Any,
                              kind: str | None = None, project_id: int | None = None,
@@ -152,6 +154,10 @@ class JobQueue:
     @property
     def settings(self) -> Mapping[str, Any]:
         return self.runner.settings
+
+    @property
+    def background(self) -> bool:
+        return self.runner.background
 
     def enqueue(self, function: Callable[..., Any], *args: Any, kind: str | None = None,
                 project_id: int | None = None, min_timeout: float = 0) -> None:
@@ -182,6 +188,8 @@ def _error(error: BaseException) -> str:
 
 class InlineRunner:
     """Runs jobs in this process, after the transaction commits: the embedded site and tests."""
+
+    background = False
 
     def __init__(self, context: JobContext, retries: int):
         self.context, self.retries = context, retries
@@ -249,6 +257,8 @@ def timeout_for(settings: Mapping[str, Any], kind: str, min_timeout: float = 0) 
 
 class RQRunner:
     """Enqueues jobs on an RQ queue in Redis, for ``pybossa worker`` processes to run."""
+
+    background = True
 
     def __init__(self, client: redis.Redis, settings: Mapping[str, Any]):
         self.settings = settings

@@ -66,11 +66,15 @@ class MailService:
         self.mailer.send_immediately(message, fail_silently=False)
 
 
+def new_message_id(settings: Mapping[str, Any]) -> str:
+    """A ``Message-ID`` of the site's mail domain, made once per message (before its job runs)."""
+    domain = parseaddr(settings["mail.default_sender"])[1].rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
 def send_after_commit(jobs: JobQueue, mail: Mail) -> None:
     """Send ``mail`` in a background job once the transaction of ``jobs`` commits."""
-    domain = parseaddr(jobs.settings["mail.default_sender"])[1].rpartition("@")[2] or "localhost"
-    message_id = f"<{uuid.uuid4().hex}@{domain}>"
-    jobs.enqueue(send_mail, mail.subject, mail.recipient, mail.body, message_id, kind=KIND)
+    jobs.enqueue(send_mail, mail.subject, mail.recipient, mail.body, new_message_id(jobs.settings), kind=KIND)
 
 
 def send_mail(context: JobContext, subject: str, recipient: str, body: str, message_id: str | None = None) -> None:
@@ -113,6 +117,19 @@ def password_recovery(localizer: Localizer, brand: str, fullname: str, url: str)
             "Hi ${fullname},\n\nSomeone asked to reset the password of your ${brand} account. "
             "To choose a new one, follow this link:\n\n${url}\n\n"
             "The link works once and expires in an hour. If you did not ask, ignore this message.\n", mapping=words)),
+    )
+
+
+def export_ready(localizer: Localizer, brand: str, fullname: str, project: str, kind: str, file_format: str,
+                 url: str) -> tuple[str, str]:
+    words = {"brand": brand, "fullname": fullname, "project": project, "kind": kind, "format": file_format.upper(),
+             "url": url}
+    return (
+        localizer.translate(_("Your export of ${project} is ready", mapping=words)),
+        localizer.translate(_(
+            "Hi ${fullname},\n\nThe ${format} export of the ${kind} data of ${project} is ready to download:\n\n"
+            "${url}\n\nThe link serves it as long as the project's data stay the same; after a change it "
+            "prepares a new one.\n\nThe ${brand} team\n", mapping=words)),
     )
 
 

@@ -6,25 +6,32 @@ them it answers a ZIP holding the project's tasks, task runs or results as JSON 
 an unknown ``format`` is 415 and an unknown ``type`` 404.  Drafts are shown only to their
 owners and admins; a project whose ``zip_download`` is off is exported only for them too, and so
 is a project under embargo (``embargo_until``) until that time.
+
+A download is built once per change of the project's data and then served from its file
+(``exports.BuiltExports``).  Without Redis the first request builds it; with Redis (jobs on RQ) a
+``pybossa worker`` job does, and until it is there the download answers 202 with ``Retry-After``
+and the page saying it is being prepared (the signed-in requester who queued it gets the link by
+e-mail).
 """
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import IO, Any
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedMediaType
 from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
 from pybossa_core.api import result, task, taskrun
-from pybossa_core.api.base import api_call, serialize
+from pybossa_core.api.base import ApiCall, serialize
 from pybossa_core.contexts import ProjectContext
-from pybossa_core.i18n import _
-from pybossa_core.interfaces import IBuiltExports
+from pybossa_core.i18n import _, localizer_for
+from pybossa_core.interfaces import IBuiltExports, IJobQueue
 from pybossa_core.models import Project, VolunteerReliability
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import EXPORT, MANAGE, under_embargo
-from pybossa_core.services import exports, reliability
+from pybossa_core.services import exports, mail, reliability
+from pybossa_core.services.jobs import function_path
 
 #: The API resource whose presenter writes each exported type.
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
@@ -40,33 +47,78 @@ def _embargoed(project):
              mapping={"day": project.embargo_until.date().isoformat()})
 
 
-def _downloads(request, project: Project) -> list[dict[str, str]]:
-    return [
-        {
-            "type": kind,
-            "format": file_format,
-            "url": request.route_path(
-                "project.export", short_name=project.short_name, slash="", _query={"type": kind, "format": file_format}
-            ),
-        }
-        for kind in [*RESOURCES, *([RELIABILITY] if request.has_permission(MANAGE) else [])]
-        for file_format in exports.FORMATS
-    ]
-
-
-def _download(request, project: Project, kind: str, file_format: str) -> Response:
+def presenter(session, kind: str, user, base_url: str) -> tuple[type, exports.Presenter]:
+    """The model an export of ``kind`` reads, and how it presents each row: as the API shows it to
+    ``user`` (gold answers for owners), with links under ``base_url``.  The export job calls it too."""
     if kind == RELIABILITY:
-        model, present = VolunteerReliability, lambda row: reliability.describe(row.volunteer, row.n_gold, row.n_correct)
-    else:
-        resource, call, base_url = RESOURCES[kind], api_call(request), request.application_url
-        model, present = resource.model, lambda obj: serialize(call, resource, obj, base_url)
-    built = request.find_service(IBuiltExports)
-    # Owners' exports hold what only they see (gold answers): built apart from everyone else's.
-    audience = "owners" if request.has_permission(MANAGE) else "public"
-    path = built.path(project, kind, file_format, audience, request.application_url)
-    archive = built.get_or_build(
-        path, lambda: exports.write_export(request.dbsession, project, model, kind, file_format, present)
+        return VolunteerReliability, lambda row: reliability.describe(row.volunteer, row.n_gold, row.n_correct)
+    resource = RESOURCES[kind]
+    call = ApiCall(session=session, user=user, client_ip="", request=None)
+    return resource.model, lambda obj: serialize(call, resource, obj, base_url)
+
+
+def _export_url(request, project: Project, kind: str, file_format: str, *, absolute: bool = False) -> str:
+    route = request.route_url if absolute else request.route_path
+    return route("project.export", short_name=project.short_name, slash="", _query={"type": kind, "format": file_format})
+
+
+def _page(request, project: Project, embargoed: bool) -> dict[str, Any]:
+    return {
+        **project_page(request, project, " &middot; Export"),
+        "loading_text": LOADING_TEXT,
+        "ckan_name": None,
+        "exporters": [] if embargoed else [
+            {"type": kind, "format": file_format, "url": _export_url(request, project, kind, file_format)}
+            for kind in [*RESOURCES, *([RELIABILITY] if request.has_permission(MANAGE) else [])]
+            for file_format in exports.FORMATS
+        ],
+    }
+
+
+def _ready_mail(request, project: Project, kind: str, file_format: str) -> list[str] | None:
+    """The mail telling the signed-in requester their export is ready, in their language (subject,
+    recipient, body, Message-ID), or ``None`` for a requester without an address."""
+    user, settings = request.identity, request.registry.settings
+    if user is None or not user.email_addr:
+        return None
+    subject, body = mail.export_ready(
+        localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, project.name, kind,
+        file_format, _export_url(request, project, kind, file_format, absolute=True),
     )
+    return [subject, user.email_addr, body, mail.new_message_id(settings)]
+
+
+def _download(request, project: Project, kind: str, file_format: str) -> Any:
+    built, jobs = request.find_service(IBuiltExports), request.find_service(IJobQueue)
+    # Owners' exports hold what only they see (gold answers): built apart from everyone else's.
+    owners = request.has_permission(MANAGE)
+    audience, base_url = "owners" if owners else "public", request.application_url
+    path = built.path(project, kind, file_format, audience, base_url)
+    if jobs.background:
+        queued: dict[str, Any] = {}
+
+        def queue() -> None:
+            queued["mail"] = _ready_mail(request, project, kind, file_format)
+            jobs.enqueue(exports.build_job, function_path(presenter), project.id, kind, file_format, audience,
+                         base_url, path, request.identity.id if owners else None, queued["mail"],
+                         kind=exports.KIND, project_id=project.id, min_timeout=exports.BUILD_TTL)
+
+        archive = built.get_or_queue(path, queue)
+        if archive is None:
+            # 202: the same URL answers the file once the job has built it.
+            request.response.status_code = 202
+            request.response.headers["Retry-After"] = str(exports.RETRY_AFTER)
+            return {
+                **_page(request, project, embargoed=False),
+                "flash": exports.MAILING if queued.get("mail") else exports.PREPARING, "status": "info",
+                "preparing": {"type": kind, "format": file_format, "url": _export_url(request, project, kind, file_format)},
+            }
+    else:
+        def build() -> IO[bytes]:
+            model, present = presenter(request.dbsession, kind, request.identity, base_url)
+            return exports.write_export(request.dbsession, project, model, kind, file_format, present)
+
+        archive = built.get_or_build(path, build)
     size = os.fstat(archive.fileno()).st_size
     response = Response(content_type="application/zip", app_iter=FileIter(archive), content_length=size)
     response.content_disposition = f'attachment; filename="{exports.download_name(project, kind, file_format)}"'
@@ -81,12 +133,7 @@ def export(request) -> Any:
     if not (kind and file_format):
         if set(request.GET) - PAGE_KEYS:
             raise HTTPNotFound()
-        page = {
-            **project_page(request, project, " &middot; Export"),
-            "loading_text": LOADING_TEXT,
-            "ckan_name": None,
-            "exporters": [] if embargoed else _downloads(request, project),
-        }
+        page = _page(request, project, embargoed)
         if embargoed:
             page.update(flash=_embargoed(project), status="info")
         return page

@@ -97,3 +97,31 @@ def test_counters_that_start_again_never_serve_an_old_file(testapp, app, make, p
     counters.add([key], generation, None)
     assert "Plane?" in unzip(download(testapp, "task", "json"))[1]
     assert builds == ["task", "task"]
+
+
+def test_another_request_while_a_file_is_built_is_told_to_come_back(testapp, app, make, project, builds):
+    make.task(project)
+    built = find_service(app.registry, IBuiltExports)
+    path = built.path(project, "task", "json", "public", "http://localhost:5000")
+    assert built.claim(path)  # another request builds it
+    try:
+        refused = download(testapp, "task", "json", headers=JSON, status=429)
+        assert refused.headers["Retry-After"] == str(exports.RETRY_AFTER)
+        assert refused.json["exception_msg"] == exports.PREPARING and builds == []
+    finally:
+        built.release(path)
+    download(testapp, "task", "json")
+    assert builds == ["task"]
+
+
+def test_a_claim_that_lapsed_before_its_release_leaves_no_count_below_zero(testapp, app, make, project, builds):
+    make.task(project)
+    built = find_service(app.registry, IBuiltExports)
+    path = built.path(project, "task", "json", "public", "http://localhost:5000")
+    claims = [f"exports:building:{path.rsplit('/', 1)[1]}", exports.RUNNING_KEY]
+    assert built.claim(path)
+    built.counters.delete(claims)  # the claim's time ran out (a job that waited in its queue)
+    built.release(path)
+    assert built.counters.get(claims) == [0, 0]
+    download(testapp, "task", "json")
+    assert builds == ["task"]
