@@ -120,6 +120,8 @@ def register(request):
         "email_addr": values["email_addr"],
         "passwd_hash": hash_password(values["password"]),
         "consent": values["consent"],
+        # The language the visitor registered in becomes their profile's (docs/i18n.md).
+        "locale": request.locale_name,
     }
     if settings["account.confirmation_required"]:
         key = _keys(request).make("account-validation", account)

@@ -221,6 +221,13 @@ def test_the_strong_password_rules_are_translated_one_by_one(site_with, translat
     assert errors == {"password": ["La contraseña debe tener una letra mayúscula."]}
 
 
+def test_a_new_account_keeps_the_language_its_visitor_registered_in(site, dbsession):
+    account = {"fullname": "Yuki Sato", "name": "yuki", "email_addr": "yuki@example.com",
+               "password": "Secret-pass1", "confirm": "Secret-pass1"}
+    site.post_json("/account/register", account, headers={"X-CSRFToken": csrf_of(site), "Accept-Language": "ja", **JSON})
+    assert dbsession.scalar(sa.select(User.locale).where(User.name == "yuki")) == "ja"
+
+
 def test_an_anonymous_visitor_asking_for_japanese_gets_it(site):
     assert nav(site.get("/", headers={"Accept-Language": "ja,en;q=0.8"})) == "プロジェクト"
 
