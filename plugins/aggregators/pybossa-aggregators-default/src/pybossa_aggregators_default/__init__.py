@@ -25,13 +25,9 @@ LEAST_WEIGHT = 1e-3
 PRIOR_RIGHT, PRIOR_GOLD = 3, 4
 
 
-def _distinct_answers(votes: list[Vote]) -> int:
-    return len({json.dumps(vote.answer, sort_keys=True) for vote in votes})
-
-
 def weighted(task: dict, votes: list[Vote]) -> Aggregate:
     """The answer with the most reliability behind it; confidence is its posterior probability."""
-    distinct = max(_distinct_answers(votes), 2)
+    distinct = max(len(tally(votes)), 2)
 
     def weight(vote: Vote) -> float:
         right = (vote.n_correct + PRIOR_RIGHT) / (vote.n_gold + PRIOR_GOLD)
