@@ -8,7 +8,8 @@ It seeds a project (``--tasks`` tasks, ``n_answers`` 3) and ``--volunteers`` vol
 as ``load.py``'s server) and sends it, through WebTest, ``--cycles`` contribution cycles
 (``GET /api/<project_id>/newtask`` then ``POST /api/taskrun``, volunteers in turn) and
 ``--reads`` requests of each read of the mix (``newtask`` alone, volunteers in turn; a task, the project's task runs, the project,
-``/stats/``, the project's statistics page). Every request commits for real, as on a live site.
+``/stats/``, the project's statistics page, the home page ``/`` and the project's page, in the
+language of ``--language`` when given). Every request commits for real, as on a live site.
 
 It prints, per kind, the median and mean CPU of one request (``time.process_time``) and the SQL
 statements it sent. CPU per request is the figure to compare on a busy machine: the load on
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 
 from seeding import seed_project
 
-KINDS = ("cycle", "newtask", "task", "taskruns", "project", "stats", "project stats")
+KINDS = ("cycle", "newtask", "task", "taskruns", "project", "stats", "project stats", "home", "project page")
 
 
 class StatementCounter:
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=300)
     parser.add_argument("--reads", type=int, default=300, help="requests of each read kind")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"what to run, of {', '.join(KINDS)}")
+    parser.add_argument("--language", help="ask the pages in this language (Accept-Language; default: none, English)")
     parser.add_argument("--assign-every", type=int, default=0,
                         help="assign every Nth task to the first volunteer (default 0: the project assigns nothing)")
     parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
@@ -122,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         app.post_json(f"/api/taskrun?api_key={key}",
                       {"project_id": site.project_id, "task_id": task["id"], "info": {"answer": turn % 3}})
 
+    page_headers = {"Accept-Language": args.language} if args.language else {}
+
     # One function per kind, so that a profile's stacks say which request they belong to.
     def newtask(turn: int) -> None:
         app.get(f"/api/{site.project_id}/newtask", {"api_key": site.volunteers[turn % len(site.volunteers)][1]})
@@ -136,14 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         app.get(f"/api/project/{site.project_id}")
 
     def read_stats(turn: int) -> None:
-        app.get("/stats/")
+        app.get("/stats/", headers=page_headers)
 
     def read_project_stats(turn: int) -> None:
-        app.get(f"/project/{site.short_name}/stats")
+        app.get(f"/project/{site.short_name}/stats", headers=page_headers)
+
+    def read_home(turn: int) -> None:
+        app.get("/", headers=page_headers)
+
+    def read_project_page(turn: int) -> None:
+        app.get(f"/project/{site.short_name}/", headers=page_headers)
 
     reads = {"newtask": newtask, "task": read_task, "taskruns": read_taskruns, "project": read_project,
              "stats": read_stats,
-             "project stats": read_project_stats}
+             "project stats": read_project_stats, "home": read_home, "project page": read_project_page}
     runs = {"cycle": (cycle, args.cycles), **{kind: (call, args.reads) for kind, call in reads.items()}}
     # Answers first, as in load.py's read phase (a project without answers has a cheaper statistics page).
     for turn in range(30):

@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -298,14 +299,19 @@ def format_moment(value: str | datetime.datetime | None) -> str:
     page's locale: its medium date and short time ("Mar 5, 2026, 2:07 PM", "05.03.2026, 14:07")."""
     if not value:
         return ""
+    return _moment_text(value, _babel_locale())
+
+
+@functools.lru_cache(maxsize=8192)
+def _moment_text(value: str | datetime.datetime, locale: Locale) -> str:
+    # Kept per moment and locale: a page lists the same moments on every view (its feed, its
+    # table), and Babel parses its patterns on every call (a fifth of the home page's time).
     moment = _moment(value)
     if moment is None:
         return value
-    value = moment
-    locale = _babel_locale()
     pattern = get_datetime_format("medium", locale=locale).replace("'", "")
-    return pattern.replace("{0}", format_time(value, "short", locale=locale)).replace(
-        "{1}", format_date(value, "medium", locale=locale))
+    return pattern.replace("{0}", format_time(moment, "short", locale=locale)).replace(
+        "{1}", format_date(moment, "medium", locale=locale))
 
 
 def format_ago(value: str | datetime.datetime | None) -> str:
@@ -325,19 +331,35 @@ def format_number(value: Any) -> str:
     return format_decimal(value, locale=_babel_locale())
 
 
-def language_menu() -> list[dict[str, Any]]:
-    """The language switcher's entries for the page being rendered: each of the site's languages by
-    its own name, with a link to this page (its query kept) in that language, the page's marked."""
+def language_menu() -> Markup:
+    """The language switcher of the page being rendered (base.html's nav bar): each of the site's
+    languages by its own name, the page's marked. An anonymous visitor's entries link to this
+    page (its query kept) with ``lang``; a signed-in user's are buttons of the page's
+    ``language-form`` (a POST to ``/language``, views/languages.py), which stores the choice."""
     request = get_current_request()
     languages: Languages = request.find_service(ILanguages)
-    current = request.locale_name
-    path = quote(request.path)
-    query = [(key, value) for key, value in request.GET.items() if key != LANG_PARAMETER]
-    return [
-        {"code": code, "name": name, "tag": code.replace("_", "-"), "current": code == current,
-         "href": f"{path}?{urlencode([*query, (LANG_PARAMETER, code)])}"}
-        for code, name in languages.names.items()
-    ]
+    query = () if request.identity is not None else tuple(
+        (key, value) for key, value in request.GET.items() if key != LANG_PARAMETER)
+    return _language_menu(languages, request.locale_name, request.identity is not None, request.path, query,
+                          _page_catalog().gettext("Language"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_menu(languages: Languages, current: str, signed_in: bool, path: str, query: tuple, label: str) -> Markup:
+    # Kept per page address and language: the menu is the same on every view of a page, and
+    # drawing its eight entries in the template cost a tenth of a page's time.
+    entries = []
+    for code, name in languages.names.items():
+        tag = code.replace("_", "-")
+        marked = ' aria-current="true"' if code == current else ""
+        if signed_in:
+            entries.append(Markup('<li><button type="submit" form="language-form" name="locale" value="{}" lang="{}"{}>{}</button></li>')
+                           .format(code, tag, Markup(marked), name))
+        else:
+            href = f"{quote(path)}?{urlencode([*query, (LANG_PARAMETER, code)])}"
+            entries.append(Markup('<li><a href="{}" hreflang="{}" lang="{}"{}>{}</a></li>').format(href, tag, tag, Markup(marked), name))
+    return Markup('<details class="lang-menu"><summary aria-label="{}">{}</summary><ul>{}</ul></details>').format(
+        label, languages.names.get(current, current), Markup("").join(entries))
 
 
 def _install_in_templates(environment) -> None:
