@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pybossa_core.api.base import load
 from pybossa_core.formatting import format_time
 from pybossa_core.interfaces import ICache
 from pybossa_core.models import Project, User
@@ -66,11 +67,12 @@ def project_figures(request, project: Project) -> projects.ProjectStats:
 def owner_json(request, project: Project, viewer: User | None) -> dict[str, Any]:
     """The project's owner: their whole account when they look at it themselves, else their public face."""
     session = request.dbsession
-    owner = session.get(User, project.owner_id)
-    summary = community.rank_and_score(session, owner, request.find_service(ICache))
-    if viewer is not None and viewer.id == owner.id:
-        return own_user(session, owner, summary)
-    return public_user(owner, summary)
+    if viewer is not None and viewer.id == project.owner_id:
+        return own_user(session, viewer, community.rank_and_score(session, viewer, request.find_service(ICache)))
+    # Others see the owner's public face: a row of the user's columns, not an ORM load (a fifth
+    # of a project's statistics page went to loading it).
+    owner = load(session, User, project.owner_id, row=True)
+    return public_user(owner, community.rank_and_score(session, owner, request.find_service(ICache)))
 
 
 def project_json(request, project: Project, stats: projects.ProjectStats, viewer: User | None) -> dict[str, Any]:
