@@ -220,14 +220,16 @@ def start_server(database_url: str, port: int, log_path: str, **settings: str):
     """Start ``pybossa serve`` on ``port`` (rate limits off, ``settings`` as PYBOSSA_* variables) and wait
     until it answers; return the process."""
     import os
+    import secrets
     import subprocess
     import sys
     from pathlib import Path
 
     import requests
 
-    environ = {**os.environ, "PYBOSSA_DATABASE_URL": database_url, "PYBOSSA_PORT": str(port),
-               "PYBOSSA_RATELIMIT_ENABLED": "false",
+    # The server refuses to start without a secret of its own (issue 21).
+    environ = {"PYBOSSA_SECRET": secrets.token_urlsafe(32), **os.environ, "PYBOSSA_DATABASE_URL": database_url,
+               "PYBOSSA_PORT": str(port), "PYBOSSA_RATELIMIT_ENABLED": "false",
                **{f"PYBOSSA_{name.upper()}": value for name, value in settings.items()}}
     pybossa = Path(sys.executable).with_name("pybossa")
     with open(log_path, "w") as log:
