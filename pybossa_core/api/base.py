@@ -129,7 +129,14 @@ class ApiCall:
             return None
         key = (name, parent_id)
         if key not in self._parents:
-            self._parents[key] = load(self.session, PARENT_MODELS[name], parent_id, row=True)
+            if name == "task":
+                # A task comes with its project's row, in one statement: an answer's rules read both.
+                row, project = load_with_project(self.session, Task, parent_id)
+                if project is not None:
+                    self._parents.setdefault(("project", project.id), project)
+            else:
+                row = load(self.session, PARENT_MODELS[name], parent_id, row=True)
+            self._parents[key] = row
         return self._parents[key]
 
 
@@ -561,7 +568,8 @@ class ResourceService:
         return obj
 
     def _check_parents(self, call: ApiCall, obj: Any) -> None:
-        for parent in self.resource.parents:
+        # The nearest parent first: a task's row brings its project's (ApiCall.parent).
+        for parent in reversed(self.resource.parents):
             parent_id = getattr(obj, f"{parent}_id")
             if parent_id is not None and call.parent(parent, parent_id) is None:
                 raise NotFound(f"{parent} {parent_id} does not exist")
