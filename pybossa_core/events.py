@@ -2,7 +2,8 @@
 
 Each event is a frozen dataclass whose fields are the arguments of its plugin hook
 (``hook``), plain ids because the ORM objects are gone once the transaction has
-committed.  :func:`emit_after_commit` hands the event to the listeners areas added with
+committed; a field made with :func:`for_listeners` (the completed task's project) is
+read only by the site's listeners, inside the transaction, so they need not read it again.  :func:`emit_after_commit` hands the event to the listeners areas added with
 the ``config.add_event_listener(EventClass, listener)`` directive (the project's webhook
 records its delivery in the transaction and queues it for after the commit) and, once the
 transaction commits, to every plugin's hook.  An aborted transaction announces nothing.
@@ -10,12 +11,27 @@ transaction commits, to every plugin's hook.  An aborted transaction announces n
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pybossa_core.interfaces import IEventBus, IPluginHooks, find_service
+
+
+_FOR_LISTENERS = "pybossa.for_listeners"
+
+
+def for_listeners() -> Any:
+    """An event field for the site's listeners alone, never passed to the plugins' hook."""
+    return dataclasses.field(kw_only=True, compare=False, repr=False, metadata={_FOR_LISTENERS: True})
+
+
+@functools.cache
+def hook_fields(event_class: type) -> tuple[str, ...]:
+    """The fields of ``event_class`` that are its plugin hook's arguments."""
+    return tuple(field.name for field in dataclasses.fields(event_class) if not field.metadata.get(_FOR_LISTENERS))
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,8 @@ class TaskCompleted:
     project_id: int
     task_id: int
     result_id: int
+    #: The project (an ORM object or a row) as the request that completed the task has it.
+    project: Any = for_listeners()
 
 
 Event = ProjectCreated | TaskRunCreated | TaskCompleted
@@ -61,7 +79,7 @@ class EventBus:
         self.listeners: dict[type, list[Listener]] = defaultdict(list)
 
     def emit_after_commit(self, request, event: Event) -> None:
-        arguments = {field.name: getattr(event, field.name) for field in dataclasses.fields(event)}
+        arguments = {name: getattr(event, name) for name in hook_fields(type(event))}
 
         def after_commit(committed: bool) -> None:
             if committed:

@@ -422,7 +422,7 @@ def completions():
 
 def completed(tm: transaction.TransactionManager) -> tuple[types.SimpleNamespace, TaskCompleted]:
     """What the event bus is handed by a request in ``tm``'s transaction completing task 2."""
-    return types.SimpleNamespace(tm=tm), TaskCompleted(project_id=1, task_id=2, result_id=3)
+    return types.SimpleNamespace(tm=tm), TaskCompleted(project_id=1, task_id=2, result_id=3, project=None)
 
 
 def test_events_reach_the_plugins_once_the_transaction_commits(completions):

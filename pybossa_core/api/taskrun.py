@@ -44,7 +44,7 @@ class TaskRunRules(Rules):
         ))
         if result_id is not None:
             emit_after_commit(call.request, aggregation.complete_task(
-                call.session, aggregators, project, task_run.task_id, result_id, outcome
+                call.session, aggregators, project, task_run.task_id, result_id, outcome, task
             ))
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:

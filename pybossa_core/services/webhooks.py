@@ -54,8 +54,6 @@ DELIVERY_HEADER = "X-Pybossa-Delivery"
 KIND = "webhook"
 #: Seconds a delivery job gets beyond its attempts and waits (the database, the resolver).
 DELIVERY_MARGIN = 30
-#: What a delivery needs of its project.
-WEBHOOK_OF = sa.select(Project.id, Project.short_name, Project.webhook).where(Project.id == sa.bindparam("project"))
 
 
 class RefusedURL(ShownError, ValueError):
@@ -129,15 +127,13 @@ def task_completed_payload(project: Project, task_id: int, result_id: int) -> di
 
 
 def announce_task_completed(session: Session, jobs: JobQueue, event: TaskCompleted) -> None:
-    """If the completed task's project has a webhook, record a pending delivery of the event in
-    ``session``'s transaction and queue its sending for when it commits."""
-    project = session.execute(WEBHOOK_OF, {"project": event.project_id}).one()
-    if project.webhook:
-        payload = task_completed_payload(project, event.task_id, event.result_id)
-        delivery = Webhook(project_id=event.project_id, payload=payload)
-        session.add(delivery)
-        session.flush()
-        _queue(jobs, delivery, rerun=False)
+    """Record a pending delivery of the event to its project's webhook in ``session``'s
+    transaction and queue its sending for when it commits."""
+    payload = task_completed_payload(event.project, event.task_id, event.result_id)
+    delivery = Webhook(project_id=event.project_id, payload=payload)
+    session.add(delivery)
+    session.flush()
+    _queue(jobs, delivery, rerun=False)
 
 
 def resend(jobs: JobQueue, earlier: list[Webhook]) -> None:
@@ -250,7 +246,9 @@ def post(url: str, payload: dict[str, Any], settings: Mapping[str, Any], *, reru
 
 def includeme(config) -> None:
     """Record and queue a project's webhook delivery for every task completed."""
-    config.add_event_listener(
-        TaskCompleted,
-        lambda request, event: announce_task_completed(request.dbsession, request.find_service(IJobQueue), event),
-    )
+    def listener(request, event: TaskCompleted) -> None:
+        # The event carries its project: most have no webhook, and pay for nothing more.
+        if event.project.webhook:
+            announce_task_completed(request.dbsession, request.find_service(IJobQueue), event)
+
+    config.add_event_listener(TaskCompleted, listener)

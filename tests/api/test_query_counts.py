@@ -25,6 +25,24 @@ def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testap
     assert len(queries.statements) == 6, queries.statements
 
 
+def test_the_answer_completing_a_task_sends_a_fixed_number_of_statements(testapp, make, queries, dbsession):
+    project = make.project(make.user())
+    task = make.task(project, n_answers=2)
+    make.task_run(task, make.user())
+    volunteer = make.user()
+    handed = testapp.get(f"/api/{project.id}/newtask", {"api_key": volunteer.api_key}).json
+    assert handed["id"] == task.id
+
+    dbsession.expunge_all()
+    queries.statements.clear()
+    testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
+                      {"project_id": project.id, "task_id": task.id, "info": {"a": 1}})
+    # the answer's six, then the result: earlier ones retired, the task's run ids, the insert, the
+    # answers for the aggregator, its answer stored (the task's info and the project's webhook
+    # come with the answer's rows)
+    assert len(queries.statements) == 11, queries.statements
+
+
 def test_task_reads_send_a_fixed_number_of_statements(testapp, make, queries, dbsession):
     project = make.project(make.user())
     task = make.task(project)

@@ -111,33 +111,36 @@ def result_info(existing: Any, aggregator: AggregatorSpec, outcome: Aggregate) -
 TASK_INFO = sa.select(Task.__table__.c.info).where(Task.__table__.c.id == sa.bindparam("task"))
 
 
-def aggregate_task(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int) -> Aggregate | None:
-    """The aggregate of the task's answers so far (None when the aggregator failed)."""
+def aggregate_task(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int,
+                   task: Any = None) -> Aggregate | None:
+    """The aggregate of the task's answers so far (None when the aggregator failed); ``task`` is
+    its row or object when the caller read it already."""
     # A task loaded in the session may carry an owner's change not flushed yet; otherwise its
     # info alone is read (the ORM load of the whole task was a fifth of a completing answer).
-    loaded = session.identity_map.get(identity_key(Task, task_id))
+    loaded = task if task is not None else session.identity_map.get(identity_key(Task, task_id))
     info = loaded.info if loaded is not None else session.execute(TASK_INFO, {"task": task_id}).scalar_one()
     return aggregate(aggregator, {"id": task_id, "info": info}, task_votes(session, aggregator, project, task_id))
 
 
 def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
-                result_id: int, existing: Any = None, outcome: Aggregate | None = None) -> None:
+                result_id: int, existing: Any = None, outcome: Aggregate | None = None, task: Any = None) -> None:
     """Write the project's aggregate of the task's answers (``outcome`` when already computed)
-    into result ``result_id``, whose ``info`` is ``existing`` (a new result has none)."""
+    into result ``result_id``, whose ``info`` is ``existing`` (a new result has none); ``task``
+    is the task's row or object when the caller has it."""
     aggregator = aggregator_for(aggregators, project)
-    outcome = outcome or aggregate_task(session, aggregator, project, task_id)
+    outcome = outcome or aggregate_task(session, aggregator, project, task_id, task)
     if outcome is not None:
         session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
         project_data_changed(session, project.id)
 
 
 def complete_task(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
-                  result_id: int, outcome: Aggregate | None = None) -> TaskCompleted:
+                  result_id: int, outcome: Aggregate | None = None, task: Any = None) -> TaskCompleted:
     """A task of ``project`` was just completed with result ``result_id``: fill the result and
     return the event its caller emits (``events.emit_after_commit``: plugins and the webhook).
-    Every way of completing a task calls this."""
-    fill_result(session, aggregators, project, task_id, result_id, outcome=outcome)
-    return TaskCompleted(project_id=project.id, task_id=task_id, result_id=result_id)
+    Every way of completing a task calls this; ``task`` is its row when the caller read it."""
+    fill_result(session, aggregators, project, task_id, result_id, outcome=outcome, task=task)
+    return TaskCompleted(project_id=project.id, task_id=task_id, result_id=result_id, project=project)
 
 
 # -- adaptive retirement --------------------------------------------------------------------
