@@ -266,7 +266,8 @@ class SchedulerSpec:
     """A task scheduler a project selects in ``info.sched``.
 
     ``pick`` receives a :class:`pybossa_core.services.scheduling.TaskRequest`
-    and returns the tasks to hand out; ``allows_overfill`` lets answers to
+    and returns the tasks to hand out (the rows ``TaskRequest.fetch`` returns, or ``Task``
+    objects); ``allows_overfill`` lets answers to
     completed tasks count (for schedulers that offer them on purpose).
     """
 

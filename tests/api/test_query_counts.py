@@ -1,6 +1,9 @@
 """The hot paths send a fixed, small number of statements, whatever the size of the project."""
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 
 def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testapp, make, queries, dbsession, backend):
     project = make.project(make.user())
@@ -53,3 +56,27 @@ def test_task_reads_send_a_fixed_number_of_statements(testapp, make, queries, db
     testapp.get(f"/api/task/{task.id}", {"api_key": volunteer.api_key})
     # identity, the task's row with its project's (its privacy and password asked of the project's ACL)
     assert len(queries.statements) == 2, queries.statements
+
+
+def test_the_contribution_loop_loads_no_orm_object(testapp, make, dbsession):
+    """Its statements are Core ones, whose rows skip the ORM's loading: a statement naming one ORM
+    attribute (``User.api_key``) goes through it, which cost as much as loading objects."""
+    project = make.project(make.user())
+    task = make.task(project, n_answers=1)
+    volunteer = make.user()
+    orm_statements = []
+
+    def record(state) -> None:
+        if state.is_orm_statement:
+            orm_statements.append(str(state.statement))
+
+    sa.event.listen(Session, "do_orm_execute", record)
+    try:
+        handed = testapp.get(f"/api/{project.id}/newtask", {"api_key": volunteer.api_key}).json
+        testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
+                          {"project_id": project.id, "task_id": handed["id"], "info": {"a": 1}})
+    finally:
+        sa.event.remove(Session, "do_orm_execute", record)
+    assert handed["id"] == task.id
+    assert dbsession.scalar(sa.text("SELECT state FROM task WHERE id = :id"), {"id": task.id}) == "completed"
+    assert orm_statements == []

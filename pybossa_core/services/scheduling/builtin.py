@@ -14,11 +14,12 @@ import dataclasses
 import functools
 
 import sqlalchemy as sa
+from sqlalchemy.engine.result import result_tuple
 
 from pybossa_core.models import Task, TaskHandout, TaskRun
 from pybossa_core.plugin_api import SchedulerSpec
 from pybossa_core.plugins import hookimpl
-from pybossa_core.services.scheduling import TaskRequest
+from pybossa_core.services.scheduling import TaskRequest, task_rows
 
 PRIORITY_FIRST = (Task.priority_0.desc(),)
 DEPTH_FIRST = (*PRIORITY_FIRST, Task.n_task_runs.desc())
@@ -30,25 +31,26 @@ LOCK_ROUNDS = 4
 ROOM_CHECK = sa.select(Task.id).where(Task.id == sa.bindparam("task"))
 
 
-def _has_room(request: TaskRequest, task: Task) -> bool:
+def _has_room(request: TaskRequest, task) -> bool:
     room = request.with_room(ROOM_CHECK)
-    return request.session.scalar(room, {**request.params, "task": task.id}) is not None
+    return request.session.connection().scalar(room, {**request.params, "task": task.id}) is not None
 
 
-def _with_room(request: TaskRequest, *order, wait: bool = False) -> list[Task]:
+def _with_room(request: TaskRequest, *order, wait: bool = False) -> list:
     """The tasks with room, in ``order``; on PostgreSQL locked and counted again (``wait``: wait for held rows)."""
     query = request.ordered(request.with_room(request.open_tasks()), *order)
     if request.session.get_bind().dialect.name != "postgresql":
         return request.fetch(query)
     wanted = request.offset + request.limit
-    tasks: list[Task] = []
+    tasks: list = []
     examined: list[int] = []
     # Lock only as many rows as still wanted: rows locked and not used would keep others off them.
     for _ in range(LOCK_ROUNDS):
-        batch = list(request.session.scalars(
+        batch = task_rows(
+            request.session,
             query.where(Task.id.not_in(examined)).with_for_update(of=Task, skip_locked=not wait).limit(wanted - len(tasks)),
             request.params,
-        ))
+        )
         examined += [task.id for task in batch]
         tasks += [task for task in batch if _has_room(request, task)]
         if not batch or len(tasks) >= wanted:
@@ -56,38 +58,46 @@ def _with_room(request: TaskRequest, *order, wait: bool = False) -> list[Task]:
     return tasks[request.offset:wanted]
 
 
-def _with_room_or_any(request: TaskRequest, *order) -> list[Task]:
+def _with_room_or_any(request: TaskRequest, *order) -> list:
     # When every open task is fully in flight the caller still gets one (its answer is
     # refused only if the others complete the task first): nobody is turned away while work remains.
     return _with_room(request, *order) or request.fetch(request.ordered(request.open_tasks(), *order))
 
 
-def depth_first(request: TaskRequest) -> list[Task]:
+def depth_first(request: TaskRequest) -> list:
     """Tasks nearest completion first."""
     return _with_room_or_any(request, *DEPTH_FIRST)
 
 
-def breadth_first(request: TaskRequest) -> list[Task]:
+def breadth_first(request: TaskRequest) -> list:
     """Tasks with the fewest answers first."""
     return _with_room_or_any(request, *BREADTH_FIRST)
 
 
-def depth_first_all(request: TaskRequest) -> list[Task]:
+def depth_first_all(request: TaskRequest) -> list:
     """Like depth first, but completed tasks stay on offer for more answers."""
     return request.fetch(request.ordered(request.open_tasks(include_completed=True), *DEPTH_FIRST))
 
 
-def incremental(request: TaskRequest) -> list[Task]:
+#: A task's row made anew (``incremental``'s copy with the previous answer).
+TASK_ROW = result_tuple([column.key for column in Task.__table__.columns])
+LAST_ANSWER = (
+    sa.select(TaskRun.__table__.c.info).where(TaskRun.__table__.c.task_id == sa.bindparam("task"))
+    .order_by(TaskRun.__table__.c.finish_time.desc()).limit(1)
+)
+
+
+def incremental(request: TaskRequest) -> list:
     """Depth first, each task carrying the previous answer in ``info.last_answer``."""
-    tasks = depth_first(request)
-    for task in tasks:
-        last = request.session.scalar(
-            sa.select(TaskRun.info).where(TaskRun.task_id == task.id).order_by(TaskRun.finish_time.desc()).limit(1)
-        )
+    tasks = []
+    for task in depth_first(request):
+        last = request.session.scalar(LAST_ANSWER, {"task": task.id})
         if last is not None:
-            # Detached copy: the answer is shown to the caller, never saved into the task.
-            request.session.expunge(task)
-            task.info = {**(task.info or {}), "last_answer": last}
+            # A copy of the row: the answer is shown to the caller, never saved into the task.
+            values = task._asdict()
+            values["info"] = {**(task.info or {}), "last_answer": last}
+            task = TASK_ROW(tuple(values.values()))
+        tasks.append(task)
     return tasks
 
 
@@ -100,9 +110,9 @@ def locked(request: TaskRequest) -> list[Task]:
     """
     if request.offset > 0:
         return []
-    current = request.session.scalar(_current_reservation(request.open_tasks()), request.params)
-    if current is not None:
-        return [current]
+    current = task_rows(request.session, _current_reservation(request.open_tasks()), request.params)
+    if current:
+        return current
     single = dataclasses.replace(request, limit=1)
     return _with_room(single, *PRIORITY_FIRST) or _with_room(single, *PRIORITY_FIRST, wait=True)
 
