@@ -37,7 +37,7 @@ import types
 from typing import Any
 
 import orjson
-from jinja2 import TemplateNotFound
+from jinja2 import BaseLoader, TemplateNotFound
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently
 from pyramid.interfaces import IRendererFactory
@@ -187,7 +187,30 @@ def _page_csrf_token() -> str:
     return csrf_token(get_current_request())
 
 
+class _MissesKept(BaseLoader):
+    """The site's template loader, remembering the names it did not find.
+
+    The statistics pages include a plugin's part ``ignore missing``, and Jinja2 caches no miss: each
+    view of the page searched every template folder again. Used only when templates are not
+    reloaded, so the files are fixed for the life of the process.
+    """
+
+    def __init__(self, loader: BaseLoader):
+        self.loader, self.missing = loader, set()
+
+    def get_source(self, environment, template):
+        if template in self.missing:
+            raise TemplateNotFound(template)
+        try:
+            return self.loader.get_source(environment, template)
+        except TemplateNotFound:
+            self.missing.add(template)
+            raise
+
+
 def _add_template_globals(environment, registry) -> None:
+    if not environment.auto_reload:
+        environment.loader = _MissesKept(environment.loader)
     environment.globals["page_csrf_token"] = _page_csrf_token
     # The pages that offer an importer, a presenter or a sign-in provider list the installed ones.
     environment.globals["installed_importers"] = find_service(registry, IImporters)
