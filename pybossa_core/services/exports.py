@@ -33,6 +33,7 @@ import secrets
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 import orjson
@@ -55,6 +56,9 @@ CHUNK = 2000
 #: Exports smaller than this stay in memory; larger ones go to a temporary file.
 SPOOL_SIZE = 1 << 20
 INFO_PREFIX = "info_"
+#: zlib's level for the ZIP: on a task-run CSV, 6 (zlib's default) took 2.6 µs of CPU per run for a
+#: 20 % smaller file than 3, which took 0.8 µs (1 was as fast as 3, 12 % larger).
+COMPRESSLEVEL = 3
 
 Presenter = Callable[[Any], dict[str, Any]]
 
@@ -164,8 +168,103 @@ def _write_csv(stream: IO[str], pages: Iterator[list[dict[str, Any]]], keys: lis
             if fields is None:
                 # Every object of a resource is presented with the same fields: the first one names them.
                 fields, has_info = [key for key in data if key != "info"], "info" in data
-                writer.writerow([*fields, *(["info"] if has_info else []), *(f"{INFO_PREFIX}{key}" for key in keys)])
+                writer.writerow(_header(fields, has_info, keys))
             writer.writerow(csv_row(data, fields, keys) if has_info else [_cell(data.get(key)) for key in fields])
+
+
+def _header(fields: list[str], has_info: bool, keys: list[str]) -> list[str]:
+    return [*fields, *(["info"] if has_info else []), *(f"{INFO_PREFIX}{key}" for key in keys)]
+
+
+@dataclass(frozen=True)
+class PlainPresenter:
+    """The API's presenter of a resource whose rules show every column as it is (task runs,
+    results): ``present`` itself, and what lets an export present a whole chunk of rows at once
+    (:class:`_Chunks`) with the same output and no per-row call of ``present``.
+
+    ``name`` and ``parent_keys`` are the resource's (its ``link``/``links``), ``base_url`` the links' site.
+    """
+
+    present: Presenter
+    name: str
+    parent_keys: tuple[tuple[str, str], ...]
+    base_url: str
+
+    def __call__(self, row: Any) -> dict[str, Any]:
+        return self.present(row)
+
+
+class _Chunks:
+    """Rows of ``model``'s table presented as :class:`PlainPresenter` does, a chunk at a time:
+    column lists, timestamp positions and link prefixes are worked out once, not per row."""
+
+    def __init__(self, model: type, presenter: PlainPresenter):
+        columns = list(model.__table__.columns)
+        self.keys = [column.key for column in columns]
+        self.times = [index for index, column in enumerate(columns) if isinstance(column.type, sa.DateTime)]
+        self.id_index = self.keys.index("id")
+        api = f"{presenter.base_url}/api"
+        self.self_link = f"<link rel='self' title='{presenter.name}' href='{api}/{presenter.name}/"
+        self.parents = [
+            (self.keys.index(key), f"<link rel='parent' title='{parent}' href='{api}/{parent}/")
+            for parent, key in presenter.parent_keys
+        ]
+        self.has_links = bool(presenter.parent_keys)
+
+    def _values(self, row: Any) -> tuple[list[Any], str, list[str]]:
+        values = list(row)
+        for index in self.times:
+            if values[index] is not None:
+                values[index] = values[index].isoformat(timespec="microseconds")
+        links = [f"{prefix}{values[index]}'/>" for index, prefix in self.parents if values[index] is not None]
+        return values, f"{self.self_link}{values[self.id_index]}'/>", links
+
+    def page(self, chunk: list[Any]) -> list[dict[str, Any]]:
+        """The chunk's rows as ``present`` returns them."""
+        keys, page = self.keys, []
+        for row in chunk:
+            values, self_link, links = self._values(row)
+            data = dict(zip(keys, values))
+            data["link"] = self_link
+            if self.has_links:
+                data["links"] = links
+            page.append(data)
+        return page
+
+    def write_csv(self, stream: IO[str], chunks: Iterator[list[Any]], info_keys: list[str]) -> None:
+        """Write the rows as :func:`_write_csv` writes their presented objects, a chunk per write."""
+        info = self.keys.index("info") if "info" in self.keys else None
+        plain = [index for index in range(len(self.keys)) if index != info]
+        fields = [self.keys[index] for index in plain] + ["link", *(["links"] if self.has_links else [])]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(_header(fields, info is not None, info_keys))
+        for chunk in chunks:
+            rows = []
+            for row in chunk:
+                values, self_link, links = self._values(row)
+                # Most cells are text, numbers or nulls: only the rest is worth a call of _cell.
+                cells = [
+                    value if type(value) in PLAIN else "" if value is None else _cell(value)
+                    for value in map(values.__getitem__, plain)
+                ]
+                cells.append(self_link)
+                if self.has_links:
+                    cells.append(_cell(links))
+                if info is not None:
+                    data = values[info]
+                    if isinstance(data, dict):
+                        cells.append("")
+                        cells.extend(value if type(value) in PLAIN else _cell(value) for value in map(data.get, info_keys))
+                    else:
+                        cells.append(_cell(data))
+                        cells.extend("" for _ in info_keys)
+                rows.append(cells)
+            writer.writerows(rows)
+            stream.write(buffer.getvalue())
+            buffer.seek(0)
+            buffer.truncate()
+        stream.write(buffer.getvalue())
 
 
 def write_export(
@@ -174,18 +273,24 @@ def write_export(
     """Return a temporary file, at its start, holding the ZIP of the project's ``model`` objects in ``file_format``.
 
     ``kind`` names them in the file's name (``task_run``); ``present`` turns one object into the
-    dict the REST API answers for it.
+    dict the REST API answers for it (a :class:`PlainPresenter` lets whole chunks be presented at once).
     """
     keys = info_keys(session, model, project.id) if file_format == "csv" and hasattr(model, "info") else []
-    pages = ([present(row) for row in chunk] for chunk in chunks(session, model, project.id))
+    fast = _Chunks(model, present) if isinstance(present, PlainPresenter) else None
+    rows = chunks(session, model, project.id)
+    pages = (fast.page(chunk) if fast else [present(row) for row in chunk] for chunk in rows)
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)
-    with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+    with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL,
+                         allowZip64=True) as archive:
         with archive.open(member_name(project, kind, file_format), "w", force_zip64=True) as member:
             if file_format == "json":
                 _write_json(member, pages)
             else:
                 with io.TextIOWrapper(member, encoding="utf-8", newline="") as stream:
-                    _write_csv(stream, pages, keys)
+                    if fast:
+                        fast.write_csv(stream, rows, keys)
+                    else:
+                        _write_csv(stream, pages, keys)
     spooled.seek(0)
     return spooled
 

@@ -23,7 +23,7 @@ from pyramid.response import FileIter, Response
 from pyramid.view import view_config
 
 from pybossa_core.api import result, task, taskrun
-from pybossa_core.api.base import ApiCall, serialize
+from pybossa_core.api.base import ApiCall, Rules, serialize
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.i18n import _, localizer_for
 from pybossa_core.interfaces import IBuiltExports, IJobQueue
@@ -54,7 +54,14 @@ def presenter(session, kind: str, user, base_url: str) -> tuple[type, exports.Pr
         return VolunteerReliability, lambda row: reliability.describe(row.volunteer, row.n_gold, row.n_correct)
     resource = RESOURCES[kind]
     call = ApiCall(session=session, user=user, client_ip="", request=None)
-    return resource.model, lambda obj: serialize(call, resource, obj, base_url)
+
+    def present(obj: Any) -> dict[str, Any]:
+        return serialize(call, resource, obj, base_url)
+
+    if type(resource.rules).present is Rules.present:
+        # Every column shown as it is (task runs, results): the export presents whole chunks.
+        return resource.model, exports.PlainPresenter(present, resource.name, resource.parent_keys, base_url)
+    return resource.model, present
 
 
 def _export_url(request, project: Project, kind: str, file_format: str, *, absolute: bool = False) -> str:

@@ -193,3 +193,36 @@ def test_half_a_download_request_or_unknown_keys_are_404(testapp, project):
 def test_unknown_project_is_404(testapp):
     testapp.get("/project/nothing/tasks/export", headers=JSON, status=404)
     testapp.get("/project/nothing/tasks/export", {"type": "task", "format": "json"}, headers=JSON, status=404)
+
+
+# -- the chunk-level fast path -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["task_run", "result"])
+@pytest.mark.parametrize("file_format", ["json", "csv"])
+def test_fast_path_writes_what_the_api_presenter_writes(testapp, dbsession, make, member, project, kind, file_format):
+    """Task runs and results are presented a chunk at a time (``exports.PlainPresenter``): the file
+    must be byte for byte the one written through ``api.base.serialize`` for each row."""
+    import datetime
+
+    from pybossa_core.views.export import presenter
+
+    task = make.task(project, info={"question": "Oiseau ?"})
+    runs = [
+        make.task_run(task, member, info={"answer": "ünïcødé ✓, \"quoted\"\nnewline", "nested": {"a": [1, None, {"b": True}]}}),
+        make.task_run(task, info=None),
+        make.task_run(task, info=[1, "two", 3.5]),
+        make.task_run(task, info={"big": 2**70, "empty": "", "null": None}),
+    ]
+    # A timestamp on a whole second: isoformat still shows its microseconds.
+    runs[0].created = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    make.result(task, runs[:2], info={"answer": "ünïcødé", "votes": [1, 1]})
+    dbsession.flush()
+    fast = unzip(download(testapp, kind, file_format))[1]
+    model, plain = presenter(dbsession, kind, None, "http://localhost:5000")
+    assert isinstance(plain, exports.PlainPresenter)
+    with exports.write_export(dbsession, project, model, kind, file_format, plain.present) as reference, \
+            zipfile.ZipFile(reference) as archive:
+        [name] = archive.namelist()
+        assert fast == archive.read(name).decode("utf-8")
+    assert "ünïcødé" in fast and ("2026-01-02T03:04:05.000000" in fast) == (kind == "task_run")
