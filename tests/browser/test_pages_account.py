@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 from webtest import Upload
 
 from pybossa_core import sessions
+from pybossa_core.i18n import _, localizer_for
 from pybossa_core.models import User
 from pybossa_core.services.link_keys import LinkKeys, account_fingerprint
 from tests.conftest import SECRET
@@ -338,7 +339,7 @@ def test_a_kept_flash_not_shown_in_time_is_dropped(testapp, owner, monkeypatch):
     assert flashes(testapp.get("/account/", headers=HTML)) == []
 
 
-def test_the_update_forms_show_their_errors_and_redirect_with_a_flash(testapp, owner):
+def test_the_update_forms_show_their_errors_and_redirect_with_a_flash(testapp, owner, app):
     sign_in(testapp, owner)
     update = page(testapp, "/account/member/update", 200)
     password_form = next(form for form in update.forms.values() if "new_password" in form.fields)
@@ -352,7 +353,8 @@ def test_the_update_forms_show_their_errors_and_redirect_with_a_flash(testapp, o
     profile_form["fullname"] = "Member Renamed"
     profile_form["locale"] = "es"
     saved = profile_form.submit("btn", headers=HTML, status=302).follow(headers=HTML)
-    assert flashes(saved) == ["Your profile has been updated!"]
+    # In the language just chosen, as the page itself.
+    assert flashes(saved) == [localizer_for(app.registry, "es").translate(_("Your profile has been updated!"))]
     assert saved.html.find(id="fullname")["value"] == "Member Renamed"
     assert saved.html.find(id="locale").find("option", selected=True)["value"] == "es"
 

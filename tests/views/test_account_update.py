@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from pybossa_core.i18n import _, localizer_for
 from pybossa_core.models import WebSession
 from pybossa_core.services.passwords import check_password
 from tests.views.conftest import JSON, PASSWORD, PASSWORD_HASH, csrf_of, sign_in
@@ -62,10 +63,13 @@ def test_admin_may_update_another_account(testapp, make, member, dbsession):
     assert member.name == "renamed"
 
 
-def test_profile_form_updates_the_account(browser, member, dbsession):
+def test_profile_form_updates_the_account(browser, member, dbsession, app):
     body = post(browser, "/account/member/update", PROFILE).json
 
-    assert body == {"flash": "Your profile has been updated!", "next": "/account/renamed/update", "status": "success"}
+    # The flash speaks the language just chosen (PROFILE's es), as the next pages do.
+    flash = localizer_for(app.registry, "es").translate(_("Your profile has been updated!"))
+    assert flash != "Your profile has been updated!"
+    assert body == {"flash": flash, "next": "/account/renamed/update", "status": "success"}
     dbsession.refresh(member)
     assert (member.name, member.fullname, member.email_addr, member.locale, member.privacy_mode, member.subscribed) == (
         "renamed", "Member Renamed", "renamed@example.com", "es", False, True
