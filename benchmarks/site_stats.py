@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         admin, volunteer = {"api_key": site.admin_key}, {"api_key": site.volunteer_key}
         # Every seeded task is completed: each write answers a new one-answer task of a published project.
-        project_id = requests.get(f"{base}/api/project", params={"short_name": site.short_names[1], **admin},
+        project_id = requests.get(f"{base}/api/project", params={"short_name": site.short_names[1], "all": 1, **admin},
                                   timeout=60).json()[0]["id"]
 
         def invalidate() -> None:
