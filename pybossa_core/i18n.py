@@ -88,6 +88,10 @@ class PageCatalog:
             found = self._safe[message] = Markup(self.gettext(message))
             return found
 
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` as the catalogs translate it in ``context`` (one English word, two meanings)."""
+        return self.messages.get(f"{context}\x04{message}", message)
+
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         found = self.messages.get((singular, self.plural(n)))
         if found is not None:
@@ -273,10 +277,24 @@ def page_ngettext(singular: str, plural: str, n: int) -> Markup:
     return Markup(_page_catalog().ngettext(singular, plural, n))
 
 
+def page_pgettext(context: str, message: str) -> Markup:
+    return Markup(_page_catalog().pgettext(context, message))
+
+
 def translated(text: Any) -> Any:
     """Filter: a text the view gave (a page's title) in the page's language when the catalogs have
     it, else as it is (still escaped: it may hold a user's name)."""
     return _page_catalog().gettext(text) if isinstance(text, str) and text else text
+
+
+def translated_chart(chart: Any) -> Any:
+    """Filter: a statistics chart (``{label, values: [{label, value}]}``) with its labels as
+    :func:`translated` gives them: a calculator's figures (cached, in the API) keep them in English."""
+    if not isinstance(chart, Mapping):
+        return chart
+    values = [{**value, "label": translated(value.get("label"))} if isinstance(value, Mapping) else value
+              for value in chart.get("values") or []]
+    return {**chart, "label": translated(chart.get("label")), "values": values}
 
 
 def _babel_locale() -> Locale:
@@ -366,11 +384,12 @@ def _install_in_templates(environment) -> None:
     environment.add_extension("jinja2.ext.i18n")
     # Old-style callables: a page calls _() a hundred times, and new-style gettext's wrapper (a
     # second context.call, Markup and % formatting on every text) cost a fifth of a page's time.
-    environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=False)
+    environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=False, pgettext=page_pgettext)
     # ``_`` itself, not the extension's alias (which looks ``gettext`` up and calls it: two
     # context.call per text, a tenth of the home page's time).
     environment.globals["_"] = page_gettext
     environment.filters["translated"] = translated
+    environment.filters["translated_chart"] = translated_chart
     environment.filters["moment"] = format_moment
     environment.filters["ago"] = format_ago
     environment.globals["language_menu"] = language_menu

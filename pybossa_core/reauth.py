@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from babel.support import Translations
+from pyramid.i18n import Localizer
+
 from pybossa_core import sessions
 from pybossa_core.errors import TooManyRequests, error_body
-from pybossa_core.i18n import _, english
+from pybossa_core.i18n import DOMAIN, _, translate
 from pybossa_core.interfaces import ISigninThrottle
 from pybossa_core.models import User
 from pybossa_core.models.meta import utcnow
@@ -55,9 +58,16 @@ def password_refusal(request, viewer: User, password: object, wrong: str) -> Ref
 def throttled(request, context: dict, field: str, retry_after: int, reason: str, form: str = "form") -> dict:
     """Answer a throttled attempt: 429 with ``Retry-After``, PYBOSSA's error JSON, and the error of
     ``field`` in the context's ``form``."""
-    message = _("${reason} Please try again in ${minutes} minute(s).",
-                mapping={"reason": reason, "minutes": math.ceil(retry_after / 60)})
+    minutes = math.ceil(retry_after / 60)
+
+    def wait_text(localizer) -> str:
+        return localizer.pluralize("${reason} Please try again in ${minutes} minute.",
+                                   "${reason} Please try again in ${minutes} minutes.", minutes, domain=DOMAIN,
+                                   mapping={"reason": translate(localizer, reason), "minutes": minutes})
+
+    # A plural text is no TranslationString: it is written here, in the visitor's language and in English.
+    message = wait_text(request.localizer)
     request.response.status_code = 429
     request.response.headers["Retry-After"] = str(retry_after)
     context[form]["errors"] = {**context[form].get("errors", {}), field: [message]}
-    return {**context, **error_body(request, TooManyRequests(english(message), target="account")), "flash": message}
+    return {**context, **error_body(request, TooManyRequests(wait_text(Localizer("en", Translations())), target="account")), "flash": message}

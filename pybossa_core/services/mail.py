@@ -23,7 +23,7 @@ from pyramid.i18n import Localizer
 from pyramid_mailer.mailer import DebugMailer, Mailer
 from pyramid_mailer.message import Message
 
-from pybossa_core.i18n import _
+from pybossa_core.i18n import _, translate
 from pybossa_core.interfaces import IMailer
 from pybossa_core.services.jobs import JobContext, JobQueue
 
@@ -120,13 +120,13 @@ def password_recovery(localizer: Localizer, brand: str, fullname: str, url: str)
     )
 
 
-def export_ready(localizer: Localizer, brand: str, fullname: str, project: str, kind: str, file_format: str,
+def export_ready(localizer: Localizer, brand: str, fullname: str, project: str, kind: Any, file_format: str,
                  url: str) -> tuple[str, str]:
     words = {"brand": brand, "fullname": fullname, "project": project, "kind": kind, "format": file_format.upper(),
              "url": url}
     return (
-        localizer.translate(_("Your export of ${project} is ready", mapping=words)),
-        localizer.translate(_(
+        translate(localizer, _("Your export of ${project} is ready", mapping=words)),
+        translate(localizer, _(
             "Hi ${fullname},\n\nThe ${format} export of the ${kind} data of ${project} is ready to download:\n\n"
             "${url}\n\nThe link serves it as long as the project's data stay the same; after a change it "
             "prepares a new one.\n\nThe ${brand} team\n", mapping=words)),

@@ -78,7 +78,7 @@ def check_url(url: str, settings: Mapping[str, Any]) -> None:
         host.encode("idna")
     except UnicodeError:
         # Not a host name at all: IDNA cannot encode it (a control character, say).
-        raise RefusedURL(_("the host ${host} is not a valid host name", mapping={"host": repr(host)})) from None
+        raise RefusedURL(_("The webhook's host ${host} is not a valid host name", mapping={"host": repr(host)})) from None
     if host in {allowed.lower() for allowed in allowed_hosts}:
         return
     if allowed_hosts:

@@ -37,6 +37,8 @@ from pybossa_core.services.jobs import function_path
 RESOURCES = {"task": task.RESOURCE, "task_run": taskrun.RESOURCE, "result": result.RESOURCE}
 #: The volunteers' reliability (their gold answers), exported for the project's owners only.
 RELIABILITY = "reliability"
+#: What the export-ready mail calls each exported type ("the CSV export of the answers data").
+KIND_NAMES = {"task": _("tasks"), "task_run": _("answers"), "result": _("results"), RELIABILITY: _("volunteers' reliability")}
 LOADING_TEXT = _("Exporting data..., this may take a while")
 #: Query keys that do not ask for a download.
 PAGE_KEYS = {"response_format"}
@@ -89,7 +91,7 @@ def _ready_mail(request, project: Project, kind: str, file_format: str) -> list[
     if user is None or not user.email_addr:
         return None
     subject, body = mail.export_ready(
-        localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, project.name, kind,
+        localizer_for(request.registry, user.locale), settings["site.brand"], user.fullname, project.name, KIND_NAMES[kind],
         file_format, _export_url(request, project, kind, file_format, absolute=True),
     )
     return [subject, user.email_addr, body, mail.new_message_id(settings)]

@@ -13,7 +13,7 @@ from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.events import emit_after_commit
-from pybossa_core.i18n import _
+from pybossa_core.i18n import _, translate
 from pybossa_core.interfaces import IAggregators, IJobQueue
 from pybossa_core.presenters.project import project_page
 from pybossa_core.renderers import redirect
@@ -87,7 +87,7 @@ def _context(request, project, form_fields=None, errors=None) -> dict:
         "has_quiz": quiz.quiz_of(project) is not None,
         "quiz_results": quiz.results(request.dbsession, project) if quiz.quiz_of(project) else [],
         "aggregator_options": [("", request.localizer.translate(_("Default (${name})", mapping={"name": quality.DEFAULT_AGGREGATOR}))),
-                               *((spec.name, spec.title) for spec in aggregators.values())],
+                               *((spec.name, translate(request.localizer, spec.title)) for spec in aggregators.values())],
     }
     missing = quality.missing_aggregator(aggregators, project)
     if missing is not None:

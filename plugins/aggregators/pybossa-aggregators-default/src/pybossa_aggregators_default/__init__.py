@@ -17,12 +17,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from pyramid.i18n import TranslationStringFactory
+
 from pybossa_core.plugin_api import Aggregate, AggregatorSpec, Vote, hookimpl, plurality, tally
 
 #: The weight of a vote no better than chance: enough to break ties among such votes only.
 LEAST_WEIGHT = 1e-3
 #: The gold answers counted before a volunteer's own (right, all): a 75 % volunteer.
 PRIOR_RIGHT, PRIOR_GOLD = 3, 4
+
+#: The aggregators' titles, as the quality settings page shows them.
+_ = TranslationStringFactory("pybossa_aggregators_default")
 
 
 def weighted(task: dict, votes: list[Vote]) -> Aggregate:
@@ -126,7 +131,7 @@ def dawid_skene_one(task: Mapping[str, Any], votes: list[Vote]) -> Aggregate:
 def register_aggregators() -> list[AggregatorSpec]:
     """Register ``weighted`` and ``dawid-skene``."""
     return [
-        AggregatorSpec("weighted", "Votes weighted by reliability", weighted, uses_reliability=True),
-        AggregatorSpec("dawid-skene", "Dawid-Skene (each volunteer's confusion, over the project)", dawid_skene_one,
+        AggregatorSpec("weighted", _("Votes weighted by reliability"), weighted, uses_reliability=True),
+        AggregatorSpec("dawid-skene", _("Dawid-Skene (each volunteer's confusion, over the project)"), dawid_skene_one,
                        aggregate_project=dawid_skene),
     ]

@@ -27,10 +27,10 @@ _ = TranslationStringFactory("pybossa_importer_csv")
 #: Columns that set a task field rather than going into ``info``: how to read a cell, and how
 #: to name what a cell must be when it cannot be read.
 TASK_FIELDS: dict[str, tuple[Callable[[str], int | float], str]] = {
-    "n_answers": (int, "a whole number"),
-    "priority_0": (float, "a number"),
-    "quorum": (int, "a whole number"),
-    "calibration": (int, "a whole number"),
+    "n_answers": (int, _("a whole number")),
+    "priority_0": (float, _("a number")),
+    "quorum": (int, _("a whole number")),
+    "calibration": (int, _("a whole number")),
 }
 
 #: The largest CSV file a link may give, in bytes (the site's ``outbound.max_size`` may be lower).
@@ -104,11 +104,8 @@ def parse_csv(text: str) -> Iterator[dict[str, Any]]:
             _("The file you uploaded has an empty header on column ${index}.", mapping={"index": headers.index('') + 1}))
     duplicates = sorted({header for header in headers if headers.count(header) > 1})
     if duplicates:
-        raise ImportFailed(
-            "The file you uploaded has two headers with the same name: "
-            + ", ".join(duplicates)
-            + "."
-        )
+        raise ImportFailed(_("The file you uploaded has two headers with the same name: ${headers}.",
+                             mapping={"headers": ", ".join(duplicates)}))
     for row in _rows(reader):
         if not row:
             continue

@@ -38,13 +38,13 @@ class EpicollectImportForm(colander.MappingSchema):
         colander.String(),
         validator=colander.Regex(
             r"^[A-Za-z0-9][A-Za-z0-9 _-]{2,49}$",
-            "Enter the project's name as Epicollect5 shows it: 3 to 50 letters, digits, spaces, - and _.",
+            _("Enter the project's name as Epicollect5 shows it: 3 to 50 letters, digits, spaces, - and _."),
         ),
         title=_("Epicollect5 project"),
     )
     epicollect_form = colander.SchemaNode(
         colander.String(),
-        validator=colander.Regex(r"^\w+$", "Enter the form's ref (from the project's API page), or leave it empty."),
+        validator=colander.Regex(r"^\w+$", _("Enter the form's ref (from the project's API page), or leave it empty.")),
         missing=colander.drop,
         title=_("Form"),
     )

@@ -34,7 +34,7 @@ class FlickrImportForm(colander.MappingSchema):
 
     album_id = colander.SchemaNode(
         colander.String(),
-        validator=colander.Regex(r"^\d+$", "Enter the album's id: the number at the end of its link."),
+        validator=colander.Regex(r"^\d+$", _("Enter the album's id: the number at the end of its link.")),
         title=_("Album id"),
     )
 

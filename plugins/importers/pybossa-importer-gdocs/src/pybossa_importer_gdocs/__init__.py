@@ -26,7 +26,7 @@ _ = TranslationStringFactory("pybossa_importer_gdocs")
 PLUGIN_ID = "importer-gdocs"
 DEFAULT_BASE_URL = "https://docs.google.com"
 SHEET_PATH = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
-NOT_A_SHEET = (
+NOT_A_SHEET = _(
     "Enter the link of a Google Sheets spreadsheet, "
     "like https://docs.google.com/spreadsheets/d/<id>/edit."
 )

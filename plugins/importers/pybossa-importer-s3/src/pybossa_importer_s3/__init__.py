@@ -36,7 +36,7 @@ class S3ImportForm(colander.MappingSchema):
         colander.String(),
         validator=colander.Regex(
             r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-            "Enter the bucket's name: 3 to 63 lower-case letters, digits, dots and hyphens.",
+            _("Enter the bucket's name: 3 to 63 lower-case letters, digits, dots and hyphens."),
         ),
     )
     files = colander.SchemaNode(

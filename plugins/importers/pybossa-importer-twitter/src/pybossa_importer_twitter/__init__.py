@@ -40,13 +40,13 @@ class TwitterImportForm(colander.MappingSchema):
         colander.String(),
         validator=colander.Regex(
             r"^(#\w{1,100}|@\w{1,15})$",
-            "Enter a hashtag like #birds or an account like @birdwatch.",
+            _("Enter a hashtag like #birds or an account like @birdwatch."),
         ),
     )
     max_tweets = colander.SchemaNode(
         colander.Integer(),
-        validator=colander.Range(1, MAX_TWEETS, min_err="Import at least 1 tweet.",
-                                 max_err=f"Import at most {MAX_TWEETS} tweets."),
+        validator=colander.Range(1, MAX_TWEETS, min_err=_("Import at least 1 tweet."),
+                                 max_err=_("Import at most ${max} tweets.")),
         missing=DEFAULT_MAX_TWEETS,
     )
 

@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from pyramid.i18n import TranslationStringFactory
 from sqlalchemy.orm import Session
 
 from pybossa_core.plugin_api import counters, models
 
 Project, User = models.Project, models.User
+#: The charts' labels stay English in the figures (and the API); the page shows them translated.
+_ = TranslationStringFactory("pybossa_stats_default")
 
 #: How many projects and users the 24-hour lists show.
 TOP_24_HOURS = 5
@@ -54,9 +57,9 @@ def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
     since = now - datetime.timedelta(hours=24)
     return {
         "stats": stats,
-        "users": _chart("User Statistics", {"Anonymous": (0, n_anon), "Authenticated": (0, n_auth)}),
-        "projects": _chart("Projects Statistics", {"Published": (0, n_published), "Draft": (0, n_draft)}),
-        "tasks": _chart("Task and Task Run Statistics", {"Tasks": (0, n_tasks), "Answers": (1, int(n_task_runs))}),
+        "users": _chart(_("User Statistics"), {_("Anonymous"): (0, n_anon), _("Authenticated"): (0, n_auth)}),
+        "projects": _chart(_("Projects Statistics"), {_("Published"): (0, n_published), _("Draft"): (0, n_draft)}),
+        "tasks": _chart(_("Task and Task Run Statistics"), {_("Tasks"): (0, n_tasks), _("Answers"): (1, int(n_task_runs))}),
         "top5_projects_24_hours": top_projects_since(session, since),
         "top5_users_24_hours": top_users_since(session, since),
     }
