@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import glob
 import hashlib
 import io
@@ -73,11 +74,11 @@ def download_name(project: Project, kind: str, file_format: str) -> str:
     return f"{project.id}_{project.short_name}_{kind}_{file_format}.zip"
 
 
-def chunks(session: Session, model: type, project_id: int) -> Iterator[list[Any]]:
-    """Yield the project's rows of ``model`` (every column) by id, one keyset chunk at a time."""
+def chunks(session: Session, model: type, project_id: int, columns: list[Any] | None = None) -> Iterator[list[Any]]:
+    """Yield the project's rows of ``model`` (every column, or ``columns``) by id, one keyset chunk at a time."""
     table = model.__table__
     query = (
-        sa.select(*table.columns)
+        sa.select(*(columns or table.columns))
         .where(table.c.project_id == sa.bindparam("project"), table.c.id > sa.bindparam("last"))
         .order_by(table.c.id)
         .limit(CHUNK)
@@ -194,11 +195,21 @@ class PlainPresenter:
         return self.present(row)
 
 
+def _timestamp(value: datetime.datetime | str) -> str:
+    """A timestamp as ``api.base`` shows it (ISO 8601, with microseconds), from a datetime or from
+    SQLite's text (``2026-01-02 03:04:05.000006`` as SQLAlchemy stores it, or any ISO form)."""
+    if type(value) is str:
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}"
+        value = datetime.datetime.fromisoformat(value)
+    return value.isoformat(timespec="microseconds")
+
+
 class _Chunks:
     """Rows of ``model``'s table presented as :class:`PlainPresenter` does, a chunk at a time:
     column lists, timestamp positions and link prefixes are worked out once, not per row."""
 
-    def __init__(self, model: type, presenter: PlainPresenter):
+    def __init__(self, session: Session, model: type, presenter: PlainPresenter):
         columns = list(model.__table__.columns)
         self.keys = [column.key for column in columns]
         self.times = [index for index, column in enumerate(columns) if isinstance(column.type, sa.DateTime)]
@@ -210,12 +221,19 @@ class _Chunks:
             for parent, key in presenter.parent_keys
         ]
         self.has_links = bool(presenter.parent_keys)
+        # SQLite's timestamps are read as the text SQLAlchemy stored: parsing each into a datetime
+        # only to format it again cost more than the rest of the cell.
+        self.columns = [
+            sa.type_coerce(column, sa.String).label(column.key)
+            if index in self.times and not is_postgresql(session) else column
+            for index, column in enumerate(columns)
+        ]
 
     def _values(self, row: Any) -> tuple[list[Any], str, list[str]]:
         values = list(row)
         for index in self.times:
             if values[index] is not None:
-                values[index] = values[index].isoformat(timespec="microseconds")
+                values[index] = _timestamp(values[index])
         links = [f"{prefix}{values[index]}'/>" for index, prefix in self.parents if values[index] is not None]
         return values, f"{self.self_link}{values[self.id_index]}'/>", links
 
@@ -276,8 +294,8 @@ def write_export(
     dict the REST API answers for it (a :class:`PlainPresenter` lets whole chunks be presented at once).
     """
     keys = info_keys(session, model, project.id) if file_format == "csv" and hasattr(model, "info") else []
-    fast = _Chunks(model, present) if isinstance(present, PlainPresenter) else None
-    rows = chunks(session, model, project.id)
+    fast = _Chunks(session, model, present) if isinstance(present, PlainPresenter) else None
+    rows = chunks(session, model, project.id, fast.columns if fast else None)
     pages = (fast.page(chunk) if fast else [present(row) for row in chunk] for chunk in rows)
     spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL_SIZE)
     with zipfile.ZipFile(spooled, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESSLEVEL,
