@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import urllib.parse
 from email.header import decode_header, make_header
 from pathlib import Path
@@ -352,3 +353,38 @@ def test_the_check_finds_a_missing_translation_and_a_dropped_placeholder(tmp_pat
 
     (package / "__init__.py").write_text('_("Hello ${name}")\n_("Bye")\n_("New")\n')
     assert "is not up to date" in catalogs.problems(package)[0]
+
+
+def test_counts_take_their_plural_form_in_each_language(site, make):
+    owner = make.user("contadora")
+    project = make.project(owner, "contar", name="Contar")
+    make.task_run(make.task(project, n_answers=2), make.user("una"))
+    make.task(project, n_answers=2)
+    stats = {item.text for item in site.get("/project/contar/", {"lang": "es"}).html.find_all("li")}
+    assert {"2 tareas", "0 completadas", "1 respuesta", "1 voluntario"} <= stats
+    assert {"2 tâches", "1 réponse"} <= {item.text for item in site.get("/project/contar/", {"lang": "fr"}).html.find_all("li")}
+    assert {"2 tasks", "1 answer", "1 volunteer"} <= {item.text for item in site.get("/project/contar/", {"lang": "en"}).html.find_all("li")}
+
+
+def test_the_listings_sort_links_and_the_featured_category_are_translated(site, make):
+    page = site.get("/project/category/featured/", {"lang": "de"}).html
+    links = [link.text for link in page.find("p", class_="order-links").find_all("a")]
+    assert links == ["Rangfolge", "Name", "neueste", "Aufgaben", "Freiwillige", "Fortschritt", "letzte Aktivität"]
+    assert page.find("h2").text == "Empfohlen"
+
+
+def test_the_site_charts_are_titled_from_the_stats_plugins_catalog(site, make):
+    page = site.get("/stats/", {"lang": "es"})
+    assert [heading.text for heading in page.html.select("h3[id$=-chart-heading]")] == [
+        "Estadísticas de usuarios", "Estadísticas de proyectos", "Estadísticas de tareas y respuestas"]
+    drawn = json.loads(page.html.find(id="users-chart-data").text)
+    assert [value["label"] for value in drawn["values"]] == ["Anónimos", "Con sesión iniciada"]
+    # The figures themselves keep their English labels.
+    assert site.get("/stats/", headers=JSON).json["users"]["label"] == "User Statistics"
+
+
+def test_one_english_word_with_two_meanings_has_a_translation_for_each(site, make):
+    admin = make.user("jefa", admin=True, locale="es", passwd_hash=PASSWORD_HASH)
+    sign_in(site, admin)
+    assert "Fecha de registro" in {cell.text for cell in site.get("/admin/users").html.find_all("th")}
+    assert site.get("/admin/plugins").html.find(id="plugins-heading").text == "Plugins registrados"
