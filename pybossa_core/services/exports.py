@@ -8,7 +8,9 @@ columns, whose union the database finds in one pass before the rows are written.
 
 Rows, not ORM objects, are read (the presenter takes either), JSON is encoded by orjson a
 chunk at a time, and CSV rows are lists in the header's order: the ORM load, ``json.dumps``
-and ``csv.DictWriter`` were most of an export's time.
+and ``csv.DictWriter`` were most of an export's time.  Resources whose rules show every column
+(task runs, results: :class:`PlainPresenter`) are presented a whole chunk at a time, with the
+same output as their presenter's.
 
 A built ZIP is kept on disk (:class:`BuiltExports`, in ``exports.dir``) under the project's
 data generation (``cache.export_namespace``), which every write of the project's tasks, task
@@ -152,14 +154,15 @@ def csv_row(data: dict[str, Any], fields: list[str], info_keys: list[str]) -> li
     an object's keys go to their ``info_<key>`` columns and ``info`` itself stays empty.
     """
     row = [value if type(value) in PLAIN else _cell(value) for value in map(data.get, fields)]
-    info = data.get("info")
-    if isinstance(info, dict):
-        row.append("")
-        row.extend(value if type(value) in PLAIN else _cell(value) for value in map(info.get, info_keys))
-    else:
-        row.append(_cell(info))
-        row.extend("" for _ in info_keys)
+    row.extend(_info_cells(data.get("info"), info_keys))
     return row
+
+
+def _info_cells(info: Any, info_keys: list[str]) -> list[Any]:
+    """The ``info`` cell, then one cell per key of ``info_keys`` (see :func:`csv_row`)."""
+    if isinstance(info, dict):
+        return ["", *(value if type(value) in PLAIN else _cell(value) for value in map(info.get, info_keys))]
+    return [_cell(info), *("" for _ in info_keys)]
 
 
 def _write_csv(stream: IO[str], pages: Iterator[list[dict[str, Any]]], keys: list[str]) -> None:
@@ -270,13 +273,7 @@ class _Chunks:
                 if self.has_links:
                     cells.append(_cell(links))
                 if info is not None:
-                    data = values[info]
-                    if isinstance(data, dict):
-                        cells.append("")
-                        cells.extend(value if type(value) in PLAIN else _cell(value) for value in map(data.get, info_keys))
-                    else:
-                        cells.append(_cell(data))
-                        cells.extend("" for _ in info_keys)
+                    cells.extend(_info_cells(values[info], info_keys))
                 rows.append(cells)
             writer.writerows(rows)
             stream.write(buffer.getvalue())
