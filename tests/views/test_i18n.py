@@ -388,3 +388,11 @@ def test_one_english_word_with_two_meanings_has_a_translation_for_each(site, mak
     sign_in(site, admin)
     assert "Fecha de registro" in {cell.text for cell in site.get("/admin/users").html.find_all("th")}
     assert site.get("/admin/plugins").html.find(id="plugins-heading").text == "Plugins registrados"
+
+
+def test_the_project_stats_sentence_counts_each_side_in_its_plural_form(site, make):
+    project = make.project(make.user("cifras"), "cifras", name="Cifras")
+    make.task_run(make.task(project, n_answers=3), make.user("sola"))
+    text = " ".join(site.get("/project/cifras/stats", {"lang": "es"}).html.get_text().split())
+    assert "1 voluntario con sesión iniciada dio 1 respuesta (100 %); 0 voluntarios anónimos dieron 0 respuestas (0 %)." in text
+    assert "Sola: 1 respuesta" in text
