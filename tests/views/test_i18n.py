@@ -396,3 +396,14 @@ def test_the_project_stats_sentence_counts_each_side_in_its_plural_form(site, ma
     text = " ".join(site.get("/project/cifras/stats", {"lang": "es"}).html.get_text().split())
     assert "1 voluntario con sesión iniciada dio 1 respuesta (100 %); 0 voluntarios anónimos dieron 0 respuestas (0 %)." in text
     assert "Sola: 1 respuesta" in text
+
+
+def test_a_tasks_state_and_the_aggregators_titles_are_shown_translated(site, make):
+    owner = make.user("revisora", locale="it", passwd_hash=PASSWORD_HASH)
+    project = make.project(owner, "rivedere", name="Rivedere")
+    task = make.task(project, n_answers=1)
+    sign_in(site, owner)
+    heading = site.get(f"/project/rivedere/tasks/{task.id}/review").html.find("h2").get_text()
+    assert " ".join(heading.split()) == f"Compito #{task.id} (in corso, 0 di 1 risposta)"
+    options = {option.text for option in site.get("/project/rivedere/tasks/quality").html.find_all("option")}
+    assert {"Voti ponderati per affidabilità", "Dawid-Skene (la confusione di ogni volontario, su tutto il progetto)"} <= options
