@@ -112,7 +112,7 @@ def test_a_download_not_built_yet_queues_one_job_and_answers_202_until_the_worke
     assert (str(email.header.make_header(email.header.decode_header(mailed["Subject"]))), mailed["To"]) == (
         "Ihr Export von Birds ist fertig", "owner@example.com")
     body = mailed.get_payload(decode=True).decode(mailed.get_content_charset())
-    assert "Hallo Owner One," in body and "der JSON-Export der Daten (task) von Birds steht zum Herunterladen bereit" in body
+    assert "Hallo Owner One," in body and "der JSON-Export der Daten (Aufgaben) von Birds steht zum Herunterladen bereit" in body
     assert "http://localhost/project/birds/tasks/export?type=task&format=json" in body
     # Served from the file: nothing queued again.
     assert site.download("task", "json", 200, api_key=site.owner_key).content_type == "application/zip"
