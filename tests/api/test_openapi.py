@@ -300,7 +300,7 @@ def test_a_webhook_host_that_is_no_host_name_is_refused(testapp, make):
     owner = make.user()
     body = {"name": "Birds", "short_name": "birds", "webhook": "http://b\x89d/hook"}
     refused = testapp.post_json("/api/project", body, headers={"Authorization": owner.api_key}, status=415).json
-    assert refused["exception_msg"].startswith("webhook: the host")
+    assert refused["exception_msg"].startswith("webhook: The webhook's host")
 
 
 @pytest.mark.parametrize("path, described, allowed", [

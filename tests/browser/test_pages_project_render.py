@@ -87,7 +87,7 @@ def pages(site):
         (f"{birds}/tasks/", PUBLIC, ["Browse the tasks"]),
         (f"{birds}/tasks/browse", PUBLIC, ["Browse the tasks", f'href="{birds}/tasks/browse/2"', "100%"]),
         (f"{birds}/tasks/browse/2", PUBLIC, ["Browse the tasks", f'href="{birds}/tasks/browse/1"']),
-        (f"{birds}/results", PUBLIC, ["<strong>1</strong> results"]),
+        (f"{birds}/results", PUBLIC, ["<strong>1</strong> result, one per completed task."]),
         (f"{birds}/stats", PUBLIC, ["Answers per day", 'id="day-stats"', "chart.umd.min.js"]),
         (f"{birds}/tutorial", PUBLIC, ["no tutorial"]),
         (f"{birds}/blog", PUBLIC, ["Hello birds"]),
