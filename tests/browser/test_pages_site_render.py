@@ -164,7 +164,7 @@ def test_the_leaderboard_highlights_the_signed_in_volunteer_with_their_rank(test
     page = testapp.get("/leaderboard/", headers=HTML)
     mine = page.html.find("tr", class_="highlight")
     assert [cell.get_text(" ", strip=True) for cell in mine.find_all("td")] == ["2", "Me Myself you", "1"]
-    assert "You are ranked #2 with 1 answers." in page.html.find(id="my-rank").get_text(" ", strip=True)
+    assert "You are ranked #2 with 1 answer." in page.html.find(id="my-rank").get_text(" ", strip=True)
     assert page.html.find("a", href="/leaderboard/window/3") is not None
 
 
