@@ -26,6 +26,7 @@ import datetime
 import functools
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -35,7 +36,10 @@ from urllib.parse import quote, urlencode
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
-from markupsafe import Markup
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
+from jinja2.visitor import NodeTransformer
+from markupsafe import Markup, escape
 from pyramid.i18n import Localizer, TranslationString, TranslationStringFactory, Translations
 from pyramid.interfaces import ILocalizer
 from pyramid.threadlocal import get_current_request
@@ -98,6 +102,30 @@ class PageCatalog:
             return found
         return singular if n == 1 else plural
 
+    def plural_choice(self, singular: str, plural: str) -> list[tuple[str | None, str]] | None:
+        """How a compiled template picks the form of a count, as :meth:`ngettext` would: the forms
+        by the :data:`PLURAL_TESTS` tried in turn, the last with None (no test held); or None when
+        the catalog's forms follow none of the usual shapes on the counts its rules tell apart."""
+        texts = [(n, self.ngettext(singular, plural, n)) for n in _PLURAL_SAMPLES]
+        for shape in _PLURAL_SHAPES:
+            forms: dict[str | None, str] = {}
+            for n, text in texts:
+                branch = next((name for name in shape if PLURAL_TESTS[name](n)), None)
+                if forms.setdefault(branch, text) != text:
+                    break
+            else:
+                return [(name, forms[name]) for name in (*shape, None) if name in forms]
+        return None
+
+
+#: The tests of a count that the usual plural rules make, by name.
+PLURAL_TESTS = {"not one": lambda n: n != 1, "over one": lambda n: n > 1,
+                "millions": lambda n: n != 0 and n % 10**6 == 0}
+#: The usual rules' shapes (English, French, Spanish's "many" millions, Japanese's one form).
+_PLURAL_SHAPES = [(), ("not one",), ("over one",), ("millions", "not one"), ("millions", "over one")]
+#: The counts on which a catalog's forms are compared with the shapes.
+_PLURAL_SAMPLES = [*range(200), 10**3, 10**6, 2 * 10**6, 10**9]
+
 
 def catalog_names(folder: str, locale: str) -> list[str]:
     """The catalogs of ``folder`` that ``locale`` reads, least specific first: its language's and
@@ -112,6 +140,7 @@ def catalog_names(folder: str, locale: str) -> list[str]:
 
 #: The catalog of a page rendered outside a request: the English texts.
 ENGLISH = PageCatalog(Translations(), ())
+ENGLISH_LOCALE = Locale.parse("en")
 
 
 class SiteLocalizer(Localizer):
@@ -123,7 +152,9 @@ class SiteLocalizer(Localizer):
         try:
             self.babel = Locale.parse(locale_name)
         except (ValueError, UnknownLocaleError):
-            self.babel = Locale.parse("en")
+            self.babel = ENGLISH_LOCALE
+        #: Its Babel locale's name (``str()`` of a Locale builds it on every call).
+        self.babel_name = str(self.babel)
 
 
 def _own_name(locale: str) -> str:
@@ -256,50 +287,53 @@ def translate_messages(request, result: dict[str, Any]) -> None:
             }
 
 
-def _page_catalog() -> PageCatalog:
-    request = get_current_request()
-    localizer = request.localizer if request is not None else None
-    return localizer.page if isinstance(localizer, SiteLocalizer) else ENGLISH
-
-
 def _page_localizer() -> SiteLocalizer | None:
     request = get_current_request()
     return request.localizer if request is not None else None
 
 
-def page_gettext(message: str) -> Markup:
+# The templates' text and format functions: of the page being rendered, or of ``language`` when
+# given (the functions bound to each language's templates, LanguageTemplates).
+
+
+def _catalog(language: SiteLocalizer | None) -> PageCatalog:
+    language = language or _page_localizer()
+    return language.page if isinstance(language, SiteLocalizer) else ENGLISH
+
+
+def _babel_locale(language: SiteLocalizer | None) -> Locale:
+    language = language or _page_localizer()
+    return language.babel if isinstance(language, SiteLocalizer) else ENGLISH_LOCALE
+
+
+def page_gettext(message: str, language: SiteLocalizer | None = None) -> Markup:
     """A page's ``_()``: the text in the page's language, marked safe as Jinja2's new-style gettext
     would (templates' texts and their translations are the site's own markup)."""
-    return _page_catalog().safe(message)
+    return _catalog(language).safe(message)
 
 
-def page_ngettext(singular: str, plural: str, n: int) -> Markup:
-    return Markup(_page_catalog().ngettext(singular, plural, n))
+def page_ngettext(singular: str, plural: str, n: int, language: SiteLocalizer | None = None) -> Markup:
+    return Markup(_catalog(language).ngettext(singular, plural, n))
 
 
-def page_pgettext(context: str, message: str) -> Markup:
-    return Markup(_page_catalog().pgettext(context, message))
+def page_pgettext(context: str, message: str, language: SiteLocalizer | None = None) -> Markup:
+    return Markup(_catalog(language).pgettext(context, message))
 
 
-def translated(text: Any) -> Any:
+def translated(text: Any, language: SiteLocalizer | None = None) -> Any:
     """Filter: a text the view gave (a page's title) in the page's language when the catalogs have
     it, else as it is (still escaped: it may hold a user's name)."""
-    return _page_catalog().gettext(text) if isinstance(text, str) and text else text
+    return _catalog(language).gettext(text) if isinstance(text, str) and text else text
 
 
-def translated_chart(chart: Any) -> Any:
+def translated_chart(chart: Any, language: SiteLocalizer | None = None) -> Any:
     """Filter: a statistics chart (``{label, values: [{label, value}]}``) with its labels as
     :func:`translated` gives them: a calculator's figures (cached, in the API) keep them in English."""
     if not isinstance(chart, Mapping):
         return chart
-    values = [{**value, "label": translated(value.get("label"))} if isinstance(value, Mapping) else value
+    values = [{**value, "label": translated(value.get("label"), language)} if isinstance(value, Mapping) else value
               for value in chart.get("values") or []]
-    return {**chart, "label": translated(chart.get("label")), "values": values}
-
-
-def _babel_locale() -> Locale:
-    localizer = _page_localizer()
-    return localizer.babel if isinstance(localizer, SiteLocalizer) else Locale.parse("en")
+    return {**chart, "label": translated(chart.get("label"), language), "values": values}
 
 
 def _moment(value: str | datetime.datetime) -> datetime.datetime | None:
@@ -312,41 +346,52 @@ def _moment(value: str | datetime.datetime) -> datetime.datetime | None:
     return value
 
 
-def format_moment(value: str | datetime.datetime | None) -> str:
+def format_moment(value: str | datetime.datetime | None, language: SiteLocalizer | None = None) -> Markup | str:
     """A moment (ISO 8601 text as the views give it, or a datetime) as its day and minute, in the
     page's locale: its medium date and short time ("Mar 5, 2026, 2:07 PM", "05.03.2026, 14:07")."""
     if not value:
         return ""
-    return _moment_text(value, _babel_locale())
+    language = language or _page_localizer()
+    return _moment_text(value, language.babel_name if isinstance(language, SiteLocalizer) else "en")
 
 
 @functools.lru_cache(maxsize=8192)
-def _moment_text(value: str | datetime.datetime, locale: Locale) -> str:
-    # Kept per moment and locale: a page lists the same moments on every view (its feed, its
-    # table), and Babel parses its patterns on every call (a fifth of the home page's time).
+def _moment_text(value: str | datetime.datetime, locale_name: str) -> Markup | str:
+    # Kept per moment and locale (by name: a Locale hashes in Python): a page lists the same
+    # moments on every view (its feed, its table), and Babel parses its patterns on every call.
     moment = _moment(value)
     if moment is None:
         return value
+    locale = Locale.parse(locale_name)
     pattern = get_datetime_format("medium", locale=locale).replace("'", "")
-    return pattern.replace("{0}", format_time(moment, "short", locale=locale)).replace(
+    text = pattern.replace("{0}", format_time(moment, "short", locale=locale)).replace(
         "{1}", format_date(moment, "medium", locale=locale))
+    # Other characters as references: English times hold a narrow no-break space ("2:07 PM"),
+    # and one such character in an English page makes Python join and encode it several times slower.
+    return Markup(escape(text).encode("ascii", "xmlcharrefreplace").decode("ascii"))
 
 
-def format_ago(value: str | datetime.datetime | None) -> str:
+def format_ago(value: str | datetime.datetime | None, language: SiteLocalizer | None = None) -> str:
     """How long ago a moment (UTC, as :func:`format_moment` takes it) was, in the page's locale:
     "3 days ago", "hace 3 días", "3 日前" (Babel's ``format_timedelta``)."""
     moment = _moment(value) if value else None
     if moment is None:
         return ""
     now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-    return format_timedelta(moment - now, add_direction=True, locale=_babel_locale())
+    return format_timedelta(moment - now, add_direction=True, locale=_babel_locale(language))
 
 
-def format_number(value: Any) -> str:
+def format_number(value: Any, language: SiteLocalizer | None = None) -> str:
     """A number in the page's locale ("1,234.5", "1.234,5"); anything else as text."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "" if value is None else str(value)
-    return format_decimal(value, locale=_babel_locale())
+    return format_decimal(value, locale=_babel_locale(language))
+
+
+#: The templates' functions of the page's language: gettext's, then the filters.
+TEMPLATE_TEXTS = {"_": page_gettext, "gettext": page_gettext, "ngettext": page_ngettext, "pgettext": page_pgettext}
+TEMPLATE_FILTERS = {"translated": translated, "translated_chart": translated_chart, "moment": format_moment,
+                    "ago": format_ago, "number": format_number}
 
 
 def language_menu() -> Markup:
@@ -359,7 +404,7 @@ def language_menu() -> Markup:
     query = () if request.identity is not None else tuple(
         (key, value) for key, value in request.GET.items() if key != LANG_PARAMETER)
     return _language_menu(languages, request.locale_name, request.identity is not None, request.path, query,
-                          _page_catalog().gettext("Language"))
+                          _catalog(None).gettext("Language"))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -376,8 +421,163 @@ def _language_menu(languages: Languages, current: str, signed_in: bool, path: st
         else:
             href = f"{quote(path)}?{urlencode([*query, (LANG_PARAMETER, code)])}"
             entries.append(Markup('<li><a href="{}" hreflang="{}" lang="{}"{}>{}</a></li>').format(href, tag, tag, Markup(marked), name))
-    return Markup('<details class="lang-menu"><summary aria-label="{}">{}</summary><ul>{}</ul></details>').format(
+    menu = Markup('<details class="lang-menu"><summary aria-label="{}">{}</summary><ul>{}</ul></details>').format(
         label, languages.names.get(current, current), Markup("").join(entries))
+    # Its names as character references: an English page stays ASCII, which Python joins and
+    # encodes several times faster than a page holding one "日本語" (a twentieth of the home page).
+    return Markup(menu.encode("ascii", "xmlcharrefreplace").decode("ascii"))
+
+
+#: A ``{% trans %}`` text's placeholders, as Jinja2's old-style gettext writes them, and ``%%``.
+_PLACEHOLDER = re.compile(r"%(?:\((\w+)\)s|%)")
+#: The template functions that look a text up (``_`` and the i18n extension's names).
+_GETTEXTS = frozenset({"_", "gettext"})
+#: Values a text may show twice without doing their work twice.
+_PLAIN_VALUES = (nodes.Name, nodes.Getattr, nodes.Const)
+
+
+def _text_pieces(text: str, values: dict[str, nodes.Expr]) -> list[nodes.Node] | None:
+    """``Markup(text) % values`` as output pieces: the text's parts as template data and the
+    values between them, escaped by the output as ``Markup`` formatting escapes them; None when
+    the text holds another conversion ("%d", a lone "%") or a value of work (a macro's call) twice."""
+    pieces, start, used = [], 0, []
+    for match in _PLACEHOLDER.finditer(text):
+        pieces.append(text[start:match.start()] + ("%" if match.group(1) is None else ""))
+        if match.group(1) is not None:
+            if match.group(1) not in values:
+                return None
+            used.append(match.group(1))
+            pieces.append(values[match.group(1)])
+        start = match.end()
+    pieces.append(text[start:])
+    if any(isinstance(piece, str) and "%" in piece for piece in pieces) or any(
+            used.count(name) > 1 and not isinstance(values[name], _PLAIN_VALUES) for name in used):
+        return None
+    return [nodes.TemplateData(piece) if isinstance(piece, str) else piece
+            for piece in pieces if not isinstance(piece, str) or piece]
+
+
+class _FoldTexts(NodeTransformer):
+    """A template's texts translated into it at compile time, for one language's catalog.
+
+    ``_("literal")``, ``{% trans %}`` and ``{% trans context %}`` without values become constants;
+    one with values becomes the translated text's pieces around its values; one with a count
+    becomes a test of the count choosing between its forms' pieces. What is left (``_()`` of a
+    variable, an unusual plural rule) calls the runtime functions, which give the same texts.
+    """
+
+    def __init__(self, catalog: PageCatalog):
+        self.catalog = catalog
+
+    def visit_Call(self, node: nodes.Call) -> nodes.Node:
+        node = self.generic_visit(node)
+        if not isinstance(node.node, nodes.Name) or node.kwargs or node.dyn_args or node.dyn_kwargs:
+            return node
+        texts = [arg.value for arg in node.args if isinstance(arg, nodes.Const) and isinstance(arg.value, str)]
+        if node.node.name in _GETTEXTS and len(texts) == len(node.args) == 1:
+            return nodes.Const(self.catalog.safe(texts[0]), lineno=node.lineno)
+        if node.node.name == "pgettext" and len(texts) == len(node.args) == 2:
+            return nodes.Const(Markup(self.catalog.pgettext(*texts)), lineno=node.lineno)
+        return node
+
+    def visit_Output(self, node: nodes.Output) -> nodes.Node | list[nodes.Node]:
+        node = self.generic_visit(node)
+        statements, children = [], []
+        for child in node.nodes:
+            folded = self._fold(child)
+            if isinstance(folded, nodes.If):
+                statements += [nodes.Output(children), folded] if children else [folded]
+                children = []
+            else:
+                children += folded or [child]
+        if not statements:
+            node.nodes = children
+            return node
+        return statements + [nodes.Output(children)] if children else statements
+
+    def _fold(self, child: nodes.Node) -> list[nodes.Node] | nodes.If | None:
+        """A ``{% trans %}`` with values (``Markup(text) % {values}``, ``text`` a constant once
+        :meth:`visit_Call` has run, or an ``ngettext`` call) as pieces or as a test of its count."""
+        if not (isinstance(child, nodes.Mod) and isinstance(child.left, nodes.MarkSafeIfAutoescape)
+                and isinstance(child.right, nodes.Dict)):
+            return None
+        values = {pair.key.value: pair.value for pair in child.right.items if isinstance(pair.key, nodes.Const)}
+        text = child.left.expr
+        if isinstance(text, nodes.Const):
+            return _text_pieces(str(text.value), values)
+        if not (isinstance(text, nodes.Call) and isinstance(text.node, nodes.Name) and text.node.name == "ngettext"
+                and len(text.args) == 3 and not text.kwargs and not text.dyn_args and not text.dyn_kwargs
+                and all(isinstance(arg, nodes.Const) and isinstance(arg.value, str) for arg in text.args[:2])):
+            return None
+        # Jinja2 itself evaluates the count more than once, for ngettext and for the text's value.
+        count = text.args[2]
+        choice = self.catalog.plural_choice(text.args[0].value, text.args[1].value)
+        if choice is None:
+            return None
+        pieces = [_text_pieces(form, values) for _, form in choice]
+        if any(form_pieces is None for form_pieces in pieces):
+            return None
+        if len(choice) == 1:
+            return pieces[0]
+        folded = nodes.Output(pieces[-1])
+        for (test, _), form_pieces in zip(reversed(choice[:-1]), reversed(pieces[:-1])):
+            folded = nodes.If(_plural_test(test, count), [nodes.Output(form_pieces)], [], [folded])
+        return folded
+
+
+def _plural_test(name: str, count: nodes.Expr) -> nodes.Expr:
+    """The template expression of :data:`PLURAL_TESTS`' test ``name`` of ``count``."""
+    def compare(left, operator, right):
+        return nodes.Compare(left, [nodes.Operand(operator, nodes.Const(right))])
+    if name == "millions":
+        return nodes.And(compare(count, "ne", 0), compare(nodes.Mod(count, nodes.Const(10**6)), "eq", 0))
+    return compare(count, "ne" if name == "not one" else "gt", 1)
+
+
+class _TextFoldingCodeGenerator(CodeGenerator):
+    """Compiles a template of a :class:`LanguageTemplates` language with its texts folded in."""
+
+    def visit_Template(self, node, frame=None):
+        super().visit_Template(_FoldTexts(self.environment.folded_catalog).visit(node), frame)
+
+
+class LanguageTemplates:
+    """The page templates of each of the site's languages, compiled with their texts in.
+
+    Stands in for the Jinja2 environment that pyramid_jinja2's renderer asks for a page's template
+    (``renderers``): a page is drawn from the template of its request's language, an overlay of
+    the site's environment (the same loader, globals and filters, its own compiled cache), so a
+    page in any language draws its texts as constant output instead of calling ``_()`` for each.
+    """
+
+    def __init__(self, environment):
+        self.environment = environment
+        self.overlays: dict[str, Any] = {}
+
+    def get_template(self, name, parent=None, globals=None):
+        request = get_current_request()
+        localizer = request.localizer if request is not None else None
+        environment = self.of(localizer) if isinstance(localizer, SiteLocalizer) else self.environment
+        return environment.get_template(name, parent, globals)
+
+    def of(self, language: SiteLocalizer):
+        """The environment of ``language``'s templates, made at its first page, when the site's
+        environment is complete."""
+        overlay = self.overlays.get(language.locale_name)
+        if overlay is None:
+            # A bytecode cache shared with the site's environment would mix the languages' templates.
+            overlay = self.environment.overlay(bytecode_cache=None)
+            overlay.code_generator_class = _TextFoldingCodeGenerator
+            overlay.folded_catalog = language.page
+            # The functions of the page's language bound to it, rather than finding it per call.
+            overlay.globals = {**overlay.globals, **_bound(TEMPLATE_TEXTS, language)}
+            overlay.filters = {**overlay.filters, **_bound(TEMPLATE_FILTERS, language)}
+            overlay = self.overlays.setdefault(language.locale_name, overlay)
+        return overlay
+
+
+def _bound(functions: dict[str, Any], language: SiteLocalizer) -> dict[str, Any]:
+    return {name: functools.partial(function, language=language) for name, function in functions.items()}
 
 
 def _install_in_templates(environment) -> None:
@@ -387,13 +587,9 @@ def _install_in_templates(environment) -> None:
     environment.install_gettext_callables(page_gettext, page_ngettext, newstyle=False, pgettext=page_pgettext)
     # ``_`` itself, not the extension's alias (which looks ``gettext`` up and calls it: two
     # context.call per text, a tenth of the home page's time).
-    environment.globals["_"] = page_gettext
-    environment.filters["translated"] = translated
-    environment.filters["translated_chart"] = translated_chart
-    environment.filters["moment"] = format_moment
-    environment.filters["ago"] = format_ago
+    environment.globals.update(TEMPLATE_TEXTS)
     environment.globals["language_menu"] = language_menu
-    environment.filters["number"] = format_number
+    environment.filters.update(TEMPLATE_FILTERS)
 
 
 def includeme(config) -> None:

@@ -46,7 +46,7 @@ from pyramid.threadlocal import get_current_request
 from pyramid_jinja2 import IJinja2Environment
 
 from pybossa_core.csrf import is_api
-from pybossa_core.i18n import translate_messages
+from pybossa_core.i18n import LanguageTemplates, translate_messages
 from pybossa_core.interfaces import IAuthProviders, IImporters, IPresenters, find_service
 from pybossa_core.sessions import csrf_token, keep_flash, pop_flash
 from pybossa_core.settings import SettingsError
@@ -232,8 +232,10 @@ def _by_search_path(factory, info):
     return factory(info)
 
 
-def _find_core_templates_by_search_path(registry) -> None:
+def _set_up_page_renderer(registry) -> None:
+    """Pages find the core's templates by search path, compiled for their language."""
     factory = registry.getUtility(IRendererFactory, name=TEMPLATE_SUFFIX)
+    factory.environment = LanguageTemplates(factory.environment)
     registry.registerUtility(functools.partial(_by_search_path, factory), IRendererFactory, name=TEMPLATE_SUFFIX)
 
 
@@ -264,7 +266,7 @@ def includeme(config) -> None:
     # After pyramid_jinja2 has built the environment (its actions run at lower orders).
     config.action(None, lambda: _add_template_globals(config.get_jinja2_environment(TEMPLATE_SUFFIX), config.registry),
                   order=999)
-    config.action(None, lambda: _find_core_templates_by_search_path(config.registry), order=999)
+    config.action(None, lambda: _set_up_page_renderer(config.registry), order=999)
     # The plugins' templates and static files, their static views before the core's, which
     # would answer their URLs too.
     config.include("pybossa_core.plugin_pages")
