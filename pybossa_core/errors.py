@@ -18,7 +18,7 @@ from pyramid.view import exception_view_config, notfound_view_config
 from pyramid_retry import is_last_attempt
 
 from pybossa_core.db import is_statement_timeout, mark_if_retryable
-from pybossa_core.i18n import english, translate
+from pybossa_core.i18n import _, english, translate
 
 log = logging.getLogger(__name__)
 
@@ -163,11 +163,29 @@ def pybossa_error(error, request):
     return _render(request, error)
 
 
+#: Pyramid's own explanations of the errors a page shows, marked for the catalogs.
+PYRAMID_EXPLANATIONS = {str(text): text for text in (
+    _("The server could not comply with the request since it is either malformed or otherwise incorrect."),
+    _("This server could not verify that you are authorized to access the document you requested.  "
+      "Either you supplied the wrong credentials (e.g., bad password), or your browser does not "
+      "understand how to supply the credentials required."),
+    _("Access was denied to this resource."),
+    _("The resource could not be found."),
+    _("There was a conflict when trying to complete your request."),
+    _("This resource is no longer available.  No forwarding address is given."),
+    _("The body of your request was too large for this server."),
+    _("The action could not be performed because there were too many requests by the client."),
+    _("The server has either erred or is incapable of performing the requested operation."),
+    _("The server is currently unavailable. Please try again at a later time."),
+)}
+
+
 def web_error(request, exc: HTTPException) -> dict:
     """Return PYBOSSA's error page context for a web view (``{"code", "description", "template"}``);
     the description is in the page's language, as a flash would be."""
     request.response.status_code = exc.code
-    return {"code": exc.code, "description": translate(request.localizer, exc.explanation), "template": f"{exc.code}.html"}
+    explanation = PYRAMID_EXPLANATIONS.get(exc.explanation, exc.explanation)
+    return {"code": exc.code, "description": translate(request.localizer, explanation), "template": f"{exc.code}.html"}
 
 
 def _web_not_found(request, exc: HTTPException) -> dict:

@@ -189,6 +189,18 @@ def test_a_signed_in_users_choice_is_stored_in_the_profile_by_a_post_with_the_cs
     assert user.locale == "ja"
 
 
+def test_an_error_page_explains_itself_in_the_shipped_languages(site_with):
+    # Pyramid's own explanation of a 404 (a page of no route) is one of the catalogs' texts.
+    site = site_with()
+
+    def explanation(language):
+        return site.get("/no-such-page/", {"lang": language}, status=404).html.find("main").find_all("p")[0].text
+
+    assert explanation("en") == "The resource could not be found."
+    explained = {language: explanation(language) for language in ("de", "el", "es", "fr", "it", "ja", "pt")}
+    assert len(set(explained.values())) == 7 and "The resource could not be found." not in explained.values()
+
+
 def test_portuguese_is_read_from_the_brazilian_catalog_however_it_is_asked_for(site):
     for asked in ({"lang": "pt"}, {"lang": "pt_BR"}, {"lang": "pt-BR"}):
         page = site.get("/", asked)
