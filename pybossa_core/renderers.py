@@ -35,9 +35,11 @@ import json
 import os
 import types
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from jinja2 import BaseLoader, TemplateNotFound
+from markupsafe import Markup, escape
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPFound, HTTPMovedPermanently
 from pyramid.interfaces import IRendererFactory
@@ -208,10 +210,18 @@ class _MissesKept(BaseLoader):
             raise
 
 
+def profile_link(name: str, fullname: str | None = None) -> Markup:
+    """Filter: a user's name linking to their profile (not a macro: pages list many, and a macro
+    call costs several times more)."""
+    # escape() and an f-string: Markup.format runs Python's string.Formatter, five times dearer.
+    return Markup(f'<a href="/account/{escape(quote(str(name), safe="/"))}/">{escape(fullname or name)}</a>')
+
+
 def _add_template_globals(environment, registry) -> None:
     if not environment.auto_reload:
         environment.loader = _MissesKept(environment.loader)
     environment.globals["page_csrf_token"] = _page_csrf_token
+    environment.filters["profile_link"] = profile_link
     # The pages that offer an importer, a presenter or a sign-in provider list the installed ones.
     environment.globals["installed_importers"] = find_service(registry, IImporters)
     environment.globals["installed_presenters"] = find_service(registry, IPresenters)

@@ -62,6 +62,21 @@ def test_home_lists_featured_and_category_projects_top_projects_and_users(visito
     assert set(body["top_users"][0]) == LEADER_KEYS
 
 
+def test_home_links_volunteers_to_their_profiles_with_their_names_escaped(testapp, make):
+    owner = make.user("o wner", fullname="<b>Bold</b> & co")
+    stars = make.project(owner, "stars", name="Stars")
+    answers(make, stars, owner, 1)
+
+    page = testapp.get("/").html
+    top = page.find("ol", class_="top-users").find("a")
+    assert (top["href"], top.text) == ("/account/o%20wner/", "<b>Bold</b> & co")
+    contributed = page.find("li", class_="feed-usercontribution")
+    assert contributed.find("a")["href"] == "/account/o%20wner/" and contributed.find("a").text == "<b>Bold</b> & co"
+    assert page.find("b") is None
+    moment = contributed.find("time")
+    assert moment["datetime"].startswith(str(utcnow().year)) and moment.text
+
+
 def test_home_without_featured_projects_has_no_featured_category(testapp, make):
     owner = make.user("owner")
     make.project(owner, "birds", category_id=make.category("science").id)
