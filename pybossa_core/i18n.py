@@ -262,6 +262,18 @@ def english(message: Any) -> Any:
     return message.interpolate()
 
 
+class ShownText(str):
+    """A view's text in English, as the JSON gives it (PYBOSSA's value), that a page shows in its
+    language: ``shown``, a :class:`TranslationString` (its mapping may hold translation strings)."""
+
+    shown: TranslationString
+
+    def __new__(cls, shown: TranslationString) -> ShownText:
+        text = super().__new__(cls, english(shown))
+        text.shown = shown
+        return text
+
+
 class ShownError(Exception):
     """An error whose message a page shows: ``shown`` is it as given (a translation string is shown
     in the visitor's language), ``message`` and ``str()`` its English text."""
@@ -322,7 +334,10 @@ def page_pgettext(context: str, message: str, language: SiteLocalizer | None = N
 
 def translated(text: Any, language: SiteLocalizer | None = None) -> Any:
     """Filter: a text the view gave (a page's title) in the page's language when the catalogs have
-    it, else as it is (still escaped: it may hold a user's name)."""
+    it (a :class:`ShownText` in its own words), else as it is (still escaped: it may hold a user's name)."""
+    if isinstance(text, ShownText):
+        language = language or _page_localizer()
+        return str(text) if language is None else translate(language, text.shown)
     return _catalog(language).gettext(text) if isinstance(text, str) and text else text
 
 

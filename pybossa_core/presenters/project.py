@@ -17,8 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pyramid.i18n import TranslationString
+
 from pybossa_core.api.base import load
 from pybossa_core.formatting import format_time
+from pybossa_core.i18n import ShownText, _
 from pybossa_core.interfaces import ICache
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
@@ -119,22 +122,31 @@ def pro_features(project: Project, viewer: User | None) -> dict[str, bool]:
     return {"auditlog_enabled": enabled, "autoimporter_enabled": enabled, "webhooks_enabled": enabled}
 
 
-def project_head(request, project: Project, title: str = "") -> dict[str, Any]:
-    """The keys of every project page: the owner, the project and the title (``title`` follows the name)."""
-    return _head(request, project, title, project_figures(request, project), request.identity)
+def project_title(project: Project, page: TranslationString | None = None) -> ShownText:
+    """A project page's title, "Project: <name> &middot; <page>" (PYBOSSA's, in English in the
+    JSON; a page shows it in its language)."""
+    if page is None:
+        return ShownText(_("Project: ${name}", mapping={"name": project.name}))
+    return ShownText(_("Project: ${name} &middot; ${page}", mapping={"name": project.name, "page": page}))
 
 
-def _head(request, project: Project, title: str, stats: projects.ProjectStats, viewer: User | None) -> dict[str, Any]:
+def project_head(request, project: Project, page: TranslationString | None = None) -> dict[str, Any]:
+    """The keys of every project page: the owner, the project and the title (``page`` follows the name)."""
+    return _head(request, project, page, project_figures(request, project), request.identity)
+
+
+def _head(request, project: Project, page: TranslationString | None, stats: projects.ProjectStats,
+          viewer: User | None) -> dict[str, Any]:
     return {
         "owner": owner_json(request, project, viewer),
         "project": project_json(request, project, stats, viewer),
-        "title": f"Project: {project.name}{title}",
+        "title": project_title(project, page),
     }
 
 
-def project_page(request, project: Project, title: str = "") -> dict[str, Any]:
+def project_page(request, project: Project, page: TranslationString | None = None) -> dict[str, Any]:
     """The keys shared by the project pages: figures, owner, project, pro features and title."""
     stats, viewer = project_figures(request, project), request.identity
-    head = _head(request, project, title, stats, viewer)
+    head = _head(request, project, page, stats, viewer)
     return {**stats.to_json(), "owner": head["owner"], "project": head["project"],
             "pro_features": pro_features(project, viewer), "title": head["title"]}

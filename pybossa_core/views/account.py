@@ -12,7 +12,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPUnsupportedM
 from pyramid.view import view_config
 
 from pybossa_core import csrf, sessions
-from pybossa_core.i18n import _, localizer_for
+from pybossa_core.i18n import ShownText, _, localizer_for
 from pybossa_core.interfaces import IAuthProviders, ICache, IJobQueue, ISigninThrottle, IUploads
 from pybossa_core.models import Project, User
 from pybossa_core.presenters.user import own_user, public_user
@@ -306,7 +306,7 @@ def _public_profile(request, user: User) -> dict:
     visible = visible_projects(session, viewer)
     return {
         "template": "/account/public_profile.html",
-        "title": f"{user.fullname} &middot; User Profile",
+        "title": ShownText(_("${fullname} &middot; User Profile", mapping={"fullname": user.fullname})),
         "user": public_user(user, community.rank_and_score(session, user, request.find_service(ICache))),
         "projects_contrib": project_summaries(session, contributed_projects_query(user).where(visible)),
         "projects_created": project_summaries(session, created_query.where(visible)),

@@ -11,6 +11,7 @@ from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
+from pybossa_core.i18n import _
 from pybossa_core.presenters.project import project_page
 from pybossa_core.security import MANAGE
 from pybossa_core.services import auditlog
@@ -19,7 +20,7 @@ from pybossa_core.services import auditlog
 @view_config(route_name="project.auditlog", renderer="/projects/auditlog.html", request_method="GET", permission=MANAGE)
 def project_auditlog(request):
     project = request.context.project
-    context = project_page(request, project, " &middot; Audit log")
+    context = project_page(request, project, _("Audit log"))
     if not context["pro_features"]["auditlog_enabled"]:
         raise HTTPForbidden()
     logs = auditlog.project_logs(request.dbsession, project)

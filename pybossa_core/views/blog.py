@@ -64,7 +64,7 @@ def blog(request):
     if not request.has_permission(MANAGE):
         query = query.where(Blogpost.published.is_(True))
     posts = request.dbsession.scalars(query)
-    return {**project_page(request, project, " &middot; Blog"), "blogposts": [blogpost_json(post) for post in posts]}
+    return {**project_page(request, project, _("Blog")), "blogposts": [blogpost_json(post) for post in posts]}
 
 
 @view_config(route_name="project.blogpost", renderer="projects/blog_post.html", permission=READ)
@@ -74,7 +74,7 @@ def blogpost(request):
     post = request.context.owned(Blogpost, "id")
     if not post.published and not request.has_permission(MANAGE):
         raise HTTPNotFound()
-    return {**project_page(request, project, " &middot; Blog"), "blogpost": blogpost_json(post)}
+    return {**project_page(request, project, _("Blog")), "blogpost": blogpost_json(post)}
 
 
 @view_config(route_name="project.new_blogpost", renderer="projects/new_blogpost.html", permission=MANAGE)

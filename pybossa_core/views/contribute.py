@@ -49,7 +49,7 @@ def newtask(request):
             status="warning",
             flash=_("Oops! You have to sign in to participate in <strong>${name}</strong> project", mapping={"name": project.name}),
         )
-    context = project_head(request, project, " &middot; Contribute")
+    context = project_head(request, project, _("Contribute"))
     if request.identity is None:
         context.update(flash=ANONYMOUS_WARNING, status="warning")
     tutorial = (project.info or {}).get("tutorial")

@@ -73,7 +73,7 @@ def _export_url(request, project: Project, kind: str, file_format: str, *, absol
 
 def _page(request, project: Project, embargoed: bool) -> dict[str, Any]:
     return {
-        **project_page(request, project, " &middot; Export"),
+        **project_page(request, project, _("Export")),
         "loading_text": LOADING_TEXT,
         "ckan_name": None,
         "exporters": [] if embargoed else [

@@ -107,7 +107,7 @@ def details(request):
 @view_config(route_name="project.settings", renderer="/projects/settings.html", permission=MANAGE)
 def settings(request):
     project = request.context.project
-    return project_page(request, project, " &middot; Settings")
+    return project_page(request, project, _("Settings"))
 
 
 @view_config(route_name="project.tasks", renderer="/projects/tasks.html", permission=READ)
@@ -122,7 +122,7 @@ def tasks(request):
 def tasks_browse(request):
     project = request.context.project
     page = int(request.matchdict.get("page", 1))
-    context = project_page(request, project, " &middot; Tasks")
+    context = project_page(request, project, _("Tasks"))
     # Which tasks are gold is for owners and admins only: volunteers would know them.
     show_gold = bool(request.has_permission(MANAGE, request.context))
     task_rows = projects.tasks_page(request.dbsession, project, page, PER_PAGE, show_gold=show_gold)
@@ -151,7 +151,7 @@ def task(request):
         refusal.explanation = ASSIGNED_ELSEWHERE
         raise refusal
     contribution.hand_out(request.dbsession, project, [found], caller, utcnow())
-    return project_head(request, project, " &middot; Contribute")
+    return project_head(request, project, _("Contribute"))
 
 
 # -- changing a project ---------------------------------------------------------------------
@@ -173,7 +173,7 @@ def _update_context(request, project: Project, form=None, upload=None) -> dict[s
     )
     upload_fields, upload_errors = upload or ({"avatar": None, **dict.fromkeys(CROP_FIELDS, 0)}, {})
     return {
-        **project_page(request, project, " &middot; Update"),
+        **project_page(request, project, _("Update")),
         # The password is never shown back, not even the one just refused.
         "form": show_form(request, {**fields, "id": project.id, "password": None}, errors),
         "upload_form": show_form(request, {**upload_fields, "id": project.id}, upload_errors),
@@ -267,7 +267,7 @@ def reset_secret_key(request):
 def delete(request):
     project = request.context.project
     if request.method != "POST":
-        return {**project_page(request, project, " &middot; Delete"), "csrf": csrf_token(request)}
+        return {**project_page(request, project, _("Delete")), "csrf": csrf_token(request)}
     projects.delete_project(request.dbsession, project)
     return redirect(
         request.route_path("account.profile", name=request.identity.name, slash="/"),
@@ -279,7 +279,7 @@ def delete(request):
 @view_config(route_name="project.publish", renderer="/projects/publish.html", permission=MANAGE)
 def publish(request):
     project = request.context.project
-    context = {**project_page(request, project, " &middot; Publish"), "csrf": csrf_token(request)}
+    context = {**project_page(request, project, _("Publish")), "csrf": csrf_token(request)}
     if request.method != "POST":
         return context
     try:
@@ -321,7 +321,7 @@ def import_task(request):
     data = form_data(request) if request.method == "POST" else {}
     kind = data.get("type") or request.GET.get("type")
     context = {
-        **project_page(request, project, " &middot; Import Tasks"),
+        **project_page(request, project, _("Import Tasks")),
         "available_importers": [f"projects/tasks/{name}.html" for name in sorted(importers)],
         "form": None,
         "loading_text": IMPORTING,
@@ -371,7 +371,7 @@ def import_task(request):
 def task_n_answers(request):
     """How many answers every task needs: the form, and setting it for all the project's tasks."""
     project = request.context.project
-    context = project_page(request, project, " &middot; Redundancy")
+    context = project_page(request, project, _("Redundancy"))
     if request.method != "POST":
         return {**context, "form": show_form(request, {"n_answers": None})}
     data = form_data(request)
@@ -396,7 +396,7 @@ def task_n_answers(request):
 def task_presenter_editor(request):
     project = request.context.project
     presenters = request.find_service(IPresenters)
-    context = project_page(request, project, " &middot; Task Presenter Editor")
+    context = project_page(request, project, _("Task Presenter Editor"))
     if request.method == "POST":
         data = form_data(request)
         values, errors = forms.validate(project_forms.task_presenter_form(projects.PRESENTER_ENVIRONMENTS), data)

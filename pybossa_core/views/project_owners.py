@@ -21,7 +21,7 @@ from pyramid.view import view_config
 from pybossa_core.contexts import ProjectContext, unlocks, visitor_key
 from pybossa_core.i18n import _
 from pybossa_core.models import Project, User
-from pybossa_core.presenters.project import project_page
+from pybossa_core.presenters.project import project_page, project_title
 from pybossa_core.renderers import redirect
 from pybossa_core.schemas import forms
 from pybossa_core.schemas import project as project_forms
@@ -91,7 +91,7 @@ def del_coowner(request):
 def transfer_ownership(request):
     """Give the project to another user, named by e-mail address; the old owner stays a co-owner."""
     project = request.context.project
-    context = {**project_page(request, project, " &middot; Transfer ownership"), "target": ".transfer_ownership"}
+    context = {**project_page(request, project, _("Transfer ownership")), "target": ".transfer_ownership"}
     if request.method != "POST":
         return {**context, "form": show_form(request, {"email_addr": None})}
     data = form_data(request)
@@ -117,7 +117,7 @@ def transfer_ownership(request):
 def _invitations_page(request, project: Project, **extra: Any) -> dict[str, Any]:
     key = projects.invitation_key(project, request.registry.settings["secret"])
     return {
-        **project_page(request, project, " &middot; Invitations"),
+        **project_page(request, project, _("Invitations")),
         "invited": [_owner_json(user, project) for user in projects.invited_users(request.dbsession, project)],
         "invitation_link": request.route_url("project.join", short_name=project.short_name, key=key, slash=""),
         "form": show_form(request, {"user": None}),
@@ -169,7 +169,7 @@ def password(request):
     project = request.context.project
     next_url = safe_next(request.GET.get("next"), request.route_path("project.details", short_name=project.short_name, slash="/"))
     context = {
-        "project": projects.public_project(project), "title": f"Project: {project.name} &middot; Password",
+        "project": projects.public_project(project), "title": project_title(project, _("Password")),
         "next": next_url, "form": show_form(request, {"password": None}),
     }
     if request.method != "POST":

@@ -9,6 +9,7 @@ from pyramid.view import view_config
 
 from pybossa_core.contexts import ProjectContext
 from pybossa_core.interfaces import ICache, IStatsCalculators
+from pybossa_core.i18n import _
 from pybossa_core.presenters.project import project_head, project_page
 from pybossa_core.security import MANAGE, READ, under_embargo
 from pybossa_core.services import figures, project_stats, projects, reliability
@@ -29,7 +30,7 @@ def stats(request):
     """The statistics page; without any answer yet PYBOSSA shows its figures only, on another template."""
     project = request.context.project
     managing = bool(request.has_permission(MANAGE))
-    context = project_page(request, project, " &middot; Statistics")
+    context = project_page(request, project, _("Statistics"))
     context["pro_features"] = {**context["pro_features"], "better_stats_enabled": managing}
     recompute = figures.calculator(request.find_service(IStatsCalculators), "project")
     if recompute is None:

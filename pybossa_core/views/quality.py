@@ -82,7 +82,7 @@ def _context(request, project, form_fields=None, errors=None) -> dict:
     info = project.info or {}
     fields = form_fields or {**{name: info.get(name) for name in FIELDS}, **_quiz_fields(project)}
     context = {
-        **project_page(request, project, " &middot; Quality"),
+        **project_page(request, project, _("Quality")),
         "form": show_form(request, fields, errors),
         "has_quiz": quiz.quiz_of(project) is not None,
         "quiz_results": quiz.results(request.dbsession, project) if quiz.quiz_of(project) else [],

@@ -39,7 +39,7 @@ def _review_page(request, project: Project, task: Task, users_field: str | None 
     assigned = assignments.assignees(request.dbsession, task.id)
     gold_text, gold_errors = gold_form or (_gold_text(task), {})
     return {
-        **project_page(request, project, " &middot; Review"),
+        **project_page(request, project, _("Review")),
         "task": {"id": task.id, "info": task.info, "state": task.state, "n_answers": task.n_answers,
                  "gold": task.is_gold},
         "task_runs": review.task_runs_of(request.dbsession, task),

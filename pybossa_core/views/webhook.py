@@ -34,7 +34,7 @@ QUEUED = _("All webhooks enqueued")
 
 def _context(request, project: Project) -> dict[str, Any]:
     """The page's keys; 403 when the visitor's pro features leave webhooks out."""
-    context = project_page(request, project, " &middot; Webhooks")
+    context = project_page(request, project, _("Webhooks"))
     if not context["pro_features"]["webhooks_enabled"]:
         raise HTTPForbidden()
     return context

@@ -201,6 +201,16 @@ def test_an_error_page_explains_itself_in_the_shipped_languages(site_with):
     assert len(set(explained.values())) == 7 and "The resource could not be found." not in explained.values()
 
 
+def test_a_project_pages_title_is_in_the_locale_and_stays_pybossas_in_the_json(site_with, make):
+    site = site_with()
+    owner = make.user("titled", passwd_hash=PASSWORD_HASH)
+    make.project(owner, "birds", name="Birds & Bees")
+    assert site.get("/project/birds/stats", {"lang": "en"}).html.title.text == "Project: Birds & Bees · Statistics"
+    spanish = site.get("/project/birds/stats", {"lang": "es"})
+    assert "Birds & Bees" in spanish.html.title.text and "Project" not in spanish.html.title.text
+    assert site.get("/project/birds/stats", headers=JSON).json["title"] == "Project: Birds & Bees &middot; Statistics"
+
+
 def test_portuguese_is_read_from_the_brazilian_catalog_however_it_is_asked_for(site):
     for asked in ({"lang": "pt"}, {"lang": "pt_BR"}, {"lang": "pt-BR"}):
         page = site.get("/", asked)
