@@ -69,7 +69,8 @@ class ResourceViews:
 
     def _present(self, request, call: ApiCall, objects: list, *, related: bool, hits: list | None = None) -> list[dict]:
         hits = hits or [None] * len(objects)
-        items = [serialize(call, self.resource, obj, request.application_url, hit) for obj, hit in zip(objects, hits)]
+        base_url = request.application_url  # built from the request's headers on each access
+        items = [serialize(call, self.resource, obj, base_url, hit) for obj, hit in zip(objects, hits)]
         if related and self.resource.related is not None and objects:
             self.resource.related(call, objects, items)
         return items

@@ -27,7 +27,8 @@ def favorites(request):
     user = require_user(call.user)
     if request.method == "GET":
         query = sa.select(Task).where(json_array_contains(call.session, Task.fav_user_ids, user.id)).order_by(Task.id)
-        return [serialize(call, task_api.RESOURCE, task, request.application_url) for task in call.session.scalars(query)]
+        base_url = request.application_url  # built from the request's headers on each access
+        return [serialize(call, task_api.RESOURCE, task, base_url) for task in call.session.scalars(query)]
     if request.method != "POST":
         raise MethodNotAllowed()
     try:

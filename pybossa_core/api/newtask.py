@@ -90,7 +90,8 @@ def newtask(request):
     except QuizFailed as failed:
         return _refusal(str(failed))
     contribution.hand_out(call.session, project, tasks, caller, task_request.now)
-    items = [serialize(call, task_api.RESOURCE, task, request.application_url) for task in tasks]
+    base_url = request.application_url  # built from the request's headers on each access
+    items = [serialize(call, task_api.RESOURCE, task, base_url) for task in tasks]
     if not items:
         return {}
     return items[0] if len(items) == 1 else items
