@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta, get_datetime_format
 from babel.numbers import format_decimal
-from jinja2 import nodes
+from jinja2 import Undefined, nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
@@ -318,6 +318,12 @@ def _babel_locale(language: SiteLocalizer | None) -> Locale:
     return language.babel if isinstance(language, SiteLocalizer) else ENGLISH_LOCALE
 
 
+def _babel_name(language: SiteLocalizer | None) -> str:
+    """The name of :func:`_babel_locale`'s locale, the key of the formatted texts kept per locale."""
+    language = language or _page_localizer()
+    return language.babel_name if isinstance(language, SiteLocalizer) else "en"
+
+
 def page_gettext(message: str, language: SiteLocalizer | None = None) -> Markup:
     """A page's ``_()``: the text in the page's language, marked safe as Jinja2's new-style gettext
     would (templates' texts and their translations are the site's own markup)."""
@@ -366,8 +372,7 @@ def format_moment(value: str | datetime.datetime | None, language: SiteLocalizer
     page's locale: its medium date and short time ("Mar 5, 2026, 2:07 PM", "05.03.2026, 14:07")."""
     if not value:
         return ""
-    language = language or _page_localizer()
-    return _moment_text(value, language.babel_name if isinstance(language, SiteLocalizer) else "en")
+    return _moment_text(value, _babel_name(language))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -400,7 +405,22 @@ def format_number(value: Any, language: SiteLocalizer | None = None) -> str:
     """A number in the page's locale ("1,234.5", "1.234,5"); anything else as text."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "" if value is None else str(value)
-    return format_decimal(value, locale=_babel_locale(language))
+    return _number_text(value, _babel_name(language))
+
+
+@functools.lru_cache(maxsize=8192, typed=True)
+def _number_text(value: int | float, locale_name: str) -> str:
+    # Kept per number and locale: a statistics page shows the same figures on every view, and
+    # Babel's format_decimal takes longer than the rest of a figure's drawing.
+    return format_decimal(value, locale=Locale.parse(locale_name))
+
+
+def format_figure(value: Any, language: SiteLocalizer | None = None) -> Markup | str:
+    """Filter: a figure a statistics calculator returned, as :func:`format_number` writes it, or
+    "—" when it left it out (``plugin_api.STATS_FIGURES``)."""
+    if value is None or isinstance(value, Undefined):
+        return Markup('<span class="figure-missing" title="%s">—</span>') % _catalog(language).gettext("not computed")
+    return format_number(value, language)
 
 
 def time_tag(stamp: str | datetime.datetime | None, language: SiteLocalizer | None = None) -> Markup | str:
@@ -414,7 +434,7 @@ def time_tag(stamp: str | datetime.datetime | None, language: SiteLocalizer | No
 #: The templates' functions of the page's language: gettext's, then the filters.
 TEMPLATE_GLOBALS = {"_": page_gettext, "gettext": page_gettext, "ngettext": page_ngettext, "pgettext": page_pgettext}
 TEMPLATE_FILTERS = {"translated": translated, "translated_chart": translated_chart, "moment": format_moment,
-                    "time_tag": time_tag, "ago": format_ago, "number": format_number}
+                    "time_tag": time_tag, "ago": format_ago, "number": format_number, "figure": format_figure}
 
 
 def language_menu() -> Markup:

@@ -217,10 +217,29 @@ def profile_link(name: str, fullname: str | None = None) -> Markup:
     return Markup(f'<a href="/account/{escape(quote(str(name), safe="/"))}/">{escape(fullname or name)}</a>')
 
 
+class _StaticPaths:
+    """The templates' ``static_path(spec)``: ``request.static_path`` of the page being rendered,
+    kept per application root and file. Every page names the same files, and Pyramid builds each
+    address through its static route (a twentieth of ``/stats/``)."""
+
+    def __init__(self):
+        self.paths: dict[tuple[str, str], str] = {}
+
+    def __call__(self, spec: str) -> str:
+        request = get_current_request()
+        key = (request.script_name, spec)
+        try:
+            return self.paths[key]
+        except KeyError:
+            path = self.paths[key] = request.static_path(spec)
+            return path
+
+
 def _add_template_globals(environment, registry) -> None:
     if not environment.auto_reload:
         environment.loader = _MissesKept(environment.loader)
     environment.globals["page_csrf_token"] = _page_csrf_token
+    environment.globals["static_path"] = _StaticPaths()
     environment.filters["profile_link"] = profile_link
     # The pages that offer an importer, a presenter or a sign-in provider list the installed ones.
     environment.globals["installed_importers"] = find_service(registry, IImporters)
