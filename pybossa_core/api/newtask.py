@@ -1,6 +1,8 @@
 """``/api/<project_id>/newtask`` and ``/api/project/<project>/userprogress``: the volunteer's side of a project."""
 from __future__ import annotations
 
+import datetime
+
 import sqlalchemy as sa
 
 from pybossa_core.api import task as task_api
@@ -46,7 +48,7 @@ def _project(call: ApiCall, reference: str) -> Project:
     return project
 
 
-def _task_request(call: ApiCall, project: Project, caller: contribution.Caller) -> TaskRequest:
+def _task_request(call: ApiCall, project: Project, caller: contribution.Caller, now: datetime.datetime) -> TaskRequest:
     params = call.params
     orderby = params.get("orderby") or None
     if orderby is not None and (orderby not in Task.__table__.c or isinstance(Task.__table__.c[orderby].type, sa.JSON)):
@@ -55,7 +57,7 @@ def _task_request(call: ApiCall, project: Project, caller: contribution.Caller) 
         session=call.session,
         project=project,
         caller=caller,
-        now=utcnow(),
+        now=now,
         limit=min(parse_int("limit", params.get("limit", "1"), minimum=1), MAX_TASKS),
         # The schedulers bind it as an SQL integer.
         offset=parse_int("offset", params.get("offset", "0"), maximum=INT32[1]),
@@ -82,14 +84,14 @@ def _refusal(message: str) -> dict:
 def newtask(request):
     """Hand the caller its next task(s): one object, a list when ``limit`` > 1, ``{}`` when none is left."""
     call, project, caller = _contributing(request, "project_id")
-    if not contribution.welcomes(project, caller):
-        return _refusal(contribution.ANONYMOUS_REFUSED)
-    task_request = _task_request(call, project, caller)
+    now = utcnow()
     try:
-        tasks = pick_tasks(request.find_service(ISchedulers), task_request)
+        tasks = contribution.hand_out_tasks(call.session, project, caller, now, lambda: pick_tasks(
+            request.find_service(ISchedulers), _task_request(call, project, caller, now)))
     except QuizFailed as failed:
         return _refusal(str(failed))
-    contribution.hand_out(call.session, project, tasks, caller, task_request.now)
+    if tasks is None:
+        return _refusal(contribution.ANONYMOUS_REFUSED)
     base_url = request.application_url  # built from the request's headers on each access
     items = [serialize(call, task_api.RESOURCE, task, base_url) for task in tasks]
     if not items:

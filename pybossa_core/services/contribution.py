@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -136,7 +137,20 @@ def welcomes(project: Project, caller: Caller) -> bool:
     return project.allow_anonymous_contributors or not caller.is_anonymous
 
 
-def hand_out(session: Session, project: Project, tasks: list[Task], caller: Caller, now: datetime.datetime) -> None:
+def hand_out_tasks(session: Session, project: Project, caller: Caller, now: datetime.datetime,
+                   choose: Callable[[], list[Task]]) -> list[Task] | None:
+    """How tasks reach a volunteer, by either door (the API's newtask, the task page): None when
+    ``project`` does not welcome ``caller``, before anything is chosen; else the tasks ``choose``
+    picks (a scheduler; the page's own task, after its checks), their hand-out recorded, so that
+    the answers to them are accepted (:func:`submit_answer`)."""
+    if not welcomes(project, caller):
+        return None
+    tasks = choose()
+    _record_hand_out(session, project, tasks, caller, now)
+    return tasks
+
+
+def _record_hand_out(session: Session, project: Project, tasks: list[Task], caller: Caller, now: datetime.datetime) -> None:
     """Record that ``caller`` was handed ``tasks``: one upsert per task, racing callers included."""
     if not tasks:
         return

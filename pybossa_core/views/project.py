@@ -138,19 +138,22 @@ def task(request):
     project = request.context.project
     found = request.context.owned(Task, "task_id")
     caller = web_caller(request)
-    if not contribution.welcomes(project, caller):
+
+    def this_task() -> list[Task]:
+        if not request.has_permission(MANAGE, request.context) and assignments.is_assigned_elsewhere(
+            request.dbsession, project, found.id, caller.user_id
+        ):
+            refusal = HTTPForbidden()
+            refusal.explanation = ASSIGNED_ELSEWHERE
+            raise refusal
+        return [found]
+
+    if contribution.hand_out_tasks(request.dbsession, project, caller, utcnow(), this_task) is None:
         return redirect(
             request.route_path("account.signin", slash="", _query={"next": request.path_qs}),
             status="warning",
             flash=_("Oops! You have to sign in to participate in <strong>${name}</strong> project", mapping={"name": project.name}),
         )
-    if not request.has_permission(MANAGE, request.context) and assignments.is_assigned_elsewhere(
-        request.dbsession, project, found.id, caller.user_id
-    ):
-        refusal = HTTPForbidden()
-        refusal.explanation = ASSIGNED_ELSEWHERE
-        raise refusal
-    contribution.hand_out(request.dbsession, project, [found], caller, utcnow())
     return project_head(request, project, _("Contribute"))
 
 
