@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", help="ask the pages in this language (Accept-Language; default: none, English)")
     parser.add_argument("--assign-every", type=int, default=0,
                         help="assign every Nth task to the first volunteer (default 0: the project assigns nothing)")
+    parser.add_argument("--no-settle", action="store_true",
+                        help="leave startup's objects to the garbage collector (pybossa serve takes them out: cli.settle_heap)")
     parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
     parser.add_argument("--cprofile", help="write a cProfile profile of the timed requests here")
     parser.add_argument("--callgrind", action="store_true",
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     wsgi = build_site(database_url, scratch, args.redis_url)
     counter = StatementCounter(site_engine(wsgi))
     app = webtest.TestApp(wsgi, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
+    if not args.no_settle:
+        from pybossa_core.cli import settle_heap
+
+        settle_heap()  # as each serving process does once its site is built
     task_ids = [task["id"] for task in app.get("/api/task", {"project_id": site.project_id, "limit": 100, "all": 1}).json]
 
     def cycle(turn: int) -> None:
