@@ -349,7 +349,9 @@ class BuiltExports:
             self.counters.add([EPOCH_KEY], secrets.randbelow(2**31 - 1) + 1, None)
 
     def _stem(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:
-        site = hashlib.blake2b(base_url.encode(), digest_size=6).hexdigest()
+        # The project's creation moment too: a database made again beside the same counters (its
+        # project 1 another project) never meets the files of the old one.
+        site = hashlib.blake2b(f"{base_url} {project.created}".encode(), digest_size=6).hexdigest()
         return f"{project.id}_{kind}_{file_format}_{audience}_{site}"
 
     def path(self, project: Project, kind: str, file_format: str, audience: str, base_url: str) -> str:

@@ -3,8 +3,10 @@ any write that changes what it holds builds it again; at most a few are built at
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from pybossa_core.interfaces import IBuiltExports, find_service
+from pybossa_core.models import Project, Task
 from pybossa_core.services import exports
 from pybossa_core.services.cache import export_namespace, generation_key
 from tests.views.conftest import sign_in
@@ -38,6 +40,18 @@ def test_an_unchanged_project_is_built_once(testapp, make, member, project, buil
     download(testapp, "task", "json")
     assert builds == ["task", "task", "task"]
     assert task.id
+
+
+def test_a_database_made_again_never_gets_the_old_ones_files(testapp, make, project, builds, dbsession):
+    # The counters outlive the database (a shared-state file, Redis): its project 1 is another
+    # project, written straight into the database, without a write the counters would see.
+    make.task(project, info={"question": "Bird?"})
+    download(testapp, "task", "json")
+    dbsession.execute(sa.update(Task).where(Task.project_id == project.id).values(info={"question": "Fish?"}))
+    dbsession.execute(sa.update(Project).where(Project.id == project.id).values(created=project.created.replace(year=2001)))
+    dbsession.expire_all()
+    assert "Fish?" in unzip(download(testapp, "task", "json"))[1]
+    assert builds == ["task", "task"]
 
 
 def test_every_kind_of_write_builds_it_again(testapp, make, member, project, builds, dbsession):
