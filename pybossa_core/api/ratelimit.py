@@ -20,9 +20,12 @@ def _endpoint(route_name: str) -> str:
 
 def _set_headers(window: Window):
     def callback(request, response) -> None:
-        response.headers["X-RateLimit-Limit"] = str(window.limit)
-        response.headers["X-RateLimit-Remaining"] = str(window.remaining)
-        response.headers["X-RateLimit-Reset"] = str(window.reset)
+        # Appended, as nothing else sets them: each ``headers[name] = `` scans every header first.
+        response.headerlist.extend((
+            ("X-RateLimit-Limit", str(window.limit)),
+            ("X-RateLimit-Remaining", str(window.remaining)),
+            ("X-RateLimit-Reset", str(window.reset)),
+        ))
 
     return callback
 
