@@ -188,15 +188,25 @@ def count_own_answers(session: Session) -> None:
 
 def top_of_day(session: Session, now: datetime.datetime, entity, columns, *, where=(), size: int) -> list:
     """Return ``columns`` and the answers of the ``size`` users or projects (``entity``) with the most
-    answers in the last 24 hours at ``now`` (:func:`day_start`), most first, oldest first on a tie:
-    the first rows of the day counter's index, joined to their user or project (``where`` filters them)."""
+    answers in the last 24 hours at ``now`` (:func:`day_start`), most first, oldest first on a tie.
+
+    They are the first rows of the day counter's index, joined to their user or project: ``where``
+    filters them (a private project), and the rows it leaves out are read past, a few more at a time.
+    """
     count_own_answers(session)
     advance_day(session, now)
     day, key = (project_day, project_day.c.project_id) if entity.__tablename__ == "project" else (user_day, user_day.c.user_id)
-    return session.execute(
-        sa.select(*columns, day.c.n).select_from(day).join(entity, entity.id == key).where(*where)
-        .order_by(day.c.n.desc(), key).limit(size)
-    ).all()
+    batch = size
+    while True:
+        # The first rows of the index, apart: a planner given the join may scan the users instead.
+        first = sa.select(key.label("id"), day.c.n).order_by(day.c.n.desc(), key).limit(batch).subquery("first")
+        rows = session.execute(
+            sa.select(*columns, first.c.n).join(entity, entity.id == first.c.id).where(*where)
+            .order_by(first.c.n.desc(), first.c.id).limit(size)
+        ).all()
+        if len(rows) == size or session.scalar(sa.select(sa.func.count()).select_from(first)) < batch:
+            return rows
+        batch *= 4
 
 
 # -- rebuilding ------------------------------------------------------------------------------
