@@ -112,21 +112,6 @@ def answers_per_hour(session: Session, project_id: int, since: datetime.datetime
     )]
 
 
-def answers_since_by_project(since: datetime.datetime) -> sa.Subquery:
-    """Each project's answers in the hours from ``since``'s on (``project_id``, ``n_answers``): the
-    hours' counters, never the task runs."""
-    hours = project_hour.c
-    return (sa.select(hours.project_id, sa.func.sum(hours.n).label("n_answers"))
-            .where(hours.hour >= hour_of(since)).group_by(hours.project_id).subquery("recent"))
-
-
-def answers_since_by_user(since: datetime.datetime) -> sa.Subquery:
-    """Each signed-in volunteer's answers in the hours from ``since``'s on (``user_id``, ``n_answers``)."""
-    hours = user_hour.c
-    return (sa.select(hours.user_id, sa.func.sum(hours.n).label("n_answers"))
-            .where(hours.hour >= hour_of(since)).group_by(hours.user_id).subquery("recent"))
-
-
 def hour_of(moment: datetime.datetime) -> datetime.datetime:
     """The hour ``moment`` falls in, as the counters name it: answers are counted by the hour."""
     return moment.replace(minute=0, second=0, microsecond=0)
