@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from pybossa_core.db import writing
-from pybossa_core.models import Task, TaskRun
+from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
     SHARDS, anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts,
     user_day, user_hour,
@@ -85,6 +85,30 @@ def site_totals(session: Session) -> tuple[int, int, int]:
     ).one()
     n_anon = session.scalar(sa.select(site_counts.c.n_anon).where(site_counts.c.id == 1)) or 0
     return int(n_tasks), int(n_task_runs), int(n_anon)
+
+
+@dataclass(frozen=True)
+class SiteCounts:
+    """The site's totals: users, published and draft projects, distinct anonymous addresses, tasks and answers."""
+
+    n_users: int
+    n_published_projects: int
+    n_draft_projects: int
+    n_anon: int
+    n_tasks: int
+    n_task_runs: int
+
+
+def site_counts_of(session: Session) -> SiteCounts:
+    """Return the site's totals from the counters: one row, and the projects' counters added up."""
+    site = site_counts.c
+    people = session.execute(
+        sa.select(site.n_users, site.n_published_projects, site.n_draft_projects, site.n_anon).where(site.id == 1)
+    ).one_or_none() or (0, 0, 0, 0)
+    n_tasks, n_task_runs = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(COUNTS.n_tasks), 0), sa.func.coalesce(sa.func.sum(COUNTS.n_task_runs), 0))
+    ).one()
+    return SiteCounts(*(int(value) for value in people), int(n_tasks), int(n_task_runs))
 
 
 def top_volunteers(session: Session, project_id: int, *, anonymous: bool, size: int) -> list[tuple[str, int | None, int]]:
@@ -222,11 +246,21 @@ def _seconds(connection: Connection) -> sa.ColumnElement:
 
 
 def rebuild(connection: Connection, now: datetime.datetime | None = None) -> None:
-    """Recompute every counter from the tasks and task runs, replacing what the tables held; the
-    day's counters count the last 24 hours at ``now`` (the current time when None)."""
+    """Recompute every counter from the users, projects, tasks and task runs, replacing what the
+    tables held; the day's counters count the last 24 hours at ``now`` (the current time when None)."""
     rebuild_projects(connection)
     rebuild_user_hours(connection)
     rebuild_day(connection, now)
+    rebuild_site(connection)
+
+
+def rebuild_site(connection: Connection) -> None:
+    """Recount the site's users and published and draft projects (migration 0015's columns)."""
+    connection.execute(site_counts.update().where(site_counts.c.id == 1).values(
+        n_users=sa.select(sa.func.count(User.id)).scalar_subquery(),
+        n_published_projects=sa.select(sa.func.count(Project.id)).where(Project.published.is_(True)).scalar_subquery(),
+        n_draft_projects=sa.select(sa.func.count(Project.id)).where(Project.published.is_(False)).scalar_subquery(),
+    ))
 
 
 def rebuild_day(connection: Connection, now: datetime.datetime | None = None) -> None:

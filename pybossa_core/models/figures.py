@@ -69,12 +69,17 @@ anon_address = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
 )
 
-#: One row (id 1): how many anonymous addresses ``anon_address`` holds.
+#: One row (id 1): how many anonymous addresses ``anon_address`` holds, and (migration 0015) how
+#: many users, published and draft projects the site has: ``/stats/``'s totals, counted by triggers
+#: on ``user`` and ``project`` (rare writes: one row is enough).
 site_counts = sa.Table(
     "site_counts",
     Base.metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("n_anon", sa.Integer, nullable=False),
+    sa.Column("n_users", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_published_projects", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_draft_projects", sa.Integer, nullable=False, server_default="0"),
 )
 
 #: A signed-in volunteer's answers per hour: ``/stats/``'s top volunteers of the last 24 hours (the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pybossa_core.models import Task, TaskRun
+from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
     anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts, user_day, user_hour,
 )
@@ -36,7 +36,7 @@ def counters(session, now, *, last_activity: bool = True) -> dict:
         "hours": sorted(map(tuple, hours)),
         "volunteers": sorted(map(tuple, session.execute(sa.select(project_volunteer)).all())),
         "anonymous": sorted(map(tuple, session.execute(sa.select(anon_address)).all())),
-        "site": session.execute(sa.select(site_counts.c.n_anon)).scalars().all(),
+        "site": session.execute(sa.select(site_counts)).all(),
         "user hours": sorted(map(tuple, session.execute(sa.select(user_hour)).all())),
         "day": session.execute(sa.select(day_window)).all(),
         "user day": sorted(map(tuple, session.execute(sa.select(user_day)).all())),
@@ -88,6 +88,13 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     moved = next(task for task in tasks if task.id != answered)
     testapp.put_json(f"/api/task/{moved.id}?api_key={owner.api_key}", {"project_id": other.id})
 
+    # The site's users and projects: one unpublished, a draft made, a user and a project deleted.
+    other.published = False
+    make.project(owner, published=False)
+    dbsession.delete(make.user())
+    dbsession.delete(make.project(owner))
+    dbsession.flush()
+
     dbsession.expire_all()
     # The last activity is not moved back when the newest answer goes (finding the one before
     # would scan the project's answers on every delete); the rest agrees with a rebuild.
@@ -99,3 +106,8 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     assert figure_counts.counts_of(dbsession, project.id).n_tasks == 2
     assert figure_counts.counts_of(dbsession, other.id).n_tasks == 2
     assert figure_counts.site_totals(dbsession)[2] == 0
+    site = figure_counts.site_counts_of(dbsession)
+    assert (site.n_users, site.n_published_projects, site.n_draft_projects) == (
+        dbsession.scalar(sa.select(sa.func.count(User.id))),
+        dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(True))),
+        dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(False))))

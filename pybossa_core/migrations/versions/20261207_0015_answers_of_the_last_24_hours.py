@@ -1,4 +1,4 @@
-"""answers of the last 24 hours per volunteer and per project, kept with each answer
+"""answers of the last 24 hours per volunteer and per project, kept with each answer; the site's users and projects
 
 Revision ID: 0015
 Revises: 0014
@@ -11,7 +11,10 @@ first rows instead of adding up a day of ``user_hour`` and ``project_hour``.  Tr
 window and subtracts the hours it passed, once (``figure_counts.advance_day``).  On PostgreSQL the
 trigger is a deferred constraint trigger, run at commit, so a project's single row is locked only
 while an answer commits; it holds ``DAY_LOCK`` shared, the reader moving the window holds it alone.
-The upgrade fills the tables from the hour counters (``pybossa rebuild-figures`` does the same).
+``site_counts`` gains the site's users and published and draft projects, kept by triggers on
+``user`` and ``project``, so ``/stats/``'s totals count no table either.
+The upgrade fills the tables from the hour counters and the tables (``pybossa rebuild-figures``
+does the same).
 """
 import sqlalchemy as sa
 from alembic import op
@@ -38,6 +41,52 @@ SQLITE_TRIGGERS = [
     UPDATE user_day SET n = n - 1 WHERE user_id = OLD.user_id;
     DELETE FROM user_day WHERE user_id = OLD.user_id AND n <= 0;
     END""",
+]
+# The site's users and projects, in site_counts' one row (a user's or project's write is rare).
+SQLITE_SITE_TRIGGERS = [
+    """CREATE TRIGGER figures_user_insert AFTER INSERT ON "user" BEGIN
+    UPDATE site_counts SET n_users = n_users + 1 WHERE id = 1;
+    END""",
+    """CREATE TRIGGER figures_user_delete AFTER DELETE ON "user" BEGIN
+    UPDATE site_counts SET n_users = n_users - 1 WHERE id = 1;
+    END""",
+    """CREATE TRIGGER figures_project_insert AFTER INSERT ON project BEGIN
+    UPDATE site_counts SET n_published_projects = n_published_projects + (NEW.published IS 1),
+        n_draft_projects = n_draft_projects + (NEW.published IS 0) WHERE id = 1;
+    END""",
+    """CREATE TRIGGER figures_project_delete AFTER DELETE ON project BEGIN
+    UPDATE site_counts SET n_published_projects = n_published_projects - (OLD.published IS 1),
+        n_draft_projects = n_draft_projects - (OLD.published IS 0) WHERE id = 1;
+    END""",
+    """CREATE TRIGGER figures_project_update AFTER UPDATE OF published ON project
+    WHEN OLD.published IS NOT NEW.published BEGIN
+    UPDATE site_counts SET n_published_projects = n_published_projects + (NEW.published IS 1) - (OLD.published IS 1),
+        n_draft_projects = n_draft_projects + (NEW.published IS 0) - (OLD.published IS 0) WHERE id = 1;
+    END""",
+]
+POSTGRESQL_SITE_FUNCTIONS = [
+    """CREATE FUNCTION figures_site() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'user' THEN
+        UPDATE site_counts SET n_users = n_users + CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE -1 END WHERE id = 1;
+    ELSIF TG_OP = 'INSERT' THEN
+        UPDATE site_counts SET n_published_projects = n_published_projects + (NEW.published IS TRUE)::int,
+            n_draft_projects = n_draft_projects + (NEW.published IS FALSE)::int WHERE id = 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE site_counts SET n_published_projects = n_published_projects - (OLD.published IS TRUE)::int,
+            n_draft_projects = n_draft_projects - (OLD.published IS FALSE)::int WHERE id = 1;
+    ELSE
+        UPDATE site_counts SET
+            n_published_projects = n_published_projects + (NEW.published IS TRUE)::int - (OLD.published IS TRUE)::int,
+            n_draft_projects = n_draft_projects + (NEW.published IS FALSE)::int - (OLD.published IS FALSE)::int WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END
+$$""",
+    'CREATE TRIGGER figures_site_user AFTER INSERT OR DELETE ON "user" FOR EACH ROW EXECUTE FUNCTION figures_site()',
+    "CREATE TRIGGER figures_site_project AFTER INSERT OR DELETE ON project FOR EACH ROW EXECUTE FUNCTION figures_site()",
+    "CREATE TRIGGER figures_site_project_update AFTER UPDATE OF published ON project FOR EACH ROW "
+    "WHEN (OLD.published IS DISTINCT FROM NEW.published) EXECUTE FUNCTION figures_site()",
 ]
 POSTGRESQL_FUNCTIONS = [
     f"""CREATE FUNCTION figures_day() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -105,12 +154,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('project_id', name=op.f('pk_project_day')),
     )
     op.create_index('ix_project_day_top', 'project_day', [sa.text('n DESC'), 'project_id'])
+    for column in ('n_users', 'n_published_projects', 'n_draft_projects'):
+        op.add_column('site_counts', sa.Column(column, sa.Integer(), server_default='0', nullable=False))
     bind = op.get_bind()
-    for statement in (POSTGRESQL_FUNCTIONS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS):
+    postgresql = bind.dialect.name == "postgresql"
+    for statement in (POSTGRESQL_FUNCTIONS + POSTGRESQL_SITE_FUNCTIONS if postgresql else SQLITE_TRIGGERS + SQLITE_SITE_TRIGGERS):
         bind.exec_driver_sql(statement)
-    from pybossa_core.models.figure_counts import rebuild_day
+    from pybossa_core.models.figure_counts import rebuild_day, rebuild_site
 
     rebuild_day(bind)
+    rebuild_site(bind)
 
 
 def downgrade() -> None:
@@ -118,9 +171,18 @@ def downgrade() -> None:
     if bind.dialect.name == "postgresql":
         op.execute("DROP TRIGGER figures_day_task_run ON task_run")
         op.execute("DROP FUNCTION figures_day()")
+        op.execute("DROP TRIGGER figures_site_project_update ON project")
+        op.execute("DROP TRIGGER figures_site_project ON project")
+        op.execute('DROP TRIGGER figures_site_user ON "user"')
+        op.execute("DROP FUNCTION figures_site()")
     else:
         op.execute("DROP TRIGGER figures_day_delete")
         op.execute("DROP TRIGGER figures_day_insert")
+        for name in ("user_insert", "user_delete", "project_insert", "project_delete", "project_update"):
+            op.execute(f"DROP TRIGGER figures_{name}")
+    # ALTER TABLE, not alembic's batch copy on SQLite: 0012's triggers name site_counts.
+    for column in ('n_users', 'n_published_projects', 'n_draft_projects'):
+        bind.exec_driver_sql(f"ALTER TABLE site_counts DROP COLUMN {column}")
     op.drop_index('ix_project_day_top', table_name='project_day')
     op.drop_table('project_day')
     op.drop_index('ix_user_day_top', table_name='user_day')

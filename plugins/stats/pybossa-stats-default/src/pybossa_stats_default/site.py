@@ -8,7 +8,6 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.i18n import TranslationStringFactory
 from sqlalchemy.orm import Session
 
@@ -32,18 +31,13 @@ def _chart(label: str, values: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
 def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
     """Return the figures of ``/stats/``: totals, the three charts and the top 5 of the last 24 hours.
 
-    Tasks, task runs and anonymous contributors (the distinct addresses of anonymous task runs)
-    come from the counters the database keeps (``plugin_api.counters``), and so do the top 5 (answers
+    Users, projects, tasks, task runs and anonymous contributors (the distinct addresses of
+    anonymous task runs) come from the counters the database keeps (``plugin_api.counters``), and so do the top 5 (answers
     per project and per volunteer in the last 24 hours, kept with each answer): nothing is counted.
     """
-    n_published, n_draft = session.execute(
-        sa.select(
-            sa.func.count(Project.id).filter(Project.published.is_(True)),
-            sa.func.count(Project.id).filter(Project.published.is_(False)),
-        )
-    ).one()
-    n_tasks, n_task_runs, n_anon = counters.site_totals(session)
-    n_auth = session.scalar(sa.select(sa.func.count(User.id))) or 0
+    site = counters.site_counts_of(session)
+    n_published, n_draft, n_anon, n_auth = site.n_published_projects, site.n_draft_projects, site.n_anon, site.n_users
+    n_tasks, n_task_runs = site.n_tasks, site.n_task_runs
     stats = {
         "n_anon": n_anon,
         "n_auth": n_auth,
