@@ -15,10 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from pybossa_core.models import Task, TaskRun
+from pybossa_core.db import writing
+from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
-    SHARDS, anon_address, project_counts, project_hour, project_volunteer, site_counts, user_hour,
+    SHARDS, anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts,
+    user_day, user_hour,
 )
+from pybossa_core.models.meta import utcnow
 
 COUNTS = project_counts.c
 
@@ -84,6 +87,30 @@ def site_totals(session: Session) -> tuple[int, int, int]:
     return int(n_tasks), int(n_task_runs), int(n_anon)
 
 
+@dataclass(frozen=True)
+class SiteCounts:
+    """The site's totals: users, published and draft projects, distinct anonymous addresses, tasks and answers."""
+
+    n_users: int
+    n_published_projects: int
+    n_draft_projects: int
+    n_anon: int
+    n_tasks: int
+    n_task_runs: int
+
+
+def site_counts_of(session: Session) -> SiteCounts:
+    """Return the site's totals from the counters: one row, and the projects' counters added up."""
+    site = site_counts.c
+    people = session.execute(
+        sa.select(site.n_users, site.n_published_projects, site.n_draft_projects, site.n_anon).where(site.id == 1)
+    ).one_or_none() or (0, 0, 0, 0)
+    n_tasks, n_task_runs = session.execute(
+        sa.select(sa.func.coalesce(sa.func.sum(COUNTS.n_tasks), 0), sa.func.coalesce(sa.func.sum(COUNTS.n_task_runs), 0))
+    ).one()
+    return SiteCounts(*(int(value) for value in people), int(n_tasks), int(n_task_runs))
+
+
 def top_volunteers(session: Session, project_id: int, *, anonymous: bool, size: int) -> list[tuple[str, int | None, int]]:
     """Return the ``size`` volunteers of the project with the most answers: (name without its kind
     prefix, user id or None, answers), most answers first, by name on a tie."""
@@ -109,24 +136,86 @@ def answers_per_hour(session: Session, project_id: int, since: datetime.datetime
     )]
 
 
-def answers_since_by_project(since: datetime.datetime) -> sa.Subquery:
-    """Each project's answers in the hours from ``since``'s on (``project_id``, ``n_answers``): the
-    hours' counters, never the task runs."""
-    hours = project_hour.c
-    return (sa.select(hours.project_id, sa.func.sum(hours.n).label("n_answers"))
-            .where(hours.hour >= hour_of(since)).group_by(hours.project_id).subquery("recent"))
-
-
-def answers_since_by_user(since: datetime.datetime) -> sa.Subquery:
-    """Each signed-in volunteer's answers in the hours from ``since``'s on (``user_id``, ``n_answers``)."""
-    hours = user_hour.c
-    return (sa.select(hours.user_id, sa.func.sum(hours.n).label("n_answers"))
-            .where(hours.hour >= hour_of(since)).group_by(hours.user_id).subquery("recent"))
-
-
 def hour_of(moment: datetime.datetime) -> datetime.datetime:
     """The hour ``moment`` falls in, as the counters name it: answers are counted by the hour."""
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+# -- the last 24 hours -----------------------------------------------------------------------
+
+#: The PostgreSQL advisory lock of ``day_window``: every answer's deferred trigger holds it shared
+#: while it reads ``start`` and counts the answer, the one moving ``start`` holds it alone.
+DAY_LOCK = 7_205_000_015
+#: The deferred constraint trigger that keeps the day's counters on PostgreSQL (migration 0015).
+DAY_TRIGGER = "figures_day_task_run"
+DAY = 24
+
+
+def day_start(now: datetime.datetime) -> datetime.datetime:
+    """The first hour of the last 24 hours at ``now``, as ``/stats/`` counts them: the hour 24
+    hours before ``now``'s, whole (answers are counted by the hour)."""
+    return hour_of(now) - datetime.timedelta(hours=DAY)
+
+
+def advance_day(session: Session, now: datetime.datetime) -> None:
+    """Make ``user_day`` and ``project_day`` count the hours from :func:`day_start` of ``now`` on.
+
+    The hours that fell out of the window since the last move are subtracted from their hour
+    counters once: on SQLite under the database's write lock, on PostgreSQL under ``DAY_LOCK``
+    held alone, which waits for the answers committing and holds new ones until this transaction
+    ends; the window's start is re-read under the lock, so a second reader finds it moved.
+    Nothing is written when the window is already there: a read in the same hour reads one row.
+    """
+    start = day_start(now)
+    if session.scalar(sa.select(day_window.c.start).where(day_window.c.id == 1)) >= start:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(DAY_LOCK)))
+    else:
+        writing(session)
+    old = session.scalar(sa.select(day_window.c.start).where(day_window.c.id == 1))
+    if old >= start:
+        return
+    for day, hours, key in ((user_day, user_hour, "user_id"), (project_day, project_hour, "project_id")):
+        passed = (hours.c.hour >= old) & (hours.c.hour < start)
+        session.execute(
+            day.update()
+            .where(day.c[key].in_(sa.select(hours.c[key]).where(passed)))
+            .values(n=day.c.n - sa.select(sa.func.sum(hours.c.n)).where(hours.c[key] == day.c[key], passed).scalar_subquery())
+        )
+        session.execute(day.delete().where(day.c.n <= 0))
+    session.execute(day_window.update().where(day_window.c.id == 1, day_window.c.start == old).values(start=start))
+
+
+def count_own_answers(session: Session) -> None:
+    """Count the answers ``session``'s transaction wrote in the day's counters now: PostgreSQL
+    counts them at commit (a deferred trigger), and a transaction reading the counters after its
+    own answers (a test's, say) must see them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text(f"SET CONSTRAINTS {DAY_TRIGGER} IMMEDIATE"))
+
+
+def top_of_day(session: Session, now: datetime.datetime, entity, columns, *, where=(), size: int) -> list:
+    """Return ``columns`` and the answers of the ``size`` users or projects (``entity``) with the most
+    answers in the last 24 hours at ``now`` (:func:`day_start`), most first, oldest first on a tie.
+
+    They are the first rows of the day counter's index, joined to their user or project: ``where``
+    filters them (a private project), and the rows it leaves out are read past, a few more at a time.
+    """
+    count_own_answers(session)
+    advance_day(session, now)
+    day, key = (project_day, project_day.c.project_id) if entity.__tablename__ == "project" else (user_day, user_day.c.user_id)
+    batch = size
+    while True:
+        # The first rows of the index, apart: a planner given the join may scan the users instead.
+        first = sa.select(key.label("id"), day.c.n).order_by(day.c.n.desc(), key).limit(batch).subquery("first")
+        rows = session.execute(
+            sa.select(*columns, first.c.n).join(entity, entity.id == first.c.id).where(*where)
+            .order_by(first.c.n.desc(), first.c.id).limit(size)
+        ).all()
+        if len(rows) == size or session.scalar(sa.select(sa.func.count()).select_from(first)) < batch:
+            return rows
+        batch *= 4
 
 
 # -- rebuilding ------------------------------------------------------------------------------
@@ -156,10 +245,39 @@ def _seconds(connection: Connection) -> sa.ColumnElement:
     return sa.func.coalesce(sa.func.sum(sa.func.coalesce(seconds, 0)), 0)
 
 
-def rebuild(connection: Connection) -> None:
-    """Recompute every counter from the tasks and task runs, replacing what the tables held."""
+def rebuild(connection: Connection, now: datetime.datetime | None = None) -> None:
+    """Recompute every counter from the users, projects, tasks and task runs, replacing what the
+    tables held; the day's counters count the last 24 hours at ``now`` (the current time when None)."""
     rebuild_projects(connection)
     rebuild_user_hours(connection)
+    rebuild_day(connection, now)
+    rebuild_site(connection)
+
+
+def rebuild_site(connection: Connection) -> None:
+    """Recount the site's users and published and draft projects (migration 0015's columns)."""
+    connection.execute(site_counts.update().where(site_counts.c.id == 1).values(
+        n_users=sa.select(sa.func.count(User.id)).scalar_subquery(),
+        n_published_projects=sa.select(sa.func.count(Project.id)).where(Project.published.is_(True)).scalar_subquery(),
+        n_draft_projects=sa.select(sa.func.count(Project.id)).where(Project.published.is_(False)).scalar_subquery(),
+    ))
+
+
+def rebuild_day(connection: Connection, now: datetime.datetime | None = None) -> None:
+    """Recompute the day's counters (migration 0015's tables) from the hour counters: the hours
+    from :func:`day_start` of ``now`` on (the current time when None)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(DAY_LOCK)))
+    start = day_start(now or utcnow())
+    for table in (user_day, project_day, day_window):
+        connection.execute(table.delete())
+    connection.execute(day_window.insert().values(id=1, start=start))
+    for day, hours, key in ((user_day, user_hour, "user_id"), (project_day, project_hour, "project_id")):
+        connection.execute(day.insert().from_select(
+            [key, "n"],
+            sa.select(hours.c[key], sa.func.sum(hours.c.n)).where(hours.c.hour >= start)
+            .group_by(hours.c[key]).having(sa.func.sum(hours.c.n) > 0),
+        ))
 
 
 def rebuild_user_hours(connection: Connection) -> None:

@@ -69,12 +69,17 @@ anon_address = sa.Table(
     sa.Column("n", sa.Integer, nullable=False),
 )
 
-#: One row (id 1): how many anonymous addresses ``anon_address`` holds.
+#: One row (id 1): how many anonymous addresses ``anon_address`` holds, and (migration 0015) how
+#: many users, published and draft projects the site has: ``/stats/``'s totals, counted by triggers
+#: on ``user`` and ``project`` (rare writes: one row is enough).
 site_counts = sa.Table(
     "site_counts",
     Base.metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("n_anon", sa.Integer, nullable=False),
+    sa.Column("n_users", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_published_projects", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_draft_projects", sa.Integer, nullable=False, server_default="0"),
 )
 
 #: A signed-in volunteer's answers per hour: ``/stats/``'s top volunteers of the last 24 hours (the
@@ -86,4 +91,36 @@ user_hour = sa.Table(
     sa.Column("hour", sa.DateTime, primary_key=True),
     sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("n", sa.Integer, nullable=False),
+)
+
+#: One row (id 1): the first hour the day's counters (``user_day``, ``project_day``) count, so that
+#: they hold the answers of every hour from ``start`` on.  ``/stats/``'s last 24 hours begin at
+#: ``hour_of(now) - 24 hours``: the first reader in a new hour moves ``start`` there and subtracts,
+#: once, the hours it passed (``figure_counts.advance_day``).
+day_window = sa.Table(
+    "day_window",
+    Base.metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("start", sa.DateTime, nullable=False),
+)
+
+#: A signed-in volunteer's answers in the hours from ``day_window.start`` on: ``/stats/``'s top 5
+#: volunteers are the first rows of ``ix_user_day_top``.
+user_day = sa.Table(
+    "user_day",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Index("ix_user_day_top", sa.text("n DESC"), "user_id"),
+)
+
+#: A project's answers in the hours from ``day_window.start`` on: ``/stats/``'s top 5 projects.
+#: One row per project, not sharded: on PostgreSQL its trigger runs deferred, at commit, so the
+#: row is locked only while the answer's transaction commits.
+project_day = sa.Table(
+    "project_day",
+    Base.metadata,
+    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Index("ix_project_day_top", sa.text("n DESC"), "project_id"),
 )

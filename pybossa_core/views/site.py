@@ -13,6 +13,7 @@ from pyramid.view import view_config
 
 from pybossa_core.i18n import _
 from pybossa_core.interfaces import ICache, IStatsCalculators
+from pybossa_core.models.figure_counts import hour_of
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services import community, figures, stats
 from pybossa_core.services.cache import SITE
@@ -40,8 +41,10 @@ def global_stats(request):
     recompute = figures.calculator(request.find_service(IStatsCalculators), "site")
     if recompute is None:
         return {"title": _("Global Statistics"), **figures.not_computed("site"), "template": figures.NOT_COMPUTED_TEMPLATE}
+    now = utcnow()
+    # Cached per hour too: the 24-hour lists move with the hour, written to or not.
     site_figures = _cache(request).get_or_create(
-        SITE, "stats", lambda: recompute(request.dbsession, utcnow()), may_lag=True)
+        SITE, f"stats:{hour_of(now).isoformat()}", lambda: recompute(request.dbsession, now), may_lag=True)
     figures.show(request, "site", site_figures)
     # GeoIP is off: no locations of anonymous contributors (PYBOSSA sends them JSON-encoded).
     return {**site_figures, "title": _("Global Statistics"), "locs": "[]", "show_locs": False}
@@ -118,6 +121,9 @@ def help_tos(request):
 def includeme(config) -> None:
     config.add_route("site.home", "/")
     config.add_route("site.stats", "/stats{slash:/?}")
+    # The first view in a new hour moves the 24-hour lists' window (figure_counts.advance_day): it
+    # reads without SQLite's write lock, and takes it only then.
+    config.mark_writing_route("site.stats", late=True)
     config.add_route("site.leaderboard", "/leaderboard{slash:/?}")
     config.add_route("site.leaderboard.window", r"/leaderboard/window/{window:\d+}{slash:/?}")
     config.add_route("site.announcements", "/announcements{slash:/?}")

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from pybossa_core.models import Task, TaskRun
-from pybossa_core.models.figures import anon_address, project_counts, project_hour, project_volunteer, site_counts, user_hour
+from pybossa_core.models import Project, Task, TaskRun, User
+from pybossa_core.models.figures import (
+    anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts, user_day, user_hour,
+)
+from pybossa_core.models.meta import utcnow
 from pybossa_core.models import figure_counts
 
 JSON = {"Accept": "application/json"}
 C = project_counts.c
 
 
-def counters(session, *, last_activity: bool = True) -> dict:
-    """Every counter, shards added up (a rebuild may spread a project over its shards differently)."""
+def counters(session, now, *, last_activity: bool = True) -> dict:
+    """Every counter, shards added up (a rebuild may spread a project over its shards differently),
+    the day's as a reader at ``now`` finds them."""
+    figure_counts.count_own_answers(session)
+    figure_counts.advance_day(session, now)
     totals = session.execute(
         sa.select(C.project_id, sa.func.sum(C.n_tasks), sa.func.sum(C.n_completed_tasks), sa.func.sum(C.n_task_runs),
                   sa.func.sum(C.n_anon_task_runs), sa.func.sum(C.n_volunteers), sa.func.sum(C.n_anon_volunteers),
@@ -30,8 +36,11 @@ def counters(session, *, last_activity: bool = True) -> dict:
         "hours": sorted(map(tuple, hours)),
         "volunteers": sorted(map(tuple, session.execute(sa.select(project_volunteer)).all())),
         "anonymous": sorted(map(tuple, session.execute(sa.select(anon_address)).all())),
-        "site": session.execute(sa.select(site_counts.c.n_anon)).scalars().all(),
+        "site": session.execute(sa.select(site_counts)).all(),
         "user hours": sorted(map(tuple, session.execute(sa.select(user_hour)).all())),
+        "day": session.execute(sa.select(day_window)).all(),
+        "user day": sorted(map(tuple, session.execute(sa.select(user_day)).all())),
+        "project day": sorted(map(tuple, session.execute(sa.select(project_day)).all())),
     }
 
 
@@ -52,11 +61,14 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     make.task_run(make.task(other), make.user())
 
     dbsession.expire_all()
-    grown = counters(dbsession)
+    now = utcnow()
+    grown = counters(dbsession, now)
     # Each signed-in answer in its volunteer's hour: six of the project's, one of the other's.
     assert sum(row[2] for row in grown["user hours"]) == 7
-    figure_counts.rebuild(dbsession.connection())
-    assert counters(dbsession) == grown
+    # And in the day's counters: the same seven, and the eight answers of the two projects.
+    assert sum(row[1] for row in grown["user day"]) == 7 and sum(row[1] for row in grown["project day"]) == 8
+    figure_counts.rebuild(dbsession.connection(), now)
+    assert counters(dbsession, now) == grown
     figures = testapp.get(f"/project/{project.short_name}/", headers=JSON).json
     assert (figures["n_tasks"], figures["n_task_runs"], figures["n_volunteers"]) == (4, 7, 4)
     assert figures["n_completed_tasks"] == dbsession.scalar(
@@ -76,14 +88,26 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     moved = next(task for task in tasks if task.id != answered)
     testapp.put_json(f"/api/task/{moved.id}?api_key={owner.api_key}", {"project_id": other.id})
 
+    # The site's users and projects: one unpublished, a draft made, a user and a project deleted.
+    other.published = False
+    make.project(owner, published=False)
+    dbsession.delete(make.user())
+    dbsession.delete(make.project(owner))
+    dbsession.flush()
+
     dbsession.expire_all()
     # The last activity is not moved back when the newest answer goes (finding the one before
     # would scan the project's answers on every delete); the rest agrees with a rebuild.
-    kept = counters(dbsession, last_activity=False)
-    figure_counts.rebuild(dbsession.connection())
-    assert counters(dbsession, last_activity=False) == kept
+    kept = counters(dbsession, now, last_activity=False)
+    figure_counts.rebuild(dbsession.connection(), now)
+    assert counters(dbsession, now, last_activity=False) == kept
     left = dbsession.scalar(sa.select(sa.func.count(TaskRun.id)).where(TaskRun.project_id == project.id))
     assert figure_counts.counts_of(dbsession, project.id).n_task_runs == left
     assert figure_counts.counts_of(dbsession, project.id).n_tasks == 2
     assert figure_counts.counts_of(dbsession, other.id).n_tasks == 2
     assert figure_counts.site_totals(dbsession)[2] == 0
+    site = figure_counts.site_counts_of(dbsession)
+    assert (site.n_users, site.n_published_projects, site.n_draft_projects) == (
+        dbsession.scalar(sa.select(sa.func.count(User.id))),
+        dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(True))),
+        dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(False))))

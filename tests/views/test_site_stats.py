@@ -5,11 +5,17 @@ import dataclasses
 import datetime
 import os
 import re
+import threading
 import uuid
 
 import pytest
+import requests
+import sqlalchemy as sa
 
+from pybossa_core.db import WRITE
 from pybossa_core.interfaces import IStatsCalculators, find_service
+from pybossa_core.models import figure_counts
+from pybossa_core.models.figures import day_window, project_day, project_hour, user_day, user_hour
 from pybossa_core.models.meta import utcnow
 from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
 
@@ -132,3 +138,156 @@ def test_the_24_hour_lists_count_the_answers_of_the_last_day_by_the_hour(testapp
     body = testapp.get("/stats/", headers=JSON).json
     assert [(project["short_name"], project["n_answers"]) for project in body["top5_projects_24_hours"]] == [("p", 2)]
     assert [(user["name"], user["n_answers"]) for user in body["top5_users_24_hours"]] == [("volunteer", 2)]
+
+
+def day_counters(session) -> dict:
+    """The day's counters as the triggers keep them (PostgreSQL's pending ones counted first)."""
+    figure_counts.count_own_answers(session)
+    return {
+        "start": session.scalar(sa.select(day_window.c.start)),
+        "users": sorted(map(tuple, session.execute(sa.select(user_day.c.user_id, user_day.c.n)))),
+        "projects": sorted(map(tuple, session.execute(sa.select(project_day.c.project_id, project_day.c.n)))),
+    }
+
+
+def summed_hours(session, now) -> dict:
+    """The last 24 hours at ``now`` added up from the hour counters: what the day's counters must hold."""
+    start = figure_counts.day_start(now)
+    users = sa.select(user_hour.c.user_id, sa.func.sum(user_hour.c.n)).where(user_hour.c.hour >= start).group_by(
+        user_hour.c.user_id).having(sa.func.sum(user_hour.c.n) > 0)
+    projects = sa.select(project_hour.c.project_id, sa.func.sum(project_hour.c.n)).where(
+        project_hour.c.hour >= start).group_by(project_hour.c.project_id).having(sa.func.sum(project_hour.c.n) > 0)
+    return {"start": start, "users": sorted(map(tuple, session.execute(users))),
+            "projects": sorted(map(tuple, session.execute(projects)))}
+
+
+def test_the_24_hour_lists_stay_exact_across_hour_changes_and_agree_with_a_rebuild(testapp, make, dbsession, monkeypatch):
+    clock = [utcnow()]
+    monkeypatch.setattr("pybossa_core.views.site.utcnow", lambda: clock[0])
+    owner = make.user("owner")
+    early, late = make.user("early"), make.user("late")
+    first, second = make.project(owner, "first"), make.project(owner, "second")
+    oldest = figure_counts.day_start(clock[0]) + datetime.timedelta(minutes=5)  # falls out at the next hour
+    for _ in range(3):
+        make.task_run(make.task(first), early, created=oldest)
+    for _ in range(2):
+        make.task_run(make.task(second), late, created=oldest + datetime.timedelta(hours=1))
+    make.task_run(make.task(second), None, created=clock[0])
+
+    def tops() -> tuple[list, list]:
+        body = testapp.get("/stats/", headers=JSON).json
+        return ([(user["name"], user["n_answers"]) for user in body["top5_users_24_hours"]],
+                [(project["short_name"], project["n_answers"]) for project in body["top5_projects_24_hours"]])
+
+    def agree() -> None:
+        # What the triggers and the hour changes kept is the hour counters' sum, and what a rebuild makes.
+        kept = day_counters(dbsession)
+        assert kept == summed_hours(dbsession, clock[0])
+        figure_counts.rebuild_day(dbsession.connection(), clock[0])
+        assert day_counters(dbsession) == kept
+        assert tops() == shown
+
+    shown = tops()
+    assert shown == ([("early", 3), ("late", 2)], [("first", 3), ("second", 3)])
+    agree()
+    clock[0] += datetime.timedelta(hours=1)
+    shown = tops()
+    assert shown == ([("late", 2)], [("second", 3)])
+    agree()
+    # An answer in the new hour counts at once; the next hour change takes late's two answers away.
+    make.task_run(make.task(first), early, created=clock[0])
+    assert tops() == ([("late", 2), ("early", 1)], [("second", 3), ("first", 1)])
+    clock[0] += datetime.timedelta(hours=1)
+    shown = tops()
+    assert shown == ([("early", 1)], [("first", 1), ("second", 1)])
+    agree()
+    # A day and more without a view: every hour passed is subtracted at once.
+    clock[0] += datetime.timedelta(hours=30)
+    shown = tops()
+    assert shown == ([], [])
+    agree()
+
+
+@pytest.mark.functional
+def test_concurrent_answers_and_views_across_an_hour_change_subtract_the_passed_hour_once(
+        live_server, live_factories, monkeypatch):
+    real_now = utcnow()
+    with live_factories as make:
+        owner = make.user()
+        project = make.project(owner)
+        volunteers = [make.user() for _ in range(6)]
+        ids = [volunteer.id for volunteer in volunteers]
+        keys = [volunteer.api_key for volunteer in volunteers]
+        project_id = project.id
+        oldest = figure_counts.day_start(real_now) + datetime.timedelta(minutes=1)
+        for volunteer in volunteers:
+            # Two answers in the hour that falls out, three in the next (counted on: a double
+            # subtraction would show, not be hidden by a row dropped at zero).
+            for _ in range(2):
+                make.task_run(make.task(project), volunteer, created=oldest)
+            for _ in range(3):
+                make.task_run(make.task(project), volunteer, created=oldest + datetime.timedelta(hours=1))
+        for _ in range(len(volunteers)):
+            make.task(project, n_answers=1)
+    manager, session = live_server.session()
+    with manager:
+        # The window as the current hour has it (another test may have moved it).
+        figure_counts.rebuild_day(session.connection(), real_now)
+    assert requests.get(f"{live_server.url}/stats/", headers=JSON, timeout=30).status_code == 200
+
+    clock = [real_now + datetime.timedelta(hours=1)]
+    monkeypatch.setattr("pybossa_core.views.site.utcnow", lambda: clock[0])
+    start = threading.Barrier(3 * len(volunteers))
+    failures = []
+
+    def answer(api_key: str) -> None:
+        try:
+            start.wait(timeout=30)
+            task = requests.get(f"{live_server.url}/api/{project_id}/newtask", params={"api_key": api_key}, timeout=30).json()
+            requests.post(f"{live_server.url}/api/taskrun", params={"api_key": api_key}, timeout=30, json={
+                "project_id": project_id, "task_id": task["id"], "info": {"answer": 1}}).raise_for_status()
+        except Exception as error:  # noqa: BLE001 - reported by the test below
+            failures.append(error)
+
+    def view() -> None:
+        try:
+            start.wait(timeout=30)
+            requests.get(f"{live_server.url}/stats/", headers=JSON, timeout=30).raise_for_status()
+        except Exception as error:  # noqa: BLE001
+            failures.append(error)
+
+    def advance() -> None:
+        # Readers of the counters of their own, beside the pages (whose cache lets one view of a
+        # generation compute): all of them at once, and only one subtracts (on SQLite, each a
+        # writer from its BEGIN, as a writing request is).
+        try:
+            own_manager, own_session = live_server.session()
+            start.wait(timeout=30)
+            with own_manager:
+                if own_session.get_bind().dialect.name == "sqlite":
+                    own_session.connection(execution_options={WRITE: True})
+                figure_counts.advance_day(own_session, clock[0])
+        except Exception as error:  # noqa: BLE001
+            failures.append(error)
+
+    threads = [threading.Thread(target=answer, args=(key,)) for key in keys]
+    threads += [threading.Thread(target=view) for _ in volunteers] + [threading.Thread(target=advance) for _ in volunteers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+
+    body = requests.get(f"{live_server.url}/stats/", headers=JSON, timeout=30).json()
+    manager, session = live_server.session()
+    with manager:
+        kept = day_counters(session)
+        # Each volunteer: two answers passed out of the window, subtracted once; one new answer counted.
+        assert [n for user_id, n in kept["users"] if user_id in ids] == [4] * len(ids)
+        assert dict(kept["projects"])[project_id] == 4 * len(ids)
+        assert kept == summed_hours(session, clock[0])
+        figure_counts.rebuild_day(session.connection(), clock[0])
+        assert day_counters(session) == kept
+        figure_counts.rebuild_day(session.connection(), real_now)
+    assert {user["id"]: user["n_answers"] for user in body["top5_users_24_hours"] if user["id"] in ids} == {
+        user["id"]: 4 for user in body["top5_users_24_hours"] if user["id"] in ids}

@@ -8,7 +8,6 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.i18n import TranslationStringFactory
 from sqlalchemy.orm import Session
 
@@ -32,18 +31,13 @@ def _chart(label: str, values: Mapping[str, tuple[int, int]]) -> dict[str, Any]:
 def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
     """Return the figures of ``/stats/``: totals, the three charts and the top 5 of the last 24 hours.
 
-    Tasks, task runs and anonymous contributors (the distinct addresses of anonymous task runs)
-    come from the counters the database keeps (``plugin_api.counters``), and so do the top 5 (answers
-    per project and per volunteer and hour, added up over the hours of the last day): nothing is counted.
+    Users, projects, tasks, task runs and anonymous contributors (the distinct addresses of
+    anonymous task runs) come from the counters the database keeps (``plugin_api.counters``), and so do the top 5 (answers
+    per project and per volunteer in the last 24 hours, kept with each answer): nothing is counted.
     """
-    n_published, n_draft = session.execute(
-        sa.select(
-            sa.func.count(Project.id).filter(Project.published.is_(True)),
-            sa.func.count(Project.id).filter(Project.published.is_(False)),
-        )
-    ).one()
-    n_tasks, n_task_runs, n_anon = counters.site_totals(session)
-    n_auth = session.scalar(sa.select(sa.func.count(User.id))) or 0
+    site = counters.site_counts_of(session)
+    n_published, n_draft, n_anon, n_auth = site.n_published_projects, site.n_draft_projects, site.n_anon, site.n_users
+    n_tasks, n_task_runs = site.n_tasks, site.n_task_runs
     stats = {
         "n_anon": n_anon,
         "n_auth": n_auth,
@@ -54,29 +48,23 @@ def global_stats(session: Session, now: datetime.datetime) -> dict[str, Any]:
         "n_total_projects": n_published + n_draft,
         "n_total_users": n_anon + n_auth,
     }
-    since = now - datetime.timedelta(hours=24)
     return {
         "stats": stats,
         "users": _chart(_("User Statistics"), {_("Anonymous"): (0, n_anon), _("Authenticated"): (0, n_auth)}),
         "projects": _chart(_("Projects Statistics"), {_("Published"): (0, n_published), _("Draft"): (0, n_draft)}),
         "tasks": _chart(_("Task and Task Run Statistics"), {_("Tasks"): (0, n_tasks), _("Answers"): (1, int(n_task_runs))}),
-        "top5_projects_24_hours": top_projects_since(session, since),
-        "top5_users_24_hours": top_users_since(session, since),
+        "top5_projects_24_hours": top_projects_of_day(session, now),
+        "top5_users_24_hours": top_users_of_day(session, now),
     }
 
 
-def top_projects_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the published, public projects that got the most answers since ``since``, counted by
-    the hour from ``since``'s (the counters of answers per project and hour, not the task runs)."""
-    recent = counters.answers_since_by_project(since)
-    rows = session.execute(
-        sa.select(Project.id, Project.name, Project.short_name, Project.info, recent.c.n_answers)
-        .join(recent, recent.c.project_id == Project.id)
+def top_projects_of_day(session: Session, now: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
+    """Return the published, public projects that got the most answers in the last 24 hours at
+    ``now``, counted by the hour (the day's counters of answers per project, not the task runs)."""
+    rows = counters.top_of_day(
+        session, now, Project, (Project.id, Project.name, Project.short_name, Project.info), size=size,
         # A private project is never named in the site's shared figures.
-        .where(Project.published.is_(True), Project.private.is_(False), recent.c.n_answers > 0)
-        .order_by(recent.c.n_answers.desc(), Project.id)
-        .limit(size)
-    ).all()
+        where=(Project.published.is_(True), Project.private.is_(False)))
     return [
         {"id": id_, "name": name, "short_name": short_name,
          "info": {key: value for key, value in (info or {}).items() if key in PROJECT_FACE}, "n_answers": int(n_answers)}
@@ -84,14 +72,7 @@ def top_projects_since(session: Session, since: datetime.datetime, size: int = T
     ]
 
 
-def top_users_since(session: Session, since: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
-    """Return the users who gave the most answers since ``since``, counted by the hour from ``since``'s."""
-    recent = counters.answers_since_by_user(since)
-    rows = session.execute(
-        sa.select(User.id, User.name, User.fullname, recent.c.n_answers)
-        .join(recent, recent.c.user_id == User.id)
-        .where(recent.c.n_answers > 0)
-        .order_by(recent.c.n_answers.desc(), User.id)
-        .limit(size)
-    ).all()
+def top_users_of_day(session: Session, now: datetime.datetime, size: int = TOP_24_HOURS) -> list[dict[str, Any]]:
+    """Return the users who gave the most answers in the last 24 hours at ``now``, counted by the hour."""
+    rows = counters.top_of_day(session, now, User, (User.id, User.name, User.fullname), size=size)
     return [{"id": id_, "name": name, "fullname": fullname, "n_answers": int(n)} for id_, name, fullname, n in rows]
