@@ -72,11 +72,10 @@ class TaskRules(ProjectOwnersWrite):
             raise InvalidValue("gold_answers: a gold task (calibration = 1) needs its expected answers")
 
     def updated(self, call: ApiCall, task: Task) -> None:
-        result_id = contribution.sync_completion(call.session, task)
-        if result_id is not None:
+        if contribution.sync_completion(call.session, task):
             project = call.parent("project", task.project_id)
             emit_after_commit(call.request, aggregation.complete_task(
-                call.session, call.find_service(IAggregators), project, task.id, result_id
+                call.session, call.find_service(IAggregators), project, task.id, task
             ))
 
 

@@ -34,18 +34,17 @@ class TaskRunRules(Rules):
         # Gold tasks handed out at a gold rate take every volunteer's answer (see scheduling.pick_tasks).
         gold_overfill = is_gold(task) and quality.gold_rate(project) > 0
         aggregators = call.find_service(IAggregators)
-        result_id, outcome = aggregation.record_answer(
-            call.session, aggregators, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
-        )
+        # Scored first, so that the result of a gold task this answer completes weighs it.
         if is_gold(task):
             aggregation.score_answer(call.session, aggregators, project, task, task_run)
+        completed = aggregation.record_answer(
+            call.session, aggregators, project, task, task_run, allow_overfill=scheduler.allows_overfill or gold_overfill
+        )
         emit_after_commit(call.request, TaskRunCreated(
             project_id=project.id, task_id=task_run.task_id, task_run_id=task_run.id, user_id=task_run.user_id,
         ))
-        if result_id is not None:
-            emit_after_commit(call.request, aggregation.complete_task(
-                call.session, aggregators, project, task_run.task_id, result_id, outcome, task
-            ))
+        if completed is not None:
+            emit_after_commit(call.request, completed)
 
     def deleted(self, call: ApiCall, task_run: TaskRun) -> None:
         contribution.forget_answer(call.session, task_run.task_id)

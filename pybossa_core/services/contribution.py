@@ -127,7 +127,6 @@ DROP_HANDOUT = sa.delete(HANDOUT).where(HANDOUT.c.task_id == sa.bindparam("task"
 RETIRE_RESULTS = (
     sa.update(RESULT).where(RESULT.c.task_id == sa.bindparam("task"), RESULT.c.last_version.is_(True)).values(last_version=False)
 )
-RUN_IDS = sa.select(TASK_RUN.c.id).where(TASK_RUN.c.task_id == sa.bindparam("task")).order_by(TASK_RUN.c.id)
 NEW_RESULT = sa.insert(RESULT).returning(RESULT.c.id)
 
 
@@ -185,8 +184,9 @@ def submit_answer(session: Session, project: Project, task_run: TaskRun, caller:
     task_run.finish_time = now
 
 
-def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) -> int | None:
-    """Count a new answer on its task; return the id of the task's result when it completes it.
+def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) -> bool:
+    """Count a new answer on its task; return whether it completed the task (whose result the
+    caller makes: ``aggregation.complete_task``).
 
     Raises Forbidden when the task already has all its answers, so the answer
     is rolled back with the request, unless ``allow_overfill``.
@@ -196,9 +196,7 @@ def record_answer(session: Session, task_run: TaskRun, *, allow_overfill: bool) 
         raise Forbidden("This task already has all the answers it needs")
     session.execute(DROP_HANDOUT, {"task": task_run.task_id, "caller": caller_of_task_run(task_run).key})
     _expire_task(session, task_run.task_id)
-    if row.n_task_runs == row.n_answers:
-        return create_result(session, task_run.project_id, task_run.task_id)
-    return None
+    return row.n_task_runs == row.n_answers
 
 
 def forget_answer(session: Session, task_id: int) -> None:
@@ -216,27 +214,27 @@ def caller_of_task_run(task_run: TaskRun) -> Caller:
     return Caller(task_run.user_id, task_run.external_uid, task_run.user_ip)
 
 
-def create_result(session: Session, project_id: int, task_id: int) -> int:
-    """Make the result of a task just completed and return its id; an earlier result stops being the last."""
+def create_result(session: Session, project_id: int, task_id: int, run_ids: list[int], info: Any) -> int:
+    """Make the result of a task just completed, of its task runs ``run_ids``, with ``info``, and
+    return its id; an earlier result stops being the last."""
     session.execute(RETIRE_RESULTS, {"task": task_id})
-    run_ids = list(session.scalars(RUN_IDS, {"task": task_id}))
     return session.scalar(NEW_RESULT, {"project_id": project_id, "task_id": task_id, "task_run_ids": run_ids,
-                                       "last_version": True})
+                                       "info": info, "last_version": True})
 
 
-def sync_completion(session: Session, task: Task) -> int | None:
+def sync_completion(session: Session, task: Task) -> bool:
     """Bring a task's state in line with its ``n_answers`` after an owner changed it.
 
-    Raising ``n_answers`` above the answers received re-opens a completed task;
-    lowering it to or below them completes an open one and makes its result (whose id it returns).
+    Raising ``n_answers`` above the answers received re-opens a completed task; lowering it to or
+    below them completes an open one, and then returns True (its result is the caller's to make).
     """
     if task.state == "completed" and task.n_task_runs < task.n_answers:
         task.state = "ongoing"
     elif task.state != "completed" and task.n_task_runs >= task.n_answers:
         task.state = "completed"
         session.flush()
-        return create_result(session, task.project_id, task.id)
-    return None
+        return True
+    return False
 
 
 def user_progress(session: Session, project: Project, caller: Caller) -> dict[str, int]:

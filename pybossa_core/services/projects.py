@@ -25,7 +25,7 @@ from pybossa_core.models.meta import INT32
 from pybossa_core.models.project import new_secret_key
 from pybossa_core.plugin_api import ImporterSpec, ImportFailed
 from pybossa_core.services import auditlog, quality
-from pybossa_core.services.contribution import Caller, answered_by, create_result
+from pybossa_core.services.contribution import Caller, answered_by
 from pybossa_core.services.cache import project_data_changed
 
 #: Short names that would shadow the web site's own /project/<word> pages.
@@ -362,13 +362,13 @@ def store_imported(session: Session, project: Project, imported: Iterable[dict[s
     return len(rows)
 
 
-def set_redundancy(session: Session, project: Project, n_answers: int) -> list[tuple[int, int]]:
+def set_redundancy(session: Session, project: Project, n_answers: int) -> list[int]:
     """Make every task of ``project`` need ``n_answers`` answers, in a few statements whatever its size.
 
-    Tasks that now have enough answers are completed and get their result; completed tasks
-    that now lack answers are open again. The change is recorded in the audit log, as
-    PYBOSSA records it (``task.n_answers``, old value ``N/A``). Returns the (task id, result id)
-    of each task it completed.
+    Tasks that now have enough answers are completed; completed tasks that now lack answers are
+    open again. The change is recorded in the audit log, as PYBOSSA records it (``task.n_answers``,
+    old value ``N/A``). Returns the ids of the tasks it completed, whose results the caller makes
+    (``aggregation.complete_task``).
     """
     of_project = Task.project_id == project.id
     completing = session.scalars(
@@ -380,11 +380,10 @@ def set_redundancy(session: Session, project: Project, n_answers: int) -> list[t
             state=sa.case((Task.n_task_runs >= n_answers, "completed"), else_="ongoing"),
         ).execution_options(synchronize_session=False)
     )
-    completed = [(task_id, create_result(session, project.id, task_id)) for task_id in completing]
     project_data_changed(session, project.id)
     auditlog.record_change(session, project, "task.n_answers", "N/A", n_answers)
     session.expire_all()
-    return completed
+    return list(completing)
 
 
 def tasks_page(session: Session, project: Project, page: int, per_page: int, *,

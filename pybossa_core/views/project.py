@@ -381,9 +381,9 @@ def task_n_answers(request):
     values, errors = forms.validate(project_forms.task_redundancy_form(), data)
     if errors:
         return _failed({**context, "form": show_form(request, {"n_answers": data.get("n_answers")}, errors)})
-    for task_id, result_id in projects.set_redundancy(request.dbsession, project, values["n_answers"]):
+    for task_id in projects.set_redundancy(request.dbsession, project, values["n_answers"]):
         emit_after_commit(request, aggregation.complete_task(
-            request.dbsession, request.find_service(IAggregators), project, task_id, result_id
+            request.dbsession, request.find_service(IAggregators), project, task_id
         ))
     return redirect(
         request.route_path("project.tasks", short_name=project.short_name, slash="/"),

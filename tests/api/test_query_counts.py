@@ -40,10 +40,13 @@ def test_the_answer_completing_a_task_sends_a_fixed_number_of_statements(testapp
     queries.statements.clear()
     testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
                       {"project_id": project.id, "task_id": task.id, "info": {"a": 1}})
-    # the answer's six, then the result: earlier ones retired, the task's run ids, the insert, the
-    # answers for the aggregator, its answer stored (the task's info and the project's webhook
-    # come with the answer's rows)
-    assert len(queries.statements) == 11, queries.statements
+    # the answer's six, then the result: the task's runs (its run ids and the aggregator's votes),
+    # earlier results retired, the result inserted with its aggregate (the task's info and the
+    # project's webhook come with the answer's rows)
+    assert len(queries.statements) == 9, queries.statements
+    result = testapp.get("/api/result", {"task_id": task.id}).json[0]
+    assert result["info"]["aggregator"] == "majority"
+    assert len(result["task_run_ids"]) == 2
 
 
 def test_task_reads_send_a_fixed_number_of_statements(testapp, make, queries, dbsession):

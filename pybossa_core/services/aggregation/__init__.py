@@ -30,14 +30,11 @@ from pybossa_core.services.jobs import JobQueue
 logger = logging.getLogger("pybossa_core.aggregation")
 
 TASK_RUN, RESULT = TaskRun.__table__, Result.__table__
-#: Answers, those an owner rejected left out (``services/review.py``).
-ANSWERS = (
-    sa.select(TASK_RUN.c.task_id, TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid,
-              TASK_RUN.c.user_ip)
-    .where(sa.or_(TASK_RUN.c.review.is_(None), TASK_RUN.c.review != "rejected"))
-)
-#: A task's answers.
-RUNS = ANSWERS.where(TASK_RUN.c.task_id == sa.bindparam("task")).order_by(TASK_RUN.c.id)
+#: Task runs: what aggregators read of them, and the owner's verdict (``services/review.py``).
+TASK_RUNS = sa.select(TASK_RUN.c.task_id, TASK_RUN.c.id, TASK_RUN.c.info, TASK_RUN.c.user_id, TASK_RUN.c.external_uid,
+                      TASK_RUN.c.user_ip, TASK_RUN.c.review)
+#: A task's task runs, in answer order.
+RUNS = TASK_RUNS.where(TASK_RUN.c.task_id == sa.bindparam("task")).order_by(TASK_RUN.c.id)
 SET_RESULT_INFO = sa.update(RESULT).where(RESULT.c.id == sa.bindparam("result")).values(info=sa.bindparam("info"))
 
 
@@ -53,19 +50,15 @@ def answer_of(info: Any, key: str | None) -> Any:
     return info.get(key) if isinstance(info, dict) else None
 
 
-def task_votes(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int) -> list[Vote]:
-    """The task's answers as votes, in answer order, with their volunteers' reliability when the
-    aggregator weighs it; without the volunteers under the project's ``info.min_reliability``."""
-    rows = session.execute(RUNS, {"task": task_id}).all()
-    return _votes(session, aggregator, project, rows)[task_id]
-
-
 def _votes(session: Session, aggregator: AggregatorSpec, project: Project, rows) -> dict[int, list[Vote]]:
-    """Task runs (rows of ``RUNS`` with ``task_id``) as each task's votes, in the order given."""
+    """Task runs (rows of ``TASK_RUNS``) as each task's votes, in the order given, with their
+    volunteers' reliability when the aggregator weighs it; without the answers an owner rejected
+    and the volunteers under the project's ``info.min_reliability``."""
     key = quality.answer_key(project)
     answers = [
         (row.task_id, row.id, contribution.Caller(row.user_id, row.external_uid, row.user_ip).key, answer_of(row.info, key))
         for row in rows
+        if row.review != "rejected"
     ]
     threshold = quality.min_reliability(project)
     known: dict[str, tuple[int, int]] = {}
@@ -111,35 +104,46 @@ def result_info(existing: Any, aggregator: AggregatorSpec, outcome: Aggregate) -
 TASK_INFO = sa.select(Task.__table__.c.info).where(Task.__table__.c.id == sa.bindparam("task"))
 
 
-def aggregate_task(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int,
-                   task: Any = None) -> Aggregate | None:
-    """The aggregate of the task's answers so far (None when the aggregator failed); ``task`` is
+def _aggregate_runs(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int, runs,
+                    task: Any = None) -> Aggregate | None:
+    """The aggregate of the task's task runs ``runs`` (None when the aggregator failed); ``task`` is
     its row or object when the caller read it already."""
     # A task loaded in the session may carry an owner's change not flushed yet; otherwise its
     # info alone is read (the ORM load of the whole task was a fifth of a completing answer).
     loaded = task if task is not None else session.identity_map.get(identity_key(Task, task_id))
     info = loaded.info if loaded is not None else session.execute(TASK_INFO, {"task": task_id}).scalar_one()
-    return aggregate(aggregator, {"id": task_id, "info": info}, task_votes(session, aggregator, project, task_id))
+    return aggregate(aggregator, {"id": task_id, "info": info}, _votes(session, aggregator, project, runs)[task_id])
 
 
 def fill_result(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
-                result_id: int, existing: Any = None, outcome: Aggregate | None = None, task: Any = None) -> None:
-    """Write the project's aggregate of the task's answers (``outcome`` when already computed)
-    into result ``result_id``, whose ``info`` is ``existing`` (a new result has none); ``task``
-    is the task's row or object when the caller has it."""
+                result_id: int, existing: Any = None) -> None:
+    """Write the project's aggregate of the task's answers into its result ``result_id``, whose
+    ``info`` is ``existing`` (after an owner's review changed what counts)."""
     aggregator = aggregator_for(aggregators, project)
-    outcome = outcome or aggregate_task(session, aggregator, project, task_id, task)
+    outcome = _aggregate_runs(session, aggregator, project, task_id, session.execute(RUNS, {"task": task_id}).all())
     if outcome is not None:
         session.execute(SET_RESULT_INFO, {"result": result_id, "info": result_info(existing, aggregator, outcome)})
         project_data_changed(session, project.id)
 
 
 def complete_task(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task_id: int,
-                  result_id: int, outcome: Aggregate | None = None, task: Any = None) -> TaskCompleted:
-    """A task of ``project`` was just completed with result ``result_id``: fill the result and
-    return the event its caller emits (``events.emit_after_commit``: plugins and the webhook).
-    Every way of completing a task calls this; ``task`` is its row when the caller read it."""
-    fill_result(session, aggregators, project, task_id, result_id, outcome=outcome, task=task)
+                  task: Any = None) -> TaskCompleted:
+    """A task of ``project`` was just completed: make its result, filled with the aggregate of its
+    answers, and return the event its caller emits (``events.emit_after_commit``: plugins and the
+    webhook). Every way of completing a task calls this; ``task`` is its row when the caller read it."""
+    aggregator = aggregator_for(aggregators, project)
+    runs = session.execute(RUNS, {"task": task_id}).all()
+    return _make_result(session, aggregator, project, task_id, runs,
+                      _aggregate_runs(session, aggregator, project, task_id, runs, task))
+
+
+def _make_result(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int, runs,
+               outcome: Aggregate | None) -> TaskCompleted:
+    """Make the result of the task just completed with ``runs``, holding ``outcome`` (nothing when
+    the aggregator failed); return the event."""
+    info = result_info(None, aggregator, outcome) if outcome is not None else None
+    result_id = contribution.create_result(session, project.id, task_id, [run.id for run in runs], info)
+    project_data_changed(session, project.id)
     return TaskCompleted(project_id=project.id, task_id=task_id, result_id=result_id, project=project)
 
 
@@ -156,26 +160,29 @@ RETIRE = (
 
 
 def record_answer(session: Session, aggregators: Mapping[str, AggregatorSpec], project: Project, task: Task,
-                  task_run: TaskRun, *, allow_overfill: bool) -> tuple[int | None, Aggregate | None]:
+                  task_run: TaskRun, *, allow_overfill: bool) -> TaskCompleted | None:
     """Count an answer (``contribution.record_answer``); under adaptive retirement also complete
-    its task early when the aggregate of its answers is sure enough. Return the id of the task's
-    result when the answer completed it, and the aggregate when it was computed already."""
-    result_id = contribution.record_answer(session, task_run, allow_overfill=allow_overfill)
+    its task early when the aggregate of its answers is sure enough. When the answer completed
+    the task, make its result (:func:`complete_task`) and return the event."""
+    if contribution.record_answer(session, task_run, allow_overfill=allow_overfill):
+        return complete_task(session, aggregators, project, task.id, task)
     rule = quality.retirement(project)
-    if result_id is not None or rule is None or is_gold(task):
-        return result_id, None
-    votes = task_votes(session, aggregator := aggregator_for(aggregators, project), project, task.id)
+    if rule is None or is_gold(task):
+        return None
+    aggregator = aggregator_for(aggregators, project)
+    runs = session.execute(RUNS, {"task": task.id}).all()
+    votes = _votes(session, aggregator, project, runs)[task.id]
     if len(votes) < rule.min_answers:
-        return None, None
+        return None
     outcome = aggregate(aggregator, {"id": task.id, "info": task.info}, votes)
     if outcome is None or outcome.confidence < rule.confidence:
-        return None, None
+        return None
     if session.execute(RETIRE, {"task": task.id}).first() is None:
-        return None, None
+        return None
     loaded = session.identity_map.get(identity_key(Task, task.id))
     if loaded is not None:
         session.expire(loaded, ["n_answers", "n_task_runs", "state"])
-    return contribution.create_result(session, project.id, task.id), outcome
+    return _make_result(session, aggregator, project, task.id, runs, outcome)
 
 
 def apply_max_answers(session: Session, aggregators: Mapping[str, AggregatorSpec],
@@ -193,10 +200,7 @@ def apply_max_answers(session: Session, aggregators: Mapping[str, AggregatorSpec
         state=sa.case((table.c.n_task_runs >= rule.max_answers, "completed"), else_=table.c.state),
     ))
     project_data_changed(session, project.id)
-    completed = [
-        complete_task(session, aggregators, project, task_id, contribution.create_result(session, project.id, task_id))
-        for task_id in completing
-    ]
+    completed = [complete_task(session, aggregators, project, task_id) for task_id in completing]
     session.expire_all()
     return completed
 
@@ -216,7 +220,7 @@ def reaggregate_project(session: Session, aggregators: Mapping[str, AggregatorSp
         .where(RESULT.c.project_id == project.id, RESULT.c.last_version.is_(True))
     ).all()
     tasks = {row.task_id for row in results}
-    runs = session.execute(ANSWERS.where(TASK_RUN.c.project_id == project.id).order_by(TASK_RUN.c.id)).all()
+    runs = session.execute(TASK_RUNS.where(TASK_RUN.c.project_id == project.id).order_by(TASK_RUN.c.id)).all()
     votes = _votes(session, aggregator, project, [row for row in runs if row.task_id in tasks])
     infos = dict(session.execute(sa.select(Task.__table__.c.id, Task.__table__.c.info).where(
         Task.__table__.c.project_id == project.id)).all())
