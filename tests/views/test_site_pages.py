@@ -77,6 +77,18 @@ def test_home_links_volunteers_to_their_profiles_with_their_names_escaped(testap
     assert moment["datetime"].startswith(str(utcnow().year)) and moment.text
 
 
+def test_the_nav_bar_marks_the_section_and_escapes_the_signed_in_name(testapp, make):
+    volunteer = make.user("nav", fullname='<b>Bold</b> & "co"', passwd_hash=PASSWORD_HASH)
+    sign_in(testapp, volunteer)
+
+    nav = testapp.get("/leaderboard/").html.find("nav")
+    current = nav.find_all("a", attrs={"aria-current": "page"})
+    assert [(link["href"], link.text) for link in current] == [("/leaderboard/", "Leaderboard")]
+    own = nav.find("a", class_="nav-user")
+    assert (own["href"], own.text) == ("/account/nav/", '<b>Bold</b> & "co"')
+    assert nav.find("b") is None
+
+
 def test_home_without_featured_projects_has_no_featured_category(testapp, make):
     owner = make.user("owner")
     make.project(owner, "birds", category_id=make.category("science").id)
