@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 
 import pytest
 
 from pybossa_core.interfaces import IRateLimiter, find_service
-from pybossa_core.services.ratelimit import RateLimiter
+from pybossa_core.services.ratelimit import MAX_LEASE, RateLimiter
 from pybossa_core.services.shared_state import FileCounters, RedisCounters
 
 REDIS_URL = os.environ.get("PYBOSSA_TEST_REDIS_URL")
@@ -73,6 +74,55 @@ def test_windows_roll_over(tmp_path):
     clock[0] += 60
     window = limiter.hit("k", 2, 60)
     assert (window.count, window.remaining, window.reset) == (1, 1, 1080)
+
+
+def test_processes_take_the_limit_a_lease_at_a_time_and_never_pass_it(tmp_path):
+    """Two processes' limiters (each its own connection to one counters file) and four threads
+    each: every hit has its own number, at most the limit get through, and far fewer shared
+    additions than hits are made."""
+    path, additions = str(tmp_path / "state.sqlite"), []
+
+    class Counted(FileCounters):
+        def add(self, keys, amount, ttl):
+            additions.append(amount)
+            return super().add(keys, amount, ttl)
+
+    limiters = [RateLimiter(Counted(path)) for _ in range(2)]
+    windows = []
+
+    def volunteer(limiter):
+        windows.extend(limiter.hit("10.0.0.1:api.task", 300, 900) for _ in range(100))
+
+    threads = [threading.Thread(target=volunteer, args=(limiter,)) for limiter in limiters for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = [window.count for window in windows]
+    assert len(set(numbers)) == len(numbers) == 800
+    admitted = sum(not window.exceeded for window in windows)
+    # Each process answered more hits than half the limit, so every number up to it was used.
+    assert admitted == 300
+    assert len(additions) < 800 // 3
+    # Unused at the end: each process's last lease at most.
+    assert sum(additions) - max(numbers) <= 2 * (MAX_LEASE - 1)
+
+
+def test_another_process_lease_turns_a_client_away_early_never_late(tmp_path):
+    first, second = (RateLimiter(FileCounters(str(tmp_path / "state.sqlite"))) for _ in range(2))
+    assert not first.hit("k", 300, 900).exceeded  # takes numbers 1 to MAX_LEASE, uses 1
+    through = [not second.hit("k", 300, 900).exceeded for _ in range(300)]
+    assert through == [True] * (300 - MAX_LEASE) + [False] * MAX_LEASE
+    later = [first.hit("k", 300, 900) for _ in range(MAX_LEASE)]
+    assert [window.exceeded for window in later] == [False] * (MAX_LEASE - 1) + [True]
+    assert later[0].remaining == 300 - 2
+
+
+def test_a_small_limit_is_counted_one_hit_at_a_time(tmp_path):
+    limiters = [RateLimiter(FileCounters(str(tmp_path / "state.sqlite"))) for _ in range(2)]
+    windows = [limiters[turn % 2].hit("k", 10, 60) for turn in range(12)]
+    assert [window.count for window in windows] == list(range(1, 13))
+    assert [window.exceeded for window in windows] == [False] * 10 + [True] * 2
 
 
 def test_cors_preflight_and_headers(testapp, site_with):
