@@ -134,11 +134,11 @@ def complete_task(session: Session, aggregators: Mapping[str, AggregatorSpec], p
     aggregator = aggregator_for(aggregators, project)
     runs = session.execute(RUNS, {"task": task_id}).all()
     return _make_result(session, aggregator, project, task_id, runs,
-                      _aggregate_runs(session, aggregator, project, task_id, runs, task))
+                        _aggregate_runs(session, aggregator, project, task_id, runs, task))
 
 
 def _make_result(session: Session, aggregator: AggregatorSpec, project: Project, task_id: int, runs,
-               outcome: Aggregate | None) -> TaskCompleted:
+                 outcome: Aggregate | None) -> TaskCompleted:
     """Make the result of the task just completed with ``runs``, holding ``outcome`` (nothing when
     the aggregator failed); return the event."""
     info = result_info(None, aggregator, outcome) if outcome is not None else None
