@@ -6,7 +6,8 @@ import sqlalchemy as sa
 
 from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
-    anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts, user_day, user_hour,
+    anon_address, day_window, project_counts, project_day, project_hour, project_total, project_volunteer, site_counts,
+    user_day, user_hour,
 )
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models import figure_counts
@@ -41,6 +42,7 @@ def counters(session, now, *, last_activity: bool = True) -> dict:
         "day": session.execute(sa.select(day_window)).all(),
         "user day": sorted(map(tuple, session.execute(sa.select(user_day)).all())),
         "project day": sorted(map(tuple, session.execute(sa.select(project_day)).all())),
+        "project total": sorted(map(tuple, session.execute(sa.select(project_total)).all())),
     }
 
 
@@ -67,6 +69,8 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     assert sum(row[2] for row in grown["user hours"]) == 7
     # And in the day's counters: the same seven, and the eight answers of the two projects.
     assert sum(row[1] for row in grown["user day"]) == 7 and sum(row[1] for row in grown["project day"]) == 8
+    # And in the projects' answers of all time: seven of the project's, one of the other's.
+    assert grown["project total"] == sorted([(project.id, 7), (other.id, 1)])
     figure_counts.rebuild(dbsession.connection(), now)
     assert counters(dbsession, now) == grown
     figures = testapp.get(f"/project/{project.short_name}/", headers=JSON).json
