@@ -178,12 +178,14 @@ def advance_day(session: Session, now: datetime.datetime) -> None:
     if old >= start:
         return
     for day, hours, key in ((user_day, user_hour, "user_id"), (project_day, project_hour, "project_id")):
-        passed = (hours.c.hour >= old) & (hours.c.hour < start)
-        session.execute(
-            day.update()
-            .where(day.c[key].in_(sa.select(hours.c[key]).where(passed)))
-            .values(n=day.c.n - sa.select(sa.func.sum(hours.c.n)).where(hours.c[key] == day.c[key], passed).scalar_subquery())
+        # The passed hours added up once per user or project, then subtracted (UPDATE ... FROM): a
+        # sum per row of the day's counter made SQLite skip-scan every hour of the hour counter's key
+        # for each one (9 s for one hour at 2 000 000 answers).
+        passed = (
+            sa.select(hours.c[key].label("id"), sa.func.sum(hours.c.n).label("n"))
+            .where(hours.c.hour >= old, hours.c.hour < start).group_by(hours.c[key]).subquery("passed")
         )
+        session.execute(day.update().where(day.c[key] == passed.c.id).values(n=day.c.n - passed.c.n))
         session.execute(day.delete().where(day.c.n <= 0))
     session.execute(day_window.update().where(day_window.c.id == 1, day_window.c.start == old).values(start=start))
 
