@@ -221,16 +221,19 @@ def most_answered(session: Session, columns, *, where=(), size: int) -> list:
 def _first_rows(session: Session, counter: sa.Table, key, entity, columns, where, size: int) -> list:
     """The ``size`` first rows of ``counter``'s index on its count (``n DESC``, then ``key``), joined
     to ``entity``: ``where`` filters them (a private project), and the rows it leaves out are read
-    past, a few more at a time."""
-    batch = size
+    past, a few more at a time: one query reads a batch of the index's rows, with whether each
+    passes ``where``."""
+    shown = sa.and_(*where) if where else sa.true()
+    batch = 4 * size
     while True:
         # The first rows of the index, apart: a planner given the join may scan the users instead.
         first = sa.select(key.label("id"), counter.c.n).order_by(counter.c.n.desc(), key).limit(batch).subquery("first")
-        rows = session.execute(
-            sa.select(*columns, first.c.n).join(entity, entity.id == first.c.id).where(*where)
-            .order_by(first.c.n.desc(), first.c.id).limit(size)
+        read = session.execute(
+            sa.select(*columns, first.c.n, shown).join(entity, entity.id == first.c.id)
+            .order_by(first.c.n.desc(), first.c.id)
         ).all()
-        if len(rows) == size or session.scalar(sa.select(sa.func.count()).select_from(first)) < batch:
+        rows = [row[:-1] for row in read if row[-1]][:size]
+        if len(rows) == size or len(read) < batch:
             return rows
         batch *= 4
 
