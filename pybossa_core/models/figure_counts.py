@@ -99,6 +99,11 @@ class SiteCounts:
     n_task_runs: int
 
 
+def n_users(session: Session) -> int:
+    """Return the site's users, as ``site_counts`` holds them."""
+    return int(session.scalar(sa.select(site_counts.c.n_users).where(site_counts.c.id == 1)) or 0)
+
+
 def site_counts_of(session: Session) -> SiteCounts:
     """Return the site's totals from the counters: one row, and the projects' counters added up."""
     site = site_counts.c
