@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--writes", type=int, default=7, help="answers, each followed by one request per page")
     parser.add_argument("--site-file", help="a JSON file keeping the seeded site's keys: reused when it exists")
     parser.add_argument("--log", default="/tmp/project_stats_server.log")
+    parser.add_argument("--page", action="append", help="measure only this page (its label, e.g. stats); repeatable")
     args = parser.parse_args(argv)
 
     site = seed_site_once(args.site_file, args.database_url, n_projects=1, n_tasks=args.tasks,
@@ -56,11 +57,13 @@ def main(argv: list[str] | None = None) -> int:
                           json={"project_id": project_id, "task_id": task["id"], "info": {"answer": 1}}).raise_for_status()
 
         last_page = -(-args.tasks // BROWSE_PAGE)
-        report_pages(base, {
+        pages = {
             "stats": (f"/project/{short_name}/stats", owner),
             "tasks/browse/ (page 1)": (f"/project/{short_name}/tasks/browse/", owner),
             f"tasks/browse/{last_page} (last page)": (f"/project/{short_name}/tasks/browse/{last_page}", owner),
-        }, args.warm, invalidate, args.writes)
+        }
+        report_pages(base, {label: page for label, page in pages.items() if not args.page or label in args.page},
+                     args.warm, invalidate, args.writes)
     finally:
         server.terminate()
         server.wait()

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from pybossa_core.db import writing
 from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
-    SHARDS, anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts,
-    user_day, user_hour,
+    SHARDS, anon_address, day_window, project_counts, project_day, project_hour, project_total, project_volunteer,
+    site_counts, user_day, user_hour,
 )
 from pybossa_core.models.meta import utcnow
 
@@ -99,6 +99,11 @@ class SiteCounts:
     n_task_runs: int
 
 
+def n_users(session: Session) -> int:
+    """Return the site's users, as ``site_counts`` holds them."""
+    return int(session.scalar(sa.select(site_counts.c.n_users).where(site_counts.c.id == 1)) or 0)
+
+
 def site_counts_of(session: Session) -> SiteCounts:
     """Return the site's totals from the counters: one row, and the projects' counters added up."""
     site = site_counts.c
@@ -146,8 +151,9 @@ def hour_of(moment: datetime.datetime) -> datetime.datetime:
 #: The PostgreSQL advisory lock of ``day_window``: every answer's deferred trigger holds it shared
 #: while it reads ``start`` and counts the answer, the one moving ``start`` holds it alone.
 DAY_LOCK = 7_205_000_015
-#: The deferred constraint trigger that keeps the day's counters on PostgreSQL (migration 0015).
-DAY_TRIGGER = "figures_day_task_run"
+#: The deferred constraint triggers that keep the day's counters (migration 0015) and the projects'
+#: answers of all time (``project_total``, migration 0016) on PostgreSQL.
+DEFERRED_TRIGGERS = ("figures_day_task_run", "figures_total_task_run")
 DAY = 24
 
 
@@ -177,43 +183,62 @@ def advance_day(session: Session, now: datetime.datetime) -> None:
     if old >= start:
         return
     for day, hours, key in ((user_day, user_hour, "user_id"), (project_day, project_hour, "project_id")):
-        passed = (hours.c.hour >= old) & (hours.c.hour < start)
-        session.execute(
-            day.update()
-            .where(day.c[key].in_(sa.select(hours.c[key]).where(passed)))
-            .values(n=day.c.n - sa.select(sa.func.sum(hours.c.n)).where(hours.c[key] == day.c[key], passed).scalar_subquery())
+        # The passed hours added up once per user or project, then subtracted (UPDATE ... FROM): a
+        # sum per row of the day's counter made SQLite skip-scan every hour of the hour counter's key
+        # for each one (9 s for one hour at 2 000 000 answers).
+        passed = (
+            sa.select(hours.c[key].label("id"), sa.func.sum(hours.c.n).label("n"))
+            .where(hours.c.hour >= old, hours.c.hour < start).group_by(hours.c[key]).subquery("passed")
         )
+        session.execute(day.update().where(day.c[key] == passed.c.id).values(n=day.c.n - passed.c.n))
         session.execute(day.delete().where(day.c.n <= 0))
     session.execute(day_window.update().where(day_window.c.id == 1, day_window.c.start == old).values(start=start))
 
 
 def count_own_answers(session: Session) -> None:
-    """Count the answers ``session``'s transaction wrote in the day's counters now: PostgreSQL
-    counts them at commit (a deferred trigger), and a transaction reading the counters after its
-    own answers (a test's, say) must see them."""
+    """Count the answers ``session``'s transaction wrote in the day's counters and ``project_total``
+    now: PostgreSQL counts them at commit (deferred triggers), and a transaction reading the counters
+    after its own answers (a test's, say) must see them."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text(f"SET CONSTRAINTS {DAY_TRIGGER} IMMEDIATE"))
+        session.execute(sa.text(f"SET CONSTRAINTS {', '.join(DEFERRED_TRIGGERS)} IMMEDIATE"))
 
 
 def top_of_day(session: Session, now: datetime.datetime, entity, columns, *, where=(), size: int) -> list:
     """Return ``columns`` and the answers of the ``size`` users or projects (``entity``) with the most
     answers in the last 24 hours at ``now`` (:func:`day_start`), most first, oldest first on a tie.
 
-    They are the first rows of the day counter's index, joined to their user or project: ``where``
-    filters them (a private project), and the rows it leaves out are read past, a few more at a time.
+    They are the first rows of the day counter's index, joined to their user or project (:func:`_first_rows`).
     """
     count_own_answers(session)
     advance_day(session, now)
     day, key = (project_day, project_day.c.project_id) if entity.__tablename__ == "project" else (user_day, user_day.c.user_id)
-    batch = size
+    return _first_rows(session, day, key, entity, columns, where, size)
+
+
+def most_answered(session: Session, columns, *, where=(), size: int) -> list:
+    """Return ``columns`` and the answers of the ``size`` projects with the most answers of all time,
+    most first, oldest first on a tie: the first rows of ``ix_project_total_top`` joined to their
+    projects (:func:`_first_rows`)."""
+    count_own_answers(session)
+    return _first_rows(session, project_total, project_total.c.project_id, Project, columns, where, size)
+
+
+def _first_rows(session: Session, counter: sa.Table, key, entity, columns, where, size: int) -> list:
+    """The ``size`` first rows of ``counter``'s index on its count (``n DESC``, then ``key``), joined
+    to ``entity``: ``where`` filters them (a private project), and the rows it leaves out are read
+    past, a few more at a time: one query reads a batch of the index's rows, with whether each
+    passes ``where``."""
+    shown = sa.and_(*where) if where else sa.true()
+    batch = 4 * size
     while True:
         # The first rows of the index, apart: a planner given the join may scan the users instead.
-        first = sa.select(key.label("id"), day.c.n).order_by(day.c.n.desc(), key).limit(batch).subquery("first")
-        rows = session.execute(
-            sa.select(*columns, first.c.n).join(entity, entity.id == first.c.id).where(*where)
-            .order_by(first.c.n.desc(), first.c.id).limit(size)
+        first = sa.select(key.label("id"), counter.c.n).order_by(counter.c.n.desc(), key).limit(batch).subquery("first")
+        read = session.execute(
+            sa.select(*columns, first.c.n, shown).join(entity, entity.id == first.c.id)
+            .order_by(first.c.n.desc(), first.c.id)
         ).all()
-        if len(rows) == size or session.scalar(sa.select(sa.func.count()).select_from(first)) < batch:
+        rows = [row[:-1] for row in read if row[-1]][:size]
+        if len(rows) == size or len(read) < batch:
             return rows
         batch *= 4
 
@@ -252,6 +277,14 @@ def rebuild(connection: Connection, now: datetime.datetime | None = None) -> Non
     rebuild_user_hours(connection)
     rebuild_day(connection, now)
     rebuild_site(connection)
+    rebuild_totals(connection)
+
+
+def rebuild_totals(connection: Connection) -> None:
+    """Recount each project's answers of all time (migration 0016's table)."""
+    connection.execute(project_total.delete())
+    connection.execute(project_total.insert().from_select(
+        ["project_id", "n"], sa.select(TaskRun.project_id, sa.func.count()).group_by(TaskRun.project_id)))
 
 
 def rebuild_site(connection: Connection) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pybossa_core.formatting import format_time, pretty_date
-from pybossa_core.models import User
+from pybossa_core.models import User, figure_counts
 from pybossa_core.services import users
 
 
@@ -51,5 +50,6 @@ def own_user(session: Session, user: User, summary: Mapping[str, int]) -> dict[s
         "rank": summary["rank"],
         "score": summary["score"],
         "n_answers": summary["score"],
-        "total": session.scalar(sa.select(sa.func.count(User.id))),
+        # The site's users as the triggers count them (migration 0015), not a count of the table.
+        "total": figure_counts.n_users(session),
     }

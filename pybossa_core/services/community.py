@@ -112,13 +112,20 @@ def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -
 def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     """Return the latest events of the site, newest first: new volunteers, newly published projects,
     contributions (a user's latest answer to a published project), published blog posts and
-    announcements. Each kind is one indexed query for its newest ``limit`` rows."""
-    users = session.scalars(sa.select(User).order_by(User.created.desc(), User.id.desc()).limit(limit)).all()
-    projects = session.scalars(
-        sa.select(Project).where(listed_publicly()).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
+    announcements. Each kind is one indexed query for its newest ``limit`` rows; users and projects
+    are read as the columns the events show, not loaded whole (the home page recomputes the feed
+    after every answer)."""
+    users = session.execute(
+        sa.select(User.id, User.name, User.fullname, User.info, User.created)
+        .order_by(User.created.desc(), User.id.desc()).limit(limit)
+    ).all()
+    projects = session.execute(
+        sa.select(Project.id, Project.name, Project.short_name, Project.info, Project.created)
+        .where(listed_publicly()).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
     ).all()
     contributions = session.execute(
-        sa.select(TaskRun.created, User, Project)
+        sa.select(TaskRun.created, User.id.label("user_id"), User.name.label("user_name"), User.fullname,
+                  Project.id, Project.name, Project.short_name, Project.info)
         .join(User, User.id == TaskRun.user_id)
         .join(Project, Project.id == TaskRun.project_id)
         .where(listed_publicly())
@@ -135,7 +142,7 @@ def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
         .order_by(Announcement.created.desc(), Announcement.id.desc()).limit(limit)
     ).all()
 
-    def project_face(project: Project) -> dict[str, Any]:
+    def project_face(project) -> dict[str, Any]:
         return {key: value for key, value in (project.info or {}).items() if key in ("thumbnail", "container")}
 
     events = [
@@ -156,12 +163,13 @@ def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
         for announcement in announcements
     ]
     seen: set[tuple[int, int]] = set()
-    for created, user, project in contributions:
+    for contribution in contributions:
         # One event per volunteer and project: their latest answer there.
-        if (user.id, project.id) not in seen:
-            seen.add((user.id, project.id))
-            events.append({"action_updated": "UserContribution", "id": project.id, "name": project.name,
-                           "short_name": project.short_name, "info": project_face(project),
-                           "user_name": user.name, "user_fullname": user.fullname, "updated": format_time(created)})
+        if (contribution.user_id, contribution.id) not in seen:
+            seen.add((contribution.user_id, contribution.id))
+            events.append({"action_updated": "UserContribution", "id": contribution.id, "name": contribution.name,
+                           "short_name": contribution.short_name, "info": project_face(contribution),
+                           "user_name": contribution.user_name, "user_fullname": contribution.fullname,
+                           "updated": format_time(contribution.created)})
     events.sort(key=lambda event: event["updated"], reverse=True)
     return events[:limit]

@@ -83,17 +83,8 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     if featured:
         categories.insert(0, dict(FEATURED))
         categories_projects[FEATURED["short_name"]] = featured
-    counts = figure_counts.COUNTS
-    answers = sa.func.sum(counts.n_task_runs)
-    active_ids = session.scalars(
-        sa.select(counts.project_id)
-        .join(Project, Project.id == counts.project_id)
-        .where(listed_publicly())
-        .group_by(counts.project_id)
-        .having(answers > 0)
-        .order_by(answers.desc(), counts.project_id)
-        .limit(HOME_TOP_PROJECTS)
-    ).all()
+    active_ids = [project_id for project_id, _ in figure_counts.most_answered(
+        session, [Project.id], where=[listed_publicly()], size=HOME_TOP_PROJECTS)]
     by_id = {card["id"]: _card(card) for card in project_summaries(session, published.where(Project.id.in_(active_ids)))}
     return {
         "categories": categories,

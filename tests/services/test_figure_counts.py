@@ -2,14 +2,17 @@
 and what the statistics pages show."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
-    anon_address, day_window, project_counts, project_day, project_hour, project_volunteer, site_counts, user_day, user_hour,
+    anon_address, day_window, project_counts, project_day, project_hour, project_total, project_volunteer, site_counts,
+    user_day, user_hour,
 )
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models import figure_counts
+from tests.conftest import fresh_engine
 
 JSON = {"Accept": "application/json"}
 C = project_counts.c
@@ -41,6 +44,7 @@ def counters(session, now, *, last_activity: bool = True) -> dict:
         "day": session.execute(sa.select(day_window)).all(),
         "user day": sorted(map(tuple, session.execute(sa.select(user_day)).all())),
         "project day": sorted(map(tuple, session.execute(sa.select(project_day)).all())),
+        "project total": sorted(map(tuple, session.execute(sa.select(project_total)).all())),
     }
 
 
@@ -67,6 +71,8 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
     assert sum(row[2] for row in grown["user hours"]) == 7
     # And in the day's counters: the same seven, and the eight answers of the two projects.
     assert sum(row[1] for row in grown["user day"]) == 7 and sum(row[1] for row in grown["project day"]) == 8
+    # And in the projects' answers of all time: seven of the project's, one of the other's.
+    assert grown["project total"] == sorted([(project.id, 7), (other.id, 1)])
     figure_counts.rebuild(dbsession.connection(), now)
     assert counters(dbsession, now) == grown
     figures = testapp.get(f"/project/{project.short_name}/", headers=JSON).json
@@ -111,3 +117,36 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
         dbsession.scalar(sa.select(sa.func.count(User.id))),
         dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(True))),
         dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(False))))
+
+
+def test_answers_to_one_project_commit_while_another_answer_to_it_is_open(backend, tmp_path_factory):
+    """On PostgreSQL the project's single-row counters (``project_day``, ``project_total``) are
+    counted at commit (deferred triggers): an answer does not wait for another answer's open
+    transaction to the same project."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time anyway")
+    with fresh_engine(backend, tmp_path_factory, "answers_apart") as engine:
+        user = {"fullname": "V", "locale": "en", "admin": False, "pro": False, "privacy_mode": True, "restrict": False,
+                "info": {}, "user_pref": {}}
+        with engine.begin() as connection:
+            ids = connection.execute(sa.insert(User.__table__).returning(User.id), [
+                {**user, "name": f"v{number}", "email_addr": f"v{number}@example.com", "api_key": f"key{number}"}
+                for number in range(2)]).scalars().all()
+            project_id = connection.execute(sa.insert(Project.__table__).returning(Project.id).values(
+                name="P", short_name="p", description="", long_description="", owner_id=ids[0], owners_ids=[ids[0]],
+                published=True, secret_key="s", info={})).scalar_one()
+            # Two tasks of two shards (``project_counts``' rows, locked until the answer commits).
+            task_ids = connection.execute(sa.insert(Task.__table__).returning(Task.id), [
+                {"project_id": project_id, "state": "ongoing", "n_answers": 1, "info": {}} for _ in range(2)
+            ]).scalars().all()
+        first = engine.connect()
+        first.execute(sa.insert(TaskRun.__table__).values(project_id=project_id, task_id=task_ids[0], user_id=ids[0], info={}))
+        with engine.connect() as second:
+            second.exec_driver_sql("SET lock_timeout = '3s'")
+            second.execute(sa.insert(TaskRun.__table__).values(project_id=project_id, task_id=task_ids[1], user_id=ids[1], info={}))
+            second.commit()
+        first.commit()
+        first.close()
+        with engine.connect() as connection:
+            assert connection.scalar(sa.select(project_total.c.n).where(project_total.c.project_id == project_id)) == 2
+            assert connection.scalar(sa.select(project_day.c.n).where(project_day.c.project_id == project_id)) == 2

@@ -317,7 +317,7 @@ def test_profile_of_an_anonymous_visitor(testapp):
     assert testapp.get("/account/profile", headers=JSON).json == {"next": "/account/signin", "status": "not_signed_in"}
 
 
-def test_own_profile_shows_private_fields(browser, member, make):
+def test_own_profile_shows_private_fields(browser, member, make, dbsession):
     draft = make.project(member, "draft", published=False)
     body = browser.get("/account/member", headers=JSON).json
 
@@ -330,6 +330,10 @@ def test_own_profile_shows_private_fields(browser, member, make):
     }
     assert [project["short_name"] for project in body["projects_draft"]] == [draft.short_name]
     assert browser.get("/account/profile", headers=JSON).json["user"] == body["user"]
+    # The site's users, from the counter the triggers keep: one more after a registration.
+    assert body["user"]["total"] == dbsession.scalar(sa.select(sa.func.count(User.id)))
+    make.user()
+    assert browser.get("/account/member", headers=JSON).json["user"]["total"] == body["user"]["total"] + 1
 
 
 def test_public_profile_hides_private_fields_from_others(testapp, make, member):

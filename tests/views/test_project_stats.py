@@ -4,7 +4,9 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import sqlalchemy as sa
 
+from pybossa_core.models import TaskRun, User
 from pybossa_core.models.meta import utcnow
 from tests.views.conftest import sign_in
 from tests.views.project_fixtures import JSON, as_user
@@ -98,3 +100,53 @@ def test_warm_stats_are_read_from_the_cache_until_a_new_answer(testapp, make, pr
     assert not any("from task_run" in statement.lower() for statement in queries.statements), queries.statements
     assert fresh["userStats"]["anonymous"] == {**warm["userStats"]["anonymous"], "users": 2, "taskruns": 2, "pct_taskruns": 40,
                                                "top5": fresh["userStats"]["anonymous"]["top5"]}
+
+
+def top_volunteers_recounted(dbsession, project) -> tuple[list, list]:
+    """The stats page's top 5 anonymous and signed-in volunteers counted from the task runs: most
+    answers first, then by the counters' name of the volunteer (its address, ``u<user id>``)."""
+    answers = sa.func.count(TaskRun.id)
+    anonymous = dbsession.execute(
+        sa.select(TaskRun.user_ip, answers).where(TaskRun.project_id == project.id, TaskRun.user_id.is_(None))
+        .group_by(TaskRun.user_ip).order_by(answers.desc(), TaskRun.user_ip).limit(5)).all()
+    who = sa.literal("u") + sa.cast(User.id, sa.String)
+    signed_in = dbsession.execute(
+        sa.select(User.name, User.fullname, answers).join(TaskRun, TaskRun.user_id == User.id)
+        .where(TaskRun.project_id == project.id).group_by(User.id, User.name, User.fullname)
+        .order_by(answers.desc(), who).limit(5)).all()
+    return ([{"ip": ip, "loc": None, "tasks": n} for ip, n in anonymous],
+            [{"name": name, "fullname": fullname, "tasks": n} for name, fullname, n in signed_in])
+
+
+def test_the_top_volunteers_stay_exact_after_answers_deletes_and_the_project_going_private(testapp, make, project,
+                                                                                         member, dbsession):
+    volunteers = [make.user(f"volunteer{number}") for number in range(7)]
+    runs = []
+    # Ties in both kinds, more than five of each, the anonymous ones fewer answers than the signed-in.
+    for number, count in enumerate((3, 3, 2, 2, 1, 1, 1)):
+        runs += [make.task_run(make.task(project), None, user_ip=f"10.0.0.{number}") for _ in range(count)]
+    for volunteer, count in zip(volunteers, (4, 5, 4, 6, 2, 2, 9)):
+        runs += [make.task_run(make.task(project), volunteer) for _ in range(count)]
+    key = f"?api_key={member.api_key}"
+
+    def shown() -> tuple[list, list]:
+        figures = testapp.get(f"/project/{project.short_name}/stats{key}", headers=JSON).json["userStats"]
+        listed = (figures["anonymous"]["top5"], figures["authenticated"]["top5"])
+        assert listed == top_volunteers_recounted(dbsession, project)
+        return listed
+
+    anonymous, signed_in = shown()
+    assert [volunteer["ip"] for volunteer in anonymous] == ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    assert [volunteer["tasks"] for volunteer in signed_in] == [9, 6, 5, 4, 4]
+    # An anonymous answer and a signed-in one deleted, then a task with its answer.
+    first_anonymous = next(run for run in runs if run.user_ip == "10.0.0.0")
+    testapp.delete(f"/api/taskrun/{first_anonymous.id}{key}", status=204)
+    best = next(run for run in runs if run.user_id == volunteers[6].id)
+    testapp.delete(f"/api/taskrun/{best.id}{key}", status=204)
+    second = next(run for run in runs if run.user_id == volunteers[3].id)
+    testapp.delete(f"/api/task/{second.task_id}{key}", status=204)
+    anonymous, signed_in = shown()
+    assert [volunteer["ip"] for volunteer in anonymous][:3] == ["10.0.0.1", "10.0.0.0", "10.0.0.2"]
+    assert [volunteer["tasks"] for volunteer in signed_in] == [8, 5, 5, 4, 4]
+    testapp.put_json(f"/api/project/{project.id}{key}", {"private": True})
+    assert shown() == (anonymous, signed_in)

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime
 
 import pytest
+import sqlalchemy as sa
 
-from pybossa_core.models import Announcement
+from pybossa_core.models import Announcement, Project, TaskRun
 from pybossa_core.models.meta import utcnow
+from pybossa_core.services.stats import HOME_TOP_PROJECTS
 from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
 
 LEADER_KEYS = {"created", "fullname", "info", "n_answers", "name", "rank", "registered_ago", "score"}
@@ -109,6 +111,51 @@ def test_home_lists_published_projects_without_a_category_last(testapp, make):
     page = testapp.get("/", headers={"Accept": "text/html"}).text
     assert "Loose Project" in page and "No project has been published yet." not in page
     assert "/project/category/uncategorised/" not in page
+
+
+def most_active_recounted(dbsession) -> list[str]:
+    """The home page's most active projects counted from the task runs: published, public projects
+    with answers, most first, oldest first on a tie."""
+    answers = sa.func.count(TaskRun.id)
+    return dbsession.scalars(
+        sa.select(Project.short_name).join(TaskRun, TaskRun.project_id == Project.id)
+        .where(Project.published.is_(True), Project.private.is_(False))
+        .group_by(Project.id, Project.short_name).order_by(answers.desc(), Project.id).limit(HOME_TOP_PROJECTS)
+    ).all()
+
+
+def test_home_most_active_projects_stay_exact_after_answers_deletes_and_projects_leaving_the_lists(testapp, make, dbsession):
+    owner = make.user("owner")
+    projects = {name: make.project(owner, name) for name in ("a", "b", "c", "d", "e", "f")}
+    runs = {name: [make.task_run(make.task(project), make.user() if index % 2 else None) for index in range(count)]
+            for (name, project), count in zip(projects.items(), (3, 2, 2, 1, 4, 1))}
+    key = f"?api_key={owner.api_key}"
+
+    def most_active() -> list[str]:
+        listed = [project["short_name"] for project in testapp.get("/", headers=JSON).json["top_projects"]]
+        assert listed == most_active_recounted(dbsession)
+        return listed
+
+    # Ties go to the oldest project: b before c.
+    assert most_active() == ["e", "a", "b", "c"]
+    testapp.put_json(f"/api/project/{projects['e'].id}{key}", {"private": True})
+    assert most_active() == ["a", "b", "c", "d"]
+    for run in runs["a"][:2]:
+        testapp.delete(f"/api/taskrun/{run.id}{key}", status=204)
+    assert most_active() == ["b", "c", "a", "d"]
+    # A task deleted with its answers: b has none left and leaves the list.
+    for run in runs["b"]:
+        testapp.delete(f"/api/task/{run.task_id}{key}", status=204)
+    assert most_active() == ["c", "a", "d", "f"]
+    # Back to a draft (no page does it: the database's own write).
+    projects["c"].published = False
+    dbsession.flush()
+    assert most_active() == ["a", "d", "f"]
+    make.task_run(make.task(projects["f"]), None)
+    make.task_run(make.task(projects["f"]), None)
+    assert most_active() == ["f", "a", "d"]
+    testapp.put_json(f"/api/project/{projects['e'].id}{key}", {"private": False})
+    assert most_active() == ["e", "f", "a", "d"]
 
 
 # -- leaderboard ----------------------------------------------------------------------------
