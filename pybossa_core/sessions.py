@@ -13,6 +13,7 @@ renders (:func:`keep_flash`, :func:`pop_flash`), for anonymous visitors too.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import secrets
 import time
@@ -35,6 +36,8 @@ VISITOR_COOKIE_AGE = 30 * 24 * 3600
 FLASH_AGE = 300
 #: Longer messages are cut, so the cookie stays far below browsers' 4 kB.
 FLASH_MAX_LENGTH = 500
+#: Session cookies whose checked values a process keeps.
+COOKIES_KEPT = 4096
 
 
 def _key_id(key: str) -> str:
@@ -48,11 +51,16 @@ class SessionCookies:
         self.serializer = SignedSerializer(secret, "pybossa.session-cookie", hashalg="sha512")
         self.max_age = max_age
         self.secure = secure
+        # A browser sends the same cookie with every request: its signature is checked and its JSON
+        # parsed once (a fifth of an anonymous page's own work), kept per cookie text. Readers copy
+        # the dict they get (``_state``) and replace its values, never change them in place.
+        self._values = functools.lru_cache(maxsize=COOKIES_KEPT)(self._verified)
 
     def read(self, request: Request) -> dict:
         raw = request.cookies.get(COOKIE_NAME)
-        if not raw:
-            return {}
+        return self._values(raw) if raw else {}
+
+    def _verified(self, raw: str) -> dict:
         try:
             value = self.serializer.loads(raw.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
