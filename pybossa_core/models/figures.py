@@ -110,35 +110,30 @@ day_window = sa.Table(
     sa.Column("start", sa.DateTime, nullable=False),
 )
 
+
+def _count_of_each(name: str, key: str, parent: str) -> sa.Table:
+    """A table of one count ``n`` per row of ``parent`` (its id in ``key``), whose index
+    ``ix_<name>_top`` gives the rows with the most first."""
+    return sa.Table(
+        name,
+        Base.metadata,
+        sa.Column(key, sa.ForeignKey(f"{parent}.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Index(f"ix_{name}_top", sa.text("n DESC"), key),
+    )
+
+
 #: A signed-in volunteer's answers in the hours from ``day_window.start`` on: ``/stats/``'s top 5
 #: volunteers are the first rows of ``ix_user_day_top``.
-user_day = sa.Table(
-    "user_day",
-    Base.metadata,
-    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_user_day_top", sa.text("n DESC"), "user_id"),
-)
+user_day = _count_of_each("user_day", "user_id", "user")
 
 #: A project's answers in the hours from ``day_window.start`` on: ``/stats/``'s top 5 projects.
 #: One row per project, not sharded: on PostgreSQL its trigger runs deferred, at commit, so the
 #: row is locked only while the answer's transaction commits.
-project_day = sa.Table(
-    "project_day",
-    Base.metadata,
-    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_project_day_top", sa.text("n DESC"), "project_id"),
-)
+project_day = _count_of_each("project_day", "project_id", "project")
 
 #: A project's answers, all time (migration 0016): the home page's most active projects are the
 #: first rows of ``ix_project_total_top``, instead of every project's ``project_counts`` added up
 #: and sorted.  One row per project with answers, not sharded: on PostgreSQL its trigger runs
 #: deferred, at commit, as ``project_day``'s, so the row is locked only while an answer commits.
-project_total = sa.Table(
-    "project_total",
-    Base.metadata,
-    sa.Column("project_id", sa.ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Index("ix_project_total_top", sa.text("n DESC"), "project_id"),
-)
+project_total = _count_of_each("project_total", "project_id", "project")
