@@ -5,7 +5,7 @@
 
 It seeds a project (``--tasks`` tasks, ``n_answers`` 3) and ``--volunteers`` volunteers with
 ``seeding.seed_project``, builds the site's WSGI application on that database (rate limits off,
-as ``load.py``'s server) and sends it, through WebTest, ``--cycles`` contribution cycles
+as ``load.py``'s server, unless ``--ratelimit``) and sends it, through WebTest, ``--cycles`` contribution cycles
 (``GET /api/<project_id>/newtask`` then ``POST /api/taskrun``, volunteers in turn) and
 ``--reads`` requests of each read of the mix (``newtask`` alone, volunteers in turn; a task, the project's task runs, the project,
 ``/stats/``, the project's statistics page, the home page ``/`` and the project's page, in the
@@ -45,14 +45,15 @@ class StatementCounter:
         self.count += 1
 
 
-def build_site(database_url: str, uploads_dir: str, redis_url: str | None):
+def build_site(database_url: str, uploads_dir: str, redis_url: str | None, ratelimit: bool = False):
     from pybossa_core.config import configure
 
     settings = {
         "database.url": database_url,
         "secret": "hot-path-benchmark-secret-0123456789",
         "uploads.dir": uploads_dir,
-        "ratelimit.enabled": "false",
+        "ratelimit.enabled": "true" if ratelimit else "false",
+        "ratelimit.limit": str(10**9),
         "shared_state.path": os.path.join(uploads_dir, "shared_state.sqlite"),
     }
     if redis_url:
@@ -96,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", help="ask the pages in this language (Accept-Language; default: none, English)")
     parser.add_argument("--assign-every", type=int, default=0,
                         help="assign every Nth task to the first volunteer (default 0: the project assigns nothing)")
+    parser.add_argument("--ratelimit", action="store_true",
+                        help="with rate limits on (a limit no request reaches), to see what counting costs")
     parser.add_argument("--no-settle", action="store_true",
                         help="leave startup's objects to the garbage collector (pybossa serve takes them out: cli.settle_heap)")
     parser.add_argument("--profile", help="write a pyinstrument profile of the timed requests here")
@@ -115,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     site = seed_project(database_url, infos, label="hot", n_answers=3, n_volunteers=args.volunteers)
     if args.assign_every:
         assign_tasks(database_url, site, args.assign_every)
-    wsgi = build_site(database_url, scratch, args.redis_url)
+    wsgi = build_site(database_url, scratch, args.redis_url, args.ratelimit)
     counter = StatementCounter(site_engine(wsgi))
     app = webtest.TestApp(wsgi, extra_environ={"HTTP_HOST": "localhost:5000", "REMOTE_ADDR": "127.0.0.1"})
     if not args.no_settle:

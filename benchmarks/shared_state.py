@@ -7,11 +7,17 @@ and, with ``--redis-url``, in Redis.  Then ``pybossa serve --workers 2 --threads
 SQLite site without Redis, twice (rate limits on, then off), each loaded by 16 kept-alive
 connections reading ``GET /api/project/1`` and ``GET /api/task/1``; it prints requests per
 second and the server's CPU per request (the server's process tree, from /proc).
+
+With ``--instructions`` it counts instead, under valgrind's callgrind, the instructions one
+process spends per request of the same path, rate limits on and off, calling the site's WSGI
+application straight (no server, no client library in the count): a figure that the machine's
+other work does not move, where the live CPU per request moves by more than the difference.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
+import io
 import os
 import signal
 import socket
@@ -123,11 +129,74 @@ def served(folder: Path, ratelimit: bool, seconds: float) -> None:
         server.wait(timeout=30)
 
 
+def count_requests(folder: Path, ratelimit: bool, requests: int) -> None:
+    """Run under callgrind (``--instr-atstart=no``): ``requests`` requests of ``PATHS`` counted, after a warm-up."""
+    from pybossa_core.config import configure
+
+    settings = {"database.url": f"sqlite:///{folder / 'pybossa.sqlite'}", "shared_state.path": str(folder / "state.sqlite"),
+                "secret": "benchmark-secret-0123456789abcdef", "uploads.dir": str(folder / "uploads"),
+                "ratelimit.enabled": "true" if ratelimit else "false", "ratelimit.limit": "1000000000"}
+    app = configure(settings, environ={}).make_wsgi_app()
+
+    def get(path: str) -> None:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "5000", "HTTP_HOST": "127.0.0.1:5000", "REMOTE_ADDR": "127.0.0.1",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+                   "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": True,
+                   "wsgi.multiprocess": True, "wsgi.run_once": False}
+        status = []
+        body = b"".join(app(environ, lambda code, headers, exc_info=None: status.append(code)))
+        assert status[0].startswith("200") and body, status
+
+    for count in range(200):
+        get(PATHS[count % len(PATHS)])
+    from pybossa_core.cli import settle_heap
+
+    settle_heap()  # as a serving process does
+    control = ["callgrind_control", "--instr=on", str(os.getpid())]
+    subprocess.run(control, check=True, capture_output=True)
+    for count in range(requests):
+        get(PATHS[count % len(PATHS)])
+    subprocess.run([*control[:1], "--instr=off", str(os.getpid())], check=True, capture_output=True)
+    subprocess.run([*control[:1], "--dump=counted", str(os.getpid())], check=True, capture_output=True)
+
+
+def instructions(folder: Path, requests: int) -> None:
+    """Count each setting's instructions per request in a process of its own under callgrind."""
+    counted = {}
+    for ratelimit in (True, False):
+        out = folder / f"callgrind-{ratelimit}.out"
+        subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+                        sys.executable, __file__, "--count", "on" if ratelimit else "off", "--folder", str(folder),
+                        "--requests", str(requests)], check=True, capture_output=True)
+        # The dump of the counted requests (callgrind numbers it .1).
+        totals = next(line for line in Path(f"{out}.1").read_text().splitlines() if line.startswith("totals:"))
+        counted[ratelimit] = int(totals.split()[1]) / requests
+        print(f"rate limits {'on ' if ratelimit else 'off'}: {counted[ratelimit] / 1e6:.3f} M instructions per request")
+    print(f"limits on cost {100 * (counted[True] / counted[False] - 1):+.1f} %")
+
+
+def seed(folder: Path) -> None:
+    engine = migrated_sqlite_engine(folder / "pybossa.sqlite")
+    with Session(engine) as session:
+        make = factories.Factories(session)
+        make.task(make.project(make.user()))
+        session.commit()
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis-url", help="also measure the counters in this Redis")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of load per server run")
+    parser.add_argument("--instructions", action="store_true", help="count instructions per request (callgrind)")
+    parser.add_argument("--requests", type=int, default=1000, help="requests counted per setting (--instructions)")
+    parser.add_argument("--count", choices=("on", "off"), help=argparse.SUPPRESS)  # the process callgrind runs
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count:
+        count_requests(args.folder, args.count == "on", args.requests)
+        return
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         per_operation(FileCounters(str(folder / "counters.sqlite")), "file")
@@ -136,12 +205,10 @@ def main() -> None:
             per_operation(RedisCounters(client, prefix), "redis")
             for name in client.scan_iter(match=f"{prefix}:*"):
                 client.delete(name)
-        engine = migrated_sqlite_engine(folder / "pybossa.sqlite")
-        with Session(engine) as session:
-            make = factories.Factories(session)
-            make.task(make.project(make.user()))
-            session.commit()
-        engine.dispose()
+        seed(folder)
+        if args.instructions:
+            instructions(folder, args.requests)
+            return
         for ratelimit in (True, False):
             served(folder, ratelimit, args.seconds)
 

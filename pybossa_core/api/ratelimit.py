@@ -18,14 +18,17 @@ def _endpoint(route_name: str) -> str:
     return route_name.removesuffix(".item")
 
 
-def _set_headers(window: Window):
+def _headers(limit_header: tuple[str, str], window: Window) -> tuple[tuple[str, str], ...]:
+    return (
+        limit_header,
+        ("X-RateLimit-Remaining", str(window.remaining)),
+        ("X-RateLimit-Reset", str(window.reset)),
+    )
+
+
+def _add_headers(headers: tuple[tuple[str, str], ...]):
     def callback(request, response) -> None:
-        # Appended, as nothing else sets them: each ``headers[name] = `` scans every header first.
-        response.headerlist.extend((
-            ("X-RateLimit-Limit", str(window.limit)),
-            ("X-RateLimit-Remaining", str(window.remaining)),
-            ("X-RateLimit-Reset", str(window.reset)),
-        ))
+        response.headerlist.extend(headers)
 
     return callback
 
@@ -54,14 +57,28 @@ def rate_limited_view(view, info):
     # A mailing view's form is shown by a GET, which costs nothing: only what it does is counted.
     forms_free = route_name in MAILING_VIEWS and route_name not in COSTLY_VIEWS
 
+    limit_header = ("X-RateLimit-Limit", str(limit))
+    limiter: list[RateLimiter] = []  # found on the first request: services are registered at commit
+
     def wrapper(context, request):
         if forms_free and request.method == "GET":
             return view(context, request)
-        window = request.find_service(IRateLimiter).hit(f"{request.client_ip}:{endpoint}", limit, per)
-        request.add_response_callback(_set_headers(window))
+        if not limiter:
+            limiter.append(find_service(request.registry, IRateLimiter))
+        window = limiter[0].hit(f"{request.client_ip}:{endpoint}", limit, per)
+        headers = _headers(limit_header, window)
         if window.exceeded:
+            request.add_response_callback(_add_headers(headers))
             raise TooManyRequests(retry_after=max(1, window.reset - int(time.time())))
-        return view(context, request)
+        # Appended to the view's response, as nothing else sets them (``headers[name] =`` scans
+        # every header first); an error's response is made later, so it gets them by callback.
+        try:
+            response = view(context, request)
+        except Exception:
+            request.add_response_callback(_add_headers(headers))
+            raise
+        response.headerlist.extend(headers)
+        return response
 
     return wrapper
 

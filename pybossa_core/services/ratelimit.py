@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pybossa_core.services.shared_state import SharedCounters
 
@@ -28,9 +29,8 @@ LEASE_SHARE = 16
 MAX_LEASES = 10_000
 
 
-@dataclass(frozen=True)
-class Window:
-    """The state of one key's current window after a hit."""
+class Window(NamedTuple):
+    """The state of one key's current window after a hit (a tuple: one is made per request)."""
 
     limit: int
     count: int  # the hit's number in its window

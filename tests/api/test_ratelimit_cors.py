@@ -33,6 +33,9 @@ def test_headers_count_down_then_429(site_with, make):
     assert get(app, "/api/task", "10.0.0.1").headers["X-RateLimit-Remaining"] == "2"
     assert get(app, "/api/project", "10.0.0.2").headers["X-RateLimit-Remaining"] == "2"
     get(app, "/api/project/1", "10.0.0.1", status=429)
+    # A view's error counts and says so too.
+    missing = get(app, "/api/task/999999", "10.0.0.1", status=404)
+    assert missing.json["status_code"] == 404 and missing.headers["X-RateLimit-Remaining"] == "1"
 
 
 def test_x_forwarded_for_counts_only_from_trusted_proxies(site_with):
