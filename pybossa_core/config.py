@@ -36,6 +36,7 @@ def configure(
     # Every shared service is registered under its interface (pybossa_core.interfaces) by its
     # area's includeme, and found with request.find_service.
     config.include("pyramid_services")
+    config.include("pybossa_core.routing")
     config.add_request_method(find_request_service, "find_service")
     # Plugins first: the registries they fill (importers, presenters, ...) are read by the areas
     # below. Two plugins claiming one name stop startup, as does any failure with plugins.strict.
