@@ -24,7 +24,7 @@ from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
-from pybossa_core.sessions import session_user
+from pybossa_core.sessions import session_key, session_user
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -161,6 +161,10 @@ def reads_identity_only(request) -> bool:
     return route is not None and route.name.startswith("api.")
 
 
+#: Where a request keeps its identity and the credential it was read for.
+_IDENTITY = "_pybossa_identity"
+
+
 class SecurityPolicy:
     """Pyramid security policy whose identity is the signed-in :class:`User` (or None).
 
@@ -169,12 +173,20 @@ class SecurityPolicy:
     """
 
     def identity(self, request) -> User | None:
-        key = api_key_of(request)
-        as_row = reads_identity_only(request)
+        # Asked several times a request (the view, its ACL checks, the page's templates): read once
+        # per credential, and again only when the request signs in or out.
+        key, as_row = api_key_of(request), reads_identity_only(request)
+        credential = (key or session_key(request), as_row)
+        known = request.__dict__.get(_IDENTITY)
+        if known is not None and known[0] == credential:
+            return known[1]
         if key:
             found = request.dbsession.execute(USER_ROW_BY_API_KEY if as_row else USER_BY_API_KEY, {"key": key})
-            return found.one_or_none() if as_row else found.scalar_one_or_none()
-        return session_user(request, row=as_row)
+            user = found.one_or_none() if as_row else found.scalar_one_or_none()
+        else:
+            user = session_user(request, row=as_row)
+        request.__dict__[_IDENTITY] = (credential, user)
+        return user
 
     def authenticated_userid(self, request) -> int | None:
         user = request.identity

@@ -148,11 +148,17 @@ USER_ROW_BY_SESSION = (
 )
 
 
+def session_key(request: Request) -> str | None:
+    """The key of the session this browser is signed in with, if any (it changes as it signs in or out)."""
+    key = _state(request).get("k")
+    return key if key and isinstance(key, str) else None
+
+
 def session_user(request: Request, *, row: bool = False) -> User | None:
     """Return the user the session cookie signs in, or None (no cookie, ended or expired session);
     with ``row``, a read-only row of the user's columns instead of the ORM object."""
-    key = _state(request).get("k")
-    if not key or not isinstance(key, str):
+    key = session_key(request)
+    if key is None:
         return None
     if row:
         return request.dbsession.execute(USER_ROW_BY_SESSION, {"key": _key_id(key), "now": utcnow()}).one_or_none()
