@@ -6,7 +6,8 @@ First the shared counters alone (a rate-limit hit, a cache-generation read), in 
 and, with ``--redis-url``, in Redis.  Then ``pybossa serve --workers 2 --threads 4`` on a fresh
 SQLite site without Redis, twice (rate limits on, then off), each loaded by 16 kept-alive
 connections reading ``GET /api/project/1`` and ``GET /api/task/1``; it prints requests per
-second and the server's CPU per request (the server's process tree, from /proc).
+second and the server's CPU per request (the server's process tree, from /proc); ``--rounds N``
+alternates the two N times, as the machine's other work moves each run's figures.
 
 With ``--instructions`` it counts instead, under valgrind's callgrind, the instructions one
 process spends per request of the same path, rate limits on and off, calling the site's WSGI
@@ -189,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis-url", help="also measure the counters in this Redis")
     parser.add_argument("--seconds", type=float, default=10, help="seconds of load per server run")
+    parser.add_argument("--rounds", type=int, default=1, help="server runs of each setting, alternated")
     parser.add_argument("--instructions", action="store_true", help="count instructions per request (callgrind)")
     parser.add_argument("--requests", type=int, default=1000, help="requests counted per setting (--instructions)")
     parser.add_argument("--count", choices=("on", "off"), help=argparse.SUPPRESS)  # the process callgrind runs
@@ -209,8 +211,9 @@ def main() -> None:
         if args.instructions:
             instructions(folder, args.requests)
             return
-        for ratelimit in (True, False):
-            served(folder, ratelimit, args.seconds)
+        for _ in range(args.rounds):
+            for ratelimit in (True, False):
+                served(folder, ratelimit, args.seconds)
 
 
 if __name__ == "__main__":
