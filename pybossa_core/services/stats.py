@@ -6,6 +6,7 @@ and keep the answers in the site's cache (``site`` namespace), so a warm page re
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,24 @@ def category_json(category: Category) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _home_projects_query() -> sa.Select:
+    """Every project the home page lists, with its category: each category's first
+    ``HOME_PROJECTS_PER_CATEGORY`` (and the uncategorised ones'), the featured ones and the
+    ``active`` ones; built once (building it cost about as much as running it)."""
+    # Each listed project's place in its category (the uncategorised ones are one more), by id.
+    place = sa.func.row_number().over(partition_by=Project.category_id, order_by=Project.id).label("place")
+    listed = sa.select(
+        Project.id, Project.name, Project.short_name, Project.description, Project.info, Project.owner_id,
+        Project.featured, Project.category_id, place,
+    ).where(listed_publicly()).subquery("listed")
+    shown = sa.or_(listed.c.place <= HOME_PROJECTS_PER_CATEGORY, listed.c.featured.is_(True),
+                   listed.c.id.in_(sa.bindparam("active", expanding=True)))
+    # The categories in the database's order of their names; each one's projects by id.
+    return (sa.select(listed, Category).outerjoin(Category, Category.id == listed.c.category_id)
+            .where(shown).order_by(Category.name, listed.c.id))
+
+
 def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the home page's lists: categories (Featured first when any project is featured, Other
     projects last when a published project has no category), their published projects, the most active projects (most answers) and ``top_users``.
@@ -60,18 +79,7 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     their counters."""
     active_ids = [project_id for project_id, _ in figure_counts.most_answered(
         session, [Project.id], where=[listed_publicly()], size=HOME_TOP_PROJECTS)]
-    # Each listed project's place in its category (the uncategorised ones are one more), by id.
-    place = sa.func.row_number().over(partition_by=Project.category_id, order_by=Project.id).label("place")
-    listed = sa.select(
-        Project.id, Project.name, Project.short_name, Project.description, Project.info, Project.owner_id,
-        Project.featured, Project.category_id, place,
-    ).where(listed_publicly()).subquery("listed")
-    shown = sa.or_(listed.c.place <= HOME_PROJECTS_PER_CATEGORY, listed.c.featured.is_(True), listed.c.id.in_(active_ids))
-    rows = session.execute(
-        sa.select(listed, Category).outerjoin(Category, Category.id == listed.c.category_id)
-        # The categories in the database's order of their names; each one's projects by id.
-        .where(shown).order_by(Category.name, listed.c.id)
-    ).all()
+    rows = session.execute(_home_projects_query(), {"active": active_ids}).all()
     cards = {row.id: _card(card) for row, card in zip(rows, project_cards(session, rows))}
     categories: list[dict[str, Any]] = []
     categories_projects: dict[str, list[dict[str, Any]]] = {}
