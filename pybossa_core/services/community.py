@@ -36,7 +36,8 @@ def rank_and_score(session: Session, user: User, cache: Cache | None = None) -> 
     return {"rank": ahead + 1, "score": score}
 
 
-def _community_entry(user: User, task_runs: int | None, rank: int | None, score: int | None) -> dict[str, Any]:
+def _community_entry(user: Any, task_runs: int | None, rank: int | None, score: int | None) -> dict[str, Any]:
+    """``user``: a user, or a row of its ``name``, ``fullname``, ``info`` and ``created``."""
     return {
         "name": user.name,
         "fullname": user.fullname,
@@ -100,13 +101,14 @@ def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -
     """Return the ``size`` users who gave the most answers after the first ``offset``, best first, ranked.
 
     An index walk of ``user.n_answers`` (kept by triggers on ``task_run``): no task run is counted.
+    Only the columns an entry shows are read, not whole users (the home page recomputes its top
+    users after every answer).
     """
-    # The count as a column of its own: a loaded User may hold a value the triggers changed since.
     rows = session.execute(
-        sa.select(User, User.n_answers).where(User.n_answers > 0)
+        sa.select(User.name, User.fullname, User.info, User.created, User.n_answers).where(User.n_answers > 0)
         .order_by(User.n_answers.desc(), User.id).limit(size).offset(offset)
     ).all()
-    return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=offset + 1)]
+    return [_community_entry(user, None, rank, user.n_answers) for rank, user in enumerate(rows, start=offset + 1)]
 
 
 #: The update feed's kinds, in the order their events come on a tie of their times.
