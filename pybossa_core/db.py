@@ -131,6 +131,27 @@ def _write_late(connection, cursor, statement: str, *args) -> None:
         _start_writing(connection)
 
 
+#: In the pooled connection's ``info`` on PostgreSQL: whether its transaction sent a statement other
+#: than a SELECT (see :func:`may_have_written`).
+_WROTE = "pybossa_wrote"
+
+
+def _begin_postgresql(connection) -> None:
+    connection.connection.info[_WROTE] = False
+
+
+def _note_write(connection, cursor, statement: str, *args) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        connection.connection.info[_WROTE] = True
+
+
+def may_have_written(session: Session) -> bool:
+    """Tell whether ``session``'s transaction may have written: False on PostgreSQL when it sent
+    only SELECTs so far, so that a read skips what only a writer needs (``SET CONSTRAINTS``: a
+    round trip); True on SQLite, or with an engine not made by :func:`get_engine`."""
+    return session.connection().connection.info.get(_WROTE, True)
+
+
 def writing(session: Session) -> None:
     """From here on, ``session``'s transaction writes and reads what it writes from.
 
@@ -204,8 +225,11 @@ def get_engine(settings: dict[str, Any], *, statement_timeout: float = 0) -> Eng
     connect_args = {"options": f"-c statement_timeout={math.ceil(statement_timeout * 1000)}"} if statement_timeout else {}
     # No pre-ping: it costs a round trip on every request; connections are recycled hourly instead.
     # hide_parameters: a failed statement's error (logged) never shows its values (hashes, keys).
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
-                            json_deserializer=loads_json, hide_parameters=True)
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600, connect_args=connect_args,
+                              json_deserializer=loads_json, hide_parameters=True)
+    event.listen(engine, "begin", _begin_postgresql)
+    event.listen(engine, "before_cursor_execute", _note_write)
+    return engine
 
 
 def without_statement_timeout(session: Session) -> None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from pybossa_core.db import writing
+from pybossa_core.db import may_have_written, writing
 from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
     SHARDS, anon_address, day_window, project_counts, project_day, project_hour, project_total, project_volunteer,
@@ -198,8 +198,9 @@ def advance_day(session: Session, now: datetime.datetime) -> None:
 def count_own_answers(session: Session) -> None:
     """Count the answers ``session``'s transaction wrote in the day's counters and ``project_total``
     now: PostgreSQL counts them at commit (deferred triggers), and a transaction reading the counters
-    after its own answers (a test's, say) must see them."""
-    if session.get_bind().dialect.name == "postgresql":
+    after its own answers (a test's, say) must see them. A transaction that only read has none:
+    nothing is sent."""
+    if session.get_bind().dialect.name == "postgresql" and may_have_written(session):
         session.execute(sa.text(f"SET CONSTRAINTS {', '.join(DEFERRED_TRIGGERS)} IMMEDIATE"))
 
 

@@ -36,7 +36,8 @@ def rank_and_score(session: Session, user: User, cache: Cache | None = None) -> 
     return {"rank": ahead + 1, "score": score}
 
 
-def _community_entry(user: User, task_runs: int | None, rank: int | None, score: int | None) -> dict[str, Any]:
+def _community_entry(user: Any, task_runs: int | None, rank: int | None, score: int | None) -> dict[str, Any]:
+    """``user``: a user, or a row of its ``name``, ``fullname``, ``info`` and ``created``."""
     return {
         "name": user.name,
         "fullname": user.fullname,
@@ -100,76 +101,92 @@ def top_users(session: Session, size: int = LEADERBOARD_SIZE, offset: int = 0) -
     """Return the ``size`` users who gave the most answers after the first ``offset``, best first, ranked.
 
     An index walk of ``user.n_answers`` (kept by triggers on ``task_run``): no task run is counted.
+    Only the columns an entry shows are read, not whole users (the home page recomputes its top
+    users after every answer).
     """
-    # The count as a column of its own: a loaded User may hold a value the triggers changed since.
     rows = session.execute(
-        sa.select(User, User.n_answers).where(User.n_answers > 0)
+        sa.select(User.name, User.fullname, User.info, User.created, User.n_answers).where(User.n_answers > 0)
         .order_by(User.n_answers.desc(), User.id).limit(size).offset(offset)
     ).all()
-    return [_community_entry(user, None, rank, score) for rank, (user, score) in enumerate(rows, start=offset + 1)]
+    return [_community_entry(user, None, rank, user.n_answers) for rank, user in enumerate(rows, start=offset + 1)]
+
+
+#: The update feed's kinds, in the order their events come on a tie of their times.
+FEED_KINDS = ("User", "Project", "Blog", "Announcement", "UserContribution")
+
+
+def _newest(kind: str, created, tie, size: str, *, id, name, short_name=None, info=None, user_id=None, user_name=None,
+            fullname=None, project_name=None) -> sa.Select:
+    """The feed's newest rows of ``kind`` (``size`` names their limit's parameter), as the columns every kind shares."""
+
+    def typed(column, type_):
+        # A NULL of the column's type: PostgreSQL matches the UNION's column types.
+        return sa.cast(sa.null(), type_) if column is None else column
+
+    return sa.select(
+        sa.literal_column(str(FEED_KINDS.index(kind)), sa.Integer).label("kind"), created.label("created"),
+        tie.label("tie"), id.label("id"), name.label("name"), typed(short_name, sa.String).label("short_name"),
+        typed(info, User.info.type).label("info"), typed(user_id, sa.Integer).label("user_id"),
+        typed(user_name, sa.String).label("user_name"), typed(fullname, sa.String).label("fullname"),
+        typed(project_name, sa.String).label("project_name"),
+    ).order_by(created.desc(), tie.desc()).limit(sa.bindparam(size))
+
+
+@functools.cache
+def _feed_query() -> sa.Select:
+    """The update feed's query, built once (building it cost more than running it): each kind's
+    newest rows, ``size`` of them (``n_answers`` answers), in the order of ``FEED_KINDS``."""
+    members = [
+        _newest("User", User.created, User.id, "size", id=User.id, name=User.name, info=User.info, fullname=User.fullname),
+        _newest("Project", Project.created, Project.id, "size", id=Project.id, name=Project.name,
+                short_name=Project.short_name, info=Project.info).where(listed_publicly()),
+        _newest("Blog", Blogpost.created, Blogpost.id, "size", id=Blogpost.id, name=Blogpost.title,
+                short_name=Project.short_name, info=Project.info, project_name=Project.name)
+        .join(Project, Project.id == Blogpost.project_id).where(Blogpost.published.is_(True), listed_publicly()),
+        _newest("Announcement", Announcement.created, Announcement.id, "size", id=Announcement.id, name=Announcement.title)
+        .where(Announcement.published.is_(True)),
+        _newest("UserContribution", TaskRun.created, TaskRun.id, "n_answers", id=Project.id, name=Project.name,
+                short_name=Project.short_name, info=Project.info, user_id=User.id, user_name=User.name,
+                fullname=User.fullname)
+        .join(User, User.id == TaskRun.user_id).join(Project, Project.id == TaskRun.project_id).where(listed_publicly()),
+    ]
+    # Each member a subquery, for its own ORDER BY and LIMIT (SQLite allows neither in a compound select's member).
+    feed = sa.union_all(*(sa.select(*member.subquery().c) for member in members)).subquery("feed")
+    return sa.select(feed).order_by(feed.c.kind, feed.c.created.desc(), feed.c.tie.desc())
 
 
 def update_feed(session: Session, limit: int = 20) -> list[dict[str, Any]]:
     """Return the latest events of the site, newest first: new volunteers, newly published projects,
     contributions (a user's latest answer to a published project), published blog posts and
-    announcements. Each kind is one indexed query for its newest ``limit`` rows; users and projects
-    are read as the columns the events show, not loaded whole (the home page recomputes the feed
-    after every answer)."""
-    users = session.execute(
-        sa.select(User.id, User.name, User.fullname, User.info, User.created)
-        .order_by(User.created.desc(), User.id.desc()).limit(limit)
-    ).all()
-    projects = session.execute(
-        sa.select(Project.id, Project.name, Project.short_name, Project.info, Project.created)
-        .where(listed_publicly()).order_by(Project.created.desc(), Project.id.desc()).limit(limit)
-    ).all()
-    contributions = session.execute(
-        sa.select(TaskRun.created, User.id.label("user_id"), User.name.label("user_name"), User.fullname,
-                  Project.id, Project.name, Project.short_name, Project.info)
-        .join(User, User.id == TaskRun.user_id)
-        .join(Project, Project.id == TaskRun.project_id)
-        .where(listed_publicly())
-        .order_by(TaskRun.created.desc(), TaskRun.id.desc())
-        .limit(limit * 5)
-    ).all()
-    posts = session.execute(
-        sa.select(Blogpost, Project).join(Project, Project.id == Blogpost.project_id)
-        .where(Blogpost.published.is_(True), listed_publicly())
-        .order_by(Blogpost.created.desc(), Blogpost.id.desc()).limit(limit)
-    ).all()
-    announcements = session.scalars(
-        sa.select(Announcement).where(Announcement.published.is_(True))
-        .order_by(Announcement.created.desc(), Announcement.id.desc()).limit(limit)
-    ).all()
+    announcements. Each kind is its newest ``limit`` rows from its index, all five kinds in one
+    query (UNION ALL: one round trip, not five; the home page recomputes the feed after every
+    answer), as the columns the events show."""
+    # More answers than events: one event per volunteer and project (their latest answer there).
+    rows = session.execute(_feed_query(), {"size": limit, "n_answers": limit * 5}).all()
 
-    def project_face(project) -> dict[str, Any]:
-        return {key: value for key, value in (project.info or {}).items() if key in ("thumbnail", "container")}
+    def project_face(info) -> dict[str, Any]:
+        return {key: value for key, value in (info or {}).items() if key in ("thumbnail", "container")}
 
-    events = [
-        {"action_updated": "User", "id": user.id, "name": user.name,
-         "fullname": user.fullname, "info": public_info(user.info), "updated": format_time(user.created)}
-        for user in users
-    ] + [
-        {"action_updated": "Project", "id": project.id, "name": project.name, "short_name": project.short_name,
-         "info": project_face(project), "updated": format_time(project.created)}
-        for project in projects
-    ] + [
-        {"action_updated": "Blog", "id": post.id, "name": post.title, "short_name": project.short_name,
-         "project_name": project.name, "info": project_face(project), "updated": format_time(post.created)}
-        for post, project in posts
-    ] + [
-        {"action_updated": "Announcement", "id": announcement.id, "name": announcement.title,
-         "updated": format_time(announcement.created)}
-        for announcement in announcements
-    ]
+    events: list[dict[str, Any]] = []
     seen: set[tuple[int, int]] = set()
-    for contribution in contributions:
-        # One event per volunteer and project: their latest answer there.
-        if (contribution.user_id, contribution.id) not in seen:
-            seen.add((contribution.user_id, contribution.id))
-            events.append({"action_updated": "UserContribution", "id": contribution.id, "name": contribution.name,
-                           "short_name": contribution.short_name, "info": project_face(contribution),
-                           "user_name": contribution.user_name, "user_fullname": contribution.fullname,
-                           "updated": format_time(contribution.created)})
+    for row in rows:
+        kind, updated = FEED_KINDS[row.kind], format_time(row.created)
+        if kind == "User":
+            events.append({"action_updated": kind, "id": row.id, "name": row.name, "fullname": row.fullname,
+                           "info": public_info(row.info), "updated": updated})
+        elif kind == "Project":
+            events.append({"action_updated": kind, "id": row.id, "name": row.name, "short_name": row.short_name,
+                           "info": project_face(row.info), "updated": updated})
+        elif kind == "Blog":
+            events.append({"action_updated": kind, "id": row.id, "name": row.name, "short_name": row.short_name,
+                           "project_name": row.project_name, "info": project_face(row.info), "updated": updated})
+        elif kind == "Announcement":
+            events.append({"action_updated": kind, "id": row.id, "name": row.name, "updated": updated})
+        elif (row.user_id, row.id) not in seen:
+            # One event per volunteer and project: their latest answer there.
+            seen.add((row.user_id, row.id))
+            events.append({"action_updated": kind, "id": row.id, "name": row.name, "short_name": row.short_name,
+                           "info": project_face(row.info), "user_name": row.user_name, "user_fullname": row.fullname,
+                           "updated": updated})
     events.sort(key=lambda event: event["updated"], reverse=True)
     return events[:limit]

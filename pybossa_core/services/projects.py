@@ -82,7 +82,13 @@ def public_project(project: Project) -> dict[str, Any]:
 
 def project_summaries(session: Session, query: sa.Select) -> list[dict[str, Any]]:
     """Return the project cards (tasks, volunteers, progress) of the projects ``query`` selects."""
-    found = session.scalars(query.order_by(Project.id)).all()
+    return project_cards(session, session.scalars(query.order_by(Project.id)).all())
+
+
+def project_cards(session: Session, projects: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return the cards of ``projects`` (projects, or rows with their ``id``, ``name``, ``short_name``,
+    ``description``, ``info`` and ``owner_id``), in their order: their counters in one query."""
+    found = list(projects)
     if not found:
         return []
     counts = figure_counts.counts_by_project(session, [project.id for project in found])

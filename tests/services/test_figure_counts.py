@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from pybossa_core.models import Project, Task, TaskRun, User
 from pybossa_core.models.figures import (
@@ -117,6 +118,22 @@ def test_counters_follow_answers_deletes_and_moves_and_agree_with_a_rebuild(test
         dbsession.scalar(sa.select(sa.func.count(User.id))),
         dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(True))),
         dbsession.scalar(sa.select(sa.func.count(Project.id)).where(Project.published.is_(False))))
+
+
+def test_only_a_transaction_that_wrote_asks_for_its_own_answers_to_be_counted(backend, dbengine, queries):
+    """``count_own_answers`` sends PostgreSQL's ``SET CONSTRAINTS`` (a round trip) only after a
+    statement that may have written: a read has no answers of its own to count."""
+    with Session(dbengine) as session:
+        for _ in range(2):  # the second transaction starts clean again
+            session.scalar(sa.select(sa.func.count()).select_from(project_total))
+            queries.statements.clear()
+            figure_counts.count_own_answers(session)
+            assert queries.statements == []
+            session.execute(site_counts.update().where(site_counts.c.id == -1).values(n_anon=0))
+            queries.statements.clear()
+            figure_counts.count_own_answers(session)
+            assert len(queries.statements) == (1 if backend == "postgresql" else 0), queries.statements
+            session.rollback()
 
 
 def test_answers_to_one_project_commit_while_another_answer_to_it_is_open(backend, tmp_path_factory):

@@ -6,7 +6,7 @@ import datetime
 import pytest
 import sqlalchemy as sa
 
-from pybossa_core.models import Announcement, Project, TaskRun
+from pybossa_core.models import Announcement, Category, Project, TaskRun
 from pybossa_core.models.meta import utcnow
 from pybossa_core.services.stats import HOME_TOP_PROJECTS
 from tests.views.conftest import JSON, PASSWORD_HASH, sign_in
@@ -156,6 +156,57 @@ def test_home_most_active_projects_stay_exact_after_answers_deletes_and_projects
     assert most_active() == ["f", "a", "d"]
     testapp.put_json(f"/api/project/{projects['e'].id}{key}", {"private": False})
     assert most_active() == ["e", "f", "a", "d"]
+
+
+def test_home_recomputes_its_lists_in_a_fixed_number_of_statements(testapp, make, dbsession, queries, backend):
+    """Whatever the number of categories: the lists equal each category's first 20 published,
+    public projects by id (the old per-category queries), and after a write the page sends the top
+    users, the most active projects' ids, every listed project with its category, their counters
+    and the feed (its five lists in one query)."""
+    owner = make.user("owner")
+    categories = [make.category(short_name, name=name) for short_name, name in
+                  (("b", "beta"), ("a", "Alpha"), ("g", "gamma"), ("e", "Empty"))]
+    projects = [make.project(owner, f"p{number}", category_id=None if number % 7 == 0 else categories[number % 3].id,
+                             featured=number % 9 == 0, published=number % 11 != 5, private=number % 13 == 6,
+                             info={"thumbnail": f"{number}.png", "task_presenter": "<p>secret</p>"})
+                for number in range(100)]
+    # The most active include projects past their category's first 20.
+    for number, count in ((99, 4), (3, 3), (68, 2), (40, 1), (12, 1)):
+        answers(make, projects[number], make.user(), count)
+
+    dbsession.expunge_all()
+    queries.statements.clear()
+    body = testapp.get("/", headers=JSON).json
+    # The test's own answers are in the transaction: PostgreSQL counts them first (SET CONSTRAINTS).
+    assert len(queries.statements) == (6 if backend == "postgresql" else 5), queries.statements
+
+    listed = sa.select(Project.short_name).where(Project.published.is_(True), Project.private.is_(False)).order_by(Project.id)
+    used = dbsession.scalars(sa.select(Category.short_name).where(
+        sa.exists().where(Project.category_id == Category.id, Project.published.is_(True), Project.private.is_(False))
+    ).order_by(Category.name)).all()
+    expected = {short_name: dbsession.scalars(listed.join(Category).where(Category.short_name == short_name).limit(20)).all()
+                for short_name in used}
+    expected["uncategorised"] = dbsession.scalars(listed.where(Project.category_id.is_(None)).limit(20)).all()
+    expected = {"featured": dbsession.scalars(listed.where(Project.featured.is_(True))).all(), **expected}
+    assert [category["short_name"] for category in body["categories"]] == list(expected) == [
+        "featured", "a", "b", "g", "uncategorised"]
+    assert {short_name: [card["short_name"] for card in cards] for short_name, cards in body["categories_projects"].items()} == expected
+    assert [card["short_name"] for card in body["top_projects"]] == most_active_recounted(dbsession) == [
+        "p99", "p3", "p68", "p12"]
+    top = body["top_projects"][0]
+    assert (top["info"], top["n_tasks"], top["n_volunteers"], top["overall_progress"]) == ({"thumbnail": "99.png"}, 4, 1, 0)
+    # Featured, and past its category's first 20.
+    assert body["categories_projects"]["featured"][-1] == top and "p99" not in expected["b"]
+
+    # The same statements after a write, and none for a warm page (HTML or JSON).
+    make.task_run(make.task(projects[1]), make.user())
+    dbsession.expunge_all()
+    queries.statements.clear()
+    assert testapp.get("/", headers={"Accept": "text/html"}).html.find("ol", class_="top-users") is not None
+    assert len(queries.statements) == (6 if backend == "postgresql" else 5), queries.statements
+    queries.statements.clear()
+    testapp.get("/", headers=JSON)
+    assert queries.statements == []
 
 
 # -- leaderboard ----------------------------------------------------------------------------
