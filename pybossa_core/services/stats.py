@@ -104,7 +104,8 @@ def home(session: Session, top_users: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "categories": categories,
         "categories_projects": categories_projects,
-        "top_projects": [cards[project_id] for project_id in active_ids],
+        # A project unlisted between the two queries is left out, not an error.
+        "top_projects": [cards[project_id] for project_id in active_ids if project_id in cards],
         "top_users": top_users,
     }
 
