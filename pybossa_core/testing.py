@@ -42,6 +42,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,8 +126,18 @@ def catalog_problems(package: str) -> list[str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Ignore the deprecation warning of the core's WebOb, which a plugin's tests cannot fix,
-    so they may turn every other warning into an error (``filterwarnings = ["error"]``)."""
+    so they may turn every other warning into an error (``filterwarnings = ["error"]``).
+
+    And let the site's static files be served when pytest loads this distribution's modules itself:
+    pytest (9.2 and later, ``python -m pytest``) rewrites a plugin's package, and pkg_resources,
+    through which Pyramid's static views read a package's files, knows no provider for its loader."""
     config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
+    with warnings.catch_warnings():  # newer setuptools warn that pkg_resources is deprecated
+        warnings.simplefilter("ignore")
+        import pkg_resources
+    from _pytest.assertion.rewrite import AssertionRewritingHook
+
+    pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
 
 
 # Fixtures ------------------------------------------------------------------------------------
