@@ -32,7 +32,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import secrets
 import tempfile
 import zipfile
@@ -144,8 +143,6 @@ def _write_json(member: IO[bytes], pages: Iterator[list[dict[str, Any]]]) -> Non
     member.write(b"]")
 
 
-#: What csv.writer (the excel dialect) quotes a cell for; a quote inside is doubled.
-_QUOTED = re.compile(r'[,"\r\n]')
 _NUMBERS = frozenset({int, float, NoneType})
 _TEXTS = frozenset({str, NoneType})
 
@@ -161,6 +158,12 @@ def _cell(value: Any) -> str:
     return _dumps(value).decode("utf-8")
 
 
+def _quotes(text: str) -> bool:
+    """Whether csv.writer (the excel dialect) quotes a cell holding ``text`` (a quote inside is
+    doubled).  Four searches for one character each are quicker than one regular expression."""
+    return "," in text or '"' in text or "\n" in text or "\r" in text
+
+
 def _cells(values: Sequence[Any]) -> Sequence[str]:
     """A column's values as :func:`_cell` writes them, quoted as csv.writer would.  A column of
     nulls, numbers or text (and nulls), the usual one, takes no Python call per cell."""
@@ -173,11 +176,11 @@ def _cells(values: Sequence[Any]) -> Sequence[str]:
         cells = ["" if value is None else value for value in values] if NoneType in types else values
     else:
         cells = list(map(_cell, values))
-    return _quoted_all(cells) if _QUOTED.search("".join(cells)) else cells
+    return _quoted_all(cells) if _quotes("".join(cells)) else cells
 
 
 def _quoted_all(cells: Sequence[str]) -> list[str]:
-    return ['"' + cell.replace('"', '""') + '"' if _QUOTED.search(cell) else cell for cell in cells]
+    return ['"' + cell.replace('"', '""') + '"' if _quotes(cell) else cell for cell in cells]
 
 
 def _joined(pieces: Sequence[str], columns: Sequence[Sequence[int]]) -> list[str]:
@@ -192,7 +195,7 @@ def _joined(pieces: Sequence[str], columns: Sequence[Sequence[int]]) -> list[str
 def _quoted_pieces(pieces: Sequence[str]) -> list[str]:
     """The :func:`_joined` pieces of cells around numbers, quoted as csv.writer quotes such a cell
     (a number never needs it, so every row's cell is quoted or none is)."""
-    if not _QUOTED.search("".join(pieces)):
+    if not _quotes("".join(pieces)):
         return list(pieces)
     doubled = [piece.replace('"', '""') for piece in pieces]
     return [f'"{doubled[0]}', *doubled[1:-1], f'{doubled[-1]}"']
