@@ -81,7 +81,7 @@ def download_name(project: Project, kind: str, file_format: str) -> str:
 def chunks(session: Session, model: type, project_id: int, columns: list[Any] | None = None,
            *, raw: bool = False) -> Iterator[list[Any]]:
     """Yield the project's rows of ``model`` (every column, or ``columns``) by id, one keyset chunk at a time:
-    SQLAlchemy's rows, or with ``raw`` the driver's tuples (for columns whose type converts nothing)."""
+    SQLAlchemy's rows, or with ``raw`` the driver's tuples, which no column type has converted."""
     table = model.__table__
     query = (
         sa.select(*(columns or table.columns))
@@ -171,7 +171,9 @@ def _cells(values: Sequence[Any]) -> Sequence[str]:
         return [""] * len(values)
     types = set(map(type, values))
     if types <= _NUMBERS:
-        return ["" if value is None else str(value) for value in values] if NoneType in types else list(map(str, values))
+        if NoneType in types:
+            return ["" if value is None else str(value) for value in values]
+        return list(map(str, values))
     if types <= _TEXTS:
         cells = ["" if value is None else value for value in values] if NoneType in types else values
     else:
@@ -180,6 +182,7 @@ def _cells(values: Sequence[Any]) -> Sequence[str]:
 
 
 def _quoted_all(cells: Sequence[str]) -> list[str]:
+    """The cells, each quoted if csv.writer would quote it."""
     return ['"' + cell.replace('"', '""') + '"' if _quotes(cell) else cell for cell in cells]
 
 
@@ -320,7 +323,8 @@ class _Chunks:
         for index, column in enumerate(columns):
             if isinstance(column.type, sa.JSON):
                 self.convert[index] = _each(loads_json)
-                column = (sa.cast(column, sa.Text) if postgresql else sa.type_coerce(column, sa.String)).label(column.key)
+                text = sa.cast(column, sa.Text) if postgresql else sa.type_coerce(column, sa.String)
+                column = text.label(column.key)
             elif isinstance(column.type, sa.DateTime):
                 self.convert[index] = _timestamps
                 if not postgresql:

@@ -232,10 +232,10 @@ def test_fast_path_writes_what_the_api_presenter_writes(testapp, dbsession, make
     for base_url in ["http://localhost:5000", 'http://a,b"c/d']:
         model, plain = presenter(dbsession, kind, None, base_url)
         assert isinstance(plain, exports.PlainPresenter)
-        files = [exports.write_export(dbsession, project, model, kind, file_format, way) for way in (plain, plain.present)]
         texts = []
-        for built in files:
-            with built, zipfile.ZipFile(built) as archive:
+        for way in (plain, plain.present):
+            with exports.write_export(dbsession, project, model, kind, file_format, way) as built, \
+                    zipfile.ZipFile(built) as archive:
                 [name] = archive.namelist()
                 texts.append(archive.read(name).decode("utf-8"))
         assert texts[0] == texts[1]
