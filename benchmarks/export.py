@@ -6,9 +6,9 @@
 
 The script seeds the database straight with SQLAlchemy core (``seeding.seed_project`` for the
 owner, the project and its tasks, then ``--task-runs`` task runs, ``--runs-per-task`` per task,
-10 000 rows per executemany, then ANALYZE).  Each run's ``info`` holds an answer and a
-confidence; one in a thousand also holds a ``comment``, so the CSV's ``info_*`` columns are the
-union over all rows.
+1 000 rows per executemany and transaction, then ANALYZE).  Each run's ``info`` holds an answer
+and a confidence; one in a thousand also holds a ``comment``, so the CSV's ``info_*`` columns are
+the union over all rows.
 
 Unless ``--url`` names a running server, it starts ``pybossa serve`` on ``--port`` against the
 database (rate limit off) and stops it at the end.  Then, for each format, it resets the
@@ -35,8 +35,8 @@ import requests
 
 from seeding import seed_project, start_server
 
-#: Task runs inserted per executemany.
-CHUNK = 10_000
+#: Task runs inserted per executemany, each in its own transaction.
+CHUNK = 1_000
 SELF_LINK = re.compile(rb"title='taskrun'")
 
 
@@ -57,21 +57,23 @@ def seed(database_url: str, n_task_runs: int, runs_per_task: int):
         task_ids = connection.scalars(
             sa.select(Task.id).where(Task.project_id == seeded.project_id).order_by(Task.id)
         ).all()
-        rows = []
-        for number in range(n_task_runs):
-            task_index, run = divmod(number, runs_per_task)
-            info = {"answer": "yes" if number % 3 else "no", "confidence": round((number % 100) / 100, 2)}
-            if number % 1000 == 0:
-                info["comment"] = f"checked by hand, run {number}"
-            rows.append({
-                "project_id": seeded.project_id, "task_id": task_ids[task_index], "user_id": None,
-                "user_ip": f"10.0.{run}.{task_index}", "created": now, "finish_time": now, "info": info,
-            })
-            if len(rows) == CHUNK:
+    rows = []
+    for number in range(n_task_runs):
+        task_index, run = divmod(number, runs_per_task)
+        info = {"answer": "yes" if number % 3 else "no", "confidence": round((number % 100) / 100, 2)}
+        if number % 1000 == 0:
+            info["comment"] = f"checked by hand, run {number}"
+        rows.append({
+            "project_id": seeded.project_id, "task_id": task_ids[task_index], "user_id": None,
+            "user_ip": f"10.0.{run}.{task_index}", "created": now, "finish_time": now, "info": info,
+        })
+        if len(rows) == CHUNK or number == n_task_runs - 1:
+            # A transaction per chunk: every run's triggers update the project's counter rows, and
+            # within one transaction PostgreSQL walks all their earlier versions on each update.
+            with engine.begin() as connection:
                 connection.execute(sa.insert(TaskRun.__table__), rows)
-                rows = []
-        if rows:
-            connection.execute(sa.insert(TaskRun.__table__), rows)
+            rows = []
+    with engine.begin() as connection:
         connection.execute(
             sa.update(Task.__table__).where(Task.project_id == seeded.project_id).values(n_task_runs=runs_per_task)
         )

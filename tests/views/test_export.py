@@ -215,6 +215,9 @@ def test_fast_path_writes_what_the_api_presenter_writes(testapp, dbsession, make
         make.task_run(task, info=None),
         make.task_run(task, info=[1, "two", 3.5]),
         make.task_run(task, info={"big": 2**70, "empty": "", "null": None}),
+        # Text that CSV quotes, in a column and in an info key (a header cell), and JSON's scalars.
+        make.task_run(task, user_ip='10.0.0.1, "x"', external_uid="cr\rlf\n", media_url=" spaced ",
+                      info={"a,key": True, "float": 1.5, "list": ["x,y"], "quote": '"'}),
     ]
     # A timestamp on a whole second: isoformat still shows its microseconds.
     runs[0].created = datetime.datetime(2026, 1, 2, 3, 4, 5)
@@ -225,12 +228,29 @@ def test_fast_path_writes_what_the_api_presenter_writes(testapp, dbsession, make
         dbsession.execute(sa.text("UPDATE task_run SET finish_time = '2026-01-02 03:04:06' WHERE id = :id"),
                           {"id": runs[1].id})
     fast = unzip(download(testapp, kind, file_format))[1]
-    model, plain = presenter(dbsession, kind, None, "http://localhost:5000")
-    assert isinstance(plain, exports.PlainPresenter)
-    with exports.write_export(dbsession, project, model, kind, file_format, plain.present) as reference, \
-            zipfile.ZipFile(reference) as archive:
-        [name] = archive.namelist()
-        assert fast == archive.read(name).decode("utf-8")
+    # The site's address too is text the links' cells may have to quote.
+    for base_url in ["http://localhost:5000", 'http://a,b"c/d']:
+        model, plain = presenter(dbsession, kind, None, base_url)
+        assert isinstance(plain, exports.PlainPresenter)
+        texts = []
+        for way in (plain, plain.present):
+            with exports.write_export(dbsession, project, model, kind, file_format, way) as built, \
+                    zipfile.ZipFile(built) as archive:
+                [name] = archive.namelist()
+                texts.append(archive.read(name).decode("utf-8"))
+        assert texts[0] == texts[1]
+        if base_url == "http://localhost:5000":
+            assert fast == texts[0]
     assert "ünïcødé" in fast and ("2026-01-02T03:04:05.000000" in fast) == (kind == "task_run")
     if dbsession.bind.dialect.name == "sqlite":
         assert ("2026-01-02T03:04:06.000000" in fast) == (kind == "task_run")
+
+
+def test_csv_cells_are_quoted_as_csv_writer_quotes_them():
+    """The CSV is joined by hand (``exports._cells``, ``_csv_text``): the same text csv.writer writes."""
+    values = ["plain", "a,b", 'say "hi"', "line\nbreak", "cr\rhere", "nul\x00", " space ", "", "é ✓", None, 0, -1.5,
+              2**70, True, [1, "a,b"], {"k": '"v"'}]
+    for column in (values, [value for value in values if type(value) is str], [0, 1.5, None], [None, None]):
+        written = io.StringIO()
+        csv.writer(written).writerows([[exports._cell(value), "x"] for value in column])
+        assert exports._csv_text([exports._cells(column), ["x"] * len(column)]) == written.getvalue()
