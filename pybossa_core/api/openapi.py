@@ -46,7 +46,7 @@ from pybossa_core.api.user import NEVER_SHOWN
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.interfaces import IOpenAPIDocument
 from pybossa_core.schemas import api as api_schemas
-from pybossa_core.schemas.jsonschema import JSON_VALUE, node_schema
+from pybossa_core.schemas.jsonschema import JSON_VALUE, NO_NUL, node_schema
 from pybossa_core.schemas.query import CONTROL_KEYS, DATE_FILTER_SCHEMA, INFO_FILTER_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,8 @@ def _filter_schema(column_schema: dict[str, Any], column: sa.Column) -> dict[str
     schema = {key: column_schema[key] for key in ("minimum", "maximum") if key in column_schema}
     if json_type in ("integer", "number"):
         schema["description"] = "a value, or a JSON list of values"
+    if json_type == "string":
+        schema["pattern"] = NO_NUL  # refused with 400, as in bodies (schemas.query)
     return {"type": json_type, **schema}
 
 
