@@ -124,10 +124,15 @@ def _start_writing(connection) -> None:
     driver.execute("BEGIN IMMEDIATE")
 
 
+def _may_write(statement: str) -> bool:
+    """Whether ``statement`` may write: anything but a SELECT."""
+    return statement.lstrip()[:6].upper() != "SELECT"
+
+
 def _write_late(connection, cursor, statement: str, *args) -> None:
     # A connection begun with WRITE_LATE takes the write lock before its first statement that is
     # not a SELECT (an ORM flush's INSERT, say): no write ever runs under a read snapshot.
-    if connection.connection.info.get(_READS_UNTIL_WRITE) and statement.lstrip()[:6].upper() != "SELECT":
+    if connection.connection.info.get(_READS_UNTIL_WRITE) and _may_write(statement):
         _start_writing(connection)
 
 
@@ -141,8 +146,9 @@ def _begin_postgresql(connection) -> None:
 
 
 def _note_write(connection, cursor, statement: str, *args) -> None:
-    if statement.lstrip()[:6].upper() != "SELECT":
-        connection.connection.info[_WROTE] = True
+    info = connection.connection.info
+    if not info.get(_WROTE) and _may_write(statement):
+        info[_WROTE] = True
 
 
 def may_have_written(session: Session) -> bool:
