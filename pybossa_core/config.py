@@ -78,6 +78,7 @@ def configure(
     config.include("pybossa_core.services.uploads")
     # JSON or the template for the web views, per request.
     config.include("pybossa_core.renderers")
+    config.include("pybossa_core.page_cache")
     # The catalogs, each request's locale, gettext and Babel in the templates (docs/i18n.md).
     config.include("pybossa_core.i18n")
     config.include("pybossa_core.security_headers")

@@ -121,6 +121,11 @@ def keep_flash(request: Request, message: str, status: str | None) -> None:
     _changed(request)
 
 
+def has_kept_flash(request: Request) -> bool:
+    """Tell whether a redirect kept a flash message for the next page (:func:`pop_flash`)."""
+    return "f" in _state(request)
+
+
 def pop_flash(request: Request) -> dict | None:
     """Return the kept flash message (``message``, ``status``) once, or None; a stale one is dropped."""
     state = _state(request)

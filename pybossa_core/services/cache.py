@@ -101,7 +101,7 @@ class Cache:
         ``max_lag`` seconds old, so a site answering a steady stream of contributions
         recomputes it at most that often rather than on every view.
         """
-        fresh = f"{self.prefix}:{namespace}:{self.generations.current(namespace)}:{key}"
+        fresh = self._current(namespace, key)
         if not (may_lag and self.max_lag):
             return self.region.get_or_create(fresh, creator)
         value = self.region.get(fresh)
@@ -117,6 +117,21 @@ class Cache:
         value = self.region.get_or_create(fresh, creator)
         self.region.set(latest_key, (time.time(), value))
         return value
+
+    def peek(self, namespace: str, key: str) -> tuple[str, Any]:
+        """Return the place of ``key`` in ``namespace``'s current generation and its value there
+        (None when there is none). A value computed after this call is kept there with
+        :meth:`keep`: a write in between has already made it stale."""
+        place = self._current(namespace, key)
+        value = self.region.get(place)
+        return place, (None if value is NO_VALUE else value)
+
+    def keep(self, place: str, value: Any) -> None:
+        """Keep ``value`` at ``place`` (from :meth:`peek`)."""
+        self.region.set(place, value)
+
+    def _current(self, namespace: str, key: str) -> str:
+        return f"{self.prefix}:{namespace}:{self.generations.current(namespace)}:{key}"
 
     def invalidate(self, *namespaces: str) -> None:
         """Make every value of ``namespaces`` stale, in every process sharing the cache: O(1)."""

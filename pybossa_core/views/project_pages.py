@@ -25,7 +25,7 @@ def results(request):
     return context
 
 
-@view_config(route_name="project.stats", renderer="/projects/stats.html", permission=READ)
+@view_config(route_name="project.stats", renderer="/projects/stats.html", permission=READ, page_cache=True)
 def stats(request):
     """The statistics page; without any answer yet PYBOSSA shows its figures only, on another template."""
     project = request.context.project

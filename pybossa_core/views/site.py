@@ -24,7 +24,7 @@ def _cache(request):
     return request.find_service(ICache)
 
 
-@view_config(route_name="site.home", renderer="/home/index.html")
+@view_config(route_name="site.home", renderer="/home/index.html", page_cache=True)
 def home(request):
     session = request.dbsession
 
@@ -36,7 +36,7 @@ def home(request):
     return dict(_cache(request).get_or_create(SITE, "home", create, may_lag=True))
 
 
-@view_config(route_name="site.stats", renderer="/stats/global.html")
+@view_config(route_name="site.stats", renderer="/stats/global.html", page_cache=True)
 def global_stats(request):
     recompute = figures.calculator(request.find_service(IStatsCalculators), "site")
     if recompute is None:
@@ -50,8 +50,8 @@ def global_stats(request):
     return {**site_figures, "title": _("Global Statistics"), "locs": "[]", "show_locs": False}
 
 
-@view_config(route_name="site.leaderboard", renderer="/stats/index.html")
-@view_config(route_name="site.leaderboard.window", renderer="/stats/index.html")
+@view_config(route_name="site.leaderboard", renderer="/stats/index.html", page_cache=True)
+@view_config(route_name="site.leaderboard.window", renderer="/stats/index.html", page_cache=True)
 def leaderboard(request):
     window = int(request.matchdict.get("window", 0))
     top = community.leaderboard(request.dbsession, request.identity, cache=_cache(request), window=window)
