@@ -14,6 +14,7 @@ project ACL's ``project.see`` written as SQL, for lists.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -22,8 +23,10 @@ from pyramid.authorization import ALL_PERMISSIONS, ACLHelper, Allow, Authenticat
 
 from pybossa_core.db import json_array_contains
 from pybossa_core.errors import Forbidden, Unauthorized
+from pybossa_core.interfaces import ICache
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
+from pybossa_core.services.cache import ACCOUNTS
 from pybossa_core.sessions import session_key, session_user
 
 if TYPE_CHECKING:
@@ -165,6 +168,19 @@ def reads_identity_only(request) -> bool:
 _IDENTITY = "_pybossa_identity"
 
 
+def _user_row_by_api_key(request, key: str):
+    """The row of the user whose API key is ``key``, or None: kept in the cache until any user is
+    written (``accounts`` namespace), so a changed key, role or account counts at its next request.
+    Unknown keys are not kept (nor can guessed ones fill the cache); the key is kept hashed."""
+    cache = request.find_service(ICache)
+    place, user = cache.peek(ACCOUNTS, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest())
+    if user is None:
+        user = request.dbsession.execute(USER_ROW_BY_API_KEY, {"key": key}).one_or_none()
+        if user is not None:
+            cache.keep(place, user)
+    return user
+
+
 class SecurityPolicy:
     """Pyramid security policy whose identity is the signed-in :class:`User` (or None).
 
@@ -180,9 +196,10 @@ class SecurityPolicy:
         known = request.__dict__.get(_IDENTITY)
         if known is not None and known[0] == credential:
             return known[1]
-        if key:
-            found = request.dbsession.execute(USER_ROW_BY_API_KEY if as_row else USER_BY_API_KEY, {"key": key})
-            user = found.one_or_none() if as_row else found.scalar_one_or_none()
+        if key and as_row:
+            user = _user_row_by_api_key(request, key)
+        elif key:
+            user = request.dbsession.execute(USER_BY_API_KEY, {"key": key}).scalar_one_or_none()
         else:
             user = session_user(request, row=as_row)
         request.__dict__[_IDENTITY] = (credential, user)

@@ -45,6 +45,9 @@ SITE = "site"
 #: The models whose writes change the ``site`` namespace's values (blog posts and announcements:
 #: the update feed).
 SITE_MODELS = (User, Project, Category, Task, TaskRun, Blogpost, Announcement)
+#: The namespace of the users' rows, kept by API key for the API's callers (``security``): any
+#: write of a user makes them stale.
+ACCOUNTS = "accounts"
 #: The models whose writes change a project's exports (``export_namespace``).
 EXPORT_MODELS = (Project, Task, TaskRun, Result, VolunteerReliability)
 #: How many values a memory region keeps (old generations are dropped first).
@@ -200,6 +203,8 @@ def _namespaces_of(model: type, project_id: int | None) -> set[str]:
     namespaces = set()
     if issubclass(model, SITE_MODELS):
         namespaces.add(SITE)
+    if issubclass(model, User):
+        namespaces.add(ACCOUNTS)
     if issubclass(model, EXPORT_MODELS) and project_id is not None:
         namespaces.add(export_namespace(project_id))
     return namespaces
@@ -262,7 +267,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
 
 
 def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
-    """Invalidate ``cache``'s ``site`` and ``export:<id>`` namespaces when a session writes what they show.
+    """Invalidate ``cache``'s ``site``, ``accounts`` and ``export:<id>`` namespaces when a session writes what they show.
 
     Sessions of ``session_factory`` (jobs, commands, tests) carry the cache in
     their ``info``; a request's session finds it among the request's services.

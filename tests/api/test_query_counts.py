@@ -23,9 +23,9 @@ def test_newtask_and_answer_statement_counts_do_not_grow_with_the_project(testap
     queries.statements.clear()
     testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
                       {"project_id": project.id, "task_id": handed["id"], "info": {"a": 1}})
-    # identity, the task's row with its project's, answered already and handed out when, insert,
-    # count update, handout delete
-    assert len(queries.statements) == 6, queries.statements
+    # the task's row with its project's, answered already and handed out when, insert, count
+    # update, handout delete (the caller's row was kept by key: tests/api/test_api_key_identity.py)
+    assert len(queries.statements) == 5, queries.statements
 
 
 def test_the_answer_completing_a_task_sends_a_fixed_number_of_statements(testapp, make, queries, dbsession):
@@ -40,10 +40,10 @@ def test_the_answer_completing_a_task_sends_a_fixed_number_of_statements(testapp
     queries.statements.clear()
     testapp.post_json(f"/api/taskrun?api_key={volunteer.api_key}",
                       {"project_id": project.id, "task_id": task.id, "info": {"a": 1}})
-    # the answer's six, then the result: the task's runs (its run ids and the aggregator's votes),
+    # the answer's five, then the result: the task's runs (its run ids and the aggregator's votes),
     # earlier results retired, the result inserted with its aggregate (the task's info and the
     # project's webhook come with the answer's rows)
-    assert len(queries.statements) == 9, queries.statements
+    assert len(queries.statements) == 8, queries.statements
     result = testapp.get("/api/result", {"task_id": task.id}).json[0]
     assert result["info"]["aggregator"] == "majority"
     assert len(result["task_run_ids"]) == 2
