@@ -301,7 +301,10 @@ def embargoed_projects(session: Session, user: User | None) -> sa.Select | None:
     as a query); None for an admin, who sees every project's."""
     if is_admin(user):
         return None
-    query = sa.select(Project.id).where(Project.embargo_until > utcnow())
+    # The moment is taken when the statement runs, so a statement built once (an anonymous
+    # listing's, api.base) stays right.
+    now = sa.bindparam("now", callable_=utcnow, type_=Project.embargo_until.type, unique=True)
+    query = sa.select(Project.id).where(Project.embargo_until > now)
     return query if user is None else query.where(~Project.id.in_(owned_projects(session, user)))
 
 

@@ -448,6 +448,27 @@ def _selecting(model: type, rows: bool) -> sa.Select:
     return sa.select(*model.__table__.columns) if rows else sa.select(model)
 
 
+def _hidden_projects_conditions(model: type, project_column: str | None, embargoed: bool, session,
+                                user: User | None) -> list[sa.ColumnElement[bool]]:
+    """The conditions leaving out of a listing of ``model`` what belongs to projects ``user`` may
+    not see, or (``embargoed``) whose answers are under embargo for them."""
+    conditions = []
+    hidden = hidden_projects(session, user) if project_column else None
+    if hidden is not None:
+        conditions.append(getattr(model, project_column).not_in(hidden))
+    embargo = embargoed_projects(session, user) if embargoed else None
+    if embargo is not None:
+        conditions.append(getattr(model, project_column).not_in(embargo))
+    return conditions
+
+
+@functools.cache
+def _hidden_from_anonymous(model: type, project_column: str | None, embargoed: bool) -> tuple[sa.ColumnElement[bool], ...]:
+    """:func:`_hidden_projects_conditions` for anonymous callers, built once: they name no user,
+    and building them cost a sixth of an anonymous listing."""
+    return tuple(_hidden_projects_conditions(model, project_column, embargoed, None, None))
+
+
 class ResourceService:
     """The five operations on one resource, given an :class:`ApiCall`."""
 
@@ -466,12 +487,11 @@ class ResourceService:
         resource, model = self.resource, self.resource.model
         query = resource.rules.readable(call, _selecting(model, rows)).where(*params.conditions)
         query = query.where(*resource.rules.list_conditions(call, call.params))
-        hidden = hidden_projects(call.session, call.user) if resource.project_column else None
-        if hidden is not None:
-            query = query.where(getattr(model, resource.project_column).not_in(hidden))
-        embargoed = embargoed_projects(call.session, call.user) if resource.embargoed else None
-        if embargoed is not None:
-            query = query.where(getattr(model, resource.project_column).not_in(embargoed))
+        shape = (model, resource.project_column, resource.embargoed)
+        if call.user is None:
+            query = query.where(*_hidden_from_anonymous(*shape))
+        else:
+            query = query.where(*_hidden_projects_conditions(*shape, call.session, call.user))
         if resource.owned_by and call.user is not None and not params.all:
             query = query.where(getattr(model, resource.owned_by).in_(owned_projects(call.session, call.user)))
         return query
