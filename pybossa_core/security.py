@@ -171,14 +171,10 @@ _IDENTITY = "_pybossa_identity"
 def _user_row_by_api_key(request, key: str):
     """The row of the user whose API key is ``key``, or None: kept in the cache until any user is
     written (``accounts`` namespace), so a changed key, role or account counts at its next request.
-    Unknown keys are not kept (nor can guessed ones fill the cache); the key is kept hashed."""
-    cache = request.find_service(ICache)
-    place, user = cache.peek(ACCOUNTS, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest())
-    if user is None:
-        user = request.dbsession.execute(USER_ROW_BY_API_KEY, {"key": key}).one_or_none()
-        if user is not None:
-            cache.keep(place, user)
-    return user
+    The key is kept hashed."""
+    return request.find_service(ICache).kept_row(
+        ACCOUNTS, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest(),
+        lambda: request.dbsession.execute(USER_ROW_BY_API_KEY, {"key": key}).one_or_none())
 
 
 class SecurityPolicy:

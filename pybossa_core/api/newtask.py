@@ -20,13 +20,14 @@ from pybossa_core.api.describe import (
     summary,
 )
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
-from pybossa_core.interfaces import ISchedulers
+from pybossa_core.interfaces import ICache, ISchedulers
 from pybossa_core.models import Project, Task
 from pybossa_core.models.meta import utcnow
 from pybossa_core.models.meta import INT32
 from pybossa_core.schemas.query import parse_bool, parse_int
 from pybossa_core.security import may_see_project
 from pybossa_core.services import contribution
+from pybossa_core.services.cache import PROJECTS
 from pybossa_core.services.quiz import QuizFailed
 from pybossa_core.services.scheduling import TaskRequest, pick_tasks
 
@@ -38,11 +39,15 @@ PROJECT_BY_SHORT_NAME = sa.select(*Project.__table__.columns).where(Project.shor
 
 def _project(call: ApiCall, reference: str) -> Project:
     """Find a project by id or short name (drafts too: testers contribute before publication), as a
-    read-only row: the volunteer's side only reads it."""
+    read-only row: the volunteer's side only reads it. Every volunteer's request reads it, so it is
+    kept in the cache until any project is written (``projects`` namespace)."""
     if reference.isdigit():
-        project = load(call.session, Project, int(reference), row=True)
+        project = call.find_service(ICache).kept_row(
+            PROJECTS, f"id:{reference}", lambda: load(call.session, Project, int(reference), row=True))
     else:
-        project = call.session.execute(PROJECT_BY_SHORT_NAME, {"short_name": reference}).one_or_none()
+        project = call.find_service(ICache).kept_row(
+            PROJECTS, f"short_name:{reference}",
+            lambda: call.session.execute(PROJECT_BY_SHORT_NAME, {"short_name": reference}).one_or_none())
     if project is None or not may_see_project(call.user, project):
         raise NotFound()
     return project

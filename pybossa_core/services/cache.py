@@ -48,6 +48,9 @@ SITE_MODELS = (User, Project, Category, Task, TaskRun, Blogpost, Announcement)
 #: The namespace of the users' rows, kept by API key for the API's callers (``security``): any
 #: write of a user makes them stale.
 ACCOUNTS = "accounts"
+#: The namespace of the projects' rows that newtask reads (``api.newtask``): any write of a
+#: project makes them stale.
+PROJECTS = "projects"
 #: The models whose writes change a project's exports (``export_namespace``).
 EXPORT_MODELS = (Project, Task, TaskRun, Result, VolunteerReliability)
 #: How many values a memory region keeps (old generations are dropped first).
@@ -133,6 +136,16 @@ class Cache:
         """Keep ``value`` at ``place`` (from :meth:`peek`)."""
         self.region.set(place, value)
 
+    def kept_row(self, namespace: str, key: str, load: Callable[[], Any]) -> Any:
+        """Return the row kept as ``key`` in ``namespace``, else ``load()``'s, kept unless it is None
+        (a miss is never kept: made-up keys cannot fill the cache)."""
+        place, row = self.peek(namespace, key)
+        if row is None:
+            row = load()
+            if row is not None:
+                self.keep(place, row)
+        return row
+
     def _current(self, namespace: str, key: str) -> str:
         return f"{self.prefix}:{namespace}:{self.generations.current(namespace)}:{key}"
 
@@ -205,6 +218,8 @@ def _namespaces_of(model: type, project_id: int | None) -> set[str]:
         namespaces.add(SITE)
     if issubclass(model, User):
         namespaces.add(ACCOUNTS)
+    if issubclass(model, Project):
+        namespaces.add(PROJECTS)
     if issubclass(model, EXPORT_MODELS) and project_id is not None:
         namespaces.add(export_namespace(project_id))
     return namespaces
@@ -267,7 +282,7 @@ def _after_transaction_end(session: Session, transaction) -> None:
 
 
 def watch_writes(session_factory: sessionmaker, cache: Cache) -> None:
-    """Invalidate ``cache``'s ``site``, ``accounts`` and ``export:<id>`` namespaces when a session writes what they show.
+    """Invalidate ``cache``'s ``site``, ``accounts``, ``projects`` and ``export:<id>`` namespaces when a session writes what they show.
 
     Sessions of ``session_factory`` (jobs, commands, tests) carry the cache in
     their ``info``; a request's session finds it among the request's services.
