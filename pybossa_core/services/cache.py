@@ -138,7 +138,8 @@ class Cache:
 
     def kept_row(self, namespace: str, key: str, load: Callable[[], Any]) -> Any:
         """Return the row kept as ``key`` in ``namespace``, else ``load()``'s, kept unless it is None
-        (a miss is never kept: made-up keys cannot fill the cache)."""
+        (a miss is never kept: made-up keys cannot fill the cache). In a memory cache the requests
+        share the row: nothing may change what it holds (its ``info`` dict)."""
         place, row = self.peek(namespace, key)
         if row is None:
             row = load()
