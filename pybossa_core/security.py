@@ -26,7 +26,6 @@ from pybossa_core.errors import Forbidden, Unauthorized
 from pybossa_core.interfaces import ICache
 from pybossa_core.models import Project, User
 from pybossa_core.models.meta import utcnow
-from pybossa_core.services.cache import ACCOUNTS
 from pybossa_core.sessions import session_key, session_user
 
 if TYPE_CHECKING:
@@ -166,6 +165,11 @@ def reads_identity_only(request) -> bool:
 
 #: Where a request keeps its identity and the credential it was read for.
 _IDENTITY = "_pybossa_identity"
+
+
+#: The cache's namespace of the API's callers kept by key: any write of a user makes them stale
+#: (``services.cache``, which bumps it).
+ACCOUNTS = "accounts"
 
 
 def _user_row_by_api_key(request, key: str):

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pybossa_core.interfaces import ICache, IRedisClient, ISessionFactory, ISharedCounters, find_service
 from pybossa_core.models import Announcement, Blogpost, Category, Project, Result, Task, TaskRun, User, VolunteerReliability
+from pybossa_core.security import ACCOUNTS
 from pybossa_core.services.shared_state import SharedCounters
 
 T = TypeVar("T")
@@ -45,9 +46,6 @@ SITE = "site"
 #: The models whose writes change the ``site`` namespace's values (blog posts and announcements:
 #: the update feed).
 SITE_MODELS = (User, Project, Category, Task, TaskRun, Blogpost, Announcement)
-#: The namespace of the users' rows, kept by API key for the API's callers (``security``): any
-#: write of a user makes them stale.
-ACCOUNTS = "accounts"
 #: The namespace of the projects' rows that newtask reads (``api.newtask``): any write of a
 #: project makes them stale.
 PROJECTS = "projects"
