@@ -41,16 +41,16 @@ def _project(call: ApiCall, reference: str) -> Project:
     """Find a project by id or short name (drafts too: testers contribute before publication), as a
     read-only row: the volunteer's side only reads it. Every volunteer's request reads it, so it is
     kept in the cache until any project is written (``projects`` namespace)."""
-    if reference.isdigit():
-        project = call.find_service(ICache).kept_row(
-            PROJECTS, f"id:{reference}", lambda: load(call.session, Project, int(reference), row=True))
-    else:
-        project = call.find_service(ICache).kept_row(
-            PROJECTS, f"short_name:{reference}",
-            lambda: call.session.execute(PROJECT_BY_SHORT_NAME, {"short_name": reference}).one_or_none())
+    project = call.find_service(ICache).kept_row(PROJECTS, reference, lambda: _project_row(call, reference))
     if project is None or not may_see_project(call.user, project):
         raise NotFound()
     return project
+
+
+def _project_row(call: ApiCall, reference: str) -> Project | None:
+    if reference.isdigit():
+        return load(call.session, Project, int(reference), row=True)
+    return call.session.execute(PROJECT_BY_SHORT_NAME, {"short_name": reference}).one_or_none()
 
 
 def _task_request(call: ApiCall, project: Project, caller: contribution.Caller, now: datetime.datetime) -> TaskRequest:
