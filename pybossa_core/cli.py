@@ -58,7 +58,10 @@ def _setup_logging(config_uri: str | None) -> None:
 
         setup_logging(config_uri)
     else:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s")
+        from pybossa_core.logs import CombiningStreamHandler
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s",
+                            handlers=[CombiningStreamHandler()])
 
 
 def access_log(app):
