@@ -10,8 +10,8 @@ on every run), and T tasks with ``n_answers`` N, inserted 10 000 rows per
 executemany; on PostgreSQL it then runs ANALYZE.  The schema is created or
 upgraded first, as ``pybossa db upgrade`` does.
 
-Then V threads, one per volunteer, each on its own ``requests.Session`` (one
-kept-alive connection), loop for D seconds::
+Then V threads, one per volunteer, each on its own kept-alive connection
+(``lean_http.Connection``, which leaves the server the CPU ``requests`` would take), loop for D seconds::
 
     GET  /api/<project_id>/newtask?api_key=K          -> a task, or {} when none is left
     POST /api/taskrun?api_key=K  {"project_id", "task_id", "info": {"answer": ...}}
@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from lean_http import Connection, Response
 from seeding import Seeded, percentile, seed_project
 #: How long after the end of the duration a request still in progress may take.
 GRACE = 5.0
@@ -86,11 +87,11 @@ class Tally:
     stopped_at: float = 0.0
 
 
-def _message(response: requests.Response) -> str:
+def _message(response: Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:120]
+        return response.content.decode("utf-8", "replace")[:120]
     if isinstance(body, dict) and "exception_msg" in body:
         return str(body["exception_msg"])
     return json.dumps(body)[:120]
@@ -98,12 +99,9 @@ def _message(response: requests.Response) -> str:
 
 def volunteer(url: str, project_id: int, api_key: str, number: int, start: threading.Event,
               deadline_box: list[float], tally: Tally) -> None:
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment between us and the loopback server
-    newtask_url = f"{url}/api/{project_id}/newtask"
-    taskrun_url = f"{url}/api/taskrun"
-    params = {"api_key": api_key}
-    headers = {"Content-Type": "application/json"}
+    connection = Connection(url)
+    newtask_target = f"/api/{project_id}/newtask?api_key={api_key}"
+    taskrun_target = f"/api/taskrun?api_key={api_key}"
     answer = ANSWERS[number % len(ANSWERS)]
     start.wait()
     deadline = deadline_box[0]
@@ -116,11 +114,11 @@ def volunteer(url: str, project_id: int, api_key: str, number: int, start: threa
             # Every request ends at most GRACE seconds after the deadline.
             timeout = deadline + GRACE - began
             try:
-                response = session.get(newtask_url, params=params, timeout=timeout)
-            except requests.Timeout:
+                response = connection.get(newtask_target, timeout=timeout)
+            except TimeoutError:
                 tally.errors[("newtask", "timeout")] += 1
                 continue
-            except requests.RequestException as error:
+            except OSError as error:
                 tally.errors[("newtask", type(error).__name__)] += 1
                 time.sleep(0.05)
                 continue
@@ -143,12 +141,12 @@ def volunteer(url: str, project_id: int, api_key: str, number: int, start: threa
                 task = task[0]
             body = json.dumps({"project_id": project_id, "task_id": task["id"], "info": {"answer": answer}})
             try:
-                response = session.post(taskrun_url, params=params, data=body, headers=headers,
-                                        timeout=max(0.5, deadline + GRACE - got))
-            except requests.Timeout:
+                response = connection.post(taskrun_target, body.encode(), "application/json",
+                                           timeout=max(0.5, deadline + GRACE - got))
+            except TimeoutError:
                 tally.errors[("taskrun", "timeout")] += 1
                 continue
-            except requests.RequestException as error:
+            except OSError as error:
                 tally.errors[("taskrun", type(error).__name__)] += 1
                 time.sleep(0.05)
                 continue
@@ -164,7 +162,7 @@ def volunteer(url: str, project_id: int, api_key: str, number: int, start: threa
                 tally.refusals[("taskrun", status, _message(response))] += 1
     finally:
         tally.stopped_at = clock()
-        session.close()
+        connection.close()
 
 
 def run_load(url: str, site: Seeded, duration: float) -> tuple[list[Tally], float]:

@@ -38,6 +38,7 @@ import time
 import requests
 
 from contribute import check_integrity, loopback_url, report_load, run_load
+from lean_http import Connection
 from seeding import CpuMeter, percentile, seed_project
 
 GRACE = 5.0
@@ -56,8 +57,7 @@ def read_paths(project_id: int, short_name: str, task_ids: list[int]) -> list[tu
 
 def reader(url: str, paths, number: int, start: threading.Event, deadline_box: list[float],
            latencies: dict[str, list[float]], errors: collections.Counter) -> None:
-    session = requests.Session()
-    session.trust_env = False
+    connection = Connection(url)
     clock = time.perf_counter
     turn = number
     start.wait()
@@ -69,10 +69,9 @@ def reader(url: str, paths, number: int, start: threading.Event, deadline_box: l
                 break
             kind, path = paths[turn % len(paths)]
             turn += 1
-            target = url + (path() if callable(path) else path)
             try:
-                response = session.get(target, timeout=deadline + GRACE - began)
-            except requests.RequestException as error:
+                response = connection.get(path() if callable(path) else path, timeout=deadline + GRACE - began)
+            except OSError as error:
                 errors[(kind, type(error).__name__)] += 1
                 continue
             if response.status_code != 200:
@@ -80,7 +79,7 @@ def reader(url: str, paths, number: int, start: threading.Event, deadline_box: l
                 continue
             latencies[kind].append((clock() - began) * 1000)
     finally:
-        session.close()
+        connection.close()
 
 
 def run_reads(url: str, paths, n_readers: int, duration: float):
@@ -111,8 +110,9 @@ def line(name: str, values: list[float]) -> str:
             f"p99 {percentile(values, 0.99):8.1f} ms   ({len(values)} calls)")
 
 
-def report_cpu(label: str, before, after, operations: int, elapsed: float) -> None:
-    """Print the site's CPU over a phase: seconds, cores used, and milliseconds per operation."""
+def report_cpu(label: str, before, after, operations: int, elapsed: float, generator: float) -> None:
+    """Print the site's CPU over a phase: seconds, cores used, and milliseconds per operation; then
+    the load generator's own (``generator`` seconds), which the site's could not use on this machine."""
     parts = []
     for name, first, last in (("server", before[0], after[0]), ("PostgreSQL", before[1], after[1])):
         if first is None:
@@ -124,6 +124,7 @@ def report_cpu(label: str, before, after, operations: int, elapsed: float) -> No
         total = (after[0] - before[0]) + (after[1] - before[1])
         parts.append(f"together {total * 1000 / operations:.2f} ms per {label}")
     print("CPU: " + ("; ".join(parts) if parts else "give --server-pid to see the server's CPU"))
+    print(f"load generator: {generator:.2f} s CPU ({generator / elapsed:.2f} cores)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,11 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     if "contribute" in phases:
         print(f"contribute: {args.volunteers} volunteers for {args.duration:g} s on {url}")
-        before = meter.sample()
+        before, generator = meter.sample(), time.process_time()
         tallies, elapsed = run_load(url, site, args.duration)
-        after = meter.sample()
+        after, generator = meter.sample(), time.process_time() - generator
         accepted, errors, unknown = report_load(tallies, elapsed, args.duration)
-        report_cpu("cycle", before, after, accepted, elapsed)
+        report_cpu("cycle", before, after, accepted, elapsed, generator)
         faults = check_integrity(url, site, accepted, unknown)
         for fault in faults:
             print(f"  INTEGRITY FAULT: {fault}")
@@ -176,15 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         for _, path in paths:  # warm: the first view of a page computes what later views read
             session.get(url + (path() if callable(path) else path), timeout=600)
         print(f"read: {args.readers} readers for {args.duration:g} s on {url}")
-        before = meter.sample()
+        before, generator = meter.sample(), time.process_time()
         latencies, failed, elapsed = run_reads(url, paths, args.readers, args.duration)
-        after = meter.sample()
+        after, generator = meter.sample(), time.process_time() - generator
         reads = sum(len(values) for values in latencies.values())
         print(f"reads: {reads} in {elapsed:.2f} s: {reads / elapsed:.1f} reads/s")
         print(line("all", [value for values in latencies.values() for value in values]))
         for kind, _ in paths:
             print(line(kind, latencies.get(kind, [])))
-        report_cpu("read", before, after, reads, elapsed)
+        report_cpu("read", before, after, reads, elapsed, generator)
         if failed:
             print("errors:")
             for (kind, what), count in failed.most_common():
