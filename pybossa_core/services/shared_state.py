@@ -59,17 +59,18 @@ class RedisCounters:
         self.client, self.prefix = client, prefix
         self._add = client.register_script(_ADD_SCRIPT)
 
-    def _names(self, keys: Sequence[str]) -> list[str]:
+    def names(self, keys: Sequence[str]) -> list[str]:
+        """The Redis keys of the counters ``keys``."""
         return [f"{self.prefix}:{key}" for key in keys]
 
     def add(self, keys: Sequence[str], amount: int, ttl: int | None) -> list[int]:
-        return [int(value) for value in self._add(keys=self._names(keys), args=[amount, ttl or 0])]
+        return [int(value) for value in self._add(keys=self.names(keys), args=[amount, ttl or 0])]
 
     def get(self, keys: Sequence[str]) -> list[int]:
-        return [int(value or 0) for value in self.client.mget(self._names(keys))]
+        return [int(value or 0) for value in self.client.mget(self.names(keys))]
 
     def delete(self, keys: Sequence[str]) -> None:
-        self.client.delete(*self._names(keys))
+        self.client.delete(*self.names(keys))
 
     def clear(self, start: str) -> None:
         for name in self.client.scan_iter(match=f"{self.prefix}:{start}*", count=1000):

@@ -5,6 +5,7 @@ import os
 import uuid
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from pybossa_core.interfaces import ICache, find_service
@@ -23,6 +24,15 @@ def site(request, site_with):
     if request.param == "memory":
         return site_with()
     return site_with(**{"redis.url": REDIS_URL, "redis.prefix": f"test-{uuid.uuid4().hex}"})
+
+
+@pytest.fixture
+def redis_prefixed():
+    """A Redis client and a key prefix of this test's own; its keys are deleted and its connections closed after."""
+    client, prefix = redis_client(REDIS_URL), f"test-{uuid.uuid4().hex}"
+    yield client, prefix
+    client.delete(*client.keys(f"{prefix}:*"))
+    client.close()
 
 
 def registry_of(site):
@@ -112,24 +122,45 @@ def test_invalidation_is_one_step_of_the_generation(tmp_path):
 
 
 @NEEDS_REDIS
-def test_two_processes_caches_share_values_and_invalidations_through_redis():
-    client, prefix = redis_client(REDIS_URL), f"test-{uuid.uuid4().hex}"
+def test_two_processes_caches_share_values_and_invalidations_through_redis(redis_prefixed):
+    client, prefix = redis_prefixed
     first, second = (redis_cache(client, RedisCounters(client, prefix), 300, prefix) for _ in range(2))
     assert first.get_or_create(SITE, "totals", lambda: {"n": 1}) == {"n": 1}
     assert second.get_or_create(SITE, "totals", lambda: {"n": 2}) == {"n": 1}
     second.invalidate(SITE)
     assert first.get_or_create(SITE, "totals", lambda: {"n": 3}) == {"n": 3}
     assert 0 < client.ttl(f"{prefix}:{SITE}:1:totals") <= 360
-    client.delete(*client.keys(f"{prefix}:*"))
+
+
+@NEEDS_REDIS
+def test_a_redis_cache_reads_a_value_with_its_generation_in_one_round_trip(redis_prefixed, monkeypatch):
+    client, prefix = redis_prefixed
+    writer, reader = (redis_cache(client, RedisCounters(client, prefix), 300, prefix) for _ in range(2))
+    writer.get_or_create(SITE, "totals", lambda: {"n": 1})
+    writer.get_or_create(SITE, "ranks", lambda: ["a"])
+    commands = []
+    send = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command",
+                        lambda self, *args, **options: commands.append(args[0]) or send(self, *args, **options))
+    assert reader.get_or_create(SITE, "totals", lambda: {"n": 2}) == {"n": 1}
+    assert reader.peek(SITE, "ranks")[1] == ["a"]
+    assert commands == ["EVALSHA", "EVALSHA"]
+    # What a lookup brought is the value of its own key, for one read only.
+    writer.invalidate(SITE)
+    assert reader.peek(SITE, "totals")[1] is None
+    assert reader.region.get(f"{prefix}:{SITE}:0:ranks") == ["a"]
+    reader.peek(SITE, "totals")
+    writer.keep(f"{prefix}:{SITE}:1:totals", {"n": 3})
+    assert reader.region.get(f"{prefix}:{SITE}:1:totals") == {"n": 3}
 
 
 @pytest.mark.parametrize("cache_of", ["memory", pytest.param("redis", marks=NEEDS_REDIS)])
-def test_figures_that_may_lag_are_served_until_max_lag_then_recomputed(cache_of, monkeypatch, tmp_path):
-    prefix = f"test-{uuid.uuid4().hex}"
+def test_figures_that_may_lag_are_served_until_max_lag_then_recomputed(cache_of, request, monkeypatch, tmp_path):
     if cache_of == "memory":
+        prefix = f"test-{uuid.uuid4().hex}"
         cache = memory_cache(FileCounters(str(tmp_path / "state.sqlite")), 300, prefix, max_lag=30)
     else:
-        client = redis_client(REDIS_URL)
+        client, prefix = request.getfixturevalue("redis_prefixed")
         cache = redis_cache(client, RedisCounters(client, prefix), 300, prefix, max_lag=30)
     clock = [1000.0]
     monkeypatch.setattr("pybossa_core.services.cache.time.time", lambda: clock[0])
