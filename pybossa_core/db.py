@@ -9,6 +9,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,7 @@ def _tune_sqlite(dbapi_connection, connection_record) -> None:
 class SqliteWriters:
     """The queue of one SQLite database's writers, across the site's processes: a lock file
     beside the database (``<database>-writers``), held from a writer's ``BEGIN IMMEDIATE`` until
-    its connection returns to the pool.
+    its session commits or its connection returns to the pool.
 
     SQLite's own busy handler makes a waiting writer sleep 1, 2, 5, ... up to 100 ms between
     tries, so with several writer processes the lock sat free while they slept. A writer here
@@ -85,7 +86,16 @@ class SqliteWriters:
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._threads.release()
 
+    def committed(self) -> None:
+        """Let the next writer in as soon as this thread's transaction has committed, before what
+        follows the commit (after-commit hooks, an inline job, closing the session) runs."""
+        holder = self._holder
+        if holder is not None and holder[0] == threading.get_ident():
+            self.release(holder[1])
 
+
+#: The writers' queue of each SQLite engine made by :func:`get_engine` on a file.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, SqliteWriters] = weakref.WeakKeyDictionary()
 #: Execution options of a request's connection: ``sqlite_write`` begins with SQLite's write lock;
 #: ``sqlite_write_late`` begins reading and takes the lock at its first write (see :func:`writing`).
 WRITE, WRITE_LATE = "sqlite_write", "sqlite_write_late"
@@ -217,7 +227,7 @@ def get_engine(settings: dict[str, Any], *, statement_timeout: float = 0) -> Eng
         event.listen(engine, "connect", _tune_sqlite)
         writers = None
         if url.database and url.database != ":memory:":
-            writers = SqliteWriters(os.path.abspath(url.database) + "-writers")
+            writers = _SQLITE_WRITERS[engine] = SqliteWriters(os.path.abspath(url.database) + "-writers")
             event.listen(engine, "checkin", lambda dbapi_connection, record: writers.release(record))
         event.listen(engine, "begin", functools.partial(_begin_sqlite, writers))
         if writers is not None:
@@ -261,7 +271,11 @@ STATUS_CHANGED = "changed"
 
 def get_session_factory(engine: Engine) -> sessionmaker:
     """Return the session factory every request, job and command uses."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    writers = _SQLITE_WRITERS.get(engine)
+    if writers is not None:
+        event.listen(factory, "after_commit", lambda session: writers.committed())
+    return factory
 
 
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:

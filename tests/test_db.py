@@ -1,4 +1,4 @@
-"""SQLite's writers queue on a lock file beside the database, released when their connection returns."""
+"""SQLite's writers queue on a lock file beside the database, released when their session commits or their connection returns."""
 from __future__ import annotations
 
 import fcntl
@@ -9,7 +9,7 @@ import time
 
 import sqlalchemy as sa
 
-from pybossa_core.db import get_engine
+from pybossa_core.db import WRITE, get_engine, get_session_factory
 
 
 def _writers_file_is_free(path: str) -> bool:
@@ -107,6 +107,22 @@ def _site_with_table(tmp_path):
     with engine.begin() as connection:
         connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
     return engine, f"{tmp_path}/site.sqlite-writers"
+
+
+def test_a_session_lets_the_next_writer_in_as_soon_as_it_has_committed(tmp_path):
+    engine, lock_file = _site_with_table(tmp_path)
+    session = get_session_factory(engine)()
+    session.connection(execution_options={WRITE: True})
+    session.execute(sa.text("INSERT INTO t VALUES (1)"))
+    assert not _writers_file_is_free(lock_file)
+    free_after_commit = []
+    sa.event.listen(session, "after_commit", lambda session: free_after_commit.append(_writers_file_is_free(lock_file)))
+    session.commit()
+    # What follows the commit (after-commit hooks, an inline job, closing) no longer holds the queue.
+    assert free_after_commit == [True]
+    session.close()
+    assert _writers_file_is_free(lock_file)
+    engine.dispose()
 
 
 def test_a_late_writer_reads_beside_another_writer_and_takes_the_lock_at_its_first_write(tmp_path):
