@@ -434,11 +434,13 @@ def _inserting(model: type) -> sa.Insert:
 
 
 def _insert_row(session: Session, model: type, obj: Any) -> sa.Row:
-    """Store the new, transient ``obj`` with one statement; return the stored row (defaults filled)."""
+    """Store the new, transient ``obj`` with one statement; return the stored row (defaults filled).
+
+    The cached values it makes stale are dropped first: that needs none of the database's locks,
+    and on SQLite the INSERT takes the site's one write lock until the commit."""
     state = obj.__dict__
-    row = session.execute(_inserting(model), {key: state[key] for key in _fields(model.__table__)[0] if key in state}).one()
-    cache.rows_inserted(session, model, getattr(row, "project_id", None))
-    return row
+    cache.rows_inserted(session, model, state.get("project_id"))
+    return session.execute(_inserting(model), {key: state[key] for key in _fields(model.__table__)[0] if key in state}).one()
 
 
 @functools.cache
