@@ -369,6 +369,20 @@ def outside_transaction(request) -> Iterator[None]:
         session.add_all(loaded)
 
 
+def commit_answered(request) -> None:
+    """Commit what the request wrote now that its answer is built (nothing in it is read from
+    the database any more), and go on in a new transaction: rendering and the response's
+    callbacks then hold no row lock, and on SQLite not the site's one write lock.
+
+    A failure of the commit is the request's, retried as before; what fails after it (an answer
+    that cannot be encoded) can no longer undo the write.
+    """
+    if request.environ.get("app.dbsession") is not None:
+        return  # the tests' requests share one transaction that is rolled back
+    request.tm.commit()
+    request.tm.begin()
+
+
 def mark_if_retryable(error: BaseException) -> bool:
     """Mark an integrity race or a SQLite lock time-out retryable; tell whether it was."""
     from pyramid_retry import mark_error_retryable

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.response import Response
 
 from pybossa_core.api.base import ApiCall, ApiResource, ResourceService, api_call, read_body, serialize
+from pybossa_core.db import commit_answered
 from pybossa_core.errors import MethodNotAllowed
 from pybossa_core.schemas.query import parse_bool, parse_list_params
 
@@ -65,7 +66,9 @@ class ResourceViews:
             obj = self.service.create(call, body)
         else:
             obj = self.service.update(call, object_id, body)
-        return serialize(call, self.resource, obj, request.application_url)
+        answer = serialize(call, self.resource, obj, request.application_url)
+        commit_answered(request)
+        return answer
 
     def _present(self, request, call: ApiCall, objects: list, *, related: bool, hits: list | None = None) -> list[dict]:
         hits = hits or [None] * len(objects)

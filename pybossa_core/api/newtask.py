@@ -19,6 +19,7 @@ from pybossa_core.api.describe import (
     simple_get,
     summary,
 )
+from pybossa_core.db import commit_answered
 from pybossa_core.errors import BadRequest, MethodNotAllowed, NotFound
 from pybossa_core.interfaces import ICache, ISchedulers
 from pybossa_core.models import Project, Task
@@ -99,6 +100,7 @@ def newtask(request):
         return _refusal(contribution.ANONYMOUS_REFUSED)
     base_url = request.application_url  # built from the request's headers on each access
     items = [serialize(call, task_api.RESOURCE, task, base_url) for task in tasks]
+    commit_answered(request)
     if not items:
         return {}
     return items[0] if len(items) == 1 else items

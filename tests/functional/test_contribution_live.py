@@ -4,9 +4,16 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import fcntl
+import os
+
 import pbclient
 import pytest
 import requests
+import sqlalchemy as sa
+from pyramid.interfaces import IRendererFactory
+
+from pybossa_core.interfaces import IDBEngine, find_service
 
 
 def newtask(url, project_id, api_key):
@@ -41,6 +48,49 @@ def runs_of(url, api_key, project_id):
             return runs
         runs += page
         last_id = page[-1]["id"]
+
+
+def _nothing_locked(engine, task_id: int) -> bool:
+    """Whether another writer could go ahead now: on SQLite the writers' queue is free, on
+    PostgreSQL the task's row is not locked."""
+    if engine.dialect.name == "sqlite":
+        descriptor = os.open(f"{engine.url.database}-writers", os.O_RDWR)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(descriptor)
+        return True
+    with engine.connect() as connection:
+        try:
+            connection.execute(sa.text("SELECT id FROM task WHERE id = :id FOR UPDATE NOWAIT"), {"id": task_id})
+        except sa.exc.OperationalError:
+            return False
+        finally:
+            connection.rollback()
+    return True
+
+
+def test_newtask_and_an_answer_are_committed_before_their_answer_is_rendered(live_server, live_factories, monkeypatch):
+    engine = find_service(live_server.app.registry, IDBEngine)
+    renderer = live_server.app.registry.getUtility(IRendererFactory, name="json")
+    rendered = []
+    encode = renderer.serializer
+
+    def encoding(value, **options):
+        if isinstance(value, dict) and "id" in value:
+            rendered.append((value.get("task_id", value["id"]), _nothing_locked(engine, value.get("task_id", value["id"]))))
+        return encode(value, **options)
+
+    monkeypatch.setattr(renderer, "serializer", encoding)
+    with live_factories as make:
+        volunteer = make.user()
+        task = make.task(make.project(make.user()), n_answers=2)
+    handed = newtask(live_server.url, task.project_id, volunteer.api_key)
+    assert post_answer(live_server.url, handed, volunteer.api_key).status_code == 200
+    # Encoding the answer (and what follows it) holds none of the locks the writes took.
+    assert rendered == [(task.id, True), (task.id, True)]
 
 
 def test_two_volunteers_racing_for_the_last_answer(live_server, live_factories):
