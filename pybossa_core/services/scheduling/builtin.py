@@ -36,6 +36,17 @@ def _has_room(request: TaskRequest, task) -> bool:
     return request.session.connection().scalar(room, {**request.params, "task": task.id}) is not None
 
 
+@functools.lru_cache(maxsize=256)
+def _locking(query: sa.Select, skip_locked: bool) -> sa.Select:
+    """The next ``batch`` of ``query``'s tasks not ``examined`` yet, locked: built once per query,
+    as building it and its cache key on every newtask cost more CPU than its round trip."""
+    return (
+        query.where(Task.id.not_in(sa.bindparam("examined", expanding=True)))
+        .with_for_update(of=Task, skip_locked=skip_locked)
+        .limit(sa.bindparam("batch", type_=sa.BigInteger))  # offset + limit: past 32 bits for the largest offset
+    )
+
+
 def _with_room(request: TaskRequest, *order, wait: bool = False) -> list:
     """The tasks with room, in ``order``; on PostgreSQL locked and counted again (``wait``: wait for held rows)."""
     query = request.ordered(request.with_room(request.open_tasks()), *order)
@@ -46,11 +57,8 @@ def _with_room(request: TaskRequest, *order, wait: bool = False) -> list:
     examined: list[int] = []
     # Lock only as many rows as still wanted: rows locked and not used would keep others off them.
     for _ in range(LOCK_ROUNDS):
-        batch = task_rows(
-            request.session,
-            query.where(Task.id.not_in(examined)).with_for_update(of=Task, skip_locked=not wait).limit(wanted - len(tasks)),
-            request.params,
-        )
+        batch = task_rows(request.session, _locking(query, not wait),
+                          {**request.params, "examined": examined, "batch": wanted - len(tasks)})
         examined += [task.id for task in batch]
         tasks += [task for task in batch if _has_room(request, task)]
         if not batch or len(tasks) >= wanted:
