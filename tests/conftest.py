@@ -9,6 +9,7 @@ leave nothing behind.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def _postgresql_admin(action: str, database: str) -> None:
         if action == "create":
             connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
     admin.dispose()
+
+
+def writers_file_is_free(path: str) -> bool:
+    """Whether SQLite's writers' queue (its lock file ``path``, ``<database>-writers``) is free: try
+    the lock from a file description of our own (flock locks conflict between descriptions)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
+    return True
 
 
 @contextlib.contextmanager

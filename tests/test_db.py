@@ -1,8 +1,6 @@
 """SQLite's writers queue on a lock file beside the database, released when their session commits or their connection returns."""
 from __future__ import annotations
 
-import fcntl
-import os
 import sys
 import threading
 import time
@@ -10,18 +8,7 @@ import time
 import sqlalchemy as sa
 
 from pybossa_core.db import WRITE, get_engine, get_session_factory
-
-
-def _writers_file_is_free(path: str) -> bool:
-    """Try the lock from a file description of our own (flock locks conflict between descriptions)."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(descriptor)
-    return True
+from tests.conftest import writers_file_is_free
 
 
 def _writing(engine):
@@ -33,15 +20,15 @@ def test_a_writer_holds_the_lock_file_until_its_connection_is_back_in_the_pool(t
     lock_file = f"{tmp_path}/site.sqlite-writers"
     with _writing(engine) as connection:
         connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
-        assert not _writers_file_is_free(lock_file)
+        assert not writers_file_is_free(lock_file)
         connection.commit()
         # Committed, but the connection is still out of the pool: the lock is kept until it returns.
-        assert not _writers_file_is_free(lock_file)
-    assert _writers_file_is_free(lock_file)
+        assert not writers_file_is_free(lock_file)
+    assert writers_file_is_free(lock_file)
     # A reading transaction never takes it.
     with engine.connect() as connection:
         connection.execute(sa.text("SELECT count(*) FROM t")).scalar()
-        assert _writers_file_is_free(lock_file)
+        assert writers_file_is_free(lock_file)
     engine.dispose()
 
 
@@ -98,7 +85,7 @@ def test_a_thread_writing_on_a_second_connection_does_not_wait_for_itself(tmp_pa
         with _writing(engine) as second:
             second.execute(sa.text("INSERT INTO t VALUES (2)"))
             second.commit()
-    assert _writers_file_is_free(f"{tmp_path}/site.sqlite-writers")
+    assert writers_file_is_free(f"{tmp_path}/site.sqlite-writers")
     engine.dispose()
 
 
@@ -114,14 +101,14 @@ def test_a_session_lets_the_next_writer_in_as_soon_as_it_has_committed(tmp_path)
     session = get_session_factory(engine)()
     session.connection(execution_options={WRITE: True})
     session.execute(sa.text("INSERT INTO t VALUES (1)"))
-    assert not _writers_file_is_free(lock_file)
+    assert not writers_file_is_free(lock_file)
     free_after_commit = []
-    sa.event.listen(session, "after_commit", lambda session: free_after_commit.append(_writers_file_is_free(lock_file)))
+    sa.event.listen(session, "after_commit", lambda session: free_after_commit.append(writers_file_is_free(lock_file)))
     session.commit()
     # What follows the commit (after-commit hooks, an inline job, closing) no longer holds the queue.
     assert free_after_commit == [True]
     session.close()
-    assert _writers_file_is_free(lock_file)
+    assert writers_file_is_free(lock_file)
     engine.dispose()
 
 
@@ -133,12 +120,12 @@ def test_a_late_writer_reads_beside_another_writer_and_takes_the_lock_at_its_fir
         # Reading while the other writer holds the lock: not queued, and sees what was committed.
         assert late.execute(sa.text("SELECT count(*) FROM t")).scalar() == 0
         other.commit()
-    assert _writers_file_is_free(lock_file)
+    assert writers_file_is_free(lock_file)
     late.execute(sa.text("INSERT INTO t SELECT count(*) + 10 FROM t"))
-    assert not _writers_file_is_free(lock_file)
+    assert not writers_file_is_free(lock_file)
     late.commit()
     late.close()
-    assert _writers_file_is_free(lock_file)
+    assert writers_file_is_free(lock_file)
     with engine.connect() as connection:
         # The write ran on the latest state (the other writer's row counted), in its own transaction.
         assert connection.execute(sa.text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 11]
@@ -154,17 +141,17 @@ def test_writing_takes_the_lock_before_the_reads_that_must_see_the_latest_state(
     with Session(engine) as session:
         session.connection(execution_options={"sqlite_write_late": True})
         assert session.execute(sa.text("SELECT count(*) FROM t")).scalar() == 0
-        assert _writers_file_is_free(lock_file)
+        assert writers_file_is_free(lock_file)
         with _writing(engine) as other:
             other.execute(sa.text("INSERT INTO t VALUES (1)"))
             other.commit()
         writing(session)
-        assert not _writers_file_is_free(lock_file)
+        assert not writers_file_is_free(lock_file)
         assert session.execute(sa.text("SELECT count(*) FROM t")).scalar() == 1
         writing(session)  # once is enough
         session.execute(sa.text("INSERT INTO t VALUES (2)"))
         session.rollback()
-    assert _writers_file_is_free(lock_file)
+    assert writers_file_is_free(lock_file)
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT x FROM t")).scalars().all() == [1]
     engine.dispose()

@@ -4,9 +4,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import fcntl
-import os
-
 import pbclient
 import pytest
 import requests
@@ -14,6 +11,7 @@ import sqlalchemy as sa
 from pyramid.interfaces import IRendererFactory
 
 from pybossa_core.interfaces import IDBEngine, find_service
+from tests.conftest import writers_file_is_free
 
 
 def newtask(url, project_id, api_key):
@@ -54,14 +52,7 @@ def _nothing_locked(engine, task_id: int) -> bool:
     """Whether another writer could go ahead now: on SQLite the writers' queue is free, on
     PostgreSQL the task's row is not locked."""
     if engine.dialect.name == "sqlite":
-        descriptor = os.open(f"{engine.url.database}-writers", os.O_RDWR)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        finally:
-            os.close(descriptor)
-        return True
+        return writers_file_is_free(f"{engine.url.database}-writers")
     with engine.connect() as connection:
         try:
             connection.execute(sa.text("SELECT id FROM task WHERE id = :id FOR UPDATE NOWAIT"), {"id": task_id})
